@@ -1,0 +1,47 @@
+import { z } from "zod";
+
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+const prefix = z.string().regex(/^[A-Za-z0-9_-]{2,24}$/, "2 to 24 letters, digits, '_' or '-'");
+
+/** Every setting, with its default. Environment names are LATCHKEY_ + the upper-snake path. */
+export const configSchema = z.object({
+  dataDir: z.string().min(1).default("./.latchkey"),
+  databaseUrl: z.string().min(1).optional(),
+  redisUrl: z.string().regex(/^rediss?:\/\//, "a redis:// or rediss:// URL").optional(),
+  host: z.string().min(1).default("127.0.0.1"),
+  port: port.default(8420),
+  /** Base URL people and the CLI reach this server at; derived from host and port when unset. */
+  publicUrl: z.string().url().optional(),
+  masterKey: z.string().optional(),
+  pepper: z.string().min(16, "at least 16 characters").optional(),
+  keyPrefixLive: prefix.default("lk_live_"),
+  keyPrefixTest: prefix.default("lk_test_"),
+  keyPrefixPublishable: prefix.default("lk_pub_"),
+  keyPrefixAdmin: prefix.default("lk_admin_"),
+  logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  /** Largest request body the gateway and API accept, in bytes. */
+  maxBodyBytes: positiveInt.default(32 * 1024 * 1024),
+  upstreamConnectTimeoutMs: positiveInt.default(10_000),
+  upstreamFirstByteTimeoutMs: positiveInt.default(300_000),
+  upstreamIdleTimeoutMs: positiveInt.default(120_000),
+  upstreamMaxAttempts: z.coerce.number().int().min(1).max(10).default(3),
+  /** How long a budget reservation lives when the request that made it never settles. */
+  reservationLeaseSeconds: positiveInt.default(900),
+  usageRetentionDays: positiveInt.default(90),
+  /** How many gateway nodes share the limits; the per-node share when Redis is unreachable. */
+  nodeCount: positiveInt.default(1),
+  redisFailureSpend: z.enum(["closed", "open"]).default("closed"),
+  redisFailureRate: z.enum(["local", "open", "closed"]).default("local"),
+  /** JSON array of GitHub secret-scanning public keys: [{"key_identifier","key"}]. */
+  githubPublicKeys: z.string().optional(),
+  /** Seconds a verified key keeps working from cache while the database is unreachable. */
+  keyCacheStaleSeconds: positiveInt.default(300),
+  trustProxy: z.coerce.boolean().default(false),
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;
+
+/** Settings that are secrets and so may also be given as <NAME>_FILE. */
+export const SECRET_SETTINGS = ["masterKey", "pepper", "databaseUrl", "redisUrl", "githubPublicKeys"] as const;

@@ -1,0 +1,44 @@
+import { randomBytes } from "node:crypto";
+
+export const BASE62_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+/** Encodes a non-negative integer below 2^53 in base62, left-padded with "0" to `width`. */
+export function encodeBase62(value: number, width = 0): string {
+  if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`cannot encode ${value} in base62`);
+  let out = "";
+  let n = value;
+  do {
+    out = BASE62_ALPHABET[n % 62] + out;
+    n = Math.floor(n / 62);
+  } while (n > 0);
+  return out.padStart(width, "0");
+}
+
+/** Decodes base62; returns NaN on a character outside the alphabet. */
+export function decodeBase62(text: string): number {
+  let n = 0;
+  for (let i = 0; i < text.length; i++) {
+    const d = BASE62_ALPHABET.indexOf(text[i]!);
+    if (d < 0) return Number.NaN;
+    n = n * 62 + d;
+  }
+  return n;
+}
+
+/** Uniformly random characters from `alphabet` (rejection sampling, no modulo bias). */
+export function randomChars(length: number, alphabet = BASE62_ALPHABET): string {
+  const limit = 256 - (256 % alphabet.length);
+  let out = "";
+  while (out.length < length) {
+    const bytes = randomBytes(length * 2);
+    for (let i = 0; i < bytes.length && out.length < length; i++) {
+      const b = bytes[i]!;
+      if (b < limit) out += alphabet[b % alphabet.length];
+    }
+  }
+  return out;
+}
+
+export function isBase62(text: string): boolean {
+  return /^[0-9A-Za-z]*$/.test(text);
+}

@@ -1,0 +1,92 @@
+import { mkdirSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import BetterSqlite3 from "better-sqlite3";
+import pg from "pg";
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, type MigrationProvider } from "kysely";
+import { StoreUnavailableError } from "../errors/index.js";
+import { MIGRATIONS } from "./migrations/index.js";
+import type { Tables } from "./schema.js";
+
+export type DialectName = "sqlite" | "postgres";
+
+/** An open database: the typed query builder and which dialect it speaks. */
+export interface Database {
+  readonly db: Kysely<Tables>;
+  readonly dialect: DialectName;
+  /** Where it lives, with any password removed; for logs. */
+  readonly location: string;
+  close(): Promise<void>;
+}
+
+// int8 (bigint) columns hold milliseconds and nano-USD, all below 2^53: read them as numbers.
+pg.types.setTypeParser(20, (v) => Number(v));
+
+export interface OpenOptions {
+  /** `postgres://…`, `sqlite:path`, a file path, or ":memory:". */
+  url: string;
+  /** Extra pg pool settings (tests point search_path at a private schema). */
+  pgOptions?: pg.PoolConfig;
+}
+
+export function openDatabase({ url, pgOptions }: OpenOptions): Database {
+  if (/^postgres(ql)?:\/\//.test(url)) {
+    const pool = new pg.Pool({ connectionString: url, max: 10, connectionTimeoutMillis: 5_000, ...pgOptions });
+    // A dropped server must not crash the process: idle clients report here.
+    pool.on("error", () => undefined);
+    const db = new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) });
+    return { db, dialect: "postgres", location: url.replace(/\/\/[^@/]*@/, "//***@"), close: () => db.destroy() };
+  }
+  const file = url.startsWith("sqlite:") ? url.slice("sqlite:".length) : url;
+  if (file !== ":memory:") mkdirSync(dirname(resolve(file)), { recursive: true });
+  const sqlite = new BetterSqlite3(file);
+  sqlite.pragma("journal_mode = WAL");
+  sqlite.pragma("foreign_keys = ON");
+  sqlite.pragma("synchronous = NORMAL");
+  sqlite.pragma("busy_timeout = 5000");
+  const db = new Kysely<Tables>({ dialect: new SqliteDialect({ database: sqlite }) });
+  return { db, dialect: "sqlite", location: file, close: () => db.destroy() };
+}
+
+const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };
+
+/** Applies every pending migration; returns the names applied. */
+export async function migrate(database: Database): Promise<string[]> {
+  const migrator = new Migrator({ db: database.db, provider, migrationTableName: "schema_migrations", migrationLockTableName: "schema_migrations_lock" });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === "Error");
+    throw new StoreUnavailableError(`migration ${failed?.migrationName ?? "?"} failed: ${(error as Error).message}`, error);
+  }
+  return (results ?? []).filter((r) => r.status === "Success").map((r) => r.migrationName);
+}
+
+/** True when the database answers a trivial query. */
+export async function ping(database: Database): Promise<boolean> {
+  try {
+    await database.db.selectNoFrom((eb) => eb.lit(1).as("one")).execute();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Runs `fn` in one transaction; on PostgreSQL a failed connection becomes StoreUnavailableError. */
+export async function inTransaction<T>(database: Database, fn: (trx: Kysely<Tables>) => Promise<T>): Promise<T> {
+  try {
+    return await database.db.transaction().execute(fn);
+  } catch (err) {
+    throw asStoreError(err);
+  }
+}
+
+const CONNECTION_ERRORS = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "57P01", "57P03", "08006", "08001", "08003"]);
+
+/** Connection faults become StoreUnavailableError; anything else is passed on unchanged. */
+export function asStoreError(err: unknown): unknown {
+  const code = (err as { code?: string }).code;
+  const message = (err as Error)?.message ?? "";
+  if ((code && CONNECTION_ERRORS.has(code)) || /Connection terminated|connect ECONNREFUSED|timeout exceeded when trying to connect/i.test(message)) {
+    return new StoreUnavailableError("the database is unavailable", err);
+  }
+  return err;
+}

@@ -1,0 +1,36 @@
+import { AuditStore } from "./audit.js";
+import type { Database } from "./database.js";
+import { KeyStore } from "./keys.js";
+import { KvStore } from "./kv.js";
+import { OrgStore } from "./orgs.js";
+import { UsageStore } from "./usage.js";
+
+export * from "./audit.js";
+export * from "./database.js";
+export * from "./keys.js";
+export * from "./kv.js";
+export * from "./orgs.js";
+export * from "./types.js";
+export * from "./usage.js";
+export type { Tables } from "./schema.js";
+
+/** Every store over one database; built once in main.ts and handed to the services. */
+export interface Store {
+  readonly database: Database;
+  readonly orgs: OrgStore;
+  readonly keys: KeyStore;
+  readonly audit: AuditStore;
+  readonly usage: UsageStore;
+  readonly kv: KvStore;
+}
+
+export function createStore(database: Database): Store {
+  return {
+    database,
+    orgs: new OrgStore(database),
+    keys: new KeyStore(database),
+    audit: new AuditStore(database),
+    usage: new UsageStore(database),
+    kv: new KvStore(database),
+  };
+}

@@ -1,0 +1,10 @@
+import type { Migration } from "kysely";
+import { foundation } from "./0001-foundation.js";
+
+/**
+ * Every migration, in order. Names sort in the order they run; add new ones at the end with the
+ * next number. Applied at start-up and by `latchkey migrate`.
+ */
+export const MIGRATIONS: Record<string, Migration> = {
+  "0001-foundation": foundation,
+};

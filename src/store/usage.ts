@@ -1,0 +1,56 @@
+import type { Kysely } from "kysely";
+import type { Database } from "./database.js";
+import type { Tables, UsageEventRow } from "./schema.js";
+import type { UsageEvent } from "./types.js";
+
+/** Raw usage events: append-only, written in batches. */
+export class UsageStore {
+  constructor(private readonly database: Database) {}
+
+  /**
+   * Inserts a batch in one transaction. Ids are request ids, so a replayed batch (after a crash or
+   * an outage) inserts nothing twice: rows already present are skipped.
+   */
+  async insertMany(events: UsageEvent[], db: Kysely<Tables> = this.database.db): Promise<number> {
+    if (events.length === 0) return 0;
+    const rows = events.map(toRow);
+    let inserted = 0;
+    const run = async (trx: Kysely<Tables>) => {
+      for (let i = 0; i < rows.length; i += 500) {
+        const r = await trx.insertInto("usage_events").values(rows.slice(i, i + 500)).onConflict((oc) => oc.column("id").doNothing()).executeTakeFirst();
+        inserted += Number(r.numInsertedOrUpdatedRows ?? 0);
+      }
+    };
+    if (db === this.database.db) await db.transaction().execute(run);
+    else await run(db);
+    return inserted;
+  }
+
+  async count(): Promise<number> {
+    const r = await this.database.db.selectFrom("usage_events").select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow();
+    return Number(r.n);
+  }
+
+  async listForKey(keyId: string, limit = 100): Promise<UsageEvent[]> {
+    const rows = await this.database.db.selectFrom("usage_events").selectAll().where("key_id", "=", keyId).orderBy("at", "desc").limit(limit).execute();
+    return rows.map(fromRow);
+  }
+}
+
+function toRow(e: UsageEvent): UsageEventRow {
+  return {
+    id: e.id, at: e.at, org_id: e.orgId, workspace_id: e.workspaceId, key_id: e.keyId, provider: e.provider, model: e.model,
+    endpoint: e.endpoint, input_tokens: e.inputTokens, output_tokens: e.outputTokens, cache_write_tokens: e.cacheWriteTokens,
+    cache_read_tokens: e.cacheReadTokens, cost_nano: e.costNano, status: e.status, error_code: e.errorCode,
+    streamed: e.streamed ? 1 : 0, aborted: e.aborted ? 1 : 0, latency_ms: e.latencyMs, ttfb_ms: e.ttfbMs,
+  };
+}
+
+export function fromRow(r: UsageEventRow): UsageEvent {
+  return {
+    id: r.id, at: r.at, orgId: r.org_id, workspaceId: r.workspace_id, keyId: r.key_id, provider: r.provider, model: r.model,
+    endpoint: r.endpoint, inputTokens: r.input_tokens, outputTokens: r.output_tokens, cacheWriteTokens: r.cache_write_tokens,
+    cacheReadTokens: r.cache_read_tokens, costNano: r.cost_nano, status: r.status, errorCode: r.error_code,
+    streamed: r.streamed === 1, aborted: r.aborted === 1, latencyMs: r.latency_ms, ttfbMs: r.ttfb_ms,
+  };
+}
