@@ -1,0 +1,118 @@
+/**
+ * Spend limits (budgets) by reservation, and the counter under credits.
+ *
+ * A request reserves an upper bound of its cost on every subject that limits it (a key, a
+ * workspace, the organization, the credit balance). It is admitted only when, for every subject,
+ * `spent + open reservations + amount <= limit` for the subject's current period; the check and
+ * the reservation are one atomic step across all subjects, so a refusal reserves nothing anywhere.
+ * `settle` replaces the reservation by the actual cost in the period where it was reserved (a
+ * request reserved at 23:59 on Monday and finished on Tuesday is Monday's spend); `release` does
+ * the same with a cost of zero, for requests that spent nothing. Both are idempotent: the second
+ * call changes nothing and answers `already_settled`.
+ *
+ * LEASE RULE. Every reservation has a lease (default: the `reservationLeaseSeconds` setting).
+ * A reservation still open when its lease ends belongs to a request that died with its process
+ * or outlived any sane duration. It is settled for the FULL reserved amount: the conservative
+ * choice, because the dead request may well have consumed upstream tokens up to its bound, and a
+ * limit must never be exceeded because of a crash; overcharging by at most one bound is the
+ * price. Each expired reservation is reported exactly once by `sweep()` (which the factory runs
+ * every second and passes to `onLeaseExpired`) so the usage layer writes a usage record with
+ * status `lease_expired` and that cost: what the counter charged, the usage report shows. If the
+ * request does finish later, its settle answers `lease_expired` and changes nothing: its cost is
+ * already counted, and the caller must not write a second cost for it.
+ *
+ * LOADING. A counter that has never been loaded (a fresh process, or Redis that lost its state)
+ * answers `needs_load` instead of admitting against an empty count; the caller seeds it with
+ * `load(subject, period, spentNano)` = the sum of the period's usage records, and retries.
+ * Open reservations are the backend's own and are kept across loads. A settle whose reservation
+ * the backend no longer knows (lost state) adds its actual cost to the loaded counters.
+ */
+import type { CounterPeriod } from "./periods.js";
+
+export interface BudgetSubject {
+  /** Any string: "key:key_…", "wrk:wrk_…", "org:org_…", or `creditSubject(org)`. */
+  id: string;
+  /** Ignored for the "balance" period, whose limit is the loaded balance. */
+  limitNano: number;
+  period: CounterPeriod;
+}
+
+export interface ReserveInput {
+  subjects: readonly BudgetSubject[];
+  amountNano: number;
+  /** Unique per request; also the reservation's id, so a repeated reserve is harmless. */
+  requestId: string;
+  leaseMs?: number;
+  /** Redis Cluster hash tag (the organization id): all of a request's counters in one slot. */
+  tag?: string;
+}
+
+/** What settle and release need; plain data kept by the caller for the request's lifetime. */
+export interface BudgetReservation {
+  requestId: string;
+  amountNano: number;
+  subjects: readonly BudgetSubject[];
+  /** The period instance each subject was reserved in ("d2026-01-05", "m2026-01", "t", "b"). */
+  periodKeys: readonly string[];
+  reservedAt: number;
+  expiresAt: number;
+  tag: string;
+  /** Admitted without a counter (Redis unreachable and the policy fails open). */
+  local: boolean;
+}
+
+export type ReserveResult =
+  | { outcome: "admitted"; reservation: BudgetReservation }
+  | { outcome: "refused"; subject: string; period: CounterPeriod; limitNano: number; spentNano: number; openNano: number }
+  | { outcome: "needs_load"; subjects: { id: string; period: CounterPeriod }[] }
+  /** The counter store is unreachable and the policy fails closed (error code store_unavailable). */
+  | { outcome: "unavailable" };
+
+export type SettleOutcome = "settled" | "already_settled" | "lease_expired" | "unknown_reservation";
+
+export interface ExpiredReservation {
+  requestId: string;
+  /** Charged in full, by the lease rule. */
+  amountNano: number;
+  subjects: { id: string; periodKey: string }[];
+  reservedAt: number;
+  expiresAt: number;
+  expiredAt: number;
+}
+
+export interface CounterSnapshot {
+  spentNano: number;
+  openNano: number;
+  /** The balance, for "balance" counters; null otherwise. */
+  limitNano: number | null;
+  loadedAt: number;
+}
+
+export interface BudgetCounter {
+  reserve(input: ReserveInput): Promise<ReserveResult>;
+  settle(reservation: BudgetReservation, actualNano: number): Promise<SettleOutcome>;
+  release(reservation: BudgetReservation): Promise<SettleOutcome>;
+  /** Seed the current period's spend (start-up, or after `needs_load`). Open reservations are kept. */
+  load(subject: string, period: CounterPeriod, spentNano: number, tag?: string): Promise<void>;
+  /** Set a balance counter: balance = the ledger's sum, spent = 0. */
+  loadBalance(subject: string, balanceNano: number, tag?: string): Promise<void>;
+  /** Add to a balance counter atomically; false when it is not loaded (the next load reads the ledger). */
+  topUp(subject: string, amountNano: number, tag?: string): Promise<boolean>;
+  /** The current period's counter, or null when not loaded. */
+  snapshot(subject: string, period: CounterPeriod, tag?: string): Promise<CounterSnapshot | null>;
+  /** Expire reservations whose lease ended (by the lease rule) and return each one exactly once. */
+  sweep(tags?: readonly string[]): Promise<ExpiredReservation[]>;
+}
+
+export const DEFAULT_RESERVATION_LEASE_MS = 15 * 60_000;
+/** Past periods' counters are kept this long after their end, for late settles. */
+export const PERIOD_GRACE_MS = 2 * 86_400_000;
+/** Total and balance counters live this long without traffic, then need a load. */
+export const OPEN_ENDED_TTL_MS = 35 * 86_400_000;
+/** A settled reservation is remembered this long, so a repeated settle does nothing. */
+export const SETTLED_MEMORY_MS = 10 * 60_000;
+
+/** When a counter for the period that ends at `end` may be forgotten. */
+export function counterExpiresAt(end: number, now: number): number {
+  return end === Infinity ? now + OPEN_ENDED_TTL_MS : end + PERIOD_GRACE_MS;
+}

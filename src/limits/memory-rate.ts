@@ -1,0 +1,182 @@
+import type { Clock } from "../lib/index.js";
+import { systemClock } from "../lib/index.js";
+import {
+  DEFAULT_SLOT_LEASE_MS, RATE_WINDOW_MS, decisionFrom, limitOf,
+  type RateAdmitInput, type RateDecision, type RateLimiter, type RateTicket,
+} from "./rate.js";
+
+interface TokenEntry {
+  id: string;
+  at: number;
+  amount: number;
+}
+
+/** One subject's sliding logs; arrays are queues with a moving head (no shift per request). */
+interface SubjectLog {
+  req: number[];
+  reqHead: number;
+  tok: TokenEntry[];
+  tokHead: number;
+  tokById: Map<string, TokenEntry>;
+  tokSum: number;
+  slots: Map<string, number>;
+}
+
+export interface MemoryRateOptions {
+  clock?: Clock;
+  defaultLeaseMs?: number;
+}
+
+/** The one-node rate limiter: the same sliding logs as the Redis scripts, in this process. */
+export class MemoryRateLimiter implements RateLimiter {
+  private readonly logs = new Map<string, SubjectLog>();
+  private readonly clock: Clock;
+  private readonly defaultLeaseMs: number;
+  private prunedAt = 0;
+  // Reused scratch space: per subject [reqCount, tokSum, slotCount, retryMs-or-NaN, refusedKind].
+  private scratch: number[] = [];
+
+  constructor(options: MemoryRateOptions = {}) {
+    this.clock = options.clock ?? systemClock;
+    this.defaultLeaseMs = options.defaultLeaseMs ?? DEFAULT_SLOT_LEASE_MS;
+  }
+
+  admit(input: RateAdmitInput): Promise<RateDecision> {
+    const now = this.clock.now();
+    return Promise.resolve(decisionFrom(this.admitRaw(input, now), input, now, false));
+  }
+
+  /** Synchronous admit returning the flat answer; the fallback limiter of `resilient.ts` uses it too. */
+  admitRaw(input: RateAdmitInput, now: number): number[] {
+    if (now - this.prunedAt > RATE_WINDOW_MS) this.prune(now);
+    const cut = now - RATE_WINDOW_MS;
+    const subjects = input.subjects;
+    const tokens = Math.max(0, Math.ceil(input.tokens));
+    const s = this.scratch;
+    s.length = 0;
+    let refusedIdx = -1, refusedKind = -1, retryMs = 0;
+    for (let i = 0; i < subjects.length; i++) {
+      const subject = subjects[i]!;
+      const log = this.logFor(subject.id);
+      const rpm = limitOf(subject.requestsPerMinute), tpm = limitOf(subject.tokensPerMinute), cc = limitOf(subject.concurrentRequests);
+      expire(log, cut, now);
+      const reqCount = log.req.length - log.reqHead;
+      s.push(reqCount, log.tokSum, log.slots.size);
+      let retry = -2, kind = -1;
+      if (rpm > 0 && reqCount + 1 > rpm) {
+        kind = 0;
+        retry = log.req[log.reqHead + reqCount - rpm]! + RATE_WINDOW_MS - now;
+      }
+      if (tpm > 0 && log.tokSum + tokens > tpm) {
+        const r = tokens > tpm ? -1 : tokenRetry(log, tokens, tpm, now);
+        if (kind < 0 || r < 0 || (retry >= 0 && r > retry)) { kind = 1; retry = r; }
+      }
+      if (cc > 0 && log.slots.size + 1 > cc && kind < 0) { kind = 2; retry = 1000; }
+      if (kind >= 0 && (refusedIdx < 0 || retry < 0 || (retryMs >= 0 && retry > retryMs))) {
+        refusedIdx = i; refusedKind = kind; retryMs = retry;
+      }
+    }
+    const admitted = refusedIdx < 0;
+    if (admitted) {
+      const lease = input.leaseMs ?? this.defaultLeaseMs;
+      for (const subject of subjects) {
+        const log = this.logs.get(subject.id)!;
+        if (limitOf(subject.requestsPerMinute) > 0) log.req.push(now);
+        if (limitOf(subject.tokensPerMinute) > 0) {
+          const entry = { id: input.requestId, at: now, amount: tokens };
+          log.tok.push(entry);
+          log.tokById.set(input.requestId, entry);
+          log.tokSum += tokens;
+        }
+        if (limitOf(subject.concurrentRequests) > 0) log.slots.set(input.requestId, now + lease);
+      }
+    }
+    return tightest(input, s, admitted, tokens, now, refusedIdx, refusedKind, retryMs);
+  }
+
+  settle(ticket: RateTicket, actualTokens: number): Promise<void> {
+    this.settleNow(ticket, actualTokens, this.clock.now());
+    return Promise.resolve();
+  }
+
+  settleNow(ticket: RateTicket, actualTokens: number, now: number): void {
+    const actual = Math.max(0, Math.ceil(actualTokens));
+    for (const subject of ticket.subjects) {
+      const log = this.logs.get(subject.id);
+      if (!log) continue;
+      const entry = log.tokById.get(ticket.requestId);
+      if (entry && entry.at > now - RATE_WINDOW_MS) {
+        log.tokSum += actual - entry.amount;
+        entry.amount = actual;
+      }
+      log.slots.delete(ticket.requestId);
+    }
+  }
+
+  private logFor(id: string): SubjectLog {
+    let log = this.logs.get(id);
+    if (!log) {
+      log = { req: [], reqHead: 0, tok: [], tokHead: 0, tokById: new Map(), tokSum: 0, slots: new Map() };
+      this.logs.set(id, log);
+    }
+    return log;
+  }
+
+  /** Forget subjects with nothing in their window, so idle keys do not accumulate. */
+  private prune(now: number): void {
+    this.prunedAt = now;
+    const cut = now - RATE_WINDOW_MS;
+    for (const [id, log] of this.logs) {
+      expire(log, cut, now);
+      if (log.req.length === log.reqHead && log.tok.length === log.tokHead && log.slots.size === 0) this.logs.delete(id);
+    }
+  }
+}
+
+function expire(log: SubjectLog, cut: number, now: number): void {
+  while (log.reqHead < log.req.length && log.req[log.reqHead]! <= cut) log.reqHead++;
+  if (log.reqHead > 64 && log.reqHead * 2 > log.req.length) { log.req.splice(0, log.reqHead); log.reqHead = 0; }
+  while (log.tokHead < log.tok.length && log.tok[log.tokHead]!.at <= cut) {
+    const e = log.tok[log.tokHead++]!;
+    log.tokSum -= e.amount;
+    log.tokById.delete(e.id);
+  }
+  if (log.tokHead > 64 && log.tokHead * 2 > log.tok.length) { log.tok.splice(0, log.tokHead); log.tokHead = 0; }
+  if (log.slots.size > 0) for (const [id, until] of log.slots) if (until <= now) log.slots.delete(id);
+}
+
+/** How long until enough token entries leave the window for `tokens` to fit. */
+function tokenRetry(log: SubjectLog, tokens: number, tpm: number, now: number): number {
+  let sum = log.tokSum;
+  for (let j = log.tokHead; j < log.tok.length; j++) {
+    const e = log.tok[j]!;
+    sum -= e.amount;
+    if (sum + tokens <= tpm) return e.at + RATE_WINDOW_MS - now;
+  }
+  return RATE_WINDOW_MS;
+}
+
+/** The flat answer of `decisionFrom`: the subject with the least remaining wins, per kind. */
+function tightest(
+  input: RateAdmitInput, s: number[], admitted: boolean, tokens: number, now: number,
+  refusedIdx: number, refusedKind: number, retryMs: number,
+): number[] {
+  const out = [admitted ? 1 : 0, -1, 0, 0, -1, 0, 0, -1, 0, 0, refusedIdx, refusedKind, retryMs];
+  for (let i = 0; i < input.subjects.length; i++) {
+    const subject = input.subjects[i]!;
+    const limits = [limitOf(subject.requestsPerMinute), limitOf(subject.tokensPerMinute), limitOf(subject.concurrentRequests)];
+    const used = [s[i * 3]! + (admitted ? 1 : 0), s[i * 3 + 1]! + (admitted ? tokens : 0), s[i * 3 + 2]! + (admitted ? 1 : 0)];
+    for (let k = 0; k < 3; k++) {
+      const limit = limits[k]!;
+      if (limit <= 0) continue;
+      const remaining = limit - used[k]!;
+      const o = 1 + k * 3;
+      if (out[o]! < 0 || remaining < out[o + 1]! || (remaining === out[o + 1]! && limit < out[o]!)) {
+        out[o] = limit;
+        out[o + 2] = k === 2 ? now : used[k]! > 0 ? now + RATE_WINDOW_MS : now;
+        out[o + 1] = remaining;
+      }
+    }
+  }
+  return out;
+}

@@ -1,0 +1,152 @@
+import type { Redis } from "ioredis";
+import type { Clock } from "../lib/index.js";
+import { systemClock } from "../lib/index.js";
+import {
+  DEFAULT_RESERVATION_LEASE_MS, SETTLED_MEMORY_MS, counterExpiresAt,
+  type BudgetCounter, type BudgetReservation, type CounterSnapshot, type ExpiredReservation,
+  type ReserveInput, type ReserveResult, type SettleOutcome,
+} from "./budget.js";
+import { periodRange, type CounterPeriod } from "./periods.js";
+import { DEFAULT_TAG } from "./rate.js";
+import { keyBase, withLimitsCommands, type LimitsCommands } from "./redis-commands.js";
+
+export interface RedisBudgetOptions {
+  redis: Redis;
+  prefix: string;
+  /** Time comes from here, not from Redis TIME, so that tests control it; nodes keep NTP time. */
+  clock?: Clock;
+  defaultLeaseMs?: number;
+}
+
+const SETTLE_OUTCOMES: readonly SettleOutcome[] = ["settled", "already_settled", "lease_expired", "unknown_reservation"];
+const SWEEP_BATCH = 500;
+
+/** The several-node budget counter: one Lua script per reserve and one per settle (rules in budget.ts). */
+export class RedisBudgetCounter implements BudgetCounter {
+  private readonly redis: Redis & LimitsCommands;
+  private readonly prefix: string;
+  private readonly clock: Clock;
+  private readonly defaultLeaseMs: number;
+  /** Tags this process has used; `sweep()` covers them (and reserve sweeps its own tag lazily). */
+  private readonly tags = new Set<string>([DEFAULT_TAG]);
+
+  constructor(options: RedisBudgetOptions) {
+    this.redis = withLimitsCommands(options.redis);
+    this.prefix = options.prefix;
+    this.clock = options.clock ?? systemClock;
+    this.defaultLeaseMs = options.defaultLeaseMs ?? DEFAULT_RESERVATION_LEASE_MS;
+  }
+
+  async reserve(input: ReserveInput): Promise<ReserveResult> {
+    const now = this.clock.now();
+    const tag = input.tag ?? DEFAULT_TAG;
+    if (!this.tags.has(tag)) this.tags.add(tag);
+    const base = keyBase(this.prefix, tag);
+    const subjects = input.subjects;
+    const n = subjects.length;
+    const amount = Math.max(0, Math.round(input.amountNano));
+    const expiresAt = now + (input.leaseMs ?? this.defaultLeaseMs);
+    const periodKeys: string[] = new Array<string>(n);
+    const keys: string[] = [`${base}leases`, `${base}expired`, `${base}res:${input.requestId}`];
+    const args: (string | number)[] = [now, amount, expiresAt, input.requestId, n, base, this.defaultLeaseMs];
+    for (let i = 0; i < n; i++) {
+      const s = subjects[i]!;
+      const range = periodRange(s.period, now);
+      periodKeys[i] = range.key;
+      keys.push(`${base}b:${s.id}:${range.key}`);
+      args.push(s.period === "balance" ? 0 : s.limitNano, s.period === "balance" ? 1 : 0, counterExpiresAt(range.end, now));
+    }
+    const raw = (await this.redis.lkBudgetReserve(keys.length, ...keys, ...args)) as number[];
+    if (raw[0] === 1) {
+      return {
+        outcome: "admitted",
+        reservation: { requestId: input.requestId, amountNano: amount, subjects, periodKeys, reservedAt: now, expiresAt, tag, local: false },
+      };
+    }
+    if (raw[0] === 2) {
+      return { outcome: "needs_load", subjects: raw.slice(1).map((i) => ({ id: subjects[i]!.id, period: subjects[i]!.period })) };
+    }
+    const s = subjects[raw[1]!]!;
+    return { outcome: "refused", subject: s.id, period: s.period, limitNano: raw[2]!, spentNano: raw[3]!, openNano: raw[4]! };
+  }
+
+  async settle(r: BudgetReservation, actualNano: number): Promise<SettleOutcome> {
+    const base = keyBase(this.prefix, r.tag);
+    const n = r.subjects.length;
+    const keys: string[] = [`${base}leases`, `${base}res:${r.requestId}`];
+    for (let i = 0; i < n; i++) keys.push(`${base}b:${r.subjects[i]!.id}:${r.periodKeys[i]!}`);
+    const code = (await this.redis.lkBudgetSettle(keys.length, ...keys, Math.max(0, Math.round(actualNano)), n, r.requestId, SETTLED_MEMORY_MS)) as number;
+    return SETTLE_OUTCOMES[code] ?? "settled";
+  }
+
+  release(r: BudgetReservation): Promise<SettleOutcome> {
+    return this.settle(r, 0);
+  }
+
+  async load(subject: string, period: CounterPeriod, spentNano: number, tag = DEFAULT_TAG): Promise<void> {
+    await this.loadCounter(subject, period, spentNano, "", tag);
+  }
+
+  async loadBalance(subject: string, balanceNano: number, tag = DEFAULT_TAG): Promise<void> {
+    await this.loadCounter(subject, "balance", 0, String(Math.round(balanceNano)), tag);
+  }
+
+  private async loadCounter(subject: string, period: CounterPeriod, spent: number, balance: string, tag: string): Promise<void> {
+    const now = this.clock.now();
+    const range = periodRange(period, now);
+    const key = `${keyBase(this.prefix, tag)}b:${subject}:${range.key}`;
+    await this.redis.lkBudgetLoad(1, key, Math.round(spent), now, counterExpiresAt(range.end, now), balance);
+  }
+
+  async topUp(subject: string, amountNano: number, tag = DEFAULT_TAG): Promise<boolean> {
+    const key = `${keyBase(this.prefix, tag)}b:${subject}:b`;
+    return (await this.redis.lkBudgetTopUp(1, key, Math.round(amountNano))) === 1;
+  }
+
+  async snapshot(subject: string, period: CounterPeriod, tag = DEFAULT_TAG): Promise<CounterSnapshot | null> {
+    const key = `${keyBase(this.prefix, tag)}b:${subject}:${periodRange(period, this.clock.now()).key}`;
+    const [spent, open, limit, ep] = await this.redis.hmget(key, "spent", "open", "limit", "ep");
+    if (ep == null) return null;
+    return { spentNano: Number(spent ?? 0), openNano: Number(open ?? 0), limitNano: period === "balance" ? Number(limit ?? 0) : null, loadedAt: Number(ep) };
+  }
+
+  async sweep(tags: readonly string[] = [...this.tags]): Promise<ExpiredReservation[]> {
+    const now = this.clock.now();
+    const out: ExpiredReservation[] = [];
+    for (const tag of tags) {
+      const base = keyBase(this.prefix, tag);
+      for (;;) {
+        const raw = (await this.redis.lkBudgetSweep(2, `${base}leases`, `${base}expired`, now, base, this.defaultLeaseMs, SWEEP_BATCH)) as string[];
+        for (const json of raw) out.push(parseExpired(json, base));
+        if (raw.length < SWEEP_BATCH) break;
+      }
+    }
+    return out;
+  }
+}
+
+interface ExpiredJson {
+  id: string;
+  amt: string;
+  k: string;
+  at: string;
+  exp: string;
+  now: string;
+}
+
+function parseExpired(json: string, base: string): ExpiredReservation {
+  const e = JSON.parse(json) as ExpiredJson;
+  const prefix = `${base}b:`;
+  return {
+    requestId: e.id,
+    amountNano: Number(e.amt),
+    // A counter key is <base>b:<subject>:<periodKey>; subjects may hold ':', period keys never do.
+    subjects: e.k.split("\n").map((key) => {
+      const cut = key.lastIndexOf(":");
+      return { id: key.slice(prefix.length, cut), periodKey: key.slice(cut + 1) };
+    }),
+    reservedAt: Number(e.at),
+    expiresAt: Number(e.exp),
+    expiredAt: Number(e.now),
+  };
+}
