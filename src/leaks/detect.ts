@@ -1,0 +1,109 @@
+import { sha256Hex } from "../lib/index.js";
+import { maskSecret } from "./mask.js";
+import { describeRule, type RuleVerdict, type SecretRule } from "./patterns.js";
+import type { Finding } from "./types.js";
+import { joinContinuations, type JoinedText } from "./continuations.js";
+
+interface Hit extends RuleVerdict {
+  start: number;
+  end: number;
+  secret: string;
+}
+
+const ALLOW_MARKER = "latchkey:allow";
+
+function rulesFor(text: string, rules: readonly SecretRule[]): SecretRule[] {
+  let lower: string | undefined;
+  return rules.filter((rule) => {
+    if (!rule.keywordsIgnoreCase) return rule.keywords.some((k) => text.includes(k));
+    lower ??= text.toLowerCase();
+    return rule.keywords.some((k) => lower!.includes(k));
+  });
+}
+
+function runRule(rule: SecretRule, text: string, hits: Hit[]): void {
+  rule.pattern.lastIndex = 0;
+  for (let m = rule.pattern.exec(text); m; m = rule.pattern.exec(text)) {
+    const groups = m.groups;
+    const secret = groups?.dq ?? groups?.sq ?? groups?.bare ?? m[0];
+    const start = m.index + m[0].lastIndexOf(secret);
+    const verdict = rule.classify ? rule.classify(secret) : { ruleId: rule.id, confidence: rule.confidence };
+    if (verdict) hits.push({ ...verdict, start, end: start + secret.length, secret });
+    if (m[0].length === 0) rule.pattern.lastIndex++;
+  }
+}
+
+/** Every secret in `text`, with 1-based line and column; lines marked `latchkey:allow` are skipped. */
+export function detectSecrets(text: string, rules: readonly SecretRule[]): Finding[] {
+  const hits: Hit[] = [];
+  for (const rule of rulesFor(text, rules)) runRule(rule, text, hits);
+  const joined = joinContinuations(text);
+  const all = joined ? mergeSplitHits(hits, splitHits(joined, rules)) : hits;
+  if (all.length === 0) return [];
+  return toFindings(text, dropShadowedLowHits(all));
+}
+
+/** Secrets cut across lines by string concatenation or line continuations, mapped back. */
+function splitHits(joined: JoinedText, rules: readonly SecretRule[]): Hit[] {
+  const out: Hit[] = [];
+  for (const rule of rulesFor(joined.text, rules)) {
+    if (rule.multiline || rule.confidence === "low") continue;
+    const found: Hit[] = [];
+    runRule(rule, joined.text, found);
+    for (const hit of found) {
+      if (!joined.crossesJoin(hit.start, hit.end)) continue;
+      out.push({ ...hit, start: joined.toOriginal(hit.start), end: joined.toOriginal(hit.end - 1) + 1 });
+    }
+  }
+  return out;
+}
+
+/** A split key replaces what the direct pass saw of its first half (variable-length formats match it). */
+function mergeSplitHits(direct: Hit[], split: Hit[]): Hit[] {
+  if (split.length === 0) return direct;
+  const kept = direct.filter((d) => !split.some((s) => s.start === d.start && s.ruleId === d.ruleId));
+  return [...kept, ...split];
+}
+
+/** A low-confidence hit inside a high one (a provider key assigned to `api_key = …`) says nothing new. */
+function dropShadowedLowHits(hits: Hit[]): Hit[] {
+  const high = hits.filter((h) => h.confidence === "high");
+  return hits.filter((h) => h.confidence === "high" || !high.some((x) => x.start < h.end && h.start < x.end));
+}
+
+function toFindings(text: string, hits: Hit[]): Finding[] {
+  const lineStarts = [0];
+  for (let i = text.indexOf("\n"); i >= 0; i = text.indexOf("\n", i + 1)) lineStarts.push(i + 1);
+  const lineOf = (offset: number): number => {
+    let lo = 0;
+    let hi = lineStarts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (lineStarts[mid]! <= offset) lo = mid; else hi = mid - 1;
+    }
+    return lo;
+  };
+  const findings: Finding[] = [];
+  for (const hit of hits.sort((a, b) => a.start - b.start)) {
+    const first = lineOf(hit.start);
+    const last = lineOf(Math.max(hit.start, hit.end - 1));
+    const spanText = text.slice(lineStarts[first], lineStarts[last + 1] ?? text.length);
+    if (spanText.includes(ALLOW_MARKER)) continue;
+    findings.push({
+      ruleId: hit.ruleId,
+      description: describeRule(hit.ruleId),
+      confidence: hit.confidence,
+      secret: hit.secret,
+      masked: maskSecret(hit.secret),
+      line: first + 1,
+      column: hit.start - lineStarts[first]! + 1,
+      endLine: last + 1,
+      fingerprint: fingerprintOf(hit.ruleId, hit.secret),
+    });
+  }
+  return findings;
+}
+
+export function fingerprintOf(ruleId: string, secret: string): string {
+  return `${ruleId}:${sha256Hex(secret).slice(0, 16)}`;
+}
