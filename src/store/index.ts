@@ -1,4 +1,6 @@
 import { AuditStore } from "./audit.js";
+import { CredentialStore } from "./credentials.js";
+import { ModelStore } from "./models.js";
 import type { Database } from "./database.js";
 import { KeyStore } from "./keys.js";
 import { KvStore } from "./kv.js";
@@ -6,6 +8,8 @@ import { OrgStore } from "./orgs.js";
 import { UsageStore } from "./usage.js";
 
 export * from "./audit.js";
+export * from "./credentials.js";
+export * from "./models.js";
 export * from "./database.js";
 export * from "./keys.js";
 export * from "./kv.js";
@@ -22,6 +26,8 @@ export interface Store {
   readonly audit: AuditStore;
   readonly usage: UsageStore;
   readonly kv: KvStore;
+  readonly credentials: CredentialStore;
+  readonly models: ModelStore;
 }
 
 export function createStore(database: Database): Store {
@@ -32,5 +38,7 @@ export function createStore(database: Database): Store {
     audit: new AuditStore(database),
     usage: new UsageStore(database),
     kv: new KvStore(database),
+    credentials: new CredentialStore(database),
+    models: new ModelStore(database),
   };
 }

@@ -1,5 +1,6 @@
 import type { Migration } from "kysely";
 import { foundation } from "./0001-foundation.js";
+import { gateway } from "./0002-gateway.js";
 
 /**
  * Every migration, in order. Names sort in the order they run; add new ones at the end with the
@@ -7,4 +8,5 @@ import { foundation } from "./0001-foundation.js";
  */
 export const MIGRATIONS: Record<string, Migration> = {
   "0001-foundation": foundation,
+  "0002-gateway": gateway,
 };

@@ -1,0 +1,14 @@
+import { auditRoutes } from "./audit-routes.js";
+import { keyRoutes } from "./keys-routes.js";
+import { orgRoutes } from "./org-routes.js";
+import type { RouteDef } from "./route.js";
+
+export * from "./audit.js";
+export * from "./bootstrap.js";
+export * from "./present.js";
+export * from "./route.js";
+export * from "./schemas.js";
+export * from "./services.js";
+
+/** Every management API route; areas add their list here. */
+export const ROUTES: RouteDef[] = [...orgRoutes, ...keyRoutes, ...auditRoutes];

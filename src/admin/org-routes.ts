@@ -1,0 +1,96 @@
+import { z } from "zod";
+import { AppError, NotFoundError } from "../errors/index.js";
+import { newId } from "../lib/index.js";
+import type { Workspace } from "../store/index.js";
+import { audited } from "./audit.js";
+import { page, presentOrganization, presentWorkspace } from "./present.js";
+import { defineRoute, type RouteDef } from "./route.js";
+import { modelList, pageQuery, rateLimitsSchema, spendLimitSchema, toRateLimits, toSpendLimit } from "./schemas.js";
+import type { AdminServices } from "./services.js";
+
+const workspaceFields = {
+  name: z.string().trim().min(1).max(200),
+  allowed_models: modelList.optional(),
+  rate_limits: rateLimitsSchema.optional(),
+  spend_limit: spendLimitSchema.optional(),
+};
+
+async function ownWorkspace(s: AdminServices, orgId: string, id: string): Promise<Workspace> {
+  const ws = await s.store.orgs.getWorkspace(id);
+  if (!ws || ws.orgId !== orgId) throw new NotFoundError("workspace");
+  return ws;
+}
+
+export const orgRoutes: RouteDef[] = [
+  defineRoute({
+    method: "GET", path: "/api/v1/organization", tag: "organization", scope: "org:read", summary: "The organization, its limits and settings",
+    handler: async ({ principal, services: s }) => {
+      const org = await s.store.orgs.getOrganizationById(principal.orgId);
+      if (!org) throw new NotFoundError("organization");
+      return { body: presentOrganization(org) };
+    },
+  }),
+  defineRoute({
+    method: "PATCH", path: "/api/v1/organization", tag: "organization", scope: "org:write", summary: "Rename the organization or change its limits",
+    body: z.strictObject({ name: workspaceFields.name.optional(), rate_limits: workspaceFields.rate_limits, spend_limit: workspaceFields.spend_limit }),
+    handler: async ({ body, principal, actor, services: s }) => {
+      await audited(s, actor, "organization.updated", principal.orgId, body as Record<string, unknown>, (trx) =>
+        s.store.orgs.updateOrganization(principal.orgId, { name: body.name, rateLimits: toRateLimits(body.rate_limits), spendLimit: toSpendLimit(body.spend_limit) }, trx));
+      s.verifier.invalidateAll();
+      return { body: presentOrganization((await s.store.orgs.getOrganizationById(principal.orgId))!) };
+    },
+  }),
+  defineRoute({
+    method: "GET", path: "/api/v1/workspaces", tag: "workspaces", scope: "workspaces:read", summary: "List workspaces",
+    query: z.strictObject({ ...pageQuery, include_archived: z.enum(["true", "false"]).optional() }),
+    handler: async ({ query, principal, services: s }) => {
+      const r = await s.store.orgs.listWorkspaces(principal.orgId, { limit: query.limit, after: query.after }, { includeArchived: query.include_archived === "true" });
+      const visible = principal.workspaceIds ? r.data.filter((w) => principal.workspaceIds!.includes(w.id)) : r.data;
+      return { body: page(visible.map(presentWorkspace), r.hasMore, r.lastId) };
+    },
+  }),
+  defineRoute({
+    method: "POST", path: "/api/v1/workspaces", tag: "workspaces", scope: "workspaces:write", summary: "Create a workspace",
+    body: z.strictObject(workspaceFields),
+    handler: async ({ body, principal, actor, services: s }) => {
+      const now = s.clock.now();
+      const ws: Workspace = {
+        id: newId("wrk", now), orgId: principal.orgId, name: body.name, isDefault: false, allowedModels: body.allowed_models ?? null,
+        rateLimits: toRateLimits(body.rate_limits) ?? null, spendLimit: toSpendLimit(body.spend_limit) ?? null, archivedAt: null, createdAt: now,
+      };
+      await audited(s, actor, "workspace.created", ws.id, body as Record<string, unknown>, (trx) => s.store.orgs.insertWorkspace(ws, trx));
+      return { status: 201, body: presentWorkspace(ws) };
+    },
+  }),
+  defineRoute({
+    method: "GET", path: "/api/v1/workspaces/:id", tag: "workspaces", scope: "workspaces:read", summary: "Get a workspace",
+    handler: async ({ params, principal, services: s }) => ({ body: presentWorkspace(await ownWorkspace(s, principal.orgId, params.id!)) }),
+  }),
+  defineRoute({
+    method: "PATCH", path: "/api/v1/workspaces/:id", tag: "workspaces", scope: "workspaces:write", summary: "Rename a workspace or change its limits and models",
+    body: z.strictObject({ ...workspaceFields, name: workspaceFields.name.optional() }),
+    handler: async ({ params, body, principal, actor, services: s }) => {
+      const ws = await ownWorkspace(s, principal.orgId, params.id!);
+      if (ws.archivedAt !== null) throw new AppError("conflict", "the workspace is archived");
+      await audited(s, actor, "workspace.updated", ws.id, body as Record<string, unknown>, (trx) => s.store.orgs.updateWorkspace(ws.id, {
+        name: body.name, allowedModels: body.allowed_models, rateLimits: toRateLimits(body.rate_limits), spendLimit: toSpendLimit(body.spend_limit),
+      }, trx));
+      s.verifier.invalidateAll();
+      return { body: presentWorkspace((await s.store.orgs.getWorkspace(ws.id))!) };
+    },
+  }),
+  defineRoute({
+    method: "POST", path: "/api/v1/workspaces/:id/archive", tag: "workspaces", scope: "workspaces:write",
+    summary: "Archive a workspace: its keys stop working; it stays listed with include_archived",
+    handler: async ({ params, principal, actor, services: s }) => {
+      const ws = await ownWorkspace(s, principal.orgId, params.id!);
+      if (ws.isDefault) throw new AppError("conflict", "the default workspace cannot be archived");
+      const now = s.clock.now();
+      if (ws.archivedAt === null) {
+        await audited(s, actor, "workspace.archived", ws.id, {}, (trx) => s.store.orgs.updateWorkspace(ws.id, { archivedAt: now }, trx));
+        s.verifier.invalidateAll();
+      }
+      return { body: presentWorkspace((await s.store.orgs.getWorkspace(ws.id))!) };
+    },
+  }),
+];

@@ -1,0 +1,88 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { AppError, renderError, type Dialect } from "../errors/index.js";
+import { hasScope, type AuthFailureLimiter } from "../keys/index.js";
+import { newId } from "../lib/index.js";
+import type { AdminServices, Principal, RouteDef } from "../admin/index.js";
+import { parseInput } from "./validation.js";
+
+declare module "fastify" {
+  interface FastifyRequest {
+    rawBody?: Buffer;
+    latchkeyRequestId: string;
+  }
+}
+
+/** Optional extra ways to authenticate (console sessions); tried when there is no bearer key. */
+export type Authenticator = (req: FastifyRequest, route: RouteDef) => Promise<Principal | null>;
+
+export interface ManagementOptions {
+  services: AdminServices;
+  routes: RouteDef[];
+  failures: AuthFailureLimiter;
+  authenticators?: Authenticator[];
+}
+
+const ANONYMOUS: Principal = { type: "key", id: "anonymous", orgId: "", scopes: [] };
+
+export function sendError(reply: FastifyReply, err: AppError, requestId: string, dialect: Dialect = "management"): FastifyReply {
+  const { status, body } = renderError(dialect, { code: err.code, message: err.message, requestId, fields: err.extra.fields });
+  if (err.extra.retryAfterSeconds) reply.header("retry-after", String(err.extra.retryAfterSeconds));
+  return reply.code(status).header("x-request-id", requestId).send(body);
+}
+
+/** Registers every management route: authentication, scope check, validation, audit actor. */
+export function registerManagementRoutes(app: FastifyInstance, o: ManagementOptions): void {
+  const s = o.services;
+  for (const route of o.routes) {
+    app.route({
+      method: route.method,
+      url: route.path,
+      handler: async (req, reply) => {
+        const requestId = req.latchkeyRequestId;
+        const principal = route.scope === "public" ? ANONYMOUS : await authenticate(req, route, o);
+        if (route.scope !== "public" && route.scope !== "authenticated" && !hasScope(principal.scopes, route.scope)) {
+          throw new AppError("forbidden", principal.type === "user"
+            ? `your role (${principal.role}) does not allow this`
+            : `this key lacks the '${route.scope}' scope`);
+        }
+        const body = route.body ? parseInput(route.body, req.body, "body") : undefined;
+        const query = route.query ? parseInput(route.query, req.query ?? {}, "query") : undefined;
+        const result = await route.handler({
+          principal, body, query, params: req.params as Record<string, string>, services: s, requestId, ip: req.ip,
+          actor: { id: principal.id, orgId: principal.orgId, requestId, clientIp: req.ip },
+          rawBody: req.rawBody, headers: req.headers,
+        });
+        reply.code(result.status ?? 200).header("x-request-id", requestId);
+        for (const [k, v] of Object.entries(result.headers ?? {})) reply.header(k, v);
+        if (result.contentType) return reply.type(result.contentType).send(result.body);
+        return reply.send(result.body ?? {});
+      },
+    });
+  }
+}
+
+async function authenticate(req: FastifyRequest, route: RouteDef, o: ManagementOptions): Promise<Principal> {
+  const now = o.services.clock.now();
+  const wait = o.failures.blockedFor(req.ip, now);
+  if (wait > 0) throw new AppError("rate_limited", "too many failed authentication attempts from this address; try again later", { retryAfterSeconds: wait });
+  const header = req.headers.authorization;
+  if (header) {
+    const m = /^Bearer\s+(\S+)$/i.exec(header);
+    const result = m ? await o.services.verifier.verify(m[1]!, { surface: "management", ip: req.ip }) : null;
+    if (!result || !result.valid) {
+      o.failures.recordFailure(req.ip, now);
+      throw new AppError(result?.code === "FORBIDDEN_SCOPE" ? "forbidden" : "unauthenticated", result?.message ?? "the Authorization header must be 'Bearer <admin key>'");
+    }
+    const k = result.entry.key;
+    return { type: "key", id: k.id, orgId: k.orgId, scopes: k.scopes, workspaceIds: null };
+  }
+  for (const auth of o.authenticators ?? []) {
+    const p = await auth(req, route);
+    if (p) return p;
+  }
+  throw new AppError("unauthenticated", "send an admin key as 'Authorization: Bearer lk_admin_…', or sign in to the console");
+}
+
+export function requestIdHook(req: FastifyRequest): void {
+  req.latchkeyRequestId = newId("req");
+}

@@ -1,0 +1,105 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import Fastify, { type FastifyInstance } from "fastify";
+import { AppError } from "../errors/index.js";
+import { AuthFailureLimiter } from "../keys/index.js";
+import type { AdminServices, RouteDef } from "../admin/index.js";
+import { registerManagementRoutes, requestIdHook, sendError, type Authenticator } from "./management.js";
+import { buildOpenApi } from "./openapi.js";
+import { registerConsole } from "./console.js";
+
+/** The gateway's request handler; it answers every path under /v1/ and /v1beta/. */
+export interface GatewayHandler {
+  handle(req: IncomingMessage, res: ServerResponse): void;
+}
+
+export interface HttpOptions {
+  services: AdminServices;
+  routes: RouteDef[];
+  gateway?: GatewayHandler;
+  authenticators?: Authenticator[];
+  /** Answers /readyz: each named dependency and whether it is up. */
+  readiness: () => Promise<Record<string, boolean | string>>;
+  metrics?: () => Promise<{ contentType: string; body: string }>;
+  consoleDir?: string;
+  version: string;
+  /** Extra Fastify setup (areas that register their own plugins or routes). */
+  extend?: (app: FastifyInstance) => void | Promise<void>;
+}
+
+const MANAGEMENT_BODY_LIMIT = 1024 * 1024;
+
+function isGatewayPath(url: string | undefined): boolean {
+  return url !== undefined && (url.startsWith("/v1/") || url.startsWith("/v1beta/") || url === "/v1" || url === "/v1beta");
+}
+
+/**
+ * One port: the gateway's plain node:http handler answers the provider paths (its hot path
+ * never touches Fastify); Fastify answers the management API, the console and health.
+ */
+export async function buildHttpServer(o: HttpOptions): Promise<{ server: Server; app: FastifyInstance }> {
+  let server!: Server;
+  const app = Fastify({
+    logger: false,
+    bodyLimit: MANAGEMENT_BODY_LIMIT,
+    trustProxy: o.services.config.trustProxy,
+    serverFactory: (fastifyHandler) => {
+      server = createServer((req, res) => {
+        if (o.gateway && isGatewayPath(req.url)) o.gateway.handle(req, res);
+        else fastifyHandler(req, res);
+      });
+      return server;
+    },
+  });
+
+  app.addHook("onRequest", async (req) => requestIdHook(req));
+  app.removeContentTypeParser("application/json");
+  app.addContentTypeParser("application/json", { parseAs: "buffer" }, (req, body, done) => {
+    const raw = body as Buffer;
+    req.rawBody = raw;
+    if (raw.length === 0) return done(null, undefined);
+    try {
+      done(null, JSON.parse(raw.toString("utf8")));
+    } catch (err) {
+      done(new AppError("invalid_request", `the body is not valid JSON: ${(err as Error).message}`), undefined);
+    }
+  });
+
+  app.setErrorHandler((err, req, reply) => {
+    const requestId = req.latchkeyRequestId ?? "req_unknown";
+    if (err instanceof AppError) {
+      if (err.code === "internal" || err.code === "store_unavailable") o.services.logger.error({ err: err.message, requestId }, "management request failed");
+      return sendError(reply, err, requestId);
+    }
+    const fe = err as { code?: string; statusCode?: number; message: string };
+    if (fe.code === "FST_ERR_CTP_BODY_TOO_LARGE") return sendError(reply, new AppError("payload_too_large", `the body is larger than ${MANAGEMENT_BODY_LIMIT} bytes`), requestId);
+    if (fe.code === "FST_ERR_CTP_INVALID_MEDIA_TYPE") return sendError(reply, new AppError("invalid_request", "send the body as application/json"), requestId);
+    if (fe.code === "FST_ERR_CTP_EMPTY_JSON_BODY") return sendError(reply, new AppError("invalid_request", "the body is empty; send a JSON object"), requestId);
+    if (fe.statusCode && fe.statusCode < 500) return sendError(reply, new AppError("invalid_request", fe.message), requestId);
+    o.services.logger.error({ err: fe.message, requestId }, "management request failed");
+    return sendError(reply, new AppError("internal", "internal error; the request id identifies it in the server's log"), requestId);
+  });
+
+  app.setNotFoundHandler((req, reply) => sendError(reply, new AppError("not_found", `no route for ${req.method} ${req.url.split("?")[0]}`), req.latchkeyRequestId));
+
+  app.get("/healthz", async () => ({ status: "ok" }));
+  app.get("/readyz", async (_req, reply) => {
+    const checks = await o.readiness();
+    const ok = Object.values(checks).every((v) => v === true || v === "ok" || v === "healthy");
+    return reply.code(ok ? 200 : 503).send({ status: ok ? "ready" : "not ready", checks });
+  });
+  if (o.metrics) {
+    const metrics = o.metrics;
+    app.get("/metrics", async (_req, reply) => {
+      const m = await metrics();
+      return reply.type(m.contentType).send(m.body);
+    });
+  }
+  const openapi = buildOpenApi(o.routes, o.version);
+  app.get("/api/v1/openapi.json", async () => openapi);
+
+  registerManagementRoutes(app, { services: o.services, routes: o.routes, failures: new AuthFailureLimiter(), authenticators: o.authenticators });
+  await registerConsole(app, o.consoleDir);
+  if (o.extend) await o.extend(app);
+  await app.ready();
+  return { server, app };
+}

@@ -1,0 +1,205 @@
+import { asStoreError, type ApiKey, type Store, type Workspace } from "../store/index.js";
+import { StoreUnavailableError } from "../errors/index.js";
+import type { Clock } from "../lib/index.js";
+import { parseKey, type KeyPrefixes } from "./format.js";
+import { hashKey } from "./hash.js";
+import { compileIpAllowlist, compileModelGlobs } from "./matchers.js";
+import { hasScope } from "./scopes.js";
+
+export type VerifyCode =
+  | "VALID" | "MALFORMED" | "NOT_FOUND" | "DISABLED" | "REVOKED" | "EXPIRED"
+  | "FORBIDDEN_IP" | "FORBIDDEN_ORIGIN" | "FORBIDDEN_SCOPE" | "FORBIDDEN_MODEL";
+
+export interface VerifyContext {
+  /** "gateway" refuses admin keys; "management" accepts only admin keys. */
+  surface?: "gateway" | "management";
+  /** The endpoint family (gateway) or permission (management) the call needs. */
+  scope?: string;
+  ip?: string;
+  /** The request's Origin header; publishable keys require one on their allow-list. */
+  origin?: string | null;
+  /** The model, after alias resolution. */
+  model?: string;
+}
+
+/** A key as verification sees it: the record, its workspace and compiled allow-lists. */
+export interface VerifiedKey {
+  key: ApiKey;
+  workspace: Workspace;
+  allowsModel: (model: string) => boolean;
+  allowsIp: ((ip: string) => boolean) | null;
+  loadedAt: number;
+}
+
+/** A denial is data: `valid` false with a code and a message safe to show the caller. */
+export type VerifyResult =
+  | { valid: true; code: "VALID"; entry: VerifiedKey }
+  | { valid: false; code: Exclude<VerifyCode, "VALID">; message: string; entry?: VerifiedKey };
+
+export interface VerifierOptions {
+  store: Store;
+  clock: Clock;
+  prefixes: KeyPrefixes;
+  pepper?: string | undefined;
+  /** How long a cached key is trusted before it is re-read (explicit invalidation covers changes). */
+  refreshMs?: number;
+  /** How long a cached key keeps working while the store is unreachable. */
+  staleMs?: number;
+  negativeTtlMs?: number;
+  maxEntries?: number;
+}
+
+/**
+ * Verifies keys: checksum first (no store access for a malformed key), then a cache of verified
+ * keys by hash with explicit invalidation, and a short negative cache for unknown hashes.
+ */
+export class KeyVerifier {
+  private readonly byHash = new Map<string, VerifiedKey>();
+  private readonly hashById = new Map<string, string>();
+  private readonly unknown = new Map<string, number>();
+  private readonly lastUsedWritten = new Map<string, number>();
+  private readonly lastUsedPending = new Map<string, number>();
+  private readonly refreshMs: number;
+  private readonly staleMs: number;
+  private readonly negativeTtlMs: number;
+  private readonly maxEntries: number;
+
+  constructor(private readonly o: VerifierOptions) {
+    this.refreshMs = o.refreshMs ?? 60_000;
+    this.staleMs = o.staleMs ?? 300_000;
+    this.negativeTtlMs = o.negativeTtlMs ?? 10_000;
+    this.maxEntries = o.maxEntries ?? 100_000;
+  }
+
+  async verify(plaintext: string, ctx: VerifyContext = {}): Promise<VerifyResult> {
+    const kind = parseKey(plaintext, this.o.prefixes);
+    if (!kind) return { valid: false, code: "MALFORMED", message: "The API key is malformed." };
+    const hash = hashKey(plaintext, this.o.pepper);
+    const now = this.o.clock.now();
+    const entry = await this.lookup(hash, now);
+    if (!entry) return { valid: false, code: "NOT_FOUND", message: "The API key is not valid." };
+    return this.authorize(entry, ctx, now);
+  }
+
+  /** Looks a key up by its stored hash (used by verify and by leak lookups). */
+  async lookup(hash: string, now = this.o.clock.now()): Promise<VerifiedKey | null> {
+    const cached = this.byHash.get(hash);
+    if (cached && now - cached.loadedAt < this.refreshMs) return cached;
+    const negative = this.unknown.get(hash);
+    if (negative !== undefined && negative > now) return null;
+    try {
+      const entry = await this.load(hash, now);
+      if (!entry) {
+        if (cached) this.forget(hash);
+        if (this.unknown.size >= this.maxEntries) this.unknown.delete(this.unknown.keys().next().value!);
+        this.unknown.set(hash, now + this.negativeTtlMs);
+      }
+      return entry;
+    } catch (err) {
+      const e = asStoreError(err);
+      // The database is down: a key verified recently keeps working for a bounded time.
+      if (e instanceof StoreUnavailableError && cached && now - cached.loadedAt < this.staleMs) return cached;
+      throw e;
+    }
+  }
+
+  private async load(hash: string, now: number): Promise<VerifiedKey | null> {
+    const key = await this.o.store.keys.getByHash(hash);
+    if (!key) return null;
+    const workspace = await this.o.store.orgs.getWorkspace(key.workspaceId);
+    if (!workspace) return null;
+    const keyModels = compileModelGlobs(key.allowedModels);
+    const wsModels = compileModelGlobs(workspace.allowedModels);
+    const entry: VerifiedKey = {
+      key,
+      workspace,
+      allowsModel: (m) => (keyModels ? keyModels(m) : true) && (wsModels ? wsModels(m) : true),
+      allowsIp: compileIpAllowlist(key.ipAllowlist),
+      loadedAt: now,
+    };
+    if (this.byHash.size >= this.maxEntries) this.forget(this.byHash.keys().next().value!);
+    this.byHash.set(hash, entry);
+    this.hashById.set(key.id, hash);
+    this.unknown.delete(hash);
+    return entry;
+  }
+
+  private authorize(entry: VerifiedKey, ctx: VerifyContext, now: number): VerifyResult {
+    const { key } = entry;
+    if (key.status === "revoked") return { valid: false, code: "REVOKED", message: "The API key has been revoked.", entry };
+    if (key.status === "disabled") return { valid: false, code: "DISABLED", message: "The API key is disabled.", entry };
+    if (key.expiresAt !== null && key.expiresAt <= now) return { valid: false, code: "EXPIRED", message: "The API key has expired.", entry };
+    if (entry.workspace.archivedAt !== null) return { valid: false, code: "DISABLED", message: "The API key's workspace is archived.", entry };
+    if (ctx.surface === "gateway" && key.kind === "admin") {
+      return { valid: false, code: "FORBIDDEN_SCOPE", message: "Admin keys cannot call the gateway; use a live, test or publishable key.", entry };
+    }
+    if (ctx.surface === "management" && key.kind !== "admin") {
+      return { valid: false, code: "FORBIDDEN_SCOPE", message: "Only admin keys can call the management API.", entry };
+    }
+    if (ctx.scope !== undefined && !hasScope(key.scopes, ctx.scope)) {
+      return { valid: false, code: "FORBIDDEN_SCOPE", message: `The API key does not have the '${ctx.scope}' scope.`, entry };
+    }
+    if (entry.allowsIp && (ctx.ip === undefined || !entry.allowsIp(ctx.ip))) {
+      return { valid: false, code: "FORBIDDEN_IP", message: "The API key may not be used from this IP address.", entry };
+    }
+    if (key.kind === "publishable" || (key.allowedOrigins && ctx.origin)) {
+      const origins = key.allowedOrigins ?? [];
+      if (!ctx.origin || !origins.includes(ctx.origin)) {
+        return { valid: false, code: "FORBIDDEN_ORIGIN", message: "The API key may not be used from this origin.", entry };
+      }
+    }
+    if (ctx.model !== undefined && !entry.allowsModel(ctx.model)) {
+      return { valid: false, code: "FORBIDDEN_MODEL", message: `The API key may not use the model '${ctx.model}'.`, entry };
+    }
+    this.noteUse(key.id, now);
+    return { valid: true, code: "VALID", entry };
+  }
+
+  /** Remembers a use; at most one write per key per minute reaches the store (see flushLastUsed). */
+  private noteUse(keyId: string, now: number): void {
+    const written = this.lastUsedWritten.get(keyId);
+    if (written !== undefined && now - written < 60_000) return;
+    this.lastUsedWritten.set(keyId, now);
+    this.lastUsedPending.set(keyId, now);
+  }
+
+  /** Writes pending last-used times in one batch; called on a timer by the composition root. */
+  async flushLastUsed(): Promise<void> {
+    if (this.lastUsedPending.size === 0) return;
+    const batch = new Map(this.lastUsedPending);
+    this.lastUsedPending.clear();
+    try {
+      await this.o.store.keys.touch(batch);
+    } catch {
+      for (const [id, at] of batch) if (!this.lastUsedPending.has(id)) this.lastUsedPending.set(id, at);
+    }
+  }
+
+  /** Drops a key from the cache (after any change to it), so the next use re-reads it. */
+  invalidateKey(keyId: string): void {
+    const hash = this.hashById.get(keyId);
+    if (hash) this.forget(hash);
+  }
+
+  /** Drops everything (after a workspace or organization change). */
+  invalidateAll(): void {
+    this.byHash.clear();
+    this.hashById.clear();
+    this.unknown.clear();
+  }
+
+  /** Forgets a hash in the negative cache, e.g. right after a key with that hash is created. */
+  forgetUnknown(hash: string): void {
+    this.unknown.delete(hash);
+  }
+
+  private forget(hash: string): void {
+    const entry = this.byHash.get(hash);
+    if (entry) this.hashById.delete(entry.key.id);
+    this.byHash.delete(hash);
+  }
+
+  get cacheSize(): number {
+    return this.byHash.size;
+  }
+}

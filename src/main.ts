@@ -1,0 +1,101 @@
+/**
+ * The composition root: reads nothing itself but the config it is given, picks the backends,
+ * builds every service once and hands them to the HTTP layer. Only this file chooses backends.
+ */
+import { readFileSync, existsSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Logger } from "pino";
+import { ROUTES, bootstrap, type AdminServices, type BootstrapResult } from "./admin/index.js";
+import type { Config } from "./config/index.js";
+import { buildHttpServer } from "./http/index.js";
+import { KeyService, KeyVerifier, type KeyPrefixes } from "./keys/index.js";
+import { systemClock, type Clock } from "./lib/index.js";
+import { createStore, migrate, openDatabase, ping, type Database, type Store } from "./store/index.js";
+import { createLogger } from "./logger.js";
+import { loadMasterKey } from "./master-key.js";
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
+export const VERSION = (JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string }).version;
+
+export interface AppOptions {
+  clock?: Clock;
+  logger?: Logger;
+  /** Skip the first-run bootstrap (tests that build their own organization). */
+  skipBootstrap?: boolean;
+}
+
+export interface App {
+  config: Config;
+  services: AdminServices;
+  database: Database;
+  store: Store;
+  bootstrap: BootstrapResult | null;
+  server: Server;
+  /** Starts listening; resolves with the base URL. */
+  listen(): Promise<string>;
+  url(): string;
+  /** Stops accepting, finishes in-flight work, flushes, closes the store. */
+  close(): Promise<void>;
+}
+
+export function databaseUrl(config: Config): string {
+  return config.databaseUrl ?? join(config.dataDir, "latchkey.db");
+}
+
+export function keyPrefixes(config: Config): KeyPrefixes {
+  return { live: config.keyPrefixLive, test: config.keyPrefixTest, publishable: config.keyPrefixPublishable, admin: config.keyPrefixAdmin };
+}
+
+export async function createApp(config: Config, opts: AppOptions = {}): Promise<App> {
+  const clock = opts.clock ?? systemClock;
+  const logger = opts.logger ?? createLogger(config.logLevel, (s) => s);
+  const database = openDatabase({ url: databaseUrl(config) });
+  await migrate(database);
+  const store = createStore(database);
+  const prefixes = keyPrefixes(config);
+  const verifier = new KeyVerifier({ store, clock, prefixes, pepper: config.pepper, staleMs: config.keyCacheStaleSeconds * 1000 });
+  const keys = new KeyService(store, clock, prefixes, verifier, config.pepper);
+  const masterKey = loadMasterKey(config.masterKey, config.dataDir);
+  const services: AdminServices = { config, clock, logger, store, verifier, keys, prefixes };
+  void masterKey;
+
+  const boot = opts.skipBootstrap ? null : await bootstrap(services);
+  const consoleDir = join(ROOT, "console", "dist");
+  const { server } = await buildHttpServer({
+    services,
+    routes: ROUTES,
+    version: VERSION,
+    consoleDir: existsSync(consoleDir) ? consoleDir : undefined,
+    readiness: async () => ({ database: await ping(database) }),
+  });
+
+  const timers = [setInterval(() => void verifier.flushLastUsed(), 5_000)];
+  for (const t of timers) t.unref();
+
+  let baseUrl = "";
+  return {
+    config, services, database, store, bootstrap: boot, server,
+    listen: () => new Promise((ok, fail) => {
+      server.once("error", fail);
+      server.listen(config.port, config.host, () => {
+        const a = server.address() as AddressInfo;
+        const host = a.family === "IPv6" ? `[${a.address}]` : a.address;
+        baseUrl = `http://${host}:${a.port}`;
+        ok(baseUrl);
+      });
+    }),
+    url: () => baseUrl,
+    close: async () => {
+      for (const t of timers) clearInterval(t);
+      await new Promise<void>((ok) => {
+        server.close(() => ok());
+        server.closeIdleConnections();
+      });
+      await verifier.flushLastUsed();
+      await database.close();
+    },
+  };
+}

@@ -1,0 +1,121 @@
+import type { Kysely } from "kysely";
+import { openSecret, rewrapEnvelope, sealSecret } from "../lib/envelope.js";
+import type { Database } from "./database.js";
+import type { Tables } from "./schema.js";
+
+export interface ProviderCredentialRow {
+  id: string;
+  org_id: string;
+  workspace_id: string | null;
+  provider: string;
+  name: string;
+  base_url: string | null;
+  weight: number;
+  hint: string;
+  wrapped_key: string;
+  ciphertext: string;
+  created_at: number;
+  created_by: string | null;
+}
+
+declare module "./schema.js" {
+  interface Tables {
+    provider_credentials: ProviderCredentialRow;
+  }
+}
+
+/** A provider credential as the rest of the system sees it: never the secret, only a hint. */
+export interface ProviderCredential {
+  id: string;
+  orgId: string;
+  /** null: the whole organization. */
+  workspaceId: string | null;
+  provider: string;
+  name: string;
+  baseUrl: string | null;
+  weight: number;
+  hint: string;
+  createdAt: number;
+  createdBy: string | null;
+}
+
+export interface NewCredential extends Omit<ProviderCredential, "hint"> {
+  secret: string;
+}
+
+/** The associated data that binds an envelope to its record and provider. */
+export function credentialAad(id: string, provider: string): string {
+  return `latchkey-credential|${id}|${provider}`;
+}
+
+/** First 7 and last 4 characters, enough to recognise a key and useless to an attacker. */
+export function secretHint(secret: string): string {
+  return secret.length <= 12 ? "…" : `${secret.slice(0, 7)}…${secret.slice(-4)}`;
+}
+
+/** Upstream provider keys, envelope-encrypted under the master key. */
+export class CredentialStore {
+  constructor(private readonly database: Database) {}
+
+  async insert(c: NewCredential, masterKey: Buffer, db: Kysely<Tables> = this.database.db): Promise<ProviderCredential> {
+    const env = sealSecret(masterKey, c.secret, credentialAad(c.id, c.provider));
+    const record: ProviderCredential = { ...withoutSecret(c), hint: secretHint(c.secret) };
+    await db.insertInto("provider_credentials").values({
+      id: c.id, org_id: c.orgId, workspace_id: c.workspaceId, provider: c.provider, name: c.name, base_url: c.baseUrl,
+      weight: c.weight, hint: record.hint, wrapped_key: env.wrappedKey, ciphertext: env.ciphertext, created_at: c.createdAt, created_by: c.createdBy,
+    }).execute();
+    return record;
+  }
+
+  async list(orgId: string): Promise<ProviderCredential[]> {
+    const rows = await this.database.db.selectFrom("provider_credentials").selectAll().where("org_id", "=", orgId).orderBy("id").execute();
+    return rows.map(toCredential);
+  }
+
+  async get(id: string): Promise<ProviderCredential | null> {
+    const row = await this.database.db.selectFrom("provider_credentials").selectAll().where("id", "=", id).executeTakeFirst();
+    return row ? toCredential(row) : null;
+  }
+
+  async delete(id: string, db: Kysely<Tables> = this.database.db): Promise<boolean> {
+    const r = await db.deleteFrom("provider_credentials").where("id", "=", id).executeTakeFirst();
+    return Number(r.numDeletedRows) > 0;
+  }
+
+  /** Every credential of the organization with its decrypted secret; for the gateway's cache only. */
+  async listWithSecrets(orgId: string, masterKey: Buffer): Promise<Array<ProviderCredential & { secret: string }>> {
+    const rows = await this.database.db.selectFrom("provider_credentials").selectAll().where("org_id", "=", orgId).orderBy("id").execute();
+    return rows.map((r) => ({ ...toCredential(r), secret: openSecret(masterKey, { wrappedKey: r.wrapped_key, ciphertext: r.ciphertext }, credentialAad(r.id, r.provider)) }));
+  }
+
+  async secretOf(id: string, masterKey: Buffer): Promise<string | null> {
+    const r = await this.database.db.selectFrom("provider_credentials").selectAll().where("id", "=", id).executeTakeFirst();
+    return r ? openSecret(masterKey, { wrappedKey: r.wrapped_key, ciphertext: r.ciphertext }, credentialAad(r.id, r.provider)) : null;
+  }
+}
+
+/**
+ * Re-wraps every credential's data key from `oldMaster` to `newMaster` in one transaction: either
+ * every record moves to the new key or none does. Returns how many were re-wrapped.
+ */
+export async function rotateMasterKey(database: Database, oldMaster: Buffer, newMaster: Buffer): Promise<number> {
+  return database.db.transaction().execute(async (trx) => {
+    const rows = await trx.selectFrom("provider_credentials").select(["id", "provider", "wrapped_key", "ciphertext"]).execute();
+    for (const r of rows) {
+      const env = rewrapEnvelope(oldMaster, newMaster, { wrappedKey: r.wrapped_key, ciphertext: r.ciphertext }, credentialAad(r.id, r.provider));
+      await trx.updateTable("provider_credentials").set({ wrapped_key: env.wrappedKey }).where("id", "=", r.id).execute();
+    }
+    return rows.length;
+  });
+}
+
+function withoutSecret(c: NewCredential): Omit<ProviderCredential, "hint"> {
+  return { id: c.id, orgId: c.orgId, workspaceId: c.workspaceId, provider: c.provider, name: c.name, baseUrl: c.baseUrl, weight: c.weight, createdAt: c.createdAt, createdBy: c.createdBy };
+}
+
+function toCredential(r: ProviderCredentialRow): ProviderCredential {
+  return {
+    id: r.id, orgId: r.org_id, workspaceId: r.workspace_id, provider: r.provider, name: r.name, baseUrl: r.base_url,
+    weight: r.weight, hint: r.hint, createdAt: Number(r.created_at), createdBy: r.created_by,
+  };
+}
