@@ -4,6 +4,7 @@
  *   res:<requestId>          hash amt, st (0 open, 1 settled, 2 lease expired), k (counter keys), at, exp
  *   leases                   zset requestId → lease end
  *   expired                  list of expired reservations not yet reported
+ * TTLs are relative (PEXPIRE), computed from the caller's clock, so tests may run at any date.
  * Amounts stay integers: HINCRBY does the arithmetic, and numbers bound for JSON travel as strings.
  */
 const EXPIRE_ONE = `
@@ -28,7 +29,7 @@ end
 
 /**
  * KEYS: leases, expired, res, counter…  ARGV: now, amount, expiresAt, requestId, n, base,
- * keepExpiredMs, then per counter: limit, isBalance, counterExpireAt.
+ * keepExpiredMs, then per counter: limit, isBalance, counterTtlMs.
  * Answers {1} admitted, {0, index, limit, spent, open} refused, {2, index…} needs load.
  */
 export const BUDGET_RESERVE_LUA = `${EXPIRE_ONE}
@@ -52,11 +53,11 @@ end
 local ks = {}
 for i = 1, n do
   redis.call('HINCRBY', KEYS[3 + i], 'open', amount)
-  redis.call('PEXPIREAT', KEYS[3 + i], ARGV[7 + i * 3])
+  redis.call('PEXPIRE', KEYS[3 + i], ARGV[7 + i * 3])
   ks[i] = KEYS[3 + i]
 end
 redis.call('HSET', KEYS[3], 'amt', ARGV[2], 'st', '0', 'k', table.concat(ks, '\\n'), 'at', now, 'exp', exp)
-redis.call('PEXPIREAT', KEYS[3], tonumber(exp) + keep)
+redis.call('PEXPIRE', KEYS[3], tonumber(exp) - tonumber(now) + keep)
 redis.call('ZADD', KEYS[1], exp, id)
 redis.call('PEXPIRE', KEYS[1], keep * 2 + 86400000)
 return {1}
@@ -97,12 +98,12 @@ if #out > 0 then redis.call('LTRIM', KEYS[2], #out, -1) end
 return out
 `;
 
-/** KEYS: counter.  ARGV: spent, loadedAt, expireAt, balance ('' unless a balance counter). */
+/** KEYS: counter.  ARGV: spent, loadedAt, ttlMs, balance ('' unless a balance counter). */
 export const BUDGET_LOAD_LUA = `
 redis.call('HSET', KEYS[1], 'spent', ARGV[1], 'ep', ARGV[2])
 if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'limit', ARGV[4]) end
 redis.call('HSETNX', KEYS[1], 'open', '0')
-redis.call('PEXPIREAT', KEYS[1], ARGV[3])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
 return 1
 `;
 

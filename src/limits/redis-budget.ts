@@ -54,7 +54,7 @@ export class RedisBudgetCounter implements BudgetCounter {
       const range = periodRange(s.period, now);
       periodKeys[i] = range.key;
       keys.push(`${base}b:${s.id}:${range.key}`);
-      args.push(s.period === "balance" ? 0 : s.limitNano, s.period === "balance" ? 1 : 0, counterExpiresAt(range.end, now));
+      args.push(s.period === "balance" ? 0 : s.limitNano, s.period === "balance" ? 1 : 0, counterExpiresAt(range.end, now) - now);
     }
     const raw = (await this.redis.lkBudgetReserve(keys.length, ...keys, ...args)) as number[];
     if (raw[0] === 1) {
@@ -95,7 +95,7 @@ export class RedisBudgetCounter implements BudgetCounter {
     const now = this.clock.now();
     const range = periodRange(period, now);
     const key = `${keyBase(this.prefix, tag)}b:${subject}:${range.key}`;
-    await this.redis.lkBudgetLoad(1, key, Math.round(spent), now, counterExpiresAt(range.end, now), balance);
+    await this.redis.lkBudgetLoad(1, key, Math.round(spent), now, counterExpiresAt(range.end, now) - now, balance);
   }
 
   async topUp(subject: string, amountNano: number, tag = DEFAULT_TAG): Promise<boolean> {

@@ -76,7 +76,7 @@ if admitted then
     if cc > 0 then
       redis.call('ZADD', kcc, now + lease, id)
       local last = tonumber(redis.call('ZRANGE', kcc, -1, -1, 'WITHSCORES')[2])
-      redis.call('PEXPIREAT', kcc, last + 1000)
+      redis.call('PEXPIRE', kcc, last - now + 1000)
     end
   end
 end
