@@ -1,0 +1,7 @@
+export * from "./types.js";
+export * from "./registry.js";
+export * from "./catalog.js";
+export * from "./bounds.js";
+export * from "./usage-meter.js";
+export { createSimulatorServer, handleSimulated, type SimulatorServer, type SimulatorOptions } from "./simulator/server.js";
+export { openaiPrefix } from "./openai/index.js";

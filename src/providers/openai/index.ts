@@ -1,0 +1,21 @@
+import { splitBaseUrl, type Operation, type Provider } from "../types.js";
+
+const PATHS: Partial<Record<Operation, string>> = { chat: "/chat/completions", embeddings: "/embeddings", responses: "/responses" };
+
+/** The base URL's path, "/v1" when it has none (the OpenAI SDK's convention includes it). */
+export function openaiPrefix(prefix: string): string {
+  return prefix === "" ? "/v1" : prefix;
+}
+
+/** OpenAI: Chat Completions, Embeddings and Responses. */
+export const openai: Provider = {
+  id: "openai",
+  dialects: ["openai"],
+  defaultBaseUrl: "https://api.openai.com/v1",
+  target(r, baseUrl, secret) {
+    const path = r.dialect === "openai" ? PATHS[r.op] : undefined;
+    if (!path) return null;
+    const { origin, prefix } = splitBaseUrl(baseUrl);
+    return { origin, path: openaiPrefix(prefix) + path, auth: [["authorization", `Bearer ${secret}`]], dialect: "openai" };
+  },
+};

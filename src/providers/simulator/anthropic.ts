@@ -1,0 +1,31 @@
+import { sendEvents, sendJson, simId, sseEvent, type SimCall } from "./emit.js";
+
+/** POST /v1/messages in Anthropic's shape, JSON or SSE. */
+export function simulateMessages(call: SimCall): void {
+  const { script, model } = call;
+  const id = simId("msg_sim");
+  const text = script.words.join("");
+  const stopReason = script.stopReason === "max_tokens" ? "max_tokens" : "end_turn";
+  const usage = {
+    input_tokens: script.inputTokens, output_tokens: script.words.length,
+    cache_creation_input_tokens: script.cacheWrite, cache_read_input_tokens: script.cacheRead, service_tier: "standard",
+  };
+  if (!call.stream) {
+    sendJson(call, { id, type: "message", role: "assistant", model, content: [{ type: "text", text }], stop_reason: stopReason, stop_sequence: null, usage });
+    return;
+  }
+  const events = [
+    sseEvent("message_start", { type: "message_start", message: { id, type: "message", role: "assistant", model, content: [], stop_reason: null, stop_sequence: null, usage: { ...usage, output_tokens: 1 } } }),
+    sseEvent("content_block_start", { type: "content_block_start", index: 0, content_block: { type: "text", text: "" } }),
+    sseEvent("ping", { type: "ping" }),
+    ...script.words.map((w) => sseEvent("content_block_delta", { type: "content_block_delta", index: 0, delta: { type: "text_delta", text: w } })),
+    sseEvent("content_block_stop", { type: "content_block_stop", index: 0 }),
+    sseEvent("message_delta", { type: "message_delta", delta: { stop_reason: stopReason, stop_sequence: null }, usage: { output_tokens: script.words.length } }),
+    sseEvent("message_stop", { type: "message_stop" }),
+  ];
+  sendEvents(call, events);
+}
+
+export function simulateCountTokens(call: SimCall): void {
+  sendJson(call, { input_tokens: call.script.inputTokens });
+}

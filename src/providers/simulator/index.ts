@@ -1,0 +1,13 @@
+import { splitBaseUrl, type Provider } from "../types.js";
+
+/** The simulator speaks every dialect on the provider's own paths, so the inbound path is mirrored. */
+export const simulator: Provider = {
+  id: "simulator",
+  dialects: ["anthropic", "openai", "gemini"],
+  defaultBaseUrl: "http://127.0.0.1:8421",
+  target(r, baseUrl, secret) {
+    const { origin, prefix } = splitBaseUrl(baseUrl);
+    const sse = r.op === "stream_generate" && r.sse ? "?alt=sse" : "";
+    return { origin, path: prefix + r.inboundPath + sse, auth: [["authorization", `Bearer ${secret}`]], dialect: r.dialect };
+  },
+};

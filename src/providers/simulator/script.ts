@@ -1,0 +1,57 @@
+/**
+ * What the simulator will do for one request: deterministic text, realistic usage and any fault
+ * asked for. Faults are requested (in this order of precedence) by:
+ *   - the `x-simulator-fault` request header,
+ *   - the text `sim-fault:<fault>` anywhere in the request body,
+ *   - the credential: an API key containing `fail-<fault>` (so one of several credentials fails).
+ * Faults: 429, 500, 503, 529 (an error answer in the caller's dialect), `die` (the stream or body
+ * stops half way and the connection is dropped), `slow` (the first byte waits
+ * `x-simulator-delay-ms` or `sim-delay:<ms>`, default 2000 ms).
+ * `sim-tokens:<n>` sets how many output tokens to produce (capped by max_tokens);
+ * `sim-cache-read:<n>` and `sim-cache-write:<n>` report cached input tokens.
+ */
+export type Fault = "429" | "500" | "503" | "529" | "die" | "slow";
+const FAULTS = new Set<string>(["429", "500", "503", "529", "die", "slow"]);
+
+export interface Script {
+  fault: Fault | null;
+  delayMs: number;
+  words: string[];
+  inputTokens: number;
+  cacheRead: number;
+  cacheWrite: number;
+  stopReason: "end" | "max_tokens";
+}
+
+const VOCABULARY = "Hello from the Latchkey simulator . This answer is deterministic , streamed one token at a time , and billed like a real model".split(" ");
+export const DEFAULT_OUTPUT_TOKENS = 12;
+
+export function planScript(bodyText: string, headers: Record<string, string | string[] | undefined>, maxTokens: number | null): Script {
+  const headerFault = String(headers["x-simulator-fault"] ?? "");
+  const auth = String(headers.authorization ?? headers["x-api-key"] ?? headers["x-goog-api-key"] ?? "");
+  const fault = FAULTS.has(headerFault) ? headerFault
+    : (/sim-fault:(\w+)/.exec(bodyText)?.[1] ?? /fail-(\w+)/.exec(auth)?.[1] ?? null);
+  const asked = Number(/sim-tokens:(\d+)/.exec(bodyText)?.[1] ?? DEFAULT_OUTPUT_TOKENS);
+  const count = maxTokens !== null && maxTokens < asked ? maxTokens : asked;
+  const words: string[] = [];
+  for (let i = 0; i < count; i++) words.push((i === 0 ? "" : " ") + VOCABULARY[i % VOCABULARY.length]);
+  const cacheRead = Number(/sim-cache-read:(\d+)/.exec(bodyText)?.[1] ?? 0);
+  const cacheWrite = Number(/sim-cache-write:(\d+)/.exec(bodyText)?.[1] ?? 0);
+  return {
+    fault: fault && FAULTS.has(fault) ? (fault as Fault) : null,
+    delayMs: Number(headers["x-simulator-delay-ms"] ?? /sim-delay:(\d+)/.exec(bodyText)?.[1] ?? 2000),
+    words,
+    // About four bytes a token, as real tokenizers average on English text.
+    inputTokens: Math.max(1, Math.ceil(Buffer.byteLength(bodyText) / 4)),
+    cacheRead,
+    cacheWrite,
+    stopReason: count < asked ? "max_tokens" : "end",
+  };
+}
+
+let counter = 0;
+/** A simulator id: deterministic shape, unique per process. */
+export function simId(prefix: string): string {
+  counter = (counter + 1) % 1e9;
+  return `${prefix}${Date.now().toString(36)}${counter.toString(36).padStart(6, "0")}`;
+}

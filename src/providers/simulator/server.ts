@@ -1,0 +1,119 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { WireDialect } from "../types.js";
+import { simulateCountTokens, simulateMessages } from "./anthropic.js";
+import { answerFault, sendJson, simId, type SimCall } from "./emit.js";
+import { simulateGeminiCountTokens, simulateGenerate } from "./gemini.js";
+import { simulateChat, simulateEmbeddings, simulateResponses } from "./openai.js";
+import { planScript } from "./script.js";
+
+export interface SimulatorOptions {
+  port?: number;
+  host?: string;
+  /** Milliseconds between streamed tokens (0: as fast as possible). */
+  paceMs?: number;
+}
+
+export interface SimulatorStats {
+  requests: number;
+  /** Requests per credential (the key the caller authenticated with). */
+  byKey: Map<string, number>;
+}
+
+export interface SimulatorServer {
+  server: Server;
+  url: string;
+  port: number;
+  stats: SimulatorStats;
+  close(): Promise<void>;
+}
+
+const SIM_MODELS = ["sim-small", "sim-large", "sim-embedding"];
+
+/** The simulator as an HTTP server: an upstream that speaks Anthropic, OpenAI and Gemini. */
+export async function createSimulatorServer(o: SimulatorOptions = {}): Promise<SimulatorServer> {
+  const stats: SimulatorStats = { requests: 0, byKey: new Map() };
+  const paceMs = o.paceMs ?? 0;
+  const server = createServer((req, res) => handleSimulated(req, res, paceMs, stats));
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve) => server.listen(o.port ?? 0, o.host ?? "127.0.0.1", resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    server, port, stats, url: `http://${o.host ?? "127.0.0.1"}:${port}`,
+    close: () => new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
+  };
+}
+
+/** Handles one request; also used in-process by the gateway's built-in simulator. */
+export function handleSimulated(req: IncomingMessage, res: ServerResponse, paceMs: number, stats?: SimulatorStats): void {
+  const chunks: Buffer[] = [];
+  req.on("data", (c: Buffer) => chunks.push(c));
+  req.on("end", () => {
+    try {
+      route(req, res, Buffer.concat(chunks).toString("utf8"), paceMs, stats);
+    } catch (err) {
+      if (!res.headersSent) res.writeHead(500, { "content-type": "application/json" });
+      res.end(JSON.stringify({ error: { message: `simulator: ${(err as Error).message}` } }));
+    }
+  });
+}
+
+function route(req: IncomingMessage, res: ServerResponse, text: string, paceMs: number, stats?: SimulatorStats): void {
+  const url = new URL(req.url ?? "/", "http://sim");
+  const path = url.pathname;
+  const auth = String(req.headers["x-api-key"] ?? req.headers["x-goog-api-key"] ?? req.headers.authorization ?? "").replace(/^Bearer /, "");
+  if (stats) {
+    stats.requests++;
+    stats.byKey.set(auth, (stats.byKey.get(auth) ?? 0) + 1);
+  }
+  const gemini = /\/v1beta\/models\/([^/:]+):(\w+)$/.exec(path);
+  const dialect: WireDialect = gemini || path.endsWith("/v1beta/models") ? "gemini"
+    : /\/(chat\/completions|embeddings|responses)$/.test(path) ? "openai"
+      : path.endsWith("/messages") || path.endsWith("/count_tokens") || req.headers["anthropic-version"] ? "anthropic" : "openai";
+  const headers: Record<string, string> = dialect === "anthropic" ? { "request-id": simId("req_sim") } : { "x-request-id": simId("req_sim") };
+  if (req.method === "GET") {
+    listModels(res, dialect, headers);
+    return;
+  }
+  let body: Record<string, unknown>;
+  try {
+    body = text ? (JSON.parse(text) as Record<string, unknown>) : {};
+  } catch {
+    res.writeHead(400, { ...headers, "content-type": "application/json" });
+    res.end(JSON.stringify({ error: { message: "simulator: malformed JSON" } }));
+    return;
+  }
+  const gen = body.generationConfig as { maxOutputTokens?: number } | undefined;
+  const maxTokens = (body.max_tokens ?? body.max_completion_tokens ?? body.max_output_tokens ?? gen?.maxOutputTokens ?? null) as number | null;
+  const script = planScript(text, req.headers, maxTokens);
+  const model = gemini ? decodeURIComponent(gemini[1]!) : String(body.model ?? "sim-small");
+  const stream = gemini ? gemini[2] === "streamGenerateContent" : body.stream === true;
+  const call: SimCall = { res, body, model, script, stream, paceMs, headers };
+  const answer = () => {
+    if (answerFault(dialect, script.fault, res, headers)) return;
+    if (gemini) {
+      if (gemini[2] === "countTokens") simulateGeminiCountTokens(call);
+      else simulateGenerate(call, url.searchParams.get("alt") === "sse");
+    } else if (path.endsWith("/messages/count_tokens")) simulateCountTokens(call);
+    else if (path.endsWith("/messages")) simulateMessages(call);
+    else if (path.endsWith("/chat/completions")) simulateChat(call);
+    else if (path.endsWith("/embeddings")) simulateEmbeddings(call);
+    else if (path.endsWith("/responses")) simulateResponses(call);
+    else {
+      res.writeHead(404, { ...headers, "content-type": "application/json" });
+      res.end(JSON.stringify({ error: { message: `simulator: no route ${path}` } }));
+    }
+  };
+  if (script.fault === "slow") setTimeout(answer, script.delayMs);
+  else answer();
+}
+
+function listModels(res: ServerResponse, dialect: WireDialect, headers: Record<string, string>): void {
+  const call = { res, headers, script: { fault: null } } as unknown as SimCall;
+  if (dialect === "gemini") sendJson(call, { models: SIM_MODELS.map((m) => ({ name: `models/${m}`, displayName: m })) });
+  else if (dialect === "anthropic") sendJson(call, { data: SIM_MODELS.map((id) => ({ id, type: "model", display_name: id, created_at: "2026-01-01T00:00:00Z" })), has_more: false, first_id: SIM_MODELS[0], last_id: SIM_MODELS.at(-1) });
+  else sendJson(call, { object: "list", data: SIM_MODELS.map((id) => ({ id, object: "model", created: 1767225600, owned_by: "latchkey-simulator" })) });
+}

@@ -1,0 +1,64 @@
+/** The wire dialect an endpoint speaks. */
+export type WireDialect = "anthropic" | "openai" | "gemini";
+
+/** Every gateway operation. */
+export type Operation =
+  | "messages" | "count_tokens"
+  | "chat" | "embeddings" | "responses"
+  | "generate" | "stream_generate" | "gemini_count_tokens"
+  | "models";
+
+export const PROVIDER_IDS = ["anthropic", "openai", "gemini", "openai-compatible", "simulator"] as const;
+export type ProviderId = (typeof PROVIDER_IDS)[number];
+
+/** Tokens by kind, as billed: `input` excludes cached tokens, which are counted apart. */
+export interface TokenUsage {
+  input: number;
+  output: number;
+  cacheWrite: number;
+  cacheRead: number;
+}
+
+/** How one upstream request is addressed. */
+export interface UpstreamTarget {
+  /** Origin, e.g. "https://api.anthropic.com" (the pool key). */
+  origin: string;
+  /** Path and query on that origin. */
+  path: string;
+  /** Headers that authenticate the request, as name/value pairs (names lower-case). */
+  auth: [string, string][];
+  /** The dialect the upstream answers in (decides usage extraction). */
+  dialect: WireDialect;
+}
+
+/** What a request needs from a provider to reach it. */
+export interface UpstreamRequest {
+  op: Operation;
+  /** The dialect the caller speaks. */
+  dialect: WireDialect;
+  /** The model name as the caller gave it (passed upstream unchanged). */
+  model: string;
+  /** The inbound path, for providers that mirror it (the simulator). */
+  inboundPath: string;
+  /** Gemini streams: server-sent events (`alt=sse`) rather than a JSON array. */
+  sse: boolean;
+}
+
+/**
+ * A provider: transport only (base URL, auth headers, endpoint paths). Request and response
+ * bodies of the provider's own dialect pass through unchanged; usage extraction is by dialect.
+ * `target` returns null when the provider cannot serve the operation in the caller's dialect.
+ */
+export interface Provider {
+  id: ProviderId;
+  /** Dialects the provider answers natively. */
+  dialects: readonly WireDialect[];
+  defaultBaseUrl: string;
+  target(r: UpstreamRequest, baseUrl: string, secret: string): UpstreamTarget | null;
+}
+
+/** Splits a base URL into origin and path prefix (no trailing slash). */
+export function splitBaseUrl(baseUrl: string): { origin: string; prefix: string } {
+  const u = new URL(baseUrl);
+  return { origin: u.origin, prefix: u.pathname.replace(/\/+$/, "") };
+}
