@@ -6,6 +6,7 @@ import { KeyStore } from "./keys.js";
 import { KvStore } from "./kv.js";
 import { OrgStore } from "./orgs.js";
 import { UsageStore } from "./usage.js";
+import { UserStore } from "./users.js";
 
 export * from "./audit.js";
 export * from "./credentials.js";
@@ -16,6 +17,7 @@ export * from "./kv.js";
 export * from "./orgs.js";
 export * from "./types.js";
 export * from "./usage.js";
+export * from "./users.js";
 export type { Tables } from "./schema.js";
 
 /** Every store over one database; built once in main.ts and handed to the services. */
@@ -28,6 +30,7 @@ export interface Store {
   readonly kv: KvStore;
   readonly credentials: CredentialStore;
   readonly models: ModelStore;
+  readonly users: UserStore;
 }
 
 export function createStore(database: Database): Store {
@@ -40,5 +43,6 @@ export function createStore(database: Database): Store {
     kv: new KvStore(database),
     credentials: new CredentialStore(database),
     models: new ModelStore(database),
+    users: new UserStore(database),
   };
 }

@@ -1,6 +1,7 @@
 import type { Migration } from "kysely";
 import { foundation } from "./0001-foundation.js";
 import { gateway } from "./0002-gateway.js";
+import { users } from "./0003-users.js";
 
 /**
  * Every migration, in order. Names sort in the order they run; add new ones at the end with the
@@ -9,4 +10,5 @@ import { gateway } from "./0002-gateway.js";
 export const MIGRATIONS: Record<string, Migration> = {
   "0001-foundation": foundation,
   "0002-gateway": gateway,
+  "0003-users": users,
 };
