@@ -65,7 +65,6 @@ describe.each(backends)("limits contract: %s", (_name, make, enabled) => {
 
     itIf("is a sliding window: no double burst across a minute edge", async () => {
       const subjects = [{ id: uniq("key:"), requestsPerMinute: 10 }];
-      const t0 = b.clock.now();
       const admitN = async (n: number) => {
         let ok = 0;
         for (let i = 0; i < n; i++) if ((await b.rate.admit({ subjects, tokens: 0, requestId: uniq("r") })).admitted) ok++;

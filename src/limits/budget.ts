@@ -68,7 +68,8 @@ export type ReserveResult =
   /** The counter store is unreachable and the policy fails closed (error code store_unavailable). */
   | { outcome: "unavailable" };
 
-export type SettleOutcome = "settled" | "already_settled" | "lease_expired" | "unknown_reservation";
+/** "deferred": Redis is unreachable; the settle is kept in this process and applied when it answers. */
+export type SettleOutcome = "settled" | "already_settled" | "lease_expired" | "unknown_reservation" | "deferred";
 
 export interface ExpiredReservation {
   requestId: string;

@@ -6,3 +6,6 @@ export { MemoryRateLimiter, type MemoryRateOptions } from "./memory-rate.js";
 export { MemoryBudgetCounter, type MemoryBudgetOptions } from "./memory-budget.js";
 export { RedisRateLimiter, type RedisRateOptions } from "./redis-rate.js";
 export { RedisBudgetCounter, type RedisBudgetOptions } from "./redis-budget.js";
+export { createLimits, type Limits, type LimitsOptions } from "./factory.js";
+export { DEFAULT_FAILURE_POLICY, ResilientBudgetCounter, ResilientRateLimiter, DeferredSettles, type FailurePolicy } from "./resilient.js";
+export { LIMITS_REDIS_OPTIONS, RedisHealth, createLimitsRedis, type LimitsHealth, type LimitsLogger } from "./redis-health.js";

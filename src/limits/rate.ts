@@ -47,6 +47,8 @@ export interface RateState {
 }
 
 export interface RateRefusal {
+  /** "unavailable": Redis is unreachable and the policy fails closed (error code store_unavailable). */
+  reason: "limit" | "unavailable";
   kind: RateKind;
   subject: string;
   limit: number;
@@ -103,6 +105,7 @@ export function decisionFrom(raw: RawRateAnswer, input: RateAdmitInput, now: num
     const retryMs = raw[12] ?? 0;
     const subject = input.subjects[refusedIdx];
     refused = {
+      reason: "limit",
       kind,
       subject: subject?.id ?? "",
       limit: (kind === "requests" ? subject?.requestsPerMinute : kind === "tokens" ? subject?.tokensPerMinute : subject?.concurrentRequests) ?? 0,

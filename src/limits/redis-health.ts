@@ -1,0 +1,90 @@
+import { Redis, ReplyError, type RedisOptions } from "ioredis";
+
+export type LimitsHealth = "healthy" | "degraded";
+
+/** Pino-shaped: `logger.warn({ err }, "message")`. */
+export interface LimitsLogger {
+  warn(data: object, message: string): void;
+  info(data: object, message: string): void;
+}
+
+/**
+ * Client settings for the limits: a dead Redis must cost a request milliseconds, not seconds.
+ * No offline queue (a command fails at once while disconnected), one retry, short timeouts;
+ * reconnection keeps trying in the background.
+ */
+export const LIMITS_REDIS_OPTIONS: RedisOptions = {
+  connectTimeout: 1000,
+  commandTimeout: 300,
+  maxRetriesPerRequest: 1,
+  enableOfflineQueue: false,
+  retryStrategy: (attempt: number) => Math.min(100 * attempt, 1000),
+};
+
+export function createLimitsRedis(url: string, overrides: RedisOptions = {}): Redis {
+  return new Redis(url, { ...LIMITS_REDIS_OPTIONS, ...overrides });
+}
+
+/** A reply error is Redis answering (a fault in a script or a key); anything else is Redis not answering. */
+export function isUnavailable(err: unknown): boolean {
+  return !(err instanceof (ReplyError as new () => Error));
+}
+
+/**
+ * Whether Redis answers. Marked degraded on the first connection failure (logged once), then
+ * pinged every `pingIntervalMs` until it answers, when it is healthy again (logged once) and the
+ * recovery hooks run (replaying settles that could not be applied).
+ */
+export class RedisHealth {
+  private current: LimitsHealth = "healthy";
+  private timer: NodeJS.Timeout | null = null;
+  private pinging = false;
+  private readonly recoveryHooks: (() => Promise<void>)[] = [];
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly logger: LimitsLogger,
+    private readonly pingIntervalMs = 1000,
+  ) {
+    // Connection errors surface through failed commands; without a listener ioredis prints each one.
+    redis.on("error", () => {});
+  }
+
+  get state(): LimitsHealth {
+    return this.current;
+  }
+
+  onRecovery(hook: () => Promise<void>): void {
+    this.recoveryHooks.push(hook);
+  }
+
+  markDown(err: unknown): void {
+    if (this.current === "degraded") return;
+    this.current = "degraded";
+    this.logger.warn({ err: err instanceof Error ? err.message : String(err) }, "limits: Redis unreachable, following the failure policy");
+    this.timer = setInterval(() => void this.probe(), this.pingIntervalMs);
+    this.timer.unref();
+  }
+
+  private async probe(): Promise<void> {
+    if (this.pinging) return;
+    this.pinging = true;
+    try {
+      await this.redis.ping();
+      if (this.timer) clearInterval(this.timer);
+      this.timer = null;
+      this.current = "healthy";
+      this.logger.info({}, "limits: Redis answers again, back to shared counters");
+      for (const hook of this.recoveryHooks) await hook();
+    } catch {
+      // still down; the next tick tries again
+    } finally {
+      this.pinging = false;
+    }
+  }
+
+  close(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+}
