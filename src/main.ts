@@ -3,7 +3,7 @@
  * builds every service once and hands them to the HTTP layer. Only this file chooses backends.
  */
 import { readFileSync, existsSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -16,13 +16,21 @@ import { systemClock, type Clock } from "./lib/index.js";
 import { createStore, migrate, openDatabase, ping, type Database, type Store } from "./store/index.js";
 import { createLogger } from "./logger.js";
 import { loadMasterKey } from "./master-key.js";
+import { createRedactor } from "./leaks/index.js";
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
+/** The package root: where package.json is, from src/ (tests) or dist/src/ (built). */
+const ROOT = (() => {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, "package.json")) && dirname(dir) !== dir) dir = dirname(dir);
+  return dir;
+})();
 export const VERSION = (JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string }).version;
 
 export interface AppOptions {
   clock?: Clock;
   logger?: Logger;
+  /** Where log lines go (default stderr); tests capture them to prove no secret is logged. */
+  logDestination?: { write(line: string): unknown };
   /** Skip the first-run bootstrap (tests that build their own organization). */
   skipBootstrap?: boolean;
 }
@@ -51,11 +59,11 @@ export function keyPrefixes(config: Config): KeyPrefixes {
 
 export async function createApp(config: Config, opts: AppOptions = {}): Promise<App> {
   const clock = opts.clock ?? systemClock;
-  const logger = opts.logger ?? createLogger(config.logLevel, (s) => s);
+  const prefixes = keyPrefixes(config);
+  const logger = opts.logger ?? createLogger(config.logLevel, createRedactor(Object.values(prefixes)), opts.logDestination);
   const database = openDatabase({ url: databaseUrl(config) });
   await migrate(database);
   const store = createStore(database);
-  const prefixes = keyPrefixes(config);
   const verifier = new KeyVerifier({ store, clock, prefixes, pepper: config.pepper, staleMs: config.keyCacheStaleSeconds * 1000 });
   const keys = new KeyService(store, clock, prefixes, verifier, config.pepper);
   const masterKey = loadMasterKey(config.masterKey, config.dataDir);

@@ -4,7 +4,6 @@ import type { Command } from "commander";
 import pc from "picocolors";
 import { loadConfig, type Config } from "../config/index.js";
 import { createApp, type App } from "../main.js";
-import { createLogger } from "../logger.js";
 import { CliError, type CliContext } from "./context.js";
 
 export interface UpOptions { port?: string; host?: string; dataDir?: string }
@@ -58,7 +57,7 @@ export function registerUpCommand(program: Command, ctx: CliContext): void {
     .option("--data-dir <dir>", "data directory (default ./.latchkey)")
     .action(async (o: UpOptions) => {
       const config = configFrom(o, ctx.env);
-      const app = await createApp(config, { logger: createLogger(config.logLevel, (s) => s) });
+      const app = await createApp(config);
       const url = await app.listen().catch((e: NodeJS.ErrnoException) => {
         throw new CliError(e.code === "EADDRINUSE" ? `port ${config.port} is in use: is Latchkey already running? Use --port to pick another.` : e.message);
       });

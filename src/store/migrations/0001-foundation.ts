@@ -1,4 +1,5 @@
 import { sql, type Kysely, type Migration } from "kysely";
+import { isPostgres } from "./dialect.js";
 
 /** Organizations, workspaces, keys, the audit chain, raw usage events and a small settings table. */
 export const foundation: Migration = {
@@ -53,7 +54,7 @@ export const foundation: Migration = {
     await db.schema.createIndex("api_keys_org").on("api_keys").columns(["org_id", "id"]).execute();
 
     await db.schema.createTable("audit_events")
-      .addColumn("seq", "integer", (c) => c.primaryKey())
+      .addColumn("seq", isPostgres(db) ? "bigserial" : "integer", (c) => (isPostgres(db) ? c.primaryKey() : c.primaryKey().autoIncrement()))
       .addColumn("id", "text", (c) => c.notNull().unique())
       .addColumn("at", "bigint", (c) => c.notNull())
       .addColumn("org_id", "text")

@@ -2,6 +2,7 @@ import type { Migration } from "kysely";
 import { foundation } from "./0001-foundation.js";
 import { gateway } from "./0002-gateway.js";
 import { users } from "./0003-users.js";
+import { metering } from "./0004-metering.js";
 
 /**
  * Every migration, in order. Names sort in the order they run; add new ones at the end with the
@@ -11,4 +12,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   "0001-foundation": foundation,
   "0002-gateway": gateway,
   "0003-users": users,
+  "0004-metering": metering,
 };

@@ -1,0 +1,49 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { loadConfig } from "../../src/config/index.js";
+import { createApp, type App } from "../../src/main.js";
+import type { TestBackend } from "./backends.js";
+
+export interface TestApp {
+  app: App;
+  url: string;
+  adminKey: string;
+  testKey: string;
+  logs: string[];
+  /** Calls the management API with the admin key (or another bearer). */
+  api(method: string, path: string, body?: unknown, bearer?: string): Promise<{ status: number; body: any; headers: Headers }>;
+  close(): Promise<void>;
+}
+
+/** Starts a whole Latchkey (store, HTTP, bootstrap) on a free loopback port over a test backend. */
+export async function startApp(backend: TestBackend, overrides: Record<string, unknown> = {}): Promise<TestApp> {
+  const logs: string[] = [];
+  const config = loadConfig({ env: {}, overrides: { dataDir: backend.dataDir, databaseUrl: backend.url, port: 0, logLevel: "info", ...overrides } });
+  const app = await createApp(config, { logDestination: { write: (line: string) => logs.push(line) } });
+  const url = await app.listen();
+  const created = app.bootstrap?.created;
+  if (!created) throw new Error("expected a first run");
+  const api = async (method: string, path: string, body?: unknown, bearer = created.adminKey) => {
+    const res = await fetch(`${url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${bearer}`, ...(body !== undefined ? { "content-type": "application/json" } : {}) },
+      body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+    });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : undefined, headers: res.headers };
+  };
+  return { app, url, adminKey: created.adminKey, testKey: created.testKey, logs, api, close: () => app.close() };
+}
+
+/** Everything the database holds, as text: the SQLite files' bytes, or every PostgreSQL row. */
+export async function databaseText(t: TestApp, backend: TestBackend): Promise<string> {
+  if (backend.name === "sqlite") {
+    return readdirSync(backend.dataDir).filter((f) => f.startsWith("latchkey.db"))
+      .map((f) => readFileSync(join(backend.dataDir, f)).toString("latin1")).join("\n");
+  }
+  const db = t.app.database.db;
+  const tables = ["organizations", "workspaces", "api_keys", "audit_events", "usage_events", "kv"] as const;
+  let text = "";
+  for (const table of tables) text += JSON.stringify(await db.selectFrom(table).selectAll().execute());
+  return text;
+}
