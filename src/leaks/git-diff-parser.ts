@@ -56,7 +56,8 @@ export class AddedLinesScanner {
       this.commit = { sha, author, email, date };
       this.path = null;
       this.inHunk = false;
-      this.onCommit?.(++this.commits);
+      this.commits++;
+      this.onCommit?.(this.commits);
     }
   }
 

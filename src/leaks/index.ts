@@ -14,3 +14,6 @@ export {
   type FeedbackEntry, type GithubPublicKey, type PartnerMatch, type ReportOutcome,
 } from "./github-report.js";
 export type { CommitInfo, Finding, ScanResult } from "./types.js";
+export {
+  describeLookedUpKey, latchkeyKeyHashes, LOOKUP_BATCH, needsRevocation, type LookedUpKey, type LookupAnswer,
+} from "./key-check.js";

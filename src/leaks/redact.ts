@@ -14,7 +14,7 @@ const TOKEN_SHAPES = [
   "xox[baprs]-[0-9A-Za-z-]{10,}",
 ];
 const PEM = "-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----[\\s\\S]*?-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----";
-const BEARER = "(?<scheme>\\b[Bb]earer[ \\t]+)(?<bearer>[A-Za-z0-9._~+/-]{8,}=*)";
+const BEARER = "(?<scheme>\\b[Bb]earer[ \\t]+)(?<bearer>[A-Za-z0-9._~+/-]{8,}=*)(?![A-Za-z0-9._~+/=\u2026-])";
 
 function combined(extraShapes: readonly string[]): RegExp {
   const shapes = [...extraShapes, ...TOKEN_SHAPES].map((s) => `(?<![A-Za-z0-9_-])${s}(?![A-Za-z0-9_-])`);
