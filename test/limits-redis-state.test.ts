@@ -1,0 +1,50 @@
+/**
+ * Redis losing the limits' state (a restart without persistence, an eviction): the counters say
+ * "needs load" instead of admitting against zero, and in-flight requests settle onto the reloaded
+ * counters. Simulated by deleting this suite's keys only.
+ */
+import { afterAll, describe, expect, it } from "vitest";
+import { Redis } from "ioredis";
+import { ManualClock } from "../src/lib/index.js";
+import { RedisBudgetCounter, RedisRateLimiter } from "../src/limits/index.js";
+import { REDIS_URL, redisAvailable, redisPrefix } from "./support/services.js";
+
+const redisOk = await redisAvailable();
+
+describe.skipIf(!redisOk)("Redis lost the limits' state", () => {
+  const redis = new Redis(REDIS_URL);
+  const { prefix, cleanup } = redisPrefix();
+  afterAll(async () => { await cleanup(); redis.disconnect(); });
+
+  it("asks for a load, keeps the reloaded spend, and charges in-flight settles once", async () => {
+    const clock = new ManualClock();
+    const budgets = new RedisBudgetCounter({ redis, prefix, clock });
+    const key = { id: "key:k1", limitNano: 1000, period: "day" as const };
+    await budgets.load(key.id, "day", 100);
+    const r = await budgets.reserve({ subjects: [key], amountNano: 400, requestId: "r1" });
+    expect(r.outcome).toBe("admitted");
+    if (r.outcome !== "admitted") return;
+
+    await cleanup(); // everything under the prefix is gone
+    expect(await budgets.reserve({ subjects: [key], amountNano: 1, requestId: "r2" })).toEqual({ outcome: "needs_load", subjects: [{ id: key.id, period: "day" }] });
+    await budgets.load(key.id, "day", 100); // the database's sum for the day
+    expect(await budgets.settle(r.reservation, 250)).toBe("unknown_reservation");
+    expect(await budgets.settle(r.reservation, 250)).toBe("already_settled");
+    expect(await budgets.snapshot(key.id, "day")).toMatchObject({ spentNano: 350, openNano: 0 });
+    expect((await redis.keys(`${prefix}*`)).length).toBeGreaterThan(0);
+    for (const k of await redis.keys(`${prefix}*`)) expect(await redis.pttl(k)).toBeGreaterThan(0); // nothing lives forever
+  });
+
+  it("every rate-limit key expires by itself", async () => {
+    const rate = new RedisRateLimiter({ redis, prefix: `${prefix}rl:`, clock: new ManualClock() });
+    const d = await rate.admit({ subjects: [{ id: "key:k2", requestsPerMinute: 5, tokensPerMinute: 100, concurrentRequests: 2 }], tokens: 10, requestId: "q1", leaseMs: 30_000 });
+    expect(d.admitted).toBe(true);
+    const keys = await redis.keys(`${prefix}rl:*`);
+    expect(keys).toHaveLength(4);
+    for (const k of keys) {
+      const ttl = await redis.pttl(k);
+      expect(ttl).toBeGreaterThan(0);
+      expect(ttl).toBeLessThanOrEqual(61_000);
+    }
+  });
+});
