@@ -5,3 +5,5 @@ export * from "./bounds.js";
 export * from "./usage-meter.js";
 export { createSimulatorServer, handleSimulated, type SimulatorServer, type SimulatorOptions } from "./simulator/server.js";
 export { openaiPrefix } from "./openai/index.js";
+export * from "./credential-vault.js";
+export { simulator } from "./simulator/index.js";

@@ -1,0 +1,45 @@
+import type { ErrorCode } from "../errors/index.js";
+import type { Operation } from "../providers/index.js";
+import type { ApiKey, Workspace } from "../store/index.js";
+
+/** What limits need to decide on a request (DESIGN.md, request path steps 3 and 4). */
+export interface AdmissionRequest {
+  requestId: string;
+  at: number;
+  key: ApiKey;
+  workspace: Workspace;
+  orgId: string;
+  provider: string;
+  /** The catalog id (after alias resolution). */
+  model: string;
+  op: Operation;
+  /** Upper bounds: input from the body's bytes, output from max_tokens or the model's maximum. */
+  inputTokenBound: number;
+  outputTokenBound: number;
+  /** The most the request can cost at the prices in force, in nano-USD. */
+  costBoundNano: number;
+}
+
+export type AdmissionDecision =
+  | { allowed: true; ticket?: unknown }
+  | { allowed: false; code: ErrorCode; message: string; retryAfterSeconds?: number; headers?: Record<string, string> };
+
+/** What the request actually used (step 7). */
+export interface AdmissionSettlement {
+  inputTokens: number;
+  outputTokens: number;
+  cacheWriteTokens: number;
+  cacheReadTokens: number;
+  costNano: number;
+  status: number;
+  aborted: boolean;
+}
+
+/**
+ * The seam for rate limits, budget reservations and credits: `admit` before the request leaves
+ * (a refusal is answered in the caller's dialect), `settle` once with what it used. Absent: no-op.
+ */
+export interface Admission {
+  admit(r: AdmissionRequest): AdmissionDecision | Promise<AdmissionDecision>;
+  settle(r: AdmissionRequest, ticket: unknown, s: AdmissionSettlement): void | Promise<void>;
+}

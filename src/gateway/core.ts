@@ -1,0 +1,79 @@
+import type { Logger } from "pino";
+import { Pool } from "undici";
+import type { Config } from "../config/index.js";
+import type { KeyVerifier } from "../keys/index.js";
+import type { Clock } from "../lib/index.js";
+import { createSimulatorServer, type CredentialVault, type ModelCatalog, type SimulatorServer } from "../providers/index.js";
+import type { Store, UsageEvent } from "../store/index.js";
+import type { Admission, AdmissionSettlement } from "./admission.js";
+import type { Plan } from "./exchange.js";
+import type { UsageRecorder } from "./recorder.js";
+
+export interface Timeouts {
+  connectMs: number;
+  firstByteMs: number;
+  idleMs: number;
+  maxAttempts: number;
+  /** A retry-after longer than this is not waited for: the error goes to the caller. */
+  maxRetryAfterMs: number;
+}
+
+/** Long-lived parts the request path shares: built once by createGateway. */
+export class GatewayCore {
+  private readonly pools = new Map<string, Pool>();
+  private simulator: SimulatorServer | null = null;
+  private simulatorStarting: Promise<SimulatorServer> | null = null;
+  catalogReady = false;
+
+  constructor(
+    readonly config: Config,
+    readonly clock: Clock,
+    readonly logger: Logger,
+    readonly store: Store,
+    readonly verifier: KeyVerifier,
+    readonly catalog: ModelCatalog,
+    readonly vault: CredentialVault,
+    readonly recorder: UsageRecorder,
+    readonly admission: Admission | null,
+    readonly timeouts: Timeouts,
+    private readonly simulatorPaceMs: number,
+  ) {}
+
+  /** The keep-alive pool for an upstream origin (one per origin, made on first use). */
+  pool(origin: string): Pool {
+    let p = this.pools.get(origin);
+    if (!p) {
+      p = new Pool(origin, { connections: 256, pipelining: 1, keepAliveTimeout: 30_000, connect: { timeout: this.timeouts.connectMs } });
+      this.pools.set(origin, p);
+    }
+    return p;
+  }
+
+  /** The built-in simulator's base URL (started on loopback on first use; serves test keys). */
+  simulatorUrl(): string | Promise<string> {
+    if (this.simulator) return this.simulator.url;
+    this.simulatorStarting ??= createSimulatorServer({ port: 0, paceMs: this.simulatorPaceMs }).then((s) => (this.simulator = s));
+    return this.simulatorStarting.then((s) => s.url);
+  }
+
+  /** Hands a finished request's usage to the recorder and the limits. */
+  record(e: UsageEvent, plan: Plan | null, s: AdmissionSettlement | null): void {
+    this.recorder.record(e);
+    if (this.admission && plan?.admission && s) {
+      try {
+        const r = this.admission.settle(plan.admission, plan.ticket, s);
+        if (r instanceof Promise) r.catch((err: unknown) => this.logger.warn({ err, requestId: e.id }, "settle failed"));
+      } catch (err) {
+        this.logger.warn({ err, requestId: e.id }, "settle failed");
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    this.recorder.stop();
+    await Promise.all([...this.pools.values()].map((p) => p.close().catch(() => undefined)));
+    this.pools.clear();
+    if (this.simulator) await this.simulator.close();
+    else if (this.simulatorStarting) await (await this.simulatorStarting).close();
+  }
+}

@@ -1,0 +1,200 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { ErrorCode } from "../errors/index.js";
+import type { VerifiedKey, VerifyResult } from "../keys/index.js";
+import { newId, tokenCostNano } from "../lib/index.js";
+import {
+  getProvider, inputTokenBound, modelNames, outputTokenBound, pickCredentials, priceAt, simulator, type UpstreamRequest, type WireDialect,
+} from "../providers/index.js";
+import type { CatalogModel } from "../store/index.js";
+import type { AdmissionRequest } from "./admission.js";
+import { readApiKey } from "./auth.js";
+import { BodyTooLargeError, readBody } from "./body.js";
+import type { GatewayCore } from "./core.js";
+import { Exchange, msSince, type Candidate, type Plan } from "./exchange.js";
+import { renderModels } from "./models-list.js";
+import { sendError, sendJson } from "./respond.js";
+import { guessDialect, matchRoute, type Route } from "./routes.js";
+
+/** The request path of DESIGN.md: authenticate, authorise, admit, then hand over to an Exchange. */
+export async function handleRequest(core: GatewayCore, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const startedHr = performance.now();
+  const startedAt = core.clock.now();
+  const requestId = newId("req", startedAt);
+  const url = req.url ?? "/";
+  const q = url.indexOf("?");
+  const path = q < 0 ? url : url.slice(0, q);
+  const query = q < 0 ? null : new URLSearchParams(url.slice(q + 1));
+  const anthropicHeaders = req.headers["anthropic-version"] !== undefined || req.headers["x-api-key"] !== undefined;
+  const route = matchRoute(req.method ?? "GET", path, anthropicHeaders);
+  if (route === null || route === "method") {
+    const dialect = guessDialect(path, anthropicHeaders);
+    if (route === null) sendError(res, dialect, "not_found", `No such endpoint: ${req.method} ${path}`, requestId);
+    else sendError(res, dialect, "method_not_allowed", `${req.method} is not allowed on ${path}`, requestId);
+    return;
+  }
+  const { dialect } = route;
+  if (Number(req.headers["content-length"] ?? 0) > core.config.maxBodyBytes) {
+    sendError(res, dialect, "payload_too_large", `The request body exceeds ${core.config.maxBodyBytes} bytes.`, requestId);
+    return;
+  }
+  const reading = readApiKey(req, query?.get("key") ?? null);
+  if ("problem" in reading) {
+    if (reading.problem === "conflict") sendError(res, dialect, "invalid_request", "The request carries more than one API key, and they differ; send exactly one.", requestId);
+    else sendError(res, dialect, "unauthenticated", "No API key was provided. Send it in the x-api-key or Authorization: Bearer header.", requestId);
+    return;
+  }
+  const verdict = await core.verifier.verify(reading.key, { surface: "gateway", scope: route.scope, ip: clientIp(req, core.config.trustProxy), origin: req.headers.origin ?? null });
+  if (!verdict.valid) {
+    refuseKey(res, dialect, verdict, requestId);
+    return;
+  }
+  const entry = verdict.entry;
+  if (route.op === "models") {
+    answerModels(core, res, route, entry, requestId);
+    return;
+  }
+  let raw: Buffer;
+  try {
+    raw = await readBody(req, core.config.maxBodyBytes);
+  } catch (err) {
+    if (err instanceof BodyTooLargeError) sendError(res, dialect, "payload_too_large", `The request body exceeds ${core.config.maxBodyBytes} bytes.`, requestId);
+    else res.destroy();
+    return;
+  }
+  let body: Record<string, unknown>;
+  try {
+    const parsed: unknown = JSON.parse(raw.toString("utf8"));
+    if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) throw new SyntaxError("not an object");
+    body = parsed as Record<string, unknown>;
+  } catch {
+    sendError(res, dialect, "invalid_request", "The request body is not valid JSON.", requestId);
+    return;
+  }
+  const modelName = route.pathModel ?? body.model;
+  if (typeof modelName !== "string" || modelName === "") {
+    sendError(res, dialect, "invalid_request", "model: a model is required.", requestId, { param: "model" });
+    return;
+  }
+  const model = core.catalog.resolve(modelName);
+  if (!model || !allowsModel(entry, model)) {
+    sendError(res, dialect, "model_not_found", `The model '${modelName}' does not exist or you do not have access to it.`, requestId, { param: "model" });
+    return;
+  }
+  const streamed = route.op === "stream_generate" || body.stream === true;
+  const sse = route.op === "stream_generate" ? query?.get("alt") === "sse" : streamed;
+  const upstream: UpstreamRequest = { op: route.op, dialect, model: modelName, inboundPath: path, sse };
+  const toSimulator = entry.key.kind === "test";
+  const providerId = toSimulator ? "simulator" : model.provider;
+  const provider = getProvider(model.provider);
+  if (!toSimulator && (!provider || !provider.target(upstream, provider.defaultBaseUrl, "-"))) {
+    sendError(res, dialect, "invalid_request", `The model '${modelName}' is served by ${model.provider}, which does not speak this endpoint's API; call it through its own endpoint.`, requestId, { param: "model" });
+    return;
+  }
+
+  // Forward with the include_usage chunk so a stream can be metered; strip it if not asked for.
+  let strip = false;
+  let payload = raw;
+  if (route.op === "chat" && streamed) {
+    const opts = body.stream_options as Record<string, unknown> | undefined;
+    if (opts?.include_usage !== true) {
+      body.stream_options = { ...opts, include_usage: true };
+      payload = Buffer.from(JSON.stringify(body));
+      strip = true;
+    }
+  }
+
+  const candidates = await upstreams(core, entry, model.provider, toSimulator, upstream);
+  if (candidates === null) {
+    sendError(res, dialect, "invalid_request", `No ${model.provider} credential is configured for this workspace; add one with 'latchkey credentials add --provider ${model.provider}'.`, requestId);
+    recordRefusal(core, entry, model, providerId, route, requestId, startedAt, startedHr, streamed, 400, "no_credential");
+    return;
+  }
+
+  const inBound = inputTokenBound(body);
+  let admission: AdmissionRequest | null = null;
+  let ticket: unknown = undefined;
+  if (core.admission) {
+    const price = priceAt(model, startedAt);
+    const outBound = outputTokenBound(route.op, body, model.maxOutputTokens);
+    admission = {
+      requestId, at: startedAt, key: entry.key, workspace: entry.workspace, orgId: entry.key.orgId, provider: providerId, model: model.id, op: route.op,
+      inputTokenBound: inBound, outputTokenBound: outBound,
+      costBoundNano: tokenCostNano(inBound, Math.max(price.input, price.cacheWrite)) + tokenCostNano(outBound, price.output),
+    };
+    const decision = await core.admission.admit(admission);
+    if (!decision.allowed) {
+      const status = sendError(res, dialect, decision.code, decision.message, requestId, { retryAfterSeconds: decision.retryAfterSeconds, headers: decision.headers });
+      recordRefusal(core, entry, model, providerId, route, requestId, startedAt, startedHr, streamed, status, decision.code);
+      return;
+    }
+    ticket = decision.ticket;
+  }
+
+  const plan: Plan = {
+    requestId, dialect, op: route.op, startedAt, startedHr, streamed, sse, strip,
+    orgId: entry.key.orgId, workspaceId: entry.key.workspaceId, keyId: entry.key.id, model, provider: providerId,
+    inputTokenBound: inBound, admission, ticket,
+  };
+  if (res.destroyed) {
+    new Exchange(core, req, res, plan, payload, candidates).clientClosed();
+    return;
+  }
+  new Exchange(core, req, res, plan, payload, candidates).dispatch();
+}
+
+/** A model is allowed when the key's and workspace's allow-lists name it by its id or any alias. */
+export function allowsModel(entry: VerifiedKey, model: CatalogModel): boolean {
+  for (const name of modelNames(model)) if (entry.allowsModel(name)) return true;
+  return false;
+}
+
+async function upstreams(core: GatewayCore, entry: VerifiedKey, providerId: string, toSimulator: boolean, r: UpstreamRequest): Promise<Candidate[] | null> {
+  if (!toSimulator) {
+    const all = core.vault.peek(entry.key.orgId) ?? (await core.vault.forOrg(entry.key.orgId));
+    const creds = pickCredentials(all, providerId, entry.key.workspaceId);
+    const provider = getProvider(providerId)!;
+    const out: Candidate[] = [];
+    for (const c of creds) {
+      const target = provider.target(r, c.baseUrl ?? provider.defaultBaseUrl, c.secret);
+      if (target) out.push({ target, pool: core.pool(target.origin), credentialId: c.id });
+    }
+    if (out.length || providerId !== "simulator") return out.length ? out : null;
+  }
+  const url = core.simulatorUrl();
+  const base = typeof url === "string" ? url : await url;
+  const target = simulator.target(r, base, "latchkey-built-in")!;
+  return [{ target, pool: core.pool(target.origin), credentialId: "simulator" }];
+}
+
+function answerModels(core: GatewayCore, res: ServerResponse, route: Route, entry: VerifiedKey, requestId: string): void {
+  const allowed = core.catalog.list().filter((m) => allowsModel(entry, m));
+  const one = route.pathModel ? core.catalog.resolve(route.pathModel) : null;
+  const visible = one && allowed.includes(one) ? one : null;
+  const payload = renderModels(route.dialect, allowed, visible, route.pathModel !== null);
+  if (payload === null) sendError(res, route.dialect, "model_not_found", `The model '${route.pathModel}' does not exist or you do not have access to it.`, requestId);
+  else sendJson(res, route.dialect, requestId, payload);
+}
+
+const KEY_REFUSALS: Record<Exclude<VerifyResult["code"], "VALID">, ErrorCode> = {
+  MALFORMED: "unauthenticated", NOT_FOUND: "unauthenticated", DISABLED: "unauthenticated", REVOKED: "unauthenticated", EXPIRED: "unauthenticated",
+  FORBIDDEN_IP: "forbidden", FORBIDDEN_ORIGIN: "forbidden", FORBIDDEN_SCOPE: "forbidden", FORBIDDEN_MODEL: "model_not_found",
+};
+
+function refuseKey(res: ServerResponse, dialect: WireDialect, v: Extract<VerifyResult, { valid: false }>, requestId: string): void {
+  const message = v.code === "MALFORMED" || v.code === "NOT_FOUND" ? "Invalid API key." : v.message;
+  sendError(res, dialect, KEY_REFUSALS[v.code], message, requestId);
+}
+
+function recordRefusal(core: GatewayCore, entry: VerifiedKey, model: CatalogModel, provider: string, route: Route, requestId: string, at: number, hr: number, streamed: boolean, status: number, errorCode: string): void {
+  core.record({
+    id: requestId, at, orgId: entry.key.orgId, workspaceId: entry.key.workspaceId, keyId: entry.key.id, provider, model: model.id, endpoint: route.op,
+    inputTokens: 0, outputTokens: 0, cacheWriteTokens: 0, cacheReadTokens: 0, costNano: 0, status, errorCode, streamed, aborted: false,
+    latencyMs: msSince(hr), ttfbMs: null,
+  }, null, null);
+}
+
+function clientIp(req: IncomingMessage, trustProxy: boolean): string {
+  const forwarded = trustProxy ? req.headers["x-forwarded-for"] : undefined;
+  const ip = typeof forwarded === "string" ? forwarded.split(",")[0]!.trim() : (req.socket.remoteAddress ?? "");
+  return ip.startsWith("::ffff:") ? ip.slice(7) : ip;
+}

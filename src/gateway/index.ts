@@ -1,0 +1,94 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Logger } from "pino";
+import type { Config } from "../config/index.js";
+import type { KeyVerifier } from "../keys/index.js";
+import type { Clock } from "../lib/index.js";
+import { CredentialVault, ModelCatalog } from "../providers/index.js";
+import type { Store } from "../store/index.js";
+import type { Admission } from "./admission.js";
+import { GatewayCore } from "./core.js";
+import { handleRequest } from "./handler.js";
+import { UsageRecorder } from "./recorder.js";
+import { guessDialect } from "./routes.js";
+import { sendError } from "./respond.js";
+import { newId } from "../lib/index.js";
+
+export type { Admission, AdmissionDecision, AdmissionRequest, AdmissionSettlement } from "./admission.js";
+export { allowsModel } from "./handler.js";
+
+export interface GatewayDeps {
+  config: Config;
+  clock: Clock;
+  logger: Logger;
+  store: Store;
+  verifier: KeyVerifier;
+  /** Unwraps provider credentials (32 bytes). */
+  masterKey: Buffer;
+  /** The model catalog, shared with the management API so edits reach the gateway; built and loaded here when absent. */
+  catalog?: ModelCatalog;
+  /** Decrypted credentials cache, shared with the management API (which invalidates it); built here when absent. */
+  vault?: CredentialVault;
+  /** Rate limits, budget reservations and credits (DESIGN.md request path steps 3, 4 and 7). */
+  admission?: Admission;
+  /** Milliseconds between tokens of the built-in simulator's streams (default 0). */
+  simulatorPaceMs?: number;
+  /** How often usage events are written (default 100 ms). */
+  usageFlushMs?: number;
+}
+
+export interface Gateway {
+  /** Answers a request under /v1/ or /v1beta/. */
+  handle(req: IncomingMessage, res: ServerResponse): void;
+  /** Loads the catalog (done on first request otherwise). */
+  ready(): Promise<void>;
+  /** Writes pending usage events. */
+  flush(): Promise<void>;
+  /** Writes pending usage, closes upstream pools and the built-in simulator. */
+  close(): Promise<void>;
+  readonly catalog: ModelCatalog;
+  readonly vault: CredentialVault;
+}
+
+export function createGateway(deps: GatewayDeps): Gateway {
+  const catalog = deps.catalog ?? new ModelCatalog(deps.store);
+  const vault = deps.vault ?? new CredentialVault(deps.store, deps.masterKey, () => deps.clock.now());
+  const recorder = new UsageRecorder(deps.store, deps.logger, deps.usageFlushMs ?? 100);
+  const c = deps.config;
+  const core = new GatewayCore(c, deps.clock, deps.logger, deps.store, deps.verifier, catalog, vault, recorder, deps.admission ?? null, {
+    connectMs: c.upstreamConnectTimeoutMs, firstByteMs: c.upstreamFirstByteTimeoutMs, idleMs: c.upstreamIdleTimeoutMs,
+    maxAttempts: c.upstreamMaxAttempts, maxRetryAfterMs: 10_000,
+  }, deps.simulatorPaceMs ?? 0);
+  let loading: Promise<void> | null = deps.catalog ? null : catalog.load(deps.clock.now());
+  if (loading) loading.catch(() => undefined);
+  const ready = async () => {
+    if (loading) await loading;
+    loading = null;
+  };
+
+  function fail(req: IncomingMessage, res: ServerResponse, err: unknown): void {
+    deps.logger.error({ err, path: (req.url ?? "").split("?")[0] }, "gateway request failed");
+    const path = req.url ?? "/";
+    const dialect = guessDialect(path, req.headers["anthropic-version"] !== undefined || req.headers["x-api-key"] !== undefined);
+    const code = (err as { code?: string }).code === "store_unavailable" ? "store_unavailable" : "internal";
+    if (!res.headersSent) sendError(res, dialect, code, "The gateway failed to handle the request.", newId("req"));
+    else res.destroy();
+  }
+
+  return {
+    handle(req, res) {
+      if (loading) {
+        ready().then(() => handleRequest(core, req, res)).catch((err: unknown) => fail(req, res, err));
+        return;
+      }
+      handleRequest(core, req, res).catch((err: unknown) => fail(req, res, err));
+    },
+    ready,
+    flush: () => recorder.flush(),
+    async close() {
+      await recorder.flush().catch(() => undefined);
+      await core.close();
+    },
+    catalog,
+    vault,
+  };
+}

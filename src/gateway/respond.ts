@@ -1,0 +1,40 @@
+import type { ServerResponse } from "node:http";
+import { renderError, type ErrorCode } from "../errors/index.js";
+import type { WireDialect } from "../providers/index.js";
+
+/** The response header that carries the request id in each dialect. */
+export function requestIdHeader(dialect: WireDialect): string {
+  return dialect === "anthropic" ? "request-id" : "x-request-id";
+}
+
+export interface ErrorExtras {
+  retryAfterSeconds?: number | undefined;
+  headers?: Record<string, string> | undefined;
+  openaiCode?: string | undefined;
+  param?: string | undefined;
+}
+
+/** Answers a refusal or fault in the caller's dialect, with the request id. Returns the status. */
+export function sendError(res: ServerResponse, dialect: WireDialect, code: ErrorCode, message: string, requestId: string, extra: ErrorExtras = {}): number {
+  const { status, body } = renderError(dialect, { code, message, requestId, openaiCode: extra.openaiCode, param: extra.param });
+  if (res.headersSent || res.destroyed) return status;
+  const text = JSON.stringify(body);
+  const headers: Record<string, string> = {
+    ...extra.headers,
+    "content-type": "application/json",
+    "content-length": String(Buffer.byteLength(text)),
+    [requestIdHeader(dialect)]: requestId,
+  };
+  if (extra.retryAfterSeconds !== undefined) headers["retry-after"] = String(Math.max(0, Math.ceil(extra.retryAfterSeconds)));
+  // The official SDKs retry 429 and 5xx by default; a refusal that will not change says so.
+  if (status === 400 || status === 401 || status === 403 || status === 404 || status === 413) headers["x-should-retry"] = "false";
+  res.writeHead(status, headers);
+  res.end(text);
+  return status;
+}
+
+export function sendJson(res: ServerResponse, dialect: WireDialect, requestId: string, payload: unknown): void {
+  const text = JSON.stringify(payload);
+  res.writeHead(200, { "content-type": "application/json", "content-length": String(Buffer.byteLength(text)), [requestIdHeader(dialect)]: requestId });
+  res.end(text);
+}

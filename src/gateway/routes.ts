@@ -1,0 +1,50 @@
+import type { GatewayScope } from "../keys/index.js";
+import type { Operation, WireDialect } from "../providers/index.js";
+
+/** A gateway endpoint: what it does, the dialect it speaks, the scope it needs. */
+export interface Route {
+  op: Operation;
+  dialect: WireDialect;
+  scope: GatewayScope;
+  /** The model named by the path (Gemini, and GET /v1/models/{id}). */
+  pathModel: string | null;
+}
+
+const POST_ROUTES: Record<string, Omit<Route, "pathModel">> = {
+  "/v1/messages": { op: "messages", dialect: "anthropic", scope: "messages" },
+  "/v1/messages/count_tokens": { op: "count_tokens", dialect: "anthropic", scope: "count_tokens" },
+  "/v1/chat/completions": { op: "chat", dialect: "openai", scope: "chat" },
+  "/v1/embeddings": { op: "embeddings", dialect: "openai", scope: "embeddings" },
+  "/v1/responses": { op: "responses", dialect: "openai", scope: "responses" },
+};
+
+const GEMINI_METHODS: Record<string, Pick<Route, "op" | "scope">> = {
+  generateContent: { op: "generate", scope: "gemini" },
+  streamGenerateContent: { op: "stream_generate", scope: "gemini" },
+  countTokens: { op: "gemini_count_tokens", scope: "count_tokens" },
+};
+
+/** The route for a method and path; "method" when the path exists with another method; null when unknown. */
+export function matchRoute(method: string, path: string, anthropicHeaders: boolean): Route | "method" | null {
+  if (method === "POST") {
+    const r = POST_ROUTES[path];
+    if (r) return { ...r, pathModel: null };
+    const g = /^\/v1beta\/models\/([^/:]+):([A-Za-z]+)$/.exec(path);
+    const m = g ? GEMINI_METHODS[g[2]!] : undefined;
+    if (g && m) return { ...m, dialect: "gemini", pathModel: decodeURIComponent(g[1]!) };
+  } else if (method === "GET") {
+    const dialect: WireDialect = anthropicHeaders ? "anthropic" : "openai";
+    if (path === "/v1/models") return { op: "models", dialect, scope: "models", pathModel: null };
+    if (path.startsWith("/v1/models/")) return { op: "models", dialect, scope: "models", pathModel: decodeURIComponent(path.slice(11)) };
+    if (path === "/v1beta/models") return { op: "models", dialect: "gemini", scope: "models", pathModel: null };
+    if (path.startsWith("/v1beta/models/")) return { op: "models", dialect: "gemini", scope: "models", pathModel: decodeURIComponent(path.slice(15)) };
+  }
+  if (POST_ROUTES[path] || path === "/v1/models" || /^\/v1beta\/models/.test(path)) return "method";
+  return null;
+}
+
+/** The dialect to answer a request in before its route is known. */
+export function guessDialect(path: string, anthropicHeaders: boolean): WireDialect {
+  if (path.startsWith("/v1beta/")) return "gemini";
+  return anthropicHeaders || path.startsWith("/v1/messages") ? "anthropic" : "openai";
+}

@@ -1,0 +1,42 @@
+import type { IncomingHttpHeaders } from "node:http";
+
+/** Request headers never passed upstream: hop-by-hop, the caller's credentials, cookies, proxies. */
+const DROP_REQUEST = new Set([
+  "host", "connection", "keep-alive", "proxy-authorization", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade",
+  "content-length", "authorization", "x-api-key", "x-goog-api-key", "cookie", "accept-encoding", "expect", "origin", "referer",
+  "forwarded", "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto", "x-real-ip",
+]);
+
+/** Response headers never passed back: hop-by-hop, upstream account ids, cookies, request ids (ours replace them). */
+const DROP_RESPONSE = new Set([
+  "connection", "keep-alive", "transfer-encoding", "set-cookie", "anthropic-organization-id", "openai-organization", "openai-project",
+  "request-id", "x-request-id", "alt-svc", "server", "via", "cf-ray",
+]);
+
+/** Headers for the upstream request: the caller's, minus DROP_REQUEST, plus the provider's auth. */
+export function upstreamRequestHeaders(incoming: IncomingHttpHeaders, auth: [string, string][], bodyLength: number): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name in incoming) {
+    if (DROP_REQUEST.has(name)) continue;
+    const v = incoming[name];
+    if (v !== undefined) out[name] = Array.isArray(v) ? v.join(", ") : v;
+  }
+  for (const [name, value] of auth) out[name] = value;
+  out["accept-encoding"] = "identity";
+  out["content-length"] = String(bodyLength);
+  return out;
+}
+
+/** Headers for the client: the upstream's, minus DROP_RESPONSE, with our request id. */
+export function clientResponseHeaders(upstream: IncomingHttpHeaders, requestIdName: string, requestId: string, keepLength: boolean): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const name in upstream) {
+    if (DROP_RESPONSE.has(name) || (!keepLength && name === "content-length")) continue;
+    const v = upstream[name];
+    if (v !== undefined) out[name] = v;
+  }
+  const theirs = upstream[requestIdName] ?? upstream["x-request-id"] ?? upstream["request-id"];
+  if (typeof theirs === "string") out["upstream-request-id"] = theirs;
+  out[requestIdName] = requestId;
+  return out;
+}
