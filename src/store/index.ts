@@ -1,4 +1,7 @@
+import { AlertStore, WebhookStore } from "./alerts.js";
 import { AuditStore } from "./audit.js";
+import { CreditStore } from "./credits.js";
+import { UsageRollupStore } from "./usage-rollups.js";
 import { CredentialStore } from "./credentials.js";
 import { ModelStore } from "./models.js";
 import type { Database } from "./database.js";
@@ -8,7 +11,10 @@ import { OrgStore } from "./orgs.js";
 import { UsageStore } from "./usage.js";
 import { UserStore } from "./users.js";
 
+export * from "./alerts.js";
 export * from "./audit.js";
+export * from "./credits.js";
+export * from "./usage-rollups.js";
 export * from "./credentials.js";
 export * from "./models.js";
 export * from "./database.js";
@@ -31,6 +37,10 @@ export interface Store {
   readonly credentials: CredentialStore;
   readonly models: ModelStore;
   readonly users: UserStore;
+  readonly rollups: UsageRollupStore;
+  readonly credits: CreditStore;
+  readonly alerts: AlertStore;
+  readonly webhooks: WebhookStore;
 }
 
 export function createStore(database: Database): Store {
@@ -44,5 +54,9 @@ export function createStore(database: Database): Store {
     credentials: new CredentialStore(database),
     models: new ModelStore(database),
     users: new UserStore(database),
+    rollups: new UsageRollupStore(database),
+    credits: new CreditStore(database),
+    alerts: new AlertStore(database),
+    webhooks: new WebhookStore(database),
   };
 }
