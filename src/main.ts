@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
-import { ROUTES, bootstrap, type AdminServices, type BootstrapResult } from "./admin/index.js";
+import { ROUTES, bootstrap, ensureOwnerSetupLink, sessionAuthenticator, type AdminServices, type BootstrapResult } from "./admin/index.js";
 import type { Config } from "./config/index.js";
 import { buildHttpServer } from "./http/index.js";
 import { KeyService, KeyVerifier, type KeyPrefixes } from "./keys/index.js";
@@ -71,10 +71,12 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   void masterKey;
 
   const boot = opts.skipBootstrap ? null : await bootstrap(services);
+  if (boot) boot.setupUrl = (await ensureOwnerSetupLink(services)) ?? undefined;
   const consoleDir = join(ROOT, "console", "dist");
   const { server } = await buildHttpServer({
     services,
     routes: ROUTES,
+    authenticators: [sessionAuthenticator(services)],
     version: VERSION,
     consoleDir: existsSync(consoleDir) ? consoleDir : undefined,
     readiness: async () => ({ database: await ping(database) }),

@@ -2,6 +2,7 @@ import { auditRoutes } from "./audit-routes.js";
 import { keyRoutes } from "./keys-routes.js";
 import { orgRoutes } from "./org-routes.js";
 import type { RouteDef } from "./route.js";
+import { userRoutes } from "./users.js";
 
 export * from "./audit.js";
 export * from "./bootstrap.js";
@@ -9,6 +10,7 @@ export * from "./present.js";
 export * from "./route.js";
 export * from "./schemas.js";
 export * from "./services.js";
+export * from "./users.js";
 
 /** Every management API route; areas add their list here. */
-export const ROUTES: RouteDef[] = [...orgRoutes, ...keyRoutes, ...auditRoutes];
+export const ROUTES: RouteDef[] = [...orgRoutes, ...keyRoutes, ...auditRoutes, ...userRoutes];
