@@ -57,6 +57,8 @@ export class KeyVerifier {
   private readonly byHash = new Map<string, VerifiedKey>();
   private readonly hashById = new Map<string, string>();
   private readonly unknown = new Map<string, number>();
+  /** Workspaces change rarely and every change calls invalidateAll: one read serves all their keys. */
+  private readonly workspaces = new Map<string, { workspace: Workspace; loadedAt: number }>();
   private readonly lastUsedWritten = new Map<string, number>();
   private readonly lastUsedPending = new Map<string, number>();
   private readonly refreshMs: number;
@@ -106,7 +108,7 @@ export class KeyVerifier {
   private async load(hash: string, now: number): Promise<VerifiedKey | null> {
     const key = await this.o.store.keys.getByHash(hash);
     if (!key) return null;
-    const workspace = await this.o.store.orgs.getWorkspace(key.workspaceId);
+    const workspace = await this.workspace(key.workspaceId, now);
     if (!workspace) return null;
     const keyModels = compileModelGlobs(key.allowedModels);
     const wsModels = compileModelGlobs(workspace.allowedModels);
@@ -122,6 +124,14 @@ export class KeyVerifier {
     this.hashById.set(key.id, hash);
     this.unknown.delete(hash);
     return entry;
+  }
+
+  private async workspace(id: string, now: number): Promise<Workspace | null> {
+    const cached = this.workspaces.get(id);
+    if (cached && now - cached.loadedAt < 60_000) return cached.workspace;
+    const workspace = await this.o.store.orgs.getWorkspace(id);
+    if (workspace) this.workspaces.set(id, { workspace, loadedAt: now });
+    return workspace;
   }
 
   private authorize(entry: VerifiedKey, ctx: VerifyContext, now: number): VerifyResult {
@@ -185,6 +195,7 @@ export class KeyVerifier {
   invalidateAll(): void {
     this.byHash.clear();
     this.hashById.clear();
+    this.workspaces.clear();
     this.unknown.clear();
   }
 

@@ -43,6 +43,8 @@ export function openDatabase({ url, pgOptions }: OpenOptions): Database {
   sqlite.pragma("foreign_keys = ON");
   sqlite.pragma("synchronous = NORMAL");
   sqlite.pragma("busy_timeout = 5000");
+  // 64 MiB of page cache: the key-hash index of a million keys stays in memory.
+  sqlite.pragma("cache_size = -65536");
   const db = new Kysely<Tables>({ dialect: new SqliteDialect({ database: sqlite }) });
   return { db, dialect: "sqlite", location: file, close: () => db.destroy() };
 }
