@@ -11,6 +11,9 @@ interface Hit extends RuleVerdict {
 }
 
 const ALLOW_MARKER = "latchkey:allow";
+// Six identical characters in a row almost never occur in a random key (p < 1e-7 for base64 of
+// this length), and constantly occur in placeholders such as "AIza…0000000000".
+const PLACEHOLDER_RUN = /(.)\1{5}/;
 
 function rulesFor(text: string, rules: readonly SecretRule[]): SecretRule[] {
   let lower: string | undefined;
@@ -27,6 +30,7 @@ function runRule(rule: SecretRule, text: string, hits: Hit[]): void {
     const groups = m.groups;
     const secret = groups?.dq ?? groups?.sq ?? groups?.bare ?? m[0];
     const start = m.index + m[0].lastIndexOf(secret);
+    if (!rule.multiline && PLACEHOLDER_RUN.test(secret)) continue;
     const verdict = rule.classify ? rule.classify(secret) : { ruleId: rule.id, confidence: rule.confidence };
     if (verdict) hits.push({ ...verdict, start, end: start + secret.length, secret });
     if (m[0].length === 0) rule.pattern.lastIndex++;
