@@ -119,8 +119,47 @@ export class CreditStore {
     return r ? Number(r.seq) : null;
   }
 
+  /**
+   * The balance now: the ledger's sum (the account row) minus the cost of usage made since credits
+   * were enabled that the roll-up has not charged yet. Both read in one snapshot, so an event is
+   * never counted both as charged and as pending.
+   */
+  async balance(orgId: string): Promise<{ account: CreditAccountRow | null; balanceNano: number; pendingNano: number }> {
+    return this.database.db.transaction().setIsolationLevel("repeatable read").execute(async (trx) => {
+      const account = await this.getAccount(orgId, trx);
+      if (!account) return { account: null, balanceNano: 0, pendingNano: 0 };
+      let pendingNano = 0;
+      if (account.enabled_at !== null) {
+        const r = await trx.selectFrom("usage_events").select((eb) => eb.fn.sum<number>("cost_nano").as("c"))
+          .where("rolled_at", "is", null).where("org_id", "=", orgId).where("at", ">=", account.enabled_at).executeTakeFirst();
+        pendingNano = Number(r?.c ?? 0);
+      }
+      return { account, balanceNano: Number(account.balance_nano) - pendingNano, pendingNano };
+    });
+  }
+
   async ledgerSum(orgId: string): Promise<number> {
     const r = await this.database.db.selectFrom("credit_ledger").select((eb) => eb.fn.sum<number>("amount_nano").as("s")).where("org_id", "=", orgId).executeTakeFirst();
     return Number(r?.s ?? 0);
+  }
+}
+
+/** What the roll-up charges: the cost of rolled events made while credits were enabled. */
+export async function chargeRolledUsage(
+  credits: CreditStore, trx: Kysely<Tables>, events: readonly { org_id: string; at: number; cost_nano: number }[], now: number, newLedgerId: () => string,
+): Promise<void> {
+  const accounts = await credits.enabledAccounts(trx);
+  for (const acc of accounts) {
+    let cost = 0;
+    let n = 0;
+    for (const e of events) {
+      if (e.org_id === acc.org_id && e.at >= acc.enabled_at! && Number(e.cost_nano) > 0) {
+        cost += Number(e.cost_nano);
+        n += 1;
+      }
+    }
+    if (cost > 0) {
+      await credits.append({ orgId: acc.org_id, id: newLedgerId(), at: now, kind: "usage", amountNano: -cost, actor: "system", note: `usage of ${n} requests` }, trx);
+    }
   }
 }

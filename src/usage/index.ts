@@ -1,0 +1,2 @@
+export * from "./report.js";
+export * from "./rollup-job.js";
