@@ -17,6 +17,8 @@ import { createStore, migrate, openDatabase, ping, type Database, type Store } f
 import { createLogger } from "./logger.js";
 import { loadMasterKey } from "./master-key.js";
 import { createRedactor } from "./leaks/index.js";
+import { createGateway, LimitsAdmission } from "./gateway/index.js";
+import { createLimits, createLimitsRedis } from "./limits/index.js";
 
 /** The package root: where package.json is, from src/ (tests) or dist/src/ (built). */
 const ROOT = (() => {
@@ -68,7 +70,14 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const keys = new KeyService(store, clock, prefixes, verifier, config.pepper);
   const masterKey = loadMasterKey(config.masterKey, config.dataDir);
   const services: AdminServices = { config, clock, logger, store, verifier, keys, prefixes };
-  void masterKey;
+  const redis = config.redisUrl ? createLimitsRedis(config.redisUrl) : null;
+  const limits = createLimits({
+    redis, clock, nodeCount: config.nodeCount, reservationLeaseMs: config.reservationLeaseSeconds * 1000,
+    failure: { spend: config.redisFailureSpend, rate: config.redisFailureRate },
+    logger,
+  });
+  const admission = new LimitsAdmission(limits, store, () => clock.now());
+  const gateway = createGateway({ config, clock, logger, store, verifier, masterKey: masterKey.key, admission });
 
   const boot = opts.skipBootstrap ? null : await bootstrap(services);
   if (boot) boot.setupUrl = (await ensureOwnerSetupLink(services)) ?? undefined;
@@ -77,9 +86,10 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     services,
     routes: ROUTES,
     authenticators: [sessionAuthenticator(services)],
+    gateway,
     version: VERSION,
     consoleDir: existsSync(consoleDir) ? consoleDir : undefined,
-    readiness: async () => ({ database: await ping(database) }),
+    readiness: async () => ({ database: await ping(database), ...(redis ? { redis: limits.health() } : {}) }),
   });
 
   const timers = [setInterval(() => void verifier.flushLastUsed(), 5_000)];
@@ -105,6 +115,9 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
         server.closeIdleConnections();
       });
       await verifier.flushLastUsed();
+      await gateway.close();
+      limits.close();
+      redis?.disconnect();
       await database.close();
     },
   };

@@ -21,7 +21,7 @@ export interface AdmissionRequest {
 }
 
 export type AdmissionDecision =
-  | { allowed: true; ticket?: unknown }
+  | { allowed: true; ticket?: unknown; headers?: Record<string, string> | undefined }
   | { allowed: false; code: ErrorCode; message: string; retryAfterSeconds?: number; headers?: Record<string, string> };
 
 /** What the request actually used (step 7). */

@@ -128,6 +128,7 @@ export async function handleRequest(core: GatewayCore, req: IncomingMessage, res
       return;
     }
     ticket = decision.ticket;
+    if (decision.headers) for (const [k, v] of Object.entries(decision.headers)) res.setHeader(k, v);
   }
 
   const plan: Plan = {

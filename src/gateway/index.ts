@@ -15,6 +15,7 @@ import { newId } from "../lib/index.js";
 
 export type { Admission, AdmissionDecision, AdmissionRequest, AdmissionSettlement } from "./admission.js";
 export { allowsModel } from "./handler.js";
+export { LimitsAdmission } from "./limits-admission.js";
 
 export interface GatewayDeps {
   config: Config;

@@ -1,0 +1,204 @@
+import { sql } from "kysely";
+import type { ErrorCode } from "../errors/index.js";
+import { periodRange, type BudgetReservation, type BudgetSubject, type Limits, type RateDecision, type RateSubject, type RateTicket, type ReserveResult } from "../limits/index.js";
+import type { RateLimits, SpendLimit, Store } from "../store/index.js";
+import type { Admission, AdmissionDecision, AdmissionRequest, AdmissionSettlement } from "./admission.js";
+
+interface OrgState {
+  rateLimits: RateLimits | null;
+  spendLimit: SpendLimit | null;
+  creditsEnabled: boolean;
+  /** Ledger entries when the credit counter was last loaded; a new entry (a top-up) reloads it. */
+  ledgerEntries: number;
+  loadedAt: number;
+}
+
+interface Ticket {
+  rate: RateTicket | null;
+  budget: BudgetReservation | null;
+  credit: BudgetReservation | null;
+}
+
+const ORG_REFRESH_MS = 2_000;
+
+/**
+ * Rate limits, spend limits and credits on the gateway's admission seam (DESIGN.md request path
+ * steps 3, 4 and 7). Every level — key, workspace, organization — is checked at once; the tightest
+ * wins. A refusal at a later step gives back what an earlier step took.
+ */
+export class LimitsAdmission implements Admission {
+  private readonly orgs = new Map<string, OrgState>();
+
+  constructor(private readonly limits: Limits, private readonly store: Store, private readonly now: () => number) {}
+
+  async admit(r: AdmissionRequest): Promise<AdmissionDecision> {
+    const org = await this.org(r.orgId);
+    const rateSubjects = rateSubjectsOf(r, org);
+    let rate: RateDecision | null = null;
+    if (rateSubjects.length) {
+      rate = await this.limits.rate.admit({ subjects: rateSubjects, tokens: r.inputTokenBound + r.outputTokenBound, requestId: r.requestId, tag: r.orgId });
+      if (!rate.admitted) {
+        const x = rate.refused!;
+        const code: ErrorCode = x.reason === "unavailable" ? "store_unavailable" : "rate_limited";
+        const what = x.kind === "requests" ? "requests per minute" : x.kind === "tokens" ? "tokens per minute" : "concurrent requests";
+        const message = x.reason === "unavailable"
+          ? "Rate limits cannot be checked right now; try again shortly."
+          : x.exceedsLimit
+            ? `This request alone needs more than the ${what} limit (${x.limit}) of ${describe(x.subject)}; lower max_tokens.`
+            : `Rate limit of ${x.limit} ${what} reached for ${describe(x.subject)}. Try again in ${x.retryAfterSeconds}s.`;
+        return { allowed: false, code, message, retryAfterSeconds: x.retryAfterSeconds, headers: rateHeaders(rate) };
+      }
+    }
+    const ticket: Ticket = { rate: rate?.ticket ?? null, budget: null, credit: null };
+    const budgetSubjects = budgetSubjectsOf(r, org);
+    if (budgetSubjects.length) {
+      const res = await this.reserve(() => this.limits.budgets.reserve({ subjects: budgetSubjects, amountNano: r.costBoundNano, requestId: r.requestId, tag: r.orgId }), (s) => this.loadSpend(s, r));
+      if (res.outcome !== "admitted") {
+        await this.giveBack(ticket);
+        if (res.outcome === "refused") {
+          return { allowed: false, code: "spend_limit_reached", message: `This request could cost up to $${usd(r.costBoundNano)}, more than remains of the spend limit of ${describe(res.subject)} ($${usd(res.limitNano - res.spentNano - res.openNano)} of $${usd(res.limitNano)} this ${res.period}).` };
+        }
+        return { allowed: false, code: "store_unavailable", message: "Spend limits cannot be checked right now; the request was not sent." };
+      }
+      ticket.budget = res.reservation;
+    }
+    if (org.creditsEnabled) {
+      const res = await this.reserve(() => this.limits.credits.reserve({ organizationId: r.orgId, amountNano: r.costBoundNano, requestId: r.requestId }), () => this.loadCredits(r.orgId));
+      if (res.outcome !== "admitted") {
+        await this.giveBack(ticket);
+        if (res.outcome === "refused") {
+          return { allowed: false, code: "insufficient_credits", message: `Your credit balance is too low for this request (it could cost up to $${usd(r.costBoundNano)}). Add credits to continue.` };
+        }
+        return { allowed: false, code: "store_unavailable", message: "The credit balance cannot be checked right now; the request was not sent." };
+      }
+      ticket.credit = res.reservation;
+    }
+    return { allowed: true, ticket, headers: rate ? rateHeaders(rate) : undefined };
+  }
+
+  async settle(_r: AdmissionRequest, raw: unknown, s: AdmissionSettlement): Promise<void> {
+    const t = raw as Ticket;
+    const tokens = s.inputTokens + s.outputTokens + s.cacheWriteTokens + s.cacheReadTokens;
+    await Promise.all([
+      t.rate ? this.limits.rate.settle(t.rate, tokens) : null,
+      t.budget ? this.limits.budgets.settle(t.budget, s.costNano) : null,
+      t.credit ? this.limits.credits.settle(t.credit, s.costNano) : null,
+    ]);
+  }
+
+  /** Forget cached organization settings (after a change through the management API). */
+  invalidate(orgId?: string): void {
+    if (orgId) this.orgs.delete(orgId);
+    else this.orgs.clear();
+  }
+
+  private async reserve(attempt: () => Promise<ReserveResult>, load: (subjects: { id: string }[]) => Promise<void>): Promise<ReserveResult> {
+    let res = await attempt();
+    for (let i = 0; i < 2 && res.outcome === "needs_load"; i++) {
+      await load(res.subjects);
+      res = await attempt();
+    }
+    return res;
+  }
+
+  private async giveBack(t: Ticket): Promise<void> {
+    await Promise.all([t.rate ? this.limits.rate.settle(t.rate, 0) : null, t.budget ? this.limits.budgets.release(t.budget) : null]);
+  }
+
+  /** Seeds a spend counter from the usage records of its current period (after a restart or a lost Redis). */
+  private async loadSpend(subjects: { id: string; period?: string }[], r: AdmissionRequest): Promise<void> {
+    for (const s of subjects) {
+      const subject = budgetSubjectsOf(r, await this.org(r.orgId)).find((b) => b.id === s.id);
+      if (!subject) continue;
+      const range = periodRange(subject.period, this.now());
+      const [kind, id] = subject.id.split(":") as ["key" | "wrk" | "org", string];
+      const column = kind === "key" ? "key_id" : kind === "wrk" ? "workspace_id" : "org_id";
+      const row = await this.store.database.db.selectFrom("usage_events").select(sql<number>`coalesce(sum(cost_nano), 0)`.as("c"))
+        .where(column, "=", id).where("at", ">=", range.start).executeTakeFirst();
+      await this.limits.budgets.load(subject.id, subject.period, Number(row?.c ?? 0), { tag: r.orgId });
+    }
+  }
+
+  private async loadCredits(orgId: string, replace = false): Promise<void> {
+    const { balanceNano } = await this.store.credits.balance(orgId);
+    await this.limits.credits.load(orgId, balanceNano, { replace });
+  }
+
+  private async org(orgId: string): Promise<OrgState> {
+    const now = this.now();
+    const cached = this.orgs.get(orgId);
+    if (cached && now - cached.loadedAt < ORG_REFRESH_MS) return cached;
+    const [org, account] = await Promise.all([this.store.orgs.getOrganizationById(orgId), this.store.credits.getAccount(orgId)]);
+    const state: OrgState = {
+      rateLimits: org?.rateLimits ?? null, spendLimit: org?.spendLimit ?? null,
+      creditsEnabled: account?.enabled_at != null, ledgerEntries: Number(account?.entries ?? 0), loadedAt: now,
+    };
+    // A new ledger entry (a top-up or an adjustment) since the last look: re-read the balance.
+    if (cached && state.creditsEnabled && state.ledgerEntries !== cached.ledgerEntries) await this.loadCredits(orgId, true);
+    this.orgs.set(orgId, state);
+    return state;
+  }
+}
+
+function rateSubjectsOf(r: AdmissionRequest, org: OrgState): RateSubject[] {
+  const out: RateSubject[] = [];
+  const add = (id: string, l: RateLimits | null) => {
+    if (l && (l.requestsPerMinute || l.tokensPerMinute || l.concurrentRequests)) out.push({ id, ...l });
+  };
+  add(`key:${r.key.id}`, r.key.rateLimits);
+  add(`wrk:${r.workspace.id}`, r.workspace.rateLimits);
+  add(`org:${r.orgId}`, org.rateLimits);
+  return out;
+}
+
+function budgetSubjectsOf(r: AdmissionRequest, org: OrgState): BudgetSubject[] {
+  const out: BudgetSubject[] = [];
+  const add = (id: string, l: SpendLimit | null) => {
+    if (l) out.push({ id, limitNano: l.amountNano, period: l.period });
+  };
+  add(`key:${r.key.id}`, r.key.spendLimit);
+  add(`wrk:${r.workspace.id}`, r.workspace.spendLimit);
+  add(`org:${r.orgId}`, org.spendLimit);
+  return out;
+}
+
+function describe(subject: string): string {
+  const [kind, id] = subject.split(":");
+  return kind === "key" ? `key ${id}` : kind === "wrk" ? `workspace ${id}` : `the organization`;
+}
+
+function usd(nano: number): string {
+  return (Math.max(0, nano) / 1e9).toFixed(4);
+}
+
+/** Both dialects' rate-limit headers (clients ignore the other's); resets as RFC 3339 and as durations. */
+function rateHeaders(d: RateDecision): Record<string, string> {
+  const h: Record<string, string> = {};
+  const now = Date.now();
+  const put = (kind: "requests" | "tokens", s: RateDecision["requests"]) => {
+    if (!s) return;
+    h[`anthropic-ratelimit-${kind}-limit`] = String(s.limit);
+    h[`anthropic-ratelimit-${kind}-remaining`] = String(Math.max(0, s.remaining));
+    h[`anthropic-ratelimit-${kind}-reset`] = new Date(s.resetAt).toISOString();
+    h[`x-ratelimit-limit-${kind}`] = String(s.limit);
+    h[`x-ratelimit-remaining-${kind}`] = String(Math.max(0, s.remaining));
+    h[`x-ratelimit-reset-${kind}`] = duration(Math.max(0, s.resetAt - now));
+  };
+  put("requests", d.requests);
+  put("tokens", d.tokens);
+  if (d.tokens) {
+    for (const k of ["input", "output"]) {
+      h[`anthropic-ratelimit-${k}-tokens-limit`] = String(d.tokens.limit);
+      h[`anthropic-ratelimit-${k}-tokens-remaining`] = String(Math.max(0, d.tokens.remaining));
+      h[`anthropic-ratelimit-${k}-tokens-reset`] = new Date(d.tokens.resetAt).toISOString();
+    }
+  }
+  return h;
+}
+
+/** OpenAI-style duration: "12ms", "1.5s", "6m0s". */
+function duration(ms: number): string {
+  if (ms < 1000) return `${Math.ceil(ms)}ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)}s`;
+  return `${Math.floor(ms / 60_000)}m${Math.round((ms % 60_000) / 1000)}s`;
+}
