@@ -228,10 +228,23 @@ describe.each(backends)("limits contract: %s", (_name, make, enabled) => {
       expect(await b.budget.reserve({ subjects: [key, ws], amountNano: 100, requestId: uniq("r") })).toEqual({ outcome: "refused", subject: ws.id, period: "week", limitNano: 500, spentNano: 450, openNano: 0 });
       expect(await b.budget.snapshot(key.id, "day")).toMatchObject({ spentNano: 0, openNano: 0 });
       const r = await reserved(b.budget.reserve({ subjects: [key, ws], amountNano: 50, requestId: uniq("r") }));
-      await b.budget.load(key.id, "day", 5); // a reload keeps open reservations
+      expect(await b.budget.load(key.id, "day", 5)).toBe(false); // loaded already: left alone
+      expect(await b.budget.snapshot(key.id, "day")).toMatchObject({ spentNano: 0, openNano: 50 });
+      expect(await b.budget.load(key.id, "day", 5, { replace: true })).toBe(true); // a reload keeps open reservations
       expect(await b.budget.snapshot(key.id, "day")).toMatchObject({ spentNano: 5, openNano: 50 });
       expect(await b.budget.settle(r, 40)).toBe("settled");
       expect(await b.budget.snapshot(ws.id, "week")).toMatchObject({ spentNano: 490, openNano: 0 });
+    });
+
+    itIf("nodes racing to load one counter cannot wipe spend settled in between", async () => {
+      const key = { id: uniq("key:"), limitNano: 1000, period: "day" as const };
+      const [r0] = await Promise.all([b.budget.reserve({ subjects: [key], amountNano: 1, requestId: uniq("r") }), b.budget.reserve({ subjects: [key], amountNano: 1, requestId: uniq("r") })]);
+      expect(r0.outcome).toBe("needs_load"); // both saw it; both read the database (say 100) and load
+      expect(await b.budget.load(key.id, "day", 100)).toBe(true);
+      const r = await reserved(b.budget.reserve({ subjects: [key], amountNano: 200, requestId: uniq("r") }));
+      await b.budget.settle(r, 150);
+      expect(await b.budget.load(key.id, "day", 100, "lk")).toBe(false); // the slower node's load is ignored
+      expect(await b.budget.snapshot(key.id, "day")).toMatchObject({ spentNano: 250 });
     });
 
     itIf("a settle the backend does not know (lost state) charges the loaded counters once", async () => {

@@ -21,11 +21,15 @@
  * request does finish later, its settle answers `lease_expired` and changes nothing: its cost is
  * already counted, and the caller must not write a second cost for it.
  *
- * LOADING. A counter that has never been loaded (a fresh process, or Redis that lost its state)
- * answers `needs_load` instead of admitting against an empty count; the caller seeds it with
- * `load(subject, period, spentNano)` = the sum of the period's usage records, and retries.
- * Open reservations are the backend's own and are kept across loads. A settle whose reservation
- * the backend no longer knows (lost state) adds its actual cost to the loaded counters.
+ * LOADING. A counter that has never been loaded (a fresh process, a new period, or Redis that
+ * lost its state) answers `needs_load` instead of admitting against an empty count; the caller
+ * seeds it with `load(subject, period, spentNano)` = the sum of the period's usage records, and
+ * retries. A load only seeds a counter that is not loaded (several nodes racing to load the same
+ * counter cannot overwrite spend settled in between); `replace: true` overwrites, for deliberate
+ * reconciliation. Open reservations are the backend's own and are kept across loads. A settle
+ * whose reservation the backend no longer knows (lost state) adds its actual cost to the loaded
+ * counters; a settle landing while its counter is not loaded yet is counted by the load instead,
+ * once its usage record is in the database (a window of one usage flush, ~100 ms).
  */
 import type { CounterPeriod } from "./periods.js";
 
@@ -89,14 +93,26 @@ export interface CounterSnapshot {
   loadedAt: number;
 }
 
+export interface LoadOptions {
+  /** Redis Cluster hash tag, as in `ReserveInput.tag`. */
+  tag?: string;
+  /** Overwrite a loaded counter (reconciliation); by default a loaded counter is left alone. */
+  replace?: boolean;
+}
+
+/** A bare string is the tag (the older call form). */
+export function loadOptions(options: LoadOptions | string | undefined): LoadOptions {
+  return typeof options === "string" ? { tag: options } : (options ?? {});
+}
+
 export interface BudgetCounter {
   reserve(input: ReserveInput): Promise<ReserveResult>;
   settle(reservation: BudgetReservation, actualNano: number): Promise<SettleOutcome>;
   release(reservation: BudgetReservation): Promise<SettleOutcome>;
-  /** Seed the current period's spend (start-up, or after `needs_load`). Open reservations are kept. */
-  load(subject: string, period: CounterPeriod, spentNano: number, tag?: string): Promise<void>;
-  /** Set a balance counter: balance = the ledger's sum, spent = 0. */
-  loadBalance(subject: string, balanceNano: number, tag?: string): Promise<void>;
+  /** Seed the current period's spend (after `needs_load`); false when it was loaded already. Open reservations are kept. */
+  load(subject: string, period: CounterPeriod, spentNano: number, options?: LoadOptions | string): Promise<boolean>;
+  /** Seed a balance counter: balance = the ledger's sum, spent = 0; false when it was loaded already. */
+  loadBalance(subject: string, balanceNano: number, options?: LoadOptions | string): Promise<boolean>;
   /** Add to a balance counter atomically; false when it is not loaded (the next load reads the ledger). */
   topUp(subject: string, amountNano: number, tag?: string): Promise<boolean>;
   /** The current period's counter, or null when not loaded. */

@@ -2,7 +2,10 @@
  * An organization's prepaid credit balance, as a counter: a budget with no period whose limit is
  * the balance. `reserve` refuses when `balance - spent - open < amount`; `topUp` raises the
  * balance atomically; `load(balance)` sets it from the ledger (the system of record, kept
- * elsewhere) and zeroes the spend counted since, keeping open reservations.
+ * elsewhere) and zeroes the spend counted since, keeping open reservations. It replaces a loaded
+ * balance by default (a ledger change is the usual reason to load); after `needs_load`, pass
+ * `{ replace: false }` so that two nodes seeding at once cannot wipe spend counted in between.
+ * For a top-up, `topUp` is exact: it adds without touching the spend.
  *
  * To reserve credits and spend limits in one atomic step (one round trip), put
  * `creditSubject(org)` among the subjects of `BudgetCounter.reserve`.
@@ -37,7 +40,8 @@ export interface CreditCounter {
   release(reservation: BudgetReservation): Promise<SettleOutcome>;
   /** Add to the balance; false when the counter is not loaded (the next load reads the ledger). */
   topUp(organizationId: string, amountNano: number): Promise<boolean>;
-  load(organizationId: string, balanceNano: number): Promise<void>;
+  /** Set the balance from the ledger (replaces by default, see above); false when it was loaded and left alone. */
+  load(organizationId: string, balanceNano: number, options?: { replace?: boolean }): Promise<boolean>;
   /** Null when not loaded. */
   balance(organizationId: string): Promise<CreditBalance | null>;
 }
@@ -68,8 +72,8 @@ export class BudgetCreditCounter implements CreditCounter {
     return this.budgets.topUp(creditSubject(organizationId).id, amountNano, organizationId);
   }
 
-  load(organizationId: string, balanceNano: number): Promise<void> {
-    return this.budgets.loadBalance(creditSubject(organizationId).id, balanceNano, organizationId);
+  load(organizationId: string, balanceNano: number, options: { replace?: boolean } = {}): Promise<boolean> {
+    return this.budgets.loadBalance(creditSubject(organizationId).id, balanceNano, { tag: organizationId, replace: options.replace ?? true });
   }
 
   async balance(organizationId: string): Promise<CreditBalance | null> {

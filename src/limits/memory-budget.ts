@@ -1,8 +1,8 @@
 import type { Clock } from "../lib/index.js";
 import { systemClock } from "../lib/index.js";
 import {
-  DEFAULT_RESERVATION_LEASE_MS, SETTLED_MEMORY_MS, counterExpiresAt,
-  type BudgetCounter, type BudgetReservation, type CounterSnapshot, type ExpiredReservation,
+  DEFAULT_RESERVATION_LEASE_MS, SETTLED_MEMORY_MS, counterExpiresAt, loadOptions,
+  type BudgetCounter, type BudgetReservation, type CounterSnapshot, type ExpiredReservation, type LoadOptions,
   type ReserveInput, type ReserveResult, type SettleOutcome,
 } from "./budget.js";
 import { DEFAULT_TAG } from "./rate.js";
@@ -106,22 +106,21 @@ export class MemoryBudgetCounter implements BudgetCounter {
     return record ? "settled" : "unknown_reservation";
   }
 
-  load(subject: string, period: CounterPeriod, spentNano: number): Promise<void> {
-    this.loadNow(subject, period, spentNano, null);
-    return Promise.resolve();
+  load(subject: string, period: CounterPeriod, spentNano: number, options?: LoadOptions | string): Promise<boolean> {
+    return Promise.resolve(this.loadNow(subject, period, spentNano, null, loadOptions(options).replace ?? false));
   }
 
-  loadBalance(subject: string, balanceNano: number): Promise<void> {
-    this.loadNow(subject, "balance", 0, balanceNano);
-    return Promise.resolve();
+  loadBalance(subject: string, balanceNano: number, options?: LoadOptions | string): Promise<boolean> {
+    return Promise.resolve(this.loadNow(subject, "balance", 0, balanceNano, loadOptions(options).replace ?? false));
   }
 
-  private loadNow(subject: string, period: CounterPeriod, spent: number, limit: number | null): void {
+  private loadNow(subject: string, period: CounterPeriod, spent: number, limit: number | null, replace: boolean): boolean {
     const now = this.clock.now();
     const range = periodRange(period, now);
     const key = counterKey(subject, range.key);
     const c = this.counters.get(key);
     const expiresAt = counterExpiresAt(range.end, now);
+    if (c && !replace) return false;
     if (c) {
       c.spent = spent;
       c.loadedAt = now;
@@ -130,6 +129,7 @@ export class MemoryBudgetCounter implements BudgetCounter {
     } else {
       this.counters.set(key, { spent, open: 0, limit: limit ?? 0, loadedAt: now, expiresAt });
     }
+    return true;
   }
 
   topUp(subject: string, amountNano: number): Promise<boolean> {

@@ -38,13 +38,15 @@ local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, 20)
 for _, d in ipairs(due) do expire_one(base, d, now, KEYS[2], keep) end
 local st = redis.call('HGET', KEYS[3], 'st')
 if st == '0' then return {1} end
-local missing = {2}
+local missing, counters = {2}, {}
 for i = 1, n do
-  if redis.call('HEXISTS', KEYS[3 + i], 'ep') == 0 then missing[#missing + 1] = i - 1 end
+  local c = redis.call('HMGET', KEYS[3 + i], 'spent', 'open', 'limit', 'ep')
+  if not c[4] then missing[#missing + 1] = i - 1 end
+  counters[i] = c
 end
 if #missing > 1 then return missing end
 for i = 1, n do
-  local c = redis.call('HMGET', KEYS[3 + i], 'spent', 'open', 'limit')
+  local c = counters[i]
   local spent, open = tonumber(c[1]) or 0, tonumber(c[2]) or 0
   local limit = tonumber(ARGV[5 + i * 3])
   if ARGV[6 + i * 3] == '1' then limit = tonumber(c[3]) or 0 end
@@ -98,8 +100,9 @@ if #out > 0 then redis.call('LTRIM', KEYS[2], #out, -1) end
 return out
 `;
 
-/** KEYS: counter.  ARGV: spent, loadedAt, ttlMs, balance ('' unless a balance counter). */
+/** KEYS: counter.  ARGV: spent, loadedAt, ttlMs, balance ('' unless a balance counter), replace (1/0).  Answers 1 if loaded. */
 export const BUDGET_LOAD_LUA = `
+if ARGV[5] ~= '1' and redis.call('HEXISTS', KEYS[1], 'ep') == 1 then return 0 end
 redis.call('HSET', KEYS[1], 'spent', ARGV[1], 'ep', ARGV[2])
 if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'limit', ARGV[4]) end
 redis.call('HSETNX', KEYS[1], 'open', '0')

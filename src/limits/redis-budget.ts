@@ -2,8 +2,8 @@ import type { Redis } from "ioredis";
 import type { Clock } from "../lib/index.js";
 import { systemClock } from "../lib/index.js";
 import {
-  DEFAULT_RESERVATION_LEASE_MS, SETTLED_MEMORY_MS, counterExpiresAt,
-  type BudgetCounter, type BudgetReservation, type CounterSnapshot, type ExpiredReservation,
+  DEFAULT_RESERVATION_LEASE_MS, SETTLED_MEMORY_MS, counterExpiresAt, loadOptions,
+  type BudgetCounter, type BudgetReservation, type CounterSnapshot, type ExpiredReservation, type LoadOptions,
   type ReserveInput, type ReserveResult, type SettleOutcome,
 } from "./budget.js";
 import { periodRange, type CounterPeriod } from "./periods.js";
@@ -20,6 +20,7 @@ export interface RedisBudgetOptions {
 
 const SETTLE_OUTCOMES: readonly SettleOutcome[] = ["settled", "already_settled", "lease_expired", "unknown_reservation"];
 const SWEEP_BATCH = 500;
+const TAG_DISCOVERY_MS = 5 * 60_000;
 
 /** The several-node budget counter: one Lua script per reserve and one per settle (rules in budget.ts). */
 export class RedisBudgetCounter implements BudgetCounter {
@@ -29,6 +30,7 @@ export class RedisBudgetCounter implements BudgetCounter {
   private readonly defaultLeaseMs: number;
   /** Tags this process has used; `sweep()` covers them (and reserve sweeps its own tag lazily). */
   private readonly tags = new Set<string>([DEFAULT_TAG]);
+  private discoverAt = 0;
 
   constructor(options: RedisBudgetOptions) {
     this.redis = withLimitsCommands(options.redis);
@@ -83,19 +85,22 @@ export class RedisBudgetCounter implements BudgetCounter {
     return this.settle(r, 0);
   }
 
-  async load(subject: string, period: CounterPeriod, spentNano: number, tag = DEFAULT_TAG): Promise<void> {
-    await this.loadCounter(subject, period, spentNano, "", tag);
+  load(subject: string, period: CounterPeriod, spentNano: number, options?: LoadOptions | string): Promise<boolean> {
+    return this.loadCounter(subject, period, spentNano, "", loadOptions(options));
   }
 
-  async loadBalance(subject: string, balanceNano: number, tag = DEFAULT_TAG): Promise<void> {
-    await this.loadCounter(subject, "balance", 0, String(Math.round(balanceNano)), tag);
+  loadBalance(subject: string, balanceNano: number, options?: LoadOptions | string): Promise<boolean> {
+    return this.loadCounter(subject, "balance", 0, String(Math.round(balanceNano)), loadOptions(options));
   }
 
-  private async loadCounter(subject: string, period: CounterPeriod, spent: number, balance: string, tag: string): Promise<void> {
+  private async loadCounter(subject: string, period: CounterPeriod, spent: number, balance: string, options: LoadOptions): Promise<boolean> {
     const now = this.clock.now();
     const range = periodRange(period, now);
+    const tag = options.tag ?? DEFAULT_TAG;
+    if (!this.tags.has(tag)) this.tags.add(tag);
     const key = `${keyBase(this.prefix, tag)}b:${subject}:${range.key}`;
-    await this.redis.lkBudgetLoad(1, key, Math.round(spent), now, counterExpiresAt(range.end, now) - now, balance);
+    const ttl = counterExpiresAt(range.end, now) - now;
+    return (await this.redis.lkBudgetLoad(1, key, Math.round(spent), now, ttl, balance, options.replace ? 1 : 0)) === 1;
   }
 
   async topUp(subject: string, amountNano: number, tag = DEFAULT_TAG): Promise<boolean> {
@@ -110,10 +115,11 @@ export class RedisBudgetCounter implements BudgetCounter {
     return { spentNano: Number(spent ?? 0), openNano: Number(open ?? 0), limitNano: period === "balance" ? Number(limit ?? 0) : null, loadedAt: Number(ep) };
   }
 
-  async sweep(tags: readonly string[] = [...this.tags]): Promise<ExpiredReservation[]> {
+  async sweep(tags?: readonly string[]): Promise<ExpiredReservation[]> {
     const now = this.clock.now();
+    if (!tags && Date.now() >= this.discoverAt) await this.discoverTags();
     const out: ExpiredReservation[] = [];
-    for (const tag of tags) {
+    for (const tag of tags ?? this.tags) {
       const base = keyBase(this.prefix, tag);
       for (;;) {
         const raw = (await this.redis.lkBudgetSweep(2, `${base}leases`, `${base}expired`, now, base, this.defaultLeaseMs, SWEEP_BATCH)) as string[];
@@ -122,6 +128,21 @@ export class RedisBudgetCounter implements BudgetCounter {
       }
     }
     return out;
+  }
+
+  /**
+   * Learn the tags other nodes used, so that a dead node's reservations are swept even when this
+   * node never served their tenant. A SCAN of the keyspace, hence only every few minutes.
+   */
+  private async discoverTags(): Promise<void> {
+    this.discoverAt = Date.now() + TAG_DISCOVERY_MS;
+    const pattern = `${this.prefix}{*}:leases`;
+    let cursor = "0";
+    do {
+      const [next, keys] = await this.redis.scan(cursor, "MATCH", pattern, "COUNT", 1000);
+      cursor = next;
+      for (const key of keys) this.tags.add(key.slice(this.prefix.length + 1, key.length - "}:leases".length));
+    } while (cursor !== "0");
   }
 }
 

@@ -25,6 +25,17 @@ export function createLimitsRedis(url: string, overrides: RedisOptions = {}): Re
   return new Redis(url, { ...LIMITS_REDIS_OPTIONS, ...overrides });
 }
 
+/** Wait until `redis` is connected (false after `timeoutMs`): without an offline queue, commands sent earlier fail. */
+export function redisReady(redis: Redis, timeoutMs = 2000): Promise<boolean> {
+  if (redis.status === "ready") return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const done = (ok: boolean) => { clearTimeout(timer); redis.off("ready", onReady); resolve(ok); };
+    const onReady = () => done(true);
+    const timer = setTimeout(() => done(false), timeoutMs);
+    redis.on("ready", onReady);
+  });
+}
+
 /** A reply error is Redis answering (a fault in a script or a key); anything else is Redis not answering. */
 export function isUnavailable(err: unknown): boolean {
   return !(err instanceof (ReplyError as new () => Error));

@@ -1,7 +1,8 @@
 /**
  * Lua for the Redis rate limiter; the same sliding logs as `memory-rate.ts`.
- * Per subject four keys: req (zset id→time), tok (zset id→time), amt (hash id→tokens, "_sum"),
- * slots (zset id→lease end). Every key gets an expiry, so idle subjects vanish by themselves.
+ * Per subject three keys: log (zset requestId → admit time, the requests in the window),
+ * amt (hash requestId → tokens, and "_sum"), slots (zset requestId → lease end).
+ * Every key gets an expiry, so idle subjects vanish by themselves.
  */
 export const RATE_ADMIT_LUA = `
 local now, W, tokens = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
@@ -11,41 +12,42 @@ local used = {}
 local refusedIdx, refusedKind, retryMs = -1, -1, 0
 for i = 0, n - 1 do
   local rpm, tpm, cc = tonumber(ARGV[7 + i * 3]), tonumber(ARGV[8 + i * 3]), tonumber(ARGV[9 + i * 3])
-  local kreq, ktok, kamt, kcc = KEYS[i * 4 + 1], KEYS[i * 4 + 2], KEYS[i * 4 + 3], KEYS[i * 4 + 4]
+  local klog, kamt, kcc = KEYS[i * 3 + 1], KEYS[i * 3 + 2], KEYS[i * 3 + 3]
   local rc, ts, sc = 0, 0, 0
   local retry, kind = -2, -1
-  if rpm > 0 then
-    redis.call('ZREMRANGEBYSCORE', kreq, '-inf', cut)
-    rc = redis.call('ZCARD', kreq)
-    if rc + 1 > rpm then
-      kind = 0
-      retry = tonumber(redis.call('ZRANGE', kreq, rc - rpm, rc - rpm, 'WITHSCORES')[2]) + W - now
-    end
-  end
   if tpm > 0 then
     while true do
-      local old = redis.call('ZRANGEBYSCORE', ktok, '-inf', cut, 'LIMIT', 0, 500)
+      local old = redis.call('ZRANGEBYSCORE', klog, '-inf', cut, 'LIMIT', 0, 500)
       if #old == 0 then break end
       local amts = redis.call('HMGET', kamt, unpack(old))
       local s = 0
       for j = 1, #amts do s = s + (tonumber(amts[j]) or 0) end
       redis.call('HDEL', kamt, unpack(old))
-      redis.call('ZREM', ktok, unpack(old))
+      redis.call('ZREM', klog, unpack(old))
       redis.call('HINCRBY', kamt, '_sum', -s)
     end
     ts = tonumber(redis.call('HGET', kamt, '_sum')) or 0
-    if ts + tokens > tpm then
-      local r = W
-      if tokens > tpm then r = -1 else
-        local entries = redis.call('ZRANGE', ktok, 0, -1, 'WITHSCORES')
-        local sum = ts
-        for j = 1, #entries, 2 do
-          sum = sum - (tonumber(redis.call('HGET', kamt, entries[j])) or 0)
-          if sum + tokens <= tpm then r = tonumber(entries[j + 1]) + W - now break end
-        end
-      end
-      if kind < 0 or r < 0 or (retry >= 0 and r > retry) then kind = 1 retry = r end
+  elseif rpm > 0 then
+    redis.call('ZREMRANGEBYSCORE', klog, '-inf', cut)
+  end
+  if rpm > 0 then
+    rc = redis.call('ZCARD', klog)
+    if rc + 1 > rpm then
+      kind = 0
+      retry = tonumber(redis.call('ZRANGE', klog, rc - rpm, rc - rpm, 'WITHSCORES')[2]) + W - now
     end
+  end
+  if tpm > 0 and ts + tokens > tpm then
+    local r = W
+    if tokens > tpm then r = -1 else
+      local entries = redis.call('ZRANGE', klog, 0, -1, 'WITHSCORES')
+      local sum = ts
+      for j = 1, #entries, 2 do
+        sum = sum - (tonumber(redis.call('HGET', kamt, entries[j])) or 0)
+        if sum + tokens <= tpm then r = tonumber(entries[j + 1]) + W - now break end
+      end
+    end
+    if kind < 0 or r < 0 or (retry >= 0 and r > retry) then kind = 1 retry = r end
   end
   if cc > 0 then
     redis.call('ZREMRANGEBYSCORE', kcc, '-inf', now)
@@ -61,16 +63,14 @@ local admitted = refusedIdx < 0
 if admitted then
   for i = 0, n - 1 do
     local rpm, tpm, cc = tonumber(ARGV[7 + i * 3]), tonumber(ARGV[8 + i * 3]), tonumber(ARGV[9 + i * 3])
-    local kreq, ktok, kamt, kcc = KEYS[i * 4 + 1], KEYS[i * 4 + 2], KEYS[i * 4 + 3], KEYS[i * 4 + 4]
-    if rpm > 0 then
-      redis.call('ZADD', kreq, now, id)
-      redis.call('PEXPIRE', kreq, W + 1000)
+    local klog, kamt, kcc = KEYS[i * 3 + 1], KEYS[i * 3 + 2], KEYS[i * 3 + 3]
+    if rpm > 0 or tpm > 0 then
+      redis.call('ZADD', klog, now, id)
+      redis.call('PEXPIRE', klog, W + 1000)
     end
     if tpm > 0 then
-      redis.call('ZADD', ktok, now, id)
       redis.call('HSET', kamt, id, ARGV[3])
       redis.call('HINCRBY', kamt, '_sum', tokens)
-      redis.call('PEXPIRE', ktok, W + 1000)
       redis.call('PEXPIRE', kamt, W + 1000)
     end
     if cc > 0 then
@@ -100,12 +100,12 @@ end
 return out
 `;
 
-/** Correct a request's tokens (if its entry is still in the window) and free its slot. */
+/** Correct a request's tokens (if its entry is still in the window) and free its slot. KEYS per subject: amt, slots. */
 export const RATE_SETTLE_LUA = `
 local now, W, id, actual, at, n = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
 for i = 0, n - 1 do
   local tpm, cc = tonumber(ARGV[7 + i * 2]), tonumber(ARGV[8 + i * 2])
-  local ktok, kamt, kcc = KEYS[i * 3 + 1], KEYS[i * 3 + 2], KEYS[i * 3 + 3]
+  local kamt, kcc = KEYS[i * 2 + 1], KEYS[i * 2 + 2]
   if tpm > 0 and at > now - W then
     local old = tonumber(redis.call('HGET', kamt, id))
     if old and old ~= actual then

@@ -35,18 +35,17 @@ export class RedisRateLimiter implements RateLimiter {
     const base = keyBase(this.prefix, input.tag ?? DEFAULT_TAG);
     const subjects = input.subjects;
     const n = subjects.length;
-    const keys: (string | number)[] = new Array<string | number>(n * 4);
+    const keys: string[] = new Array<string>(n * 3);
     const args: (string | number)[] = [now, RATE_WINDOW_MS, Math.max(0, Math.ceil(input.tokens)), input.requestId, input.leaseMs ?? this.defaultLeaseMs, n];
     for (let i = 0; i < n; i++) {
       const s = subjects[i]!;
       const k = `${base}r:${s.id}:`;
-      keys[i * 4] = `${k}q`;
-      keys[i * 4 + 1] = `${k}t`;
-      keys[i * 4 + 2] = `${k}a`;
-      keys[i * 4 + 3] = `${k}c`;
+      keys[i * 3] = `${k}l`;
+      keys[i * 3 + 1] = `${k}a`;
+      keys[i * 3 + 2] = `${k}c`;
       args.push(limitOf(s.requestsPerMinute), limitOf(s.tokensPerMinute), limitOf(s.concurrentRequests));
     }
-    const raw = (await this.redis.lkRateAdmit(n * 4, ...keys, ...args)) as number[];
+    const raw = (await this.redis.lkRateAdmit(n * 3, ...keys, ...args)) as number[];
     return decisionFrom(raw, input, now, false);
   }
 
@@ -54,16 +53,15 @@ export class RedisRateLimiter implements RateLimiter {
     const now = this.clock.now();
     const base = keyBase(this.prefix, ticket.tag);
     const n = ticket.subjects.length;
-    const keys: string[] = new Array<string>(n * 3);
+    const keys: string[] = new Array<string>(n * 2);
     const args: (string | number)[] = [now, RATE_WINDOW_MS, ticket.requestId, Math.max(0, Math.ceil(actualTokens)), ticket.at, n];
     for (let i = 0; i < n; i++) {
       const s = ticket.subjects[i]!;
       const k = `${base}r:${s.id}:`;
-      keys[i * 3] = `${k}t`;
-      keys[i * 3 + 1] = `${k}a`;
-      keys[i * 3 + 2] = `${k}c`;
+      keys[i * 2] = `${k}a`;
+      keys[i * 2 + 1] = `${k}c`;
       args.push(limitOf(s.tokensPerMinute), limitOf(s.concurrentRequests));
     }
-    await this.redis.lkRateSettle(n * 3, ...keys, ...args);
+    await this.redis.lkRateSettle(n * 2, ...keys, ...args);
   }
 }

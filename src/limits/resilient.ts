@@ -14,7 +14,7 @@
  * second while degraded brings the limits back to Redis by themselves.
  */
 import type {
-  BudgetCounter, BudgetReservation, CounterSnapshot, ExpiredReservation, ReserveInput, ReserveResult, SettleOutcome,
+  BudgetCounter, BudgetReservation, CounterSnapshot, ExpiredReservation, LoadOptions, ReserveInput, ReserveResult, SettleOutcome,
 } from "./budget.js";
 import { periodRange, type CounterPeriod } from "./periods.js";
 import { MemoryRateLimiter } from "./memory-rate.js";
@@ -168,12 +168,12 @@ export class ResilientBudgetCounter implements BudgetCounter {
     return this.settle(reservation, 0);
   }
 
-  load(subject: string, period: CounterPeriod, spentNano: number, tag?: string): Promise<void> {
-    return this.guard(() => this.redis.load(subject, period, spentNano, tag));
+  load(subject: string, period: CounterPeriod, spentNano: number, options?: LoadOptions | string): Promise<boolean> {
+    return this.guard(() => this.redis.load(subject, period, spentNano, options));
   }
 
-  loadBalance(subject: string, balanceNano: number, tag?: string): Promise<void> {
-    return this.guard(() => this.redis.loadBalance(subject, balanceNano, tag));
+  loadBalance(subject: string, balanceNano: number, options?: LoadOptions | string): Promise<boolean> {
+    return this.guard(() => this.redis.loadBalance(subject, balanceNano, options));
   }
 
   topUp(subject: string, amountNano: number, tag?: string): Promise<boolean> {
