@@ -1,0 +1,59 @@
+import { useQuery } from "@tanstack/react-query";
+import { ApiError, get } from "../api";
+import { num, usd } from "../format";
+import { Link } from "../router";
+import type { Organization } from "../types";
+import { Card, Empty, ErrorText, Stat } from "../ui";
+import { Page } from "../ui";
+import { fetchUsage, isoDay, totalsBy, zero, add } from "./usage-data";
+import { useNames } from "./usage";
+
+export interface Credits { balance_usd: string; credits_enabled?: boolean; ledger?: Array<{ id: string; at?: string; created_at?: string; amount_usd: string; balance_usd?: string; note?: string | null; kind?: string; type?: string }> }
+
+export function OverviewPage() {
+  const now = new Date();
+  const from = isoDay(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
+  const to = isoDay(now.getTime());
+  const org = useQuery({ queryKey: ["organization"], queryFn: () => get<Organization>("/api/v1/organization") });
+  const credits = useQuery({ queryKey: ["credits"], queryFn: () => get<Credits>("/api/v1/credits"), retry: false });
+  const byKey = useQuery({ queryKey: ["usage", "overview", "key", from], queryFn: () => fetchUsage({ from, to, bucket: "1d", groupBy: "api_key_id" }), retry: false });
+  const byModel = useQuery({ queryKey: ["usage", "overview", "model", from], queryFn: () => fetchUsage({ from, to, bucket: "1d", groupBy: "model" }), retry: false });
+  const name = useNames();
+  const total = (byKey.data ?? []).flatMap((b) => b.results).reduce(add, zero());
+  const limit = org.data?.spend_limit;
+  const usageMissing = byKey.error instanceof ApiError && byKey.error.notAvailable;
+
+  return (
+    <Page title="Overview">
+      <div className="stats">
+        <Stat label="Spend this month" value={usageMissing ? "—" : usd(total.cost)} sub={limit ? `of ${usd(limit.amount_usd)} per ${limit.period}` : <Link to="billing">No organization limit — set one</Link>} />
+        <Stat label="Credit balance" value={credits.data ? usd(credits.data.balance_usd) : "—"} sub={credits.error ? (credits.error instanceof ApiError && credits.error.notAvailable ? "Credits are not available on this server" : "Not visible to your role") : <Link to="billing">Billing</Link>} />
+        <Stat label="Requests this month" value={usageMissing ? "—" : num(total.requests)} sub={`${num(total.errors)} errors${total.requests ? ` (${((total.errors / total.requests) * 100).toFixed(1)}%)` : ""}`} />
+        <Stat label="Tokens this month" value={usageMissing ? "—" : num(total.input + total.output + total.cacheRead + total.cacheWrite)} sub={`${num(total.output)} output`} />
+      </div>
+      {limit && !usageMissing && (
+        <Card title="Organization spend limit">
+          <progress max={Number(limit.amount_usd) || 1} value={Math.min(total.cost, Number(limit.amount_usd))} aria-label="Spend against the limit" />
+          <p className="muted">{usd(total.cost)} spent of {usd(limit.amount_usd)} ({limit.period}).</p>
+        </Card>
+      )}
+      {usageMissing ? <Empty title="Usage reporting is not available on this server">Keys and workspaces still work; spend and requests appear here once the server reports usage.</Empty> : (
+        <div className="two">
+          <Card title="Top keys this month">
+            <ErrorText error={byKey.error} />
+            {total.requests === 0 ? <Empty title="No requests yet"><Link to="keys">Create a key</Link>, then send a request through the gateway.</Empty> : (
+              <table><thead><tr><th>Key</th><th className="num">Requests</th><th className="num">Spend</th></tr></thead>
+                <tbody>{totalsBy(byKey.data ?? [], "api_key_id").slice(0, 5).map(([id, t]) => <tr key={id}><td>{name("api_key_id", id)}</td><td className="num">{num(t.requests)}</td><td className="num">{usd(t.cost)}</td></tr>)}</tbody></table>
+            )}
+          </Card>
+          <Card title="Top models this month">
+            {total.requests === 0 ? <Empty title="No requests yet" /> : (
+              <table><thead><tr><th>Model</th><th className="num">Requests</th><th className="num">Spend</th></tr></thead>
+                <tbody>{totalsBy(byModel.data ?? [], "model").slice(0, 5).map(([id, t]) => <tr key={id}><td>{id}</td><td className="num">{num(t.requests)}</td><td className="num">{usd(t.cost)}</td></tr>)}</tbody></table>
+            )}
+          </Card>
+        </div>
+      )}
+    </Page>
+  );
+}
