@@ -19,6 +19,8 @@ import { loadMasterKey } from "./master-key.js";
 import { createRedactor } from "./leaks/index.js";
 import { createGateway, LimitsAdmission } from "./gateway/index.js";
 import { createLimits, createLimitsRedis } from "./limits/index.js";
+import { AlertService, WebhookDispatcher, WebhookService } from "./alerts/index.js";
+import { UsageRollupJob } from "./usage/index.js";
 
 /** The package root: where package.json is, from src/ (tests) or dist/src/ (built). */
 const ROOT = (() => {
@@ -69,7 +71,11 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const verifier = new KeyVerifier({ store, clock, prefixes, pepper: config.pepper, staleMs: config.keyCacheStaleSeconds * 1000 });
   const keys = new KeyService(store, clock, prefixes, verifier, config.pepper);
   const masterKey = loadMasterKey(config.masterKey, config.dataDir);
-  const services: AdminServices = { config, clock, logger, store, verifier, keys, prefixes };
+  const webhooks = new WebhookService(store, clock, masterKey.key);
+  const alerts = new AlertService({ store, clock, webhooks });
+  const webhookDispatcher = new WebhookDispatcher({ store, clock, webhooks, logger });
+  const usageRollups = new UsageRollupJob({ store, clock, retentionDays: config.usageRetentionDays });
+  const services: AdminServices = { config, clock, logger, store, verifier, keys, prefixes, alerts, webhooks, webhookDispatcher, usageRollups };
   const redis = config.redisUrl ? createLimitsRedis(config.redisUrl) : null;
   const limits = createLimits({
     redis, clock, nodeCount: config.nodeCount, reservationLeaseMs: config.reservationLeaseSeconds * 1000,
@@ -92,7 +98,12 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     readiness: async () => ({ database: await ping(database), ...(redis ? { redis: limits.health() } : {}) }),
   });
 
-  const timers = [setInterval(() => void verifier.flushLastUsed(), 5_000)];
+  const timers = [
+    setInterval(() => void verifier.flushLastUsed(), 5_000),
+    setInterval(() => void usageRollups.runOnce().catch((err: unknown) => logger.warn({ err }, "usage roll-up failed")), 15_000),
+    setInterval(() => void usageRollups.purge().catch((err: unknown) => logger.warn({ err }, "usage purge failed")), 3_600_000),
+  ];
+  webhookDispatcher.start();
   for (const t of timers) t.unref();
 
   let baseUrl = "";
@@ -116,6 +127,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       });
       await verifier.flushLastUsed();
       await gateway.close();
+      await webhookDispatcher.stop();
       limits.close();
       redis?.disconnect();
       await database.close();
