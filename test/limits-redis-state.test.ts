@@ -35,6 +35,25 @@ describe.skipIf(!redisOk)("Redis lost the limits' state", () => {
     for (const k of await redis.keys(`${prefix}*`)) expect(await redis.pttl(k)).toBeGreaterThan(0); // nothing lives forever
   });
 
+  it("with cluster tags, a request's keys share a slot and a dead node's leases are found by another node", async () => {
+    const clock = new ManualClock();
+    const nodeA = new RedisBudgetCounter({ redis, prefix: `${prefix}ct:`, clock, clusterTags: true });
+    const key = { id: "key:k9", limitNano: 1000, period: "month" as const };
+    await nodeA.load(key.id, "month", 0, { tag: "org_a" });
+    const r = await nodeA.reserve({ subjects: [key], amountNano: 70, requestId: "req_dead", tag: "org_a", leaseMs: 1000 });
+    expect(r.outcome).toBe("admitted");
+    const keys = await redis.keys(`${prefix}ct:*`);
+    expect(keys.length).toBeGreaterThan(0);
+    for (const k of keys) expect(k.startsWith(`${prefix}ct:{org_a}:`)).toBe(true);
+    // node A dies; node B never served org_a but learns the tag from Redis
+    clock.advance(1000);
+    const nodeB = new RedisBudgetCounter({ redis, prefix: `${prefix}ct:`, clock, clusterTags: true });
+    const reports = await nodeB.sweep();
+    expect(reports.map((e) => [e.requestId, e.amountNano])).toEqual([["req_dead", 70]]);
+    expect(await nodeB.snapshot(key.id, "month", "org_a")).toMatchObject({ spentNano: 70, openNano: 0 });
+    expect(await nodeA.sweep()).toEqual([]);
+  });
+
   it("every rate-limit key expires by itself", async () => {
     const rate = new RedisRateLimiter({ redis, prefix: `${prefix}rl:`, clock: new ManualClock() });
     const d = await rate.admit({ subjects: [{ id: "key:k2", requestsPerMinute: 5, tokensPerMinute: 100, concurrentRequests: 2 }], tokens: 10, requestId: "q1", leaseMs: 30_000 });

@@ -47,7 +47,7 @@ export interface ReserveInput {
   /** Unique per request; also the reservation's id, so a repeated reserve is harmless. */
   requestId: string;
   leaseMs?: number;
-  /** Redis Cluster hash tag (the organization id): all of a request's counters in one slot. */
+  /** Redis Cluster hash tag (the organization id): all of a request's counters in one slot (used with `clusterTags`). */
   tag?: string;
 }
 

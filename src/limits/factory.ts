@@ -24,6 +24,8 @@ export interface LimitsOptions {
   logger?: LimitsLogger;
   /** Expired reservations (lease rule, budget.ts), each reported once; write `lease_expired` usage. */
   onLeaseExpired?: (expired: ExpiredReservation[]) => void | Promise<void>;
+  /** One hash tag per organization (Redis Cluster); see RedisBudgetOptions.clusterTags. */
+  clusterTags?: boolean;
   /** How often leases are swept; 0 turns the timer off (tests call `budgets.sweep()`). */
   sweepIntervalMs?: number;
 }
@@ -51,7 +53,7 @@ export function createLimits(options: LimitsOptions = {}): Limits {
     health = new RedisHealth(options.redis, options.logger ?? silentLogger);
     const deferred = new DeferredSettles();
     const redisRate = new RedisRateLimiter({ redis: options.redis, prefix, clock });
-    const redisBudgets = new RedisBudgetCounter({ redis: options.redis, prefix, clock, defaultLeaseMs: leaseMs });
+    const redisBudgets = new RedisBudgetCounter({ redis: options.redis, prefix, clock, defaultLeaseMs: leaseMs, clusterTags: options.clusterTags });
     rate = new ResilientRateLimiter(redisRate, health, deferred, policy.rate, options.nodeCount ?? 1, clock);
     budgets = new ResilientBudgetCounter(redisBudgets, health, deferred, policy.spend, clock, leaseMs);
     health.onRecovery(() => deferred.replay(redisRate, redisBudgets));

@@ -16,11 +16,17 @@ export interface RedisBudgetOptions {
   /** Time comes from here, not from Redis TIME, so that tests control it; nodes keep NTP time. */
   clock?: Clock;
   defaultLeaseMs?: number;
+  /**
+   * Honour the callers' `tag` (one hash tag per organization), for Redis Cluster. Off by default:
+   * one Redis needs no slots, and every tag is one more lease index for the sweeper to visit.
+   */
+  clusterTags?: boolean;
 }
 
 const SETTLE_OUTCOMES: readonly SettleOutcome[] = ["settled", "already_settled", "lease_expired", "unknown_reservation"];
 const SWEEP_BATCH = 500;
 const TAG_DISCOVERY_MS = 5 * 60_000;
+const SWEEP_TAGS_PER_CALL = 50;
 
 /** The several-node budget counter: one Lua script per reserve and one per settle (rules in budget.ts). */
 export class RedisBudgetCounter implements BudgetCounter {
@@ -30,6 +36,9 @@ export class RedisBudgetCounter implements BudgetCounter {
   private readonly defaultLeaseMs: number;
   /** Tags this process has used; `sweep()` covers them (and reserve sweeps its own tag lazily). */
   private readonly tags = new Set<string>([DEFAULT_TAG]);
+  private readonly clusterTags: boolean;
+  private sweepOrder: string[] = [];
+  private sweepCursor = 0;
   private discoverAt = 0;
 
   constructor(options: RedisBudgetOptions) {
@@ -37,12 +46,18 @@ export class RedisBudgetCounter implements BudgetCounter {
     this.prefix = options.prefix;
     this.clock = options.clock ?? systemClock;
     this.defaultLeaseMs = options.defaultLeaseMs ?? DEFAULT_RESERVATION_LEASE_MS;
+    this.clusterTags = options.clusterTags ?? false;
+  }
+
+  private tagOf(tag: string | undefined): string {
+    if (!this.clusterTags || tag === undefined) return DEFAULT_TAG;
+    if (!this.tags.has(tag)) this.tags.add(tag);
+    return tag;
   }
 
   async reserve(input: ReserveInput): Promise<ReserveResult> {
     const now = this.clock.now();
-    const tag = input.tag ?? DEFAULT_TAG;
-    if (!this.tags.has(tag)) this.tags.add(tag);
+    const tag = this.tagOf(input.tag);
     const base = keyBase(this.prefix, tag);
     const subjects = input.subjects;
     const n = subjects.length;
@@ -73,7 +88,7 @@ export class RedisBudgetCounter implements BudgetCounter {
   }
 
   async settle(r: BudgetReservation, actualNano: number): Promise<SettleOutcome> {
-    const base = keyBase(this.prefix, r.tag);
+    const base = keyBase(this.prefix, this.tagOf(r.tag));
     const n = r.subjects.length;
     const keys: string[] = [`${base}leases`, `${base}res:${r.requestId}`];
     for (let i = 0; i < n; i++) keys.push(`${base}b:${r.subjects[i]!.id}:${r.periodKeys[i]!}`);
@@ -96,30 +111,29 @@ export class RedisBudgetCounter implements BudgetCounter {
   private async loadCounter(subject: string, period: CounterPeriod, spent: number, balance: string, options: LoadOptions): Promise<boolean> {
     const now = this.clock.now();
     const range = periodRange(period, now);
-    const tag = options.tag ?? DEFAULT_TAG;
-    if (!this.tags.has(tag)) this.tags.add(tag);
-    const key = `${keyBase(this.prefix, tag)}b:${subject}:${range.key}`;
+    const key = `${keyBase(this.prefix, this.tagOf(options.tag))}b:${subject}:${range.key}`;
     const ttl = counterExpiresAt(range.end, now) - now;
     return (await this.redis.lkBudgetLoad(1, key, Math.round(spent), now, ttl, balance, options.replace ? 1 : 0)) === 1;
   }
 
-  async topUp(subject: string, amountNano: number, tag = DEFAULT_TAG): Promise<boolean> {
-    const key = `${keyBase(this.prefix, tag)}b:${subject}:b`;
+  async topUp(subject: string, amountNano: number, tag?: string): Promise<boolean> {
+    const key = `${keyBase(this.prefix, this.tagOf(tag))}b:${subject}:b`;
     return (await this.redis.lkBudgetTopUp(1, key, Math.round(amountNano))) === 1;
   }
 
-  async snapshot(subject: string, period: CounterPeriod, tag = DEFAULT_TAG): Promise<CounterSnapshot | null> {
-    const key = `${keyBase(this.prefix, tag)}b:${subject}:${periodRange(period, this.clock.now()).key}`;
+  async snapshot(subject: string, period: CounterPeriod, tag?: string): Promise<CounterSnapshot | null> {
+    const key = `${keyBase(this.prefix, this.tagOf(tag))}b:${subject}:${periodRange(period, this.clock.now()).key}`;
     const [spent, open, limit, ep] = await this.redis.hmget(key, "spent", "open", "limit", "ep");
     if (ep == null) return null;
     return { spentNano: Number(spent ?? 0), openNano: Number(open ?? 0), limitNano: period === "balance" ? Number(limit ?? 0) : null, loadedAt: Number(ep) };
   }
 
+  /** Sweeps the given tags, or up to SWEEP_TAGS_PER_CALL of the known ones in turn. */
   async sweep(tags?: readonly string[]): Promise<ExpiredReservation[]> {
     const now = this.clock.now();
-    if (!tags && Date.now() >= this.discoverAt) await this.discoverTags();
+    if (!tags && this.clusterTags && Date.now() >= this.discoverAt) await this.discoverTags();
     const out: ExpiredReservation[] = [];
-    for (const tag of tags ?? this.tags) {
+    for (const tag of tags ?? this.nextTags()) {
       const base = keyBase(this.prefix, tag);
       for (;;) {
         const raw = (await this.redis.lkBudgetSweep(2, `${base}leases`, `${base}expired`, now, base, this.defaultLeaseMs, SWEEP_BATCH)) as string[];
@@ -128,6 +142,14 @@ export class RedisBudgetCounter implements BudgetCounter {
       }
     }
     return out;
+  }
+
+  private nextTags(): string[] {
+    if (this.tags.size <= SWEEP_TAGS_PER_CALL) return [...this.tags];
+    if (this.sweepCursor >= this.sweepOrder.length) { this.sweepOrder = [...this.tags]; this.sweepCursor = 0; }
+    const batch = this.sweepOrder.slice(this.sweepCursor, this.sweepCursor + SWEEP_TAGS_PER_CALL);
+    this.sweepCursor += SWEEP_TAGS_PER_CALL;
+    return batch;
   }
 
   /**
