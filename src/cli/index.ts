@@ -6,6 +6,11 @@ import { registerKeysCommand } from "./keys.js";
 import { registerMigrateCommand } from "./migrate.js";
 import { registerUpCommand } from "./up.js";
 import { registerWorkspacesCommand } from "./workspaces.js";
+import { registerHookCommand } from "./hook.js";
+import { registerScanCommand } from "./scan.js";
+import { registerUsageCommand } from "./usage.js";
+import { registerCreditsCommand } from "./credits.js";
+import { registerWebhooksCommand } from "./webhooks.js";
 
 /** Runs the CLI; resolves with the exit code. Errors print as one line, never a stack trace. */
 export async function run(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
@@ -28,6 +33,11 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv = process.env):
   registerKeysCommand(program, ctx);
   registerWorkspacesCommand(program, ctx);
   registerAuditCommand(program, ctx);
+  registerScanCommand(program, ctx);
+  registerHookCommand(program, ctx);
+  registerUsageCommand(program, ctx);
+  registerCreditsCommand(program, ctx);
+  registerWebhooksCommand(program, ctx);
   for (const c of program.commands) c.exitOverride().showHelpAfterError();
 
   try {

@@ -1,0 +1,84 @@
+/** Spend and rate limits through the real gateway: concurrent requests never overshoot a budget. */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { backends, type TestBackend } from "./support/backends.js";
+import { startApp, type TestApp } from "./support/app.js";
+
+const [sqlite] = await backends();
+
+function message(t: TestApp, key: string, maxTokens: number) {
+  return fetch(`${t.url}/v1/messages`, {
+    method: "POST",
+    headers: { "x-api-key": key, "anthropic-version": "2023-06-01", "content-type": "application/json" },
+    body: JSON.stringify({ model: "claude-haiku-4-5", max_tokens: maxTokens, messages: [{ role: "user", content: `Count to three. sim-tokens:${Math.max(1, maxTokens - 100)}` }] }),
+  });
+}
+
+async function spendOf(t: TestApp, column: "key_id" | "workspace_id", id: string): Promise<number> {
+  await t.app.services.store.usage.count();
+  const rows = await t.app.database.db.selectFrom("usage_events").select(["cost_nano", "status"]).where(column, "=", id).execute();
+  return rows.reduce((s, r) => s + Number(r.cost_nano), 0);
+}
+
+describe("limits through the gateway", () => {
+  let backend: TestBackend;
+  let t: TestApp;
+
+  beforeAll(async () => {
+    backend = await sqlite!.create();
+    t = await startApp(backend);
+  });
+  afterAll(async () => {
+    await t?.close();
+    await backend?.cleanup();
+  });
+
+  it("keeps 500 concurrent requests within a $1.00 key spend limit", async () => {
+    const k = (await t.api("POST", "/api/v1/keys", { name: "budget", kind: "test", spend_limit: { amount_usd: "1.00", period: "month" } })).body;
+    // max_tokens 2000 at $5/M output: each request may cost up to about $0.01.
+    const responses = await Promise.all(Array.from({ length: 500 }, () => message(t, k.key, 2000)));
+    const bodies = await Promise.all(responses.map(async (r) => ({ status: r.status, body: await r.json() })));
+    const admitted = bodies.filter((b) => b.status === 200).length;
+    const refused = bodies.filter((b) => b.status === 429);
+    expect(admitted + refused.length).toBe(500);
+    expect(refused.length).toBeGreaterThan(0);
+    expect(refused[0]!.body).toMatchObject({ type: "error", error: { type: "rate_limit_error" } });
+    expect(refused[0]!.body.error.message).toMatch(/spend limit/);
+    // Each admitted request really spends about $0.0095; at least every request whose $0.0101 bound
+    // fit before anything was spent was admitted, and the total never passes the limit.
+    expect(admitted).toBeGreaterThanOrEqual(99);
+    await t.app.services.verifier.flushLastUsed();
+    await new Promise((r) => setTimeout(r, 300));
+    const spent = await spendOf(t, "key_id", k.id);
+    expect(spent).toBeGreaterThan(0);
+    expect(spent).toBeLessThanOrEqual(1_000_000_000);
+  });
+
+  it("shares a workspace spend limit across keys", async () => {
+    const ws = (await t.api("POST", "/api/v1/workspaces", { name: "shared", spend_limit: { amount_usd: "0.50", period: "day" } })).body;
+    const keys = await Promise.all([1, 2, 3].map(async (i) => (await t.api("POST", "/api/v1/keys", { name: `k${i}`, kind: "test", workspace_id: ws.id })).body.key as string));
+    const responses = await Promise.all(Array.from({ length: 300 }, (_, i) => message(t, keys[i % 3]!, 2000)));
+    const statuses = responses.map((r) => r.status);
+    expect(statuses.filter((s) => s === 429).length).toBeGreaterThan(0);
+    expect(statuses.filter((s) => s === 200).length).toBeGreaterThanOrEqual(49);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await spendOf(t, "workspace_id", ws.id)).toBeLessThanOrEqual(500_000_000);
+  });
+
+  it("limits requests per minute with headers in the caller's dialect", async () => {
+    const k = (await t.api("POST", "/api/v1/keys", { name: "rpm", kind: "test", rate_limits: { requests_per_minute: 5 } })).body;
+    const responses = [];
+    for (let i = 0; i < 8; i++) responses.push(await message(t, k.key, 16));
+    expect(responses.map((r) => r.status)).toEqual([200, 200, 200, 200, 200, 429, 429, 429]);
+    expect(responses[0]!.headers.get("anthropic-ratelimit-requests-limit")).toBe("5");
+    expect(responses[0]!.headers.get("anthropic-ratelimit-requests-remaining")).toBe("4");
+    expect(Number.isNaN(Date.parse(responses[0]!.headers.get("anthropic-ratelimit-requests-reset")!))).toBe(false);
+    expect(Number(responses[5]!.headers.get("retry-after"))).toBeGreaterThan(0);
+    const openai = await fetch(`${t.url}/v1/chat/completions`, {
+      method: "POST", headers: { authorization: `Bearer ${k.key}`, "content-type": "application/json" },
+      body: JSON.stringify({ model: "gpt-4o-mini", messages: [{ role: "user", content: "hi" }] }),
+    });
+    expect(openai.status).toBe(429);
+    expect(openai.headers.get("x-ratelimit-limit-requests")).toBe("5");
+    expect((await openai.json()).error.code).toBe("rate_limit_exceeded");
+  });
+});
