@@ -16,14 +16,7 @@ interface Counter {
   expiresAt: number;
 }
 
-const OPEN = 0, SETTLED = 1, EXPIRED = 2;
-
-interface ReservationRecord {
-  reservation: BudgetReservation;
-  state: number;
-  /** When a settled/expired record may be forgotten. */
-  forgetAt: number;
-}
+const SETTLED = 1, EXPIRED = 2;
 
 export interface MemoryBudgetOptions {
   clock?: Clock;
@@ -33,7 +26,14 @@ export interface MemoryBudgetOptions {
 /** The one-node budget counter; same contract as the Redis one (see budget.ts for the rules). */
 export class MemoryBudgetCounter implements BudgetCounter {
   private readonly counters = new Map<string, Counter>();
-  private readonly records = new Map<string, ReservationRecord>();
+  /** Open reservations only: what the lease rule has to look at. */
+  private readonly open = new Map<string, BudgetReservation>();
+  /** Finished reservations (SETTLED or EXPIRED), remembered for idempotency, forgotten in FIFO order. */
+  private readonly finished = new Map<string, number>();
+  private forgetIds: string[] = [];
+  private forgetAts: number[] = [];
+  private forgetHead = 0;
+  private countersCheckedAt = 0;
   private readonly expired: ExpiredReservation[] = [];
   private readonly clock: Clock;
   private readonly defaultLeaseMs: number;
@@ -50,8 +50,8 @@ export class MemoryBudgetCounter implements BudgetCounter {
 
   private reserveNow(input: ReserveInput, now: number): ReserveResult {
     if (now >= this.nextExpiry) this.expireDue(now);
-    const existing = this.records.get(input.requestId);
-    if (existing && existing.state === OPEN) return { outcome: "admitted", reservation: existing.reservation };
+    const existing = this.open.get(input.requestId);
+    if (existing) return { outcome: "admitted", reservation: existing };
     const subjects = input.subjects;
     const amount = input.amountNano;
     const periodKeys: string[] = new Array<string>(subjects.length);
@@ -78,7 +78,8 @@ export class MemoryBudgetCounter implements BudgetCounter {
       requestId: input.requestId, amountNano: amount, subjects, periodKeys,
       reservedAt: now, expiresAt, tag: input.tag ?? DEFAULT_TAG, local: false,
     };
-    this.records.set(input.requestId, { reservation, state: OPEN, forgetAt: expiresAt });
+    this.open.set(input.requestId, reservation);
+    this.finished.delete(input.requestId);
     if (expiresAt < this.nextExpiry) this.nextExpiry = expiresAt;
     return { outcome: "admitted", reservation };
   }
@@ -92,18 +93,26 @@ export class MemoryBudgetCounter implements BudgetCounter {
   }
 
   private settleNow(r: BudgetReservation, actual: number, now: number): SettleOutcome {
-    const record = this.records.get(r.requestId);
-    if (record?.state === SETTLED) return "already_settled";
-    if (record?.state === EXPIRED) return "lease_expired";
-    const open = record ? record.reservation.amountNano : 0;
+    const state = this.finished.get(r.requestId);
+    if (state === SETTLED) return "already_settled";
+    if (state === EXPIRED) return "lease_expired";
+    const known = this.open.get(r.requestId);
+    const open = known ? known.amountNano : 0;
     for (let i = 0; i < r.subjects.length; i++) {
       const c = this.counters.get(counterKey(r.subjects[i]!.id, r.periodKeys[i]!));
       if (!c) continue;
       c.open -= open;
       c.spent += actual;
     }
-    this.records.set(r.requestId, { reservation: r, state: SETTLED, forgetAt: now + SETTLED_MEMORY_MS });
-    return record ? "settled" : "unknown_reservation";
+    this.open.delete(r.requestId);
+    this.finish(r.requestId, SETTLED, now + SETTLED_MEMORY_MS);
+    return known ? "settled" : "unknown_reservation";
+  }
+
+  private finish(id: string, state: number, forgetAt: number): void {
+    this.finished.set(id, state);
+    this.forgetIds.push(id);
+    this.forgetAts.push(forgetAt);
   }
 
   load(subject: string, period: CounterPeriod, spentNano: number, options?: LoadOptions | string): Promise<boolean> {
@@ -147,18 +156,32 @@ export class MemoryBudgetCounter implements BudgetCounter {
 
   sweep(): Promise<ExpiredReservation[]> {
     const now = this.clock.now();
-    this.expireDue(now);
-    for (const [id, rec] of this.records) if (rec.state !== OPEN && rec.forgetAt <= now) this.records.delete(id);
-    for (const [key, c] of this.counters) if (c.expiresAt <= now) this.counters.delete(key);
+    if (now >= this.nextExpiry) this.expireDue(now);
+    this.forget(now);
+    if (now - this.countersCheckedAt >= 60_000) {
+      this.countersCheckedAt = now;
+      for (const [key, c] of this.counters) if (c.expiresAt <= now) this.counters.delete(key);
+    }
     return Promise.resolve(this.expired.splice(0, this.expired.length));
   }
 
-  /** Apply the lease rule to every reservation whose lease has ended. */
+  /** Drop finished reservations whose memory ran out; the queue is (nearly) in time order. */
+  private forget(now: number): void {
+    while (this.forgetHead < this.forgetIds.length && this.forgetAts[this.forgetHead]! <= now) {
+      this.finished.delete(this.forgetIds[this.forgetHead]!);
+      this.forgetHead++;
+    }
+    if (this.forgetHead > 1024 && this.forgetHead * 2 > this.forgetIds.length) {
+      this.forgetIds = this.forgetIds.slice(this.forgetHead);
+      this.forgetAts = this.forgetAts.slice(this.forgetHead);
+      this.forgetHead = 0;
+    }
+  }
+
+  /** Apply the lease rule to every open reservation whose lease has ended. */
   private expireDue(now: number): void {
     let next = Infinity;
-    for (const rec of this.records.values()) {
-      if (rec.state !== OPEN) continue;
-      const r = rec.reservation;
+    for (const r of this.open.values()) {
       if (r.expiresAt > now) {
         if (r.expiresAt < next) next = r.expiresAt;
         continue;
@@ -169,8 +192,8 @@ export class MemoryBudgetCounter implements BudgetCounter {
         c.open -= r.amountNano;
         c.spent += r.amountNano;
       }
-      rec.state = EXPIRED;
-      rec.forgetAt = now + this.defaultLeaseMs;
+      this.open.delete(r.requestId);
+      this.finish(r.requestId, EXPIRED, now + this.defaultLeaseMs);
       this.expired.push({
         requestId: r.requestId, amountNano: r.amountNano,
         subjects: r.subjects.map((s, i) => ({ id: s.id, periodKey: r.periodKeys[i]! })),

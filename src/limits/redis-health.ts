@@ -84,13 +84,17 @@ export class RedisHealth {
       await this.redis.ping();
       if (this.timer) clearInterval(this.timer);
       this.timer = null;
-      this.current = "healthy";
-      this.logger.info({}, "limits: Redis answers again, back to shared counters");
-      for (const hook of this.recoveryHooks) await hook();
     } catch {
-      // still down; the next tick tries again
+      return; // still down; the next tick tries again
     } finally {
       this.pinging = false;
+    }
+    this.current = "healthy";
+    this.logger.info({}, "limits: Redis answers again, back to shared counters");
+    try {
+      for (const hook of this.recoveryHooks) await hook();
+    } catch (err) {
+      this.markDown(err); // lost it again while catching up
     }
   }
 

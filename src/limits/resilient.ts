@@ -46,11 +46,17 @@ export class DeferredSettles {
     this.queue.push(item);
   }
 
+  /** Apply the kept settles in order; stops (throwing) at the first one Redis does not answer. */
   async replay(rate: RateLimiter | null, budgets: BudgetCounter | null): Promise<void> {
     while (this.queue.length > 0) {
       const item = this.queue[0]!;
-      if (item.ticket && rate) await rate.settle(item.ticket, item.actual);
-      if (item.reservation && budgets) await budgets.settle(item.reservation, item.actual);
+      try {
+        if (item.ticket && rate) await rate.settle(item.ticket, item.actual);
+        if (item.reservation && budgets) await budgets.settle(item.reservation, item.actual);
+      } catch (err) {
+        if (isUnavailable(err)) throw err;
+        this.dropped++; // Redis answered with an error: retrying cannot help
+      }
       this.queue.shift();
     }
   }
