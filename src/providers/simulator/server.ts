@@ -16,6 +16,8 @@ export interface SimulatorOptions {
 
 export interface SimulatorStats {
   requests: number;
+  /** Responses whose connection closed before they were complete (the gateway aborted them). */
+  cut: number;
   /** Requests per credential (the key the caller authenticated with). */
   byKey: Map<string, number>;
 }
@@ -32,7 +34,7 @@ const SIM_MODELS = ["sim-small", "sim-large", "sim-embedding"];
 
 /** The simulator as an HTTP server: an upstream that speaks Anthropic, OpenAI and Gemini. */
 export async function createSimulatorServer(o: SimulatorOptions = {}): Promise<SimulatorServer> {
-  const stats: SimulatorStats = { requests: 0, byKey: new Map() };
+  const stats: SimulatorStats = { requests: 0, cut: 0, byKey: new Map() };
   const paceMs = o.paceMs ?? 0;
   const server = createServer((req, res) => handleSimulated(req, res, paceMs, stats));
   server.keepAliveTimeout = 65_000;
@@ -66,6 +68,9 @@ function route(req: IncomingMessage, res: ServerResponse, text: string, paceMs: 
   const path = url.pathname;
   const auth = String(req.headers["x-api-key"] ?? req.headers["x-goog-api-key"] ?? req.headers.authorization ?? "").replace(/^Bearer /, "");
   if (stats) {
+    res.once("close", () => {
+      if (!res.writableFinished) stats.cut++;
+    });
     stats.requests++;
     stats.byKey.set(auth, (stats.byKey.get(auth) ?? 0) + 1);
   }

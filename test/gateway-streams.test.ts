@@ -1,0 +1,93 @@
+import Anthropic from "@anthropic-ai/sdk";
+import OpenAI from "openai";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { eventually, startHarness, type Harness } from "./support/gateway-harness.js";
+
+let h: Harness;
+let key: string;
+
+beforeAll(async () => {
+  h = await startHarness({ paceMs: 15 });
+  await h.addCredential("anthropic", "sk-ant-good-credential-0001");
+  await h.addCredential("openai", "sk-openai-good-credential-0001");
+  key = await h.issueKey();
+});
+afterAll(async () => h?.close());
+
+const post = (path: string, body: unknown, headers: Record<string, string> = {}, signal?: AbortSignal) =>
+  fetch(`${h.url}${path}`, { method: "POST", headers: { "x-api-key": key, "content-type": "application/json", ...headers }, body: JSON.stringify(body), signal });
+
+describe("streams", () => {
+  it("meters a stream the client cuts short and aborts the upstream", async () => {
+    const cutBefore = h.sim.stats.cut;
+    const ac = new AbortController();
+    const res = await post("/v1/messages", { model: "claude-sonnet-4-6", max_tokens: 1000, stream: true, messages: [{ role: "user", content: "long sim-tokens:400" }] }, {}, ac.signal);
+    const requestId = res.headers.get("request-id")!;
+    const reader = res.body!.getReader();
+    let seen = "";
+    while ((seen.match(/"text_delta"/g) ?? []).length < 6) seen += new TextDecoder().decode((await reader.read()).value);
+    ac.abort();
+    const e = await eventually(async () => (await h.usage()).find((x) => x.id === requestId));
+    expect(e.aborted).toBe(true);
+    expect(e.inputTokens).toBeGreaterThan(0);
+    expect(e.outputTokens).toBeGreaterThanOrEqual(6);
+    expect(e.outputTokens).toBeLessThan(400);
+    expect(e.costNano).toBeGreaterThan(0);
+    await eventually(async () => h.sim.stats.cut > cutBefore);
+  });
+
+  it("meters a cut OpenAI stream that never reached its usage chunk", async () => {
+    const ac = new AbortController();
+    const res = await fetch(`${h.url}/v1/chat/completions`, { method: "POST", headers: { authorization: `Bearer ${key}` }, signal: ac.signal, body: JSON.stringify({ model: "gpt-4o", stream: true, messages: [{ role: "user", content: "sim-tokens:300" }] }) });
+    const id = res.headers.get("x-request-id")!;
+    const reader = res.body!.getReader();
+    let n = 0;
+    while (n < 4) n += ((new TextDecoder().decode((await reader.read()).value)).match(/"delta"/g) ?? []).length;
+    ac.abort();
+    const e = await eventually(async () => (await h.usage()).find((x) => x.id === id));
+    expect(e).toMatchObject({ aborted: true, streamed: true });
+    expect(e.outputTokens).toBeGreaterThanOrEqual(4);
+  });
+
+  it("reports an upstream that dies mid-stream to the Anthropic SDK and records what passed, without retrying", async () => {
+    const before = h.sim.stats.requests;
+    const client = new Anthropic({ apiKey: key, baseURL: h.url, maxRetries: 0 });
+    const stream = client.messages.stream({ model: "claude-sonnet-4-6", max_tokens: 100, messages: [{ role: "user", content: "sim-fault:die" }] });
+    await expect(stream.finalMessage()).rejects.toBeInstanceOf(Anthropic.APIError);
+    expect(h.sim.stats.requests - before).toBe(1);
+    const e = await eventually(async () => (await h.usage()).find((x) => x.errorCode !== null && x.errorCode.startsWith("UND_ERR") || x.errorCode === "upstream_died"));
+    expect(e.outputTokens).toBeGreaterThan(0);
+  });
+
+  it("drops the connection of an OpenAI stream whose upstream dies", async () => {
+    const client = new OpenAI({ apiKey: key, baseURL: `${h.url}/v1`, maxRetries: 0 });
+    const run = async () => {
+      const s = await client.chat.completions.create({ model: "gpt-4o", stream: true, messages: [{ role: "user", content: "sim-fault:die" }] });
+      for await (const _ of s) void _;
+    };
+    await expect(run()).rejects.toThrow();
+  });
+});
+
+describe("failover", () => {
+  it("moves to the next credential on 529 or a refused connection, before any byte is sent", async () => {
+    const f = await startHarness();
+    try {
+      await f.addCredential("anthropic", "sk-ant-fail-529-credential", { weight: 100 });
+      await f.addCredential("anthropic", "sk-ant-unreachable-credential", { weight: 100, baseUrl: "http://127.0.0.1:1" });
+      await f.addCredential("anthropic", "sk-ant-healthy-credential", { weight: 1 });
+      const k = await f.issueKey();
+      const client = new Anthropic({ apiKey: k, baseURL: f.url, maxRetries: 0 });
+      for (let i = 0; i < 4; i++) {
+        const m = await client.messages.create({ model: "claude-haiku-4-5", max_tokens: 5, messages: [{ role: "user", content: "hi" }] });
+        expect(m.type).toBe("message");
+      }
+      expect(f.sim.stats.byKey.get("sk-ant-healthy-credential")).toBe(4);
+      expect(f.sim.stats.byKey.get("sk-ant-fail-529-credential") ?? 0).toBeGreaterThanOrEqual(1);
+      const events = await f.usage();
+      expect(events.filter((e) => e.status === 200)).toHaveLength(4);
+    } finally {
+      await f.close();
+    }
+  });
+});
