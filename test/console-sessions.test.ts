@@ -1,5 +1,4 @@
 /** Console people over HTTP on every backend: first owner, sign-in, roles enforced on the server, CSRF, sessions. */
-/* eslint-disable @typescript-eslint/no-explicit-any -- response bodies are read loosely in assertions */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { backends, type TestBackend } from "./support/backends.js";
 import { startApp, type TestApp } from "./support/app.js";

@@ -12,7 +12,7 @@ export class ApiError extends Error {
   }
   /** The server does not have this endpoint (an older build, or a part not installed). */
   get notAvailable(): boolean {
-    return this.status === 404 && this.message.startsWith("no route for");
+    return this.status === 404 && /^no route for/i.test(this.message);
   }
 }
 

@@ -5,7 +5,7 @@ import { when } from "../format";
 import type { AuditEvent } from "../types";
 import { Badge, Card, Empty, Field, Loaded, Page, Select } from "../ui";
 
-interface Alert { id: string; type: string; subject_type?: string; subject_id?: string; threshold?: number; message?: string; at?: string; created_at?: string; fired_at?: string }
+interface Alert { id: string; type: string; subject_type: string; subject_id: string; period: string; threshold_percent: number | null; created_at: string; data: unknown }
 
 export function AlertsPage() {
   const [type, setType] = useState("");
@@ -13,13 +13,13 @@ export function AlertsPage() {
   return (
     <Page title="Alerts">
       <div className="filters">
-        <Select label="Type" value={type} onChange={(e) => setType(e.target.value)} options={[["", "Any"], ["spend_limit.threshold_crossed", "Spend threshold crossed"], ["credits.low_balance", "Low credit balance"], ["key.leaked", "Leaked key"]]} />
+        <Select label="Type" value={type} onChange={(e) => setType(e.target.value)} options={[["", "Any"], ["spend_limit.threshold_crossed", "Spend threshold crossed"], ["credits.low_balance", "Low credit balance"], ["credits.auto_top_up_requested", "Auto top-up requested"], ["key.leaked", "Leaked key"]]} />
       </div>
       <Loaded q={list} what="Alerts">
         {(l) => l.data.length === 0 ? <Empty title="No alerts">Alerts appear when spend crosses a threshold of a limit, credits run low or a key leaks. Set limits and thresholds on the Billing page.</Empty> : (
           <div className="table-wrap"><table>
             <thead><tr><th>When</th><th>Type</th><th>Subject</th><th>Threshold</th><th>Details</th></tr></thead>
-            <tbody>{l.data.map((a) => <tr key={a.id}><td>{when(a.fired_at ?? a.at ?? a.created_at)}</td><td><Badge tone="warn">{a.type}</Badge></td><td>{a.subject_type} {a.subject_id}</td><td>{a.threshold !== undefined ? `${a.threshold}%` : ""}</td><td>{a.message ?? ""}</td></tr>)}</tbody>
+            <tbody>{l.data.map((a) => <tr key={a.id}><td>{when(a.created_at)}</td><td><Badge tone="warn">{a.type}</Badge></td><td>{a.subject_type} {a.subject_id}</td><td>{a.threshold_percent !== null ? `${a.threshold_percent}%` : ""}</td><td><code className="wrap">{JSON.stringify(a.data)}</code></td></tr>)}</tbody>
           </table></div>
         )}
       </Loaded>

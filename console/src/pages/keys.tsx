@@ -102,13 +102,13 @@ export function KeysPage() {
                       <td title={k.last_used_at ?? undefined}>{ago(k.last_used_at)}</td>
                       <td title={k.created_at}>{ageDays(k.created_at, now)} days{old && <> <Badge tone="warn">rotate</Badge></>}</td>
                       {canWrite && (
-                        <td className="row-actions">
+                        <td><div className="row-actions">
                           {live && <button type="button" className="small secondary" onClick={() => { edit.reset(); setAction({ type: "edit", key: k }); }}>Edit</button>}
                           {k.status === "active" && <button type="button" className="small secondary" onClick={() => act.mutate({ id: k.id, verb: "disable" })}>Disable</button>}
                           {k.status === "disabled" && <button type="button" className="small secondary" onClick={() => act.mutate({ id: k.id, verb: "enable" })}>Enable</button>}
                           {live && <button type="button" className="small secondary" onClick={() => { act.reset(); setAction({ type: "roll", key: k }); }}>Roll</button>}
                           {live && <button type="button" className="small danger" onClick={() => { act.reset(); setAction({ type: "revoke", key: k }); }}>Revoke</button>}
-                        </td>
+                        </div></td>
                       )}
                     </tr>
                   );

@@ -8,7 +8,8 @@ import { Page } from "../ui";
 import { fetchUsage, isoDay, totalsBy, zero, add } from "./usage-data";
 import { useNames } from "./usage";
 
-export interface Credits { balance_usd: string; credits_enabled?: boolean; ledger?: Array<{ id: string; at?: string; created_at?: string; amount_usd: string; balance_usd?: string; note?: string | null; kind?: string; type?: string }> }
+export interface LedgerEntry { id: string; at: string; kind: string; amount_usd: string; balance_after_usd: string; note: string | null; actor: string | null }
+export interface Credits { balance_usd: string; credits_enabled: boolean; low_balance_usd: string | null; ledger: { data: LedgerEntry[]; has_more: boolean } }
 
 export function OverviewPage() {
   const now = new Date();
@@ -27,7 +28,7 @@ export function OverviewPage() {
     <Page title="Overview">
       <div className="stats">
         <Stat label="Spend this month" value={usageMissing ? "—" : usd(total.cost)} sub={limit ? `of ${usd(limit.amount_usd)} per ${limit.period}` : <Link to="billing">No organization limit — set one</Link>} />
-        <Stat label="Credit balance" value={credits.data ? usd(credits.data.balance_usd) : "—"} sub={credits.error ? (credits.error instanceof ApiError && credits.error.notAvailable ? "Credits are not available on this server" : "Not visible to your role") : <Link to="billing">Billing</Link>} />
+        <Stat label="Credit balance" value={credits.data ? usd(credits.data.balance_usd) : "—"} sub={credits.data && !credits.data.credits_enabled ? "Credits are off: requests are not charged to a balance" : credits.error ? (credits.error instanceof ApiError && credits.error.notAvailable ? "Credits are not available on this server" : "Not visible to your role") : <Link to="billing">Billing</Link>} />
         <Stat label="Requests this month" value={usageMissing ? "—" : num(total.requests)} sub={`${num(total.errors)} errors${total.requests ? ` (${((total.errors / total.requests) * 100).toFixed(1)}%)` : ""}`} />
         <Stat label="Tokens this month" value={usageMissing ? "—" : num(total.input + total.output + total.cacheRead + total.cacheWrite)} sub={`${num(total.output)} output`} />
       </div>

@@ -1,6 +1,6 @@
 import { useMemo, useState } from "react";
 import { useQuery } from "@tanstack/react-query";
-import { Area, AreaChart, Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
+import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import { get, type ListPage } from "../api";
 import { num, usd } from "../format";
 import type { ApiKey } from "../types";
@@ -86,12 +86,12 @@ export function UsagePage() {
             <Card title="Tokens: input, output and cache">
               <div className="chart" data-testid="tokens-chart">
                 <ResponsiveContainer width="100%" height={260}>
-                  <AreaChart data={view.tokens}>
+                  <BarChart data={view.tokens}>
                     <CartesianGrid strokeDasharray="3 3" vertical={false} />
                     <XAxis dataKey="t" fontSize={12} /><YAxis fontSize={12} tickFormatter={(v: number) => num(v)} width={70} />
                     <Tooltip formatter={(v) => num(Number(v))} /><Legend />
-                    {TOKEN_SERIES.map(([k, l, c]) => <Area key={k} type="monotone" dataKey={k} name={l} stackId="t" stroke={c} fill={c} fillOpacity={0.35} isAnimationActive={false} />)}
-                  </AreaChart>
+                    {TOKEN_SERIES.map(([k, l, c]) => <Bar key={k} dataKey={k} name={l} stackId="t" fill={c} isAnimationActive={false} />)}
+                  </BarChart>
                 </ResponsiveContainer>
               </div>
               <div className="table-wrap">

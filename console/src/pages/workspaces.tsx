@@ -66,7 +66,7 @@ export function WorkspacesPage() {
                 <td>{w.spend_limit ? `${usd(w.spend_limit.amount_usd)} / ${w.spend_limit.period}` : "none"}</td>
                 <td>{w.rate_limits ? [w.rate_limits.requests_per_minute && `${w.rate_limits.requests_per_minute} req/min`, w.rate_limits.tokens_per_minute && `${w.rate_limits.tokens_per_minute} tok/min`, w.rate_limits.concurrent_requests && `${w.rate_limits.concurrent_requests} concurrent`].filter(Boolean).join(", ") : "none"}</td>
                 <td>{w.archived_at ? <Badge tone="warn">archived</Badge> : <Badge tone="good">active</Badge>}</td>
-                {canWrite && <td className="row-actions">{!w.archived_at && <><button type="button" className="small secondary" onClick={() => setEditing(w)}>Edit</button>{!w.is_default && <button type="button" className="small danger" onClick={() => archive.mutate(w.id)}>Archive</button>}</>}</td>}
+                {canWrite && <td><div className="row-actions">{!w.archived_at && <><button type="button" className="small secondary" onClick={() => setEditing(w)}>Edit</button>{!w.is_default && <button type="button" className="small danger" onClick={() => archive.mutate(w.id)}>Archive</button>}</>}</div></td>}
               </tr>
             ))}</tbody>
           </table></div>
