@@ -20,6 +20,7 @@ export interface LimitsOptions {
   /** Nodes sharing the limits; the per-node share while Redis is unreachable. */
   nodeCount?: number;
   failure?: Partial<FailurePolicy>;
+  /** Lease of budget reservations and concurrency slots: how long a request may live unsettled. */
   reservationLeaseMs?: number;
   logger?: LimitsLogger;
   /** Expired reservations (lease rule, budget.ts), each reported once; write `lease_expired` usage. */
@@ -52,13 +53,13 @@ export function createLimits(options: LimitsOptions = {}): Limits {
     const policy = { ...DEFAULT_FAILURE_POLICY, ...options.failure };
     health = new RedisHealth(options.redis, options.logger ?? silentLogger);
     const deferred = new DeferredSettles();
-    const redisRate = new RedisRateLimiter({ redis: options.redis, prefix, clock });
+    const redisRate = new RedisRateLimiter({ redis: options.redis, prefix, clock, defaultLeaseMs: leaseMs });
     const redisBudgets = new RedisBudgetCounter({ redis: options.redis, prefix, clock, defaultLeaseMs: leaseMs, clusterTags: options.clusterTags });
-    rate = new ResilientRateLimiter(redisRate, health, deferred, policy.rate, options.nodeCount ?? 1, clock);
+    rate = new ResilientRateLimiter(redisRate, health, deferred, policy.rate, options.nodeCount ?? 1, clock, leaseMs);
     budgets = new ResilientBudgetCounter(redisBudgets, health, deferred, policy.spend, clock, leaseMs);
     health.onRecovery(() => deferred.replay(redisRate, redisBudgets));
   } else {
-    rate = new MemoryRateLimiter({ clock });
+    rate = new MemoryRateLimiter({ clock, defaultLeaseMs: leaseMs });
     budgets = new MemoryBudgetCounter({ clock, defaultLeaseMs: leaseMs });
   }
   const timer = startSweeper(budgets, options);

@@ -76,8 +76,9 @@ export class ResilientRateLimiter implements RateLimiter {
     private readonly policy: FailurePolicy["rate"],
     private readonly nodeCount: number,
     private readonly clock: Clock,
+    slotLeaseMs?: number,
   ) {
-    this.local = new MemoryRateLimiter({ clock });
+    this.local = new MemoryRateLimiter({ clock, defaultLeaseMs: slotLeaseMs });
   }
 
   async admit(input: RateAdmitInput): Promise<RateDecision> {
