@@ -148,6 +148,17 @@ for (const b of all) {
       expect((await dev.call("GET", "/api/v1/keys")).status).toBe(401);
     });
 
+    it("ends a session left idle too long", async () => {
+      const r = await raw(t.url, "POST", "/api/v1/session", { email: "owner@example.com", password });
+      const idle = browser(t.url, r.headers.get("set-cookie"), r.body.csrf_token);
+      expect((await idle.call("GET", "/api/v1/session")).status).toBe(200);
+      const db = t.app.database.db;
+      const latest = (await db.selectFrom("user_sessions").select(["id", "created_at"]).orderBy("created_at", "desc").executeTakeFirst())!;
+      await db.updateTable("user_sessions").set({ last_seen_at: Date.now() - 13 * 3600_000 }).where("id", "=", latest.id).execute();
+      expect((await idle.call("GET", "/api/v1/session")).status).toBe(401);
+      expect(await db.selectFrom("user_sessions").select("id").where("id", "=", latest.id).executeTakeFirst()).toBeUndefined();
+    });
+
     it("rate limits failed sign-ins per email", async () => {
       const attempts = [];
       for (let i = 0; i < 6; i++) attempts.push((await raw(t.url, "POST", "/api/v1/session", { email: "billing@example.com", password: "wrong password" })).status);

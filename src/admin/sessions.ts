@@ -64,6 +64,7 @@ export async function startSession(s: AdminServices, user: User, ip: string, h: 
     id: newId("ses", now), tokenHash: sha256Hex(token), userId: user.id, createdAt: now, lastSeenAt: now,
     expiresAt: now + SESSION_TTL_MS, clientIp: ip, userAgent: header(h, "user-agent")?.slice(0, 300) ?? null,
   };
+  await s.store.users.deleteExpiredSessions(now);
   await s.store.users.insertSession(session);
   await s.store.users.update(user.id, { lastSignInAt: now, updatedAt: now });
   return { token, session };
