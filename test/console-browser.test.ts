@@ -197,6 +197,8 @@ describe.skipIf(!hasChromium)("console in Chromium", () => {
     for (const [path, heading] of [["overview", "Overview"], ["workspaces", "Workspaces"], ["credentials", "Provider credentials"], ["models", "Models and prices"], ["alerts", "Alerts"], ["audit", "Audit log"], ["people", "People"]] as const) {
       await go(page, path, heading);
       await page.waitForLoadState("networkidle");
+      expect(await page.getByText("The console is not built").count()).toBe(0);
+      if (path === "models") await page.getByRole("cell", { name: "claude-sonnet-4-6" }).first().waitFor();
       await shot(page, path);
     }
     await page.getByText("chain intact").or(page.getByRole("heading", { name: "People" })).first().waitFor();

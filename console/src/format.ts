@@ -33,3 +33,8 @@ export function lines(text: string): string[] | null {
   const list = text.split(/[\n,]/).map((s) => s.trim()).filter(Boolean);
   return list.length ? list : null;
 }
+
+/** "250.000000" → "250.00": the API's exact decimals, without the trailing zeros, for form fields. */
+export function trimUsd(v: string | undefined | null): string {
+  return v ? v.replace(/^(-?\d+\.\d\d\d*?)0+$/, "$1") : "";
+}

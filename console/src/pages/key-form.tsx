@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from "react";
 import type { ApiKey, Workspace } from "../types";
-import { lines } from "../format";
+import { lines, trimUsd } from "../format";
 import { ErrorText, Field, Select, TextArea } from "../ui";
 
 const GATEWAY_SCOPES = ["messages", "chat", "embeddings", "responses", "gemini", "models", "count_tokens"];
@@ -19,7 +19,7 @@ export function KeyForm({ initial, workspaces, submitLabel, busy, error, onSubmi
   const [rpm, setRpm] = useState(String(initial?.rate_limits?.requests_per_minute ?? ""));
   const [tpm, setTpm] = useState(String(initial?.rate_limits?.tokens_per_minute ?? ""));
   const [conc, setConc] = useState(String(initial?.rate_limits?.concurrent_requests ?? ""));
-  const [spend, setSpend] = useState(initial?.spend_limit?.amount_usd ?? "");
+  const [spend, setSpend] = useState(trimUsd(initial?.spend_limit?.amount_usd));
   const [period, setPeriod] = useState<string>(initial?.spend_limit?.period ?? "month");
   const [expires, setExpires] = useState(initial?.expires_at ? initial.expires_at.slice(0, 10) : "");
   const [metadata, setMetadata] = useState(initial ? JSON.stringify(initial.metadata) : "{}");

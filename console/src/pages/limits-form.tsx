@@ -1,4 +1,5 @@
 import { useState, type FormEvent } from "react";
+import { trimUsd } from "../format";
 import type { RateLimits, SpendLimit } from "../types";
 import { ErrorText, Field, Select } from "../ui";
 
@@ -7,7 +8,7 @@ export function LimitsForm({ spend, rates, busy, error, onSave, showRates = true
   spend: SpendLimit | null; rates?: RateLimits | null; busy: boolean; error: unknown; showRates?: boolean;
   onSave: (body: { spend_limit: { amount_usd: string; period: string } | null; rate_limits?: RateLimits | null }) => void;
 }) {
-  const [amount, setAmount] = useState(spend?.amount_usd ?? "");
+  const [amount, setAmount] = useState(trimUsd(spend?.amount_usd));
   const [period, setPeriod] = useState<string>(spend?.period ?? "month");
   const [rpm, setRpm] = useState(String(rates?.requests_per_minute ?? ""));
   const [tpm, setTpm] = useState(String(rates?.tokens_per_minute ?? ""));
