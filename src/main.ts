@@ -18,6 +18,7 @@ import { createLogger } from "./logger.js";
 import { loadMasterKey } from "./master-key.js";
 import { createRedactor } from "./leaks/index.js";
 import { createGateway, LimitsAdmission } from "./gateway/index.js";
+import { CredentialVault, ModelCatalog } from "./providers/index.js";
 import { createLimits, createLimitsRedis } from "./limits/index.js";
 import { AlertService, WebhookDispatcher, WebhookService } from "./alerts/index.js";
 import { UsageRollupJob } from "./usage/index.js";
@@ -75,7 +76,10 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const alerts = new AlertService({ store, clock, webhooks });
   const webhookDispatcher = new WebhookDispatcher({ store, clock, webhooks, logger });
   const usageRollups = new UsageRollupJob({ store, clock, retentionDays: config.usageRetentionDays });
-  const services: AdminServices = { config, clock, logger, store, verifier, keys, prefixes, alerts, webhooks, webhookDispatcher, usageRollups };
+  const catalog = new ModelCatalog(store);
+  await catalog.load(clock.now());
+  const credentialVault = new CredentialVault(store, masterKey.key, () => clock.now());
+  const services: AdminServices = { config, clock, logger, store, verifier, keys, prefixes, alerts, webhooks, webhookDispatcher, usageRollups, masterKey: masterKey.key, catalog, credentialVault };
   const redis = config.redisUrl ? createLimitsRedis(config.redisUrl) : null;
   const limits = createLimits({
     redis, clock, nodeCount: config.nodeCount, reservationLeaseMs: config.reservationLeaseSeconds * 1000,
@@ -83,7 +87,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     logger,
   });
   const admission = new LimitsAdmission(limits, store, () => clock.now());
-  const gateway = createGateway({ config, clock, logger, store, verifier, masterKey: masterKey.key, admission });
+  const gateway = createGateway({ config, clock, logger, store, verifier, masterKey: masterKey.key, catalog, vault: credentialVault, admission });
 
   const boot = opts.skipBootstrap ? null : await bootstrap(services);
   if (boot) boot.setupUrl = (await ensureOwnerSetupLink(services)) ?? undefined;

@@ -1,6 +1,8 @@
 import { alertRoutes } from "./alerts-routes.js";
 import { auditRoutes } from "./audit-routes.js";
 import { creditRoutes } from "./credits-routes.js";
+import { credentialRoutes } from "./credentials-routes.js";
+import { modelRoutes } from "./models-routes.js";
 import { keyRoutes } from "./keys-routes.js";
 import { leakRoutes } from "./leaks-routes.js";
 import { orgRoutes } from "./org-routes.js";
@@ -17,4 +19,4 @@ export * from "./services.js";
 export * from "./users.js";
 
 /** Every management API route; areas add their list here. */
-export const ROUTES: RouteDef[] = [...orgRoutes, ...keyRoutes, ...auditRoutes, ...leakRoutes, ...userRoutes, ...usageRoutes, ...creditRoutes, ...alertRoutes];
+export const ROUTES: RouteDef[] = [...orgRoutes, ...keyRoutes, ...auditRoutes, ...leakRoutes, ...userRoutes, ...usageRoutes, ...creditRoutes, ...alertRoutes, ...credentialRoutes, ...modelRoutes];

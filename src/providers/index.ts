@@ -7,3 +7,4 @@ export { createSimulatorServer, handleSimulated, type SimulatorServer, type Simu
 export { openaiPrefix } from "./openai/index.js";
 export * from "./credential-vault.js";
 export { simulator } from "./simulator/index.js";
+export * from "./probe.js";

@@ -1,0 +1,144 @@
+import { z } from "zod";
+import { AppError, NotFoundError } from "../errors/index.js";
+import { microToUsdPerMTok, toIso, usdPerMTokToMicro } from "../lib/index.js";
+import { PROVIDER_IDS, priceAt, type ModelCatalog } from "../providers/index.js";
+import type { CatalogModel, ModelPrice } from "../store/index.js";
+import { audited } from "./audit.js";
+import { defineRoute, type RouteDef } from "./route.js";
+import type { AdminServices } from "./services.js";
+
+declare module "./services.js" {
+  interface AdminServices {
+    /** The model catalog the gateway prices with; reloaded after every change. */
+    catalog?: ModelCatalog;
+  }
+}
+
+const usdPerMTok = z.union([z.string(), z.number()]).transform((v, ctx) => {
+  try {
+    const micro = usdPerMTokToMicro(v);
+    if (micro < 0) throw new RangeError("negative");
+    return micro;
+  } catch {
+    ctx.addIssue({ code: "custom", message: "a non-negative USD amount per million tokens, like \"3\" or \"0.075\"" });
+    return z.NEVER;
+  }
+});
+
+const pricing = z.strictObject({
+  input_usd_per_mtok: usdPerMTok,
+  output_usd_per_mtok: usdPerMTok,
+  cache_write_usd_per_mtok: usdPerMTok.optional(),
+  cache_read_usd_per_mtok: usdPerMTok.optional(),
+  /** When the price takes effect (default now); earlier usage keeps its price. */
+  effective_at: z.iso.datetime({ offset: true }).optional(),
+});
+
+const modelId = z.string().min(1).max(200).regex(/^[A-Za-z0-9._:/@-]+$/);
+const fields = {
+  provider: z.enum(PROVIDER_IDS),
+  display_name: z.string().trim().min(1).max(200),
+  kind: z.enum(["chat", "embedding"]),
+  aliases: z.array(modelId).max(50),
+  max_output_tokens: z.number().int().min(0).max(10_000_000),
+  context_window: z.number().int().min(0).max(100_000_000),
+};
+const createBody = z.strictObject({
+  id: modelId, ...fields, display_name: fields.display_name.optional(), kind: fields.kind.default("chat"), aliases: fields.aliases.default([]),
+  context_window: fields.context_window.default(128_000), pricing,
+});
+const updateBody = z.strictObject({
+  provider: fields.provider.optional(), display_name: fields.display_name.optional(), kind: fields.kind.optional(), aliases: fields.aliases.optional(),
+  max_output_tokens: fields.max_output_tokens.optional(), context_window: fields.context_window.optional(), pricing: pricing.optional(),
+});
+
+function presentPrice(p: ModelPrice) {
+  return {
+    effective_at: toIso(p.effectiveAt), input_usd_per_mtok: microToUsdPerMTok(p.input), output_usd_per_mtok: microToUsdPerMTok(p.output),
+    cache_write_usd_per_mtok: microToUsdPerMTok(p.cacheWrite), cache_read_usd_per_mtok: microToUsdPerMTok(p.cacheRead),
+    input_micro_usd_per_mtok: p.input, output_micro_usd_per_mtok: p.output, cache_write_micro_usd_per_mtok: p.cacheWrite, cache_read_micro_usd_per_mtok: p.cacheRead,
+  };
+}
+
+export function presentModel(m: CatalogModel, now: number) {
+  return {
+    id: m.id, object: "model", provider: m.provider, display_name: m.displayName, kind: m.kind, aliases: m.aliases,
+    max_output_tokens: m.maxOutputTokens, context_window: m.contextWindow, pricing: presentPrice(priceAt(m, now)),
+    price_history: m.prices.map(presentPrice), updated_at: toIso(m.updatedAt),
+  };
+}
+
+function toPrice(p: z.infer<typeof pricing>, now: number): ModelPrice {
+  return {
+    effectiveAt: p.effective_at ? Date.parse(p.effective_at) : now, input: p.input_usd_per_mtok, output: p.output_usd_per_mtok,
+    cacheWrite: p.cache_write_usd_per_mtok ?? 0, cacheRead: p.cache_read_usd_per_mtok ?? 0,
+  };
+}
+
+async function reload(s: AdminServices): Promise<CatalogModel[]> {
+  const all = await s.store.models.listAll();
+  s.catalog?.replace(all);
+  return all;
+}
+
+async function findModel(s: AdminServices, id: string): Promise<CatalogModel> {
+  const all = await s.store.models.listAll();
+  const m = all.find((x) => x.id === id) ?? all.find((x) => x.aliases.includes(id));
+  if (!m) throw new NotFoundError("model");
+  return m;
+}
+
+export const modelRoutes: RouteDef[] = [
+  defineRoute({
+    method: "GET", path: "/api/v1/models", tag: "models", scope: "authenticated", summary: "The model catalog with current prices and price history",
+    handler: async ({ services: s }) => {
+      const all = await s.store.models.listAll();
+      return { body: { data: all.map((m) => presentModel(m, s.clock.now())), has_more: false, last_id: all.at(-1)?.id ?? null } };
+    },
+  }),
+  defineRoute({
+    method: "GET", path: "/api/v1/models/:id", tag: "models", scope: "authenticated", summary: "One model (by id or alias)",
+    handler: async ({ params, services: s }) => ({ body: presentModel(await findModel(s, params.id!), s.clock.now()) }),
+  }),
+  defineRoute({
+    method: "POST", path: "/api/v1/models", tag: "models", scope: "models:write", summary: "Add a model to the catalog",
+    body: createBody,
+    handler: async ({ body, actor, services: s }) => {
+      const now = s.clock.now();
+      const existing = await s.store.models.listAll();
+      const names = new Set(existing.flatMap((m) => [m.id, ...m.aliases]));
+      const clash = [body.id, ...body.aliases].find((n) => names.has(n));
+      if (clash) throw new AppError("conflict", `the name '${clash}' is already in the catalog`);
+      await audited(s, actor, "model.created", body.id, { provider: body.provider, pricing: body.pricing }, async (trx) => {
+        await s.store.models.upsert({ id: body.id, provider: body.provider, displayName: body.display_name ?? body.id, kind: body.kind, aliases: body.aliases, maxOutputTokens: body.max_output_tokens, contextWindow: body.context_window }, now, trx);
+        await s.store.models.setPrice(body.id, { ...toPrice(body.pricing, now), effectiveAt: body.pricing.effective_at ? Date.parse(body.pricing.effective_at) : 0 }, trx);
+      });
+      const all = await reload(s);
+      return { status: 201, body: presentModel(all.find((m) => m.id === body.id)!, now) };
+    },
+  }),
+  defineRoute({
+    method: "PATCH", path: "/api/v1/models/:id", tag: "models", scope: "models:write", summary: "Change a model; a new price takes effect at `pricing.effective_at` (default now)",
+    body: updateBody,
+    handler: async ({ params, body, actor, services: s }) => {
+      const now = s.clock.now();
+      const m = await findModel(s, params.id!);
+      await audited(s, actor, "model.updated", m.id, body as Record<string, unknown>, async (trx) => {
+        await s.store.models.upsert({
+          id: m.id, provider: body.provider ?? m.provider, displayName: body.display_name ?? m.displayName, kind: body.kind ?? m.kind,
+          aliases: body.aliases ?? m.aliases, maxOutputTokens: body.max_output_tokens ?? m.maxOutputTokens, contextWindow: body.context_window ?? m.contextWindow,
+        }, now, trx);
+        if (body.pricing) {
+          const current = priceAt(m, now);
+          await s.store.models.setPrice(m.id, {
+            ...toPrice(body.pricing, now),
+            cacheWrite: body.pricing.cache_write_usd_per_mtok ?? current.cacheWrite,
+            cacheRead: body.pricing.cache_read_usd_per_mtok ?? current.cacheRead,
+          }, trx);
+        }
+      });
+      const all = await reload(s);
+      return { body: presentModel(all.find((x) => x.id === m.id)!, now) };
+    },
+  }),
+];

@@ -1,0 +1,90 @@
+import { renameSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Command } from "commander";
+import { databaseUrl } from "../main.js";
+import { loadMasterKey } from "../master-key.js";
+import { generateMasterKey, parseMasterKey } from "../lib/envelope.js";
+import { openDatabase, rotateMasterKey } from "../store/index.js";
+import { CliError, EXIT, printObject, printTable, shortTime, type CliContext } from "./context.js";
+import { positiveInt } from "./options.js";
+import { configFrom } from "./up.js";
+
+interface AddOptions { provider: string; name: string; fromEnv?: string; stdin?: boolean; baseUrl?: string; workspace?: string; weight?: number }
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString("utf8").trim();
+}
+
+/** `latchkey credentials …`: provider keys, stored encrypted; the secret never comes back. */
+export function registerCredentialsCommand(program: Command, ctx: CliContext): void {
+  const cmd = program.command("credentials").description("upstream provider credentials (stored encrypted; shown as hints only)");
+
+  cmd.command("add").description("store a provider credential; give the secret with --from-env or on stdin, never as an argument")
+    .requiredOption("--provider <provider>", "anthropic, openai, gemini, openai-compatible or simulator")
+    .requiredOption("--name <name>", "a name for people")
+    .option("--from-env <VAR>", "read the secret from this environment variable")
+    .option("--stdin", "read the secret from standard input")
+    .option("--base-url <url>", "another endpoint: a regional one, a proxy, the standalone simulator")
+    .option("--workspace <id>", "only this workspace uses it (default: the whole organization)")
+    .option("--weight <n>", "share of traffic among credentials of the provider (default 1)", positiveInt)
+    .action(async (o: AddOptions) => {
+      let secret: string | undefined;
+      if (o.fromEnv) {
+        secret = ctx.env[o.fromEnv];
+        if (!secret) throw new CliError(`the environment variable ${o.fromEnv} is empty or unset`);
+      } else if (o.stdin || !process.stdin.isTTY) {
+        secret = await readStdin();
+      }
+      if (!secret) throw new CliError("give the secret with --from-env VAR or on standard input (--stdin)");
+      const body: Record<string, unknown> = { provider: o.provider, name: o.name, secret };
+      if (o.baseUrl) body.base_url = o.baseUrl;
+      if (o.workspace) body.workspace_id = o.workspace;
+      if (o.weight) body.weight = o.weight;
+      printObject(ctx, await ctx.api("POST", "/api/v1/credentials", body));
+    });
+
+  cmd.command("list").description("list credentials").action(async () => {
+    const r = await ctx.api("GET", "/api/v1/credentials");
+    const rows = (r.data as Record<string, string | number | null>[]).map((c) => [c.id, c.provider, c.name, c.hint, c.base_url, c.workspace_id ?? "(organization)", c.weight, shortTime(c.created_at as string)]);
+    printTable(ctx, ["id", "provider", "name", "hint", "base url", "workspace", "weight", "created"], rows, r);
+  });
+
+  cmd.command("remove <id>").description("delete a credential").action(async (id: string) => {
+    await ctx.api("DELETE", `/api/v1/credentials/${encodeURIComponent(id)}`);
+    ctx.out.write(`removed ${id}\n`);
+  });
+
+  cmd.command("test <id>").description("check a credential against its provider").action(async (id: string) => {
+    const r = await ctx.api("POST", `/api/v1/credentials/${encodeURIComponent(id)}/test`);
+    printObject(ctx, r);
+    if (!r.ok) process.exitCode = EXIT.negative;
+  });
+
+  cmd.command("rotate-master").description("re-wrap every credential's data key under a new master key (works on the database directly)")
+    .option("--data-dir <dir>", "data directory (default ./.latchkey)")
+    .option("--new-key-env <VAR>", "the new master key (64 hex or base64) from this environment variable; otherwise one is generated into <data dir>/master.key")
+    .action(async (o: { dataDir?: string; newKeyEnv?: string }) => {
+      const config = configFrom(o, ctx.env);
+      const old = loadMasterKey(config.masterKey, config.dataDir).key;
+      const fromFile = !config.masterKey;
+      if (!fromFile && !o.newKeyEnv) throw new CliError("the master key comes from LATCHKEY_MASTER_KEY: give the new one with --new-key-env VAR");
+      const next = o.newKeyEnv ? parseMasterKey(ctx.env[o.newKeyEnv] ?? "") : generateMasterKey();
+      const file = join(config.dataDir, "master.key");
+      // The new key reaches the disk before any record depends on it, and replaces the old file only after the commit.
+      if (fromFile) writeFileSync(`${file}.new`, `${next.toString("hex")}\n`, { mode: 0o600 });
+      const db = openDatabase({ url: databaseUrl(config) });
+      try {
+        const n = await rotateMasterKey(db, old, next);
+        if (fromFile) renameSync(`${file}.new`, file);
+        ctx.out.write(`re-wrapped ${n} credential${n === 1 ? "" : "s"}\n`);
+        ctx.out.write(fromFile ? `the new master key is in ${file}; restart the server\n` : `set LATCHKEY_MASTER_KEY to the new key from ${o.newKeyEnv} and restart the server\n`);
+      } catch (err) {
+        if (fromFile) rmSync(`${file}.new`, { force: true });
+        throw new CliError(`rotation failed, nothing changed: ${(err as Error).message}`);
+      } finally {
+        await db.close();
+      }
+    });
+}
