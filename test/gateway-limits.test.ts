@@ -36,7 +36,7 @@ describe("limits through the gateway", () => {
     const k = (await t.api("POST", "/api/v1/keys", { name: "budget", kind: "test", spend_limit: { amount_usd: "1.00", period: "month" } })).body;
     // max_tokens 2000 at $5/M output: each request may cost up to about $0.01.
     const responses = await Promise.all(Array.from({ length: 500 }, () => message(t, k.key, 2000)));
-    const bodies = await Promise.all(responses.map(async (r) => ({ status: r.status, body: await r.json() })));
+    const bodies = await Promise.all(responses.map(async (r) => ({ status: r.status, body: (await r.json()) as any })));
     const admitted = bodies.filter((b) => b.status === 200).length;
     const refused = bodies.filter((b) => b.status === 429);
     expect(admitted + refused.length).toBe(500);
@@ -79,6 +79,6 @@ describe("limits through the gateway", () => {
     });
     expect(openai.status).toBe(429);
     expect(openai.headers.get("x-ratelimit-limit-requests")).toBe("5");
-    expect((await openai.json()).error.code).toBe("rate_limit_exceeded");
+    expect(((await openai.json()) as any).error.code).toBe("rate_limit_exceeded");
   });
 });

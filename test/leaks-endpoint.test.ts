@@ -56,7 +56,7 @@ describe("leak reports", () => {
     ]);
     const r = await post(body, sign(body));
     expect(r.status).toBe(200);
-    const feedback = await r.json();
+    const feedback = (await r.json()) as { label: string }[];
     expect(feedback.map((f: { label: string }) => f.label)).toEqual(["true_positive", "false_positive"]);
     expect((await t.api("GET", `/api/v1/keys/${k.id}`)).body.status).toBe("revoked");
     const refused = await gatewayCall(t, k.key);

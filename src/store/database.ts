@@ -2,7 +2,7 @@ import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
 import pg from "pg";
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, type MigrationProvider } from "kysely";
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type MigrationProvider } from "kysely";
 import { StoreUnavailableError } from "../errors/index.js";
 import { MIGRATIONS } from "./migrations/index.js";
 import type { Tables } from "./schema.js";
@@ -53,7 +53,15 @@ const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };
 
 /** Applies every pending migration; returns the names applied. */
 export async function migrate(database: Database): Promise<string[]> {
-  const migrator = new Migrator({ db: database.db, provider, migrationTableName: "schema_migrations", migrationLockTableName: "schema_migrations_lock" });
+  // On PostgreSQL name the schema explicitly: otherwise the migrator may find another schema's
+  // bookkeeping tables on the server and skip creating its own.
+  const schema = database.dialect === "postgres"
+    ? (await sql<{ s: string }>`select current_schema() as s`.execute(database.db)).rows[0]?.s
+    : undefined;
+  const migrator = new Migrator({
+    db: database.db, provider, migrationTableName: "schema_migrations", migrationLockTableName: "schema_migrations_lock",
+    ...(schema ? { migrationTableSchema: schema } : {}),
+  });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === "Error");
