@@ -101,7 +101,7 @@ describe.skipIf(!hasChromium)("console in Chromium", () => {
     const row = page.getByRole("row").filter({ hasText: "browser test key" });
     await row.waitFor();
     expect(await page.content()).not.toContain(plaintext);
-    expect(await page.evaluate(() => document.body.innerText + [...document.querySelectorAll("input")].map((i) => i.value).join(" "))).not.toContain(plaintext);
+    expect(await page.evaluate(() => document.body.innerText + Array.from(document.querySelectorAll("input"), (i) => i.value).join(" "))).not.toContain(plaintext);
     const listed = (await t.api("GET", "/api/v1/keys?search=browser")).body.data;
     expect(listed[0]).toMatchObject({ name: "browser test key", kind: "test", allowed_models: ["claude-*"], rate_limits: { requests_per_minute: 600 } });
   });
