@@ -27,7 +27,7 @@ function printWelcome(ctx: CliContext, app: App, url: string): void {
   w();
   w(`${pc.green("●")} Latchkey is running at ${pc.bold(url)}`);
   w(`  Console:  ${url}/console/`);
-  if (app.bootstrap?.setupUrl) w(`  Create the first owner (one-time link): ${pc.bold(app.bootstrap.setupUrl)}`);
+  if (app.bootstrap?.setupUrl) w(`  Create the first owner (one-time link): ${pc.bold(app.bootstrap.setupUrl.startsWith("/") ? url + app.bootstrap.setupUrl : app.bootstrap.setupUrl)}`);
   w(`  Data:     ${app.config.dataDir} (${app.database.dialect})`);
   if (!created) {
     w();
