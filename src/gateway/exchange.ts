@@ -117,8 +117,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
     const sse = contentType.includes("event-stream");
     const strip = p.strip && sse;
     this.meter = status < 300 ? new UsageMeter(this.candidates[this.attempt % this.candidates.length]!.target.dialect, sse, strip) : null;
+    // Headers go out with the first body bytes: one write instead of two on the common path.
     this.res.writeHead(status, clientResponseHeaders(headers, requestIdHeader(p.dialect), p.requestId, !strip));
-    this.res.flushHeaders();
     void controller;
   }
 

@@ -1,0 +1,184 @@
+/**
+ * Gateway benchmark on loopback. The simulator (its own process) is the upstream; the same load
+ * goes to it directly, through the baseline proxy (bench/baseline-proxy.ts, its own process) and
+ * through Latchkey (the whole app from createApp, its own process: a live key with rate limits and
+ * a spend limit, metering and usage written). Prints requests/s at 32 connections, p50/p99 latency
+ * at 1 and 32 connections, CPU µs per request of the proxy process, JSON and streaming, and RSS.
+ *   node dist/bench/gateway.js [--seconds 5] [--only json|stream] [--profile <dir>]
+ */
+import { fork, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createRequire } from "node:module";
+import { Client } from "undici";
+import { percentile, printTable } from "./table.js";
+
+interface AutocannonResult {
+  requests: { average: number; total: number };
+  latency: { p50: number; p99: number };
+  errors: number;
+  non2xx: number;
+}
+// autocannon ships no type declarations; this is the part used here.
+const autocannon = createRequire(import.meta.url)("autocannon") as (o: Record<string, unknown>) => Promise<AutocannonResult>;
+
+const arg = (name: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);
+const role = arg("--role");
+const SECONDS = Number(arg("--seconds") ?? 5);
+
+interface Stats { cpuMicros: number; rss: number }
+
+function answerStats(): void {
+  // Exit cleanly on SIGTERM so that --cpu-prof (see --profile) writes its profile.
+  process.once("SIGTERM", () => process.exit(0));
+  process.on("message", (m: { cmd: string }) => {
+    if (m.cmd === "stats") {
+      const c = process.cpuUsage();
+      process.send!({ stats: { cpuMicros: c.user + c.system, rss: process.memoryUsage().rss } });
+    }
+  });
+}
+
+async function child(): Promise<void> {
+  if (role === "sim") {
+    const { createSimulatorServer } = await import("../src/providers/index.js");
+    const sim = await createSimulatorServer({ paceMs: 0 });
+    answerStats();
+    process.send!({ ready: { url: sim.url } });
+  } else if (role === "baseline") {
+    const { startBaselineProxy } = await import("./baseline-proxy.js");
+    const p = await startBaselineProxy(arg("--upstream")!);
+    answerStats();
+    process.send!({ ready: { url: p.url } });
+  } else if (role === "app") {
+    const { loadConfig } = await import("../src/config/index.js");
+    const { createApp } = await import("../src/main.js");
+    const dataDir = arg("--data-dir")!;
+    const app = await createApp(loadConfig({ env: {}, overrides: { dataDir, port: 0, logLevel: "warn" } }));
+    const url = await app.listen();
+    const admin = app.bootstrap!.created!.adminKey;
+    const api = async (path: string, body: unknown) => {
+      const r = await fetch(`${url}${path}`, { method: "POST", headers: { authorization: `Bearer ${admin}`, "content-type": "application/json" }, body: JSON.stringify(body) });
+      if (!r.ok) throw new Error(`${path}: ${r.status} ${await r.text()}`);
+      return (await r.json()) as { key: string };
+    };
+    await api("/api/v1/credentials", { provider: "anthropic", name: "bench", secret: "sk-ant-bench-upstream-secret", base_url: arg("--upstream") });
+    const { key } = await api("/api/v1/keys", {
+      name: "bench", kind: "live", allowed_models: ["claude-*"],
+      rate_limits: { requests_per_minute: 100_000_000, tokens_per_minute: 1_000_000_000_000, concurrent_requests: 10_000 },
+      spend_limit: { amount_usd: "1000000", period: "month" },
+    });
+    answerStats();
+    process.send!({ ready: { url, key } });
+  }
+}
+
+interface Target { name: string; proc: ChildProcess; url: string; key: string }
+
+function start(r: string, extra: string[] = [], execArgv: string[] = []): Promise<{ proc: ChildProcess; url: string; key: string }> {
+  const proc = fork(fileURLToPath(import.meta.url), ["--role", r, ...extra], { stdio: ["ignore", "inherit", "inherit", "ipc"], execArgv });
+  return new Promise((resolve, reject) => {
+    proc.once("error", reject);
+    proc.once("exit", (code) => reject(new Error(`${r} exited with ${code}`)));
+    proc.on("message", (m: { ready?: { url: string; key?: string } }) => {
+      if (m.ready) resolve({ proc, url: m.ready.url, key: m.ready.key ?? "sk-direct" });
+    });
+  });
+}
+
+function stats(proc: ChildProcess): Promise<Stats> {
+  return new Promise((resolve) => {
+    const on = (m: { stats?: Stats }) => {
+      if (m.stats) {
+        proc.off("message", on);
+        resolve(m.stats);
+      }
+    };
+    proc.on("message", on);
+    proc.send({ cmd: "stats" });
+  });
+}
+
+const body = (stream: boolean) => JSON.stringify({ model: "claude-haiku-4-5", max_tokens: 64, stream, messages: [{ role: "user", content: "Hello, benchmark. Please answer briefly." }] });
+
+/** One connection, one request at a time, timed with a high-resolution clock (autocannon rounds to ms). */
+async function sequential(t: Target, stream: boolean, seconds: number) {
+  const client = new Client(t.url, { pipelining: 1 });
+  const headers = { "x-api-key": t.key, "anthropic-version": "2023-06-01", "content-type": "application/json" };
+  const payload = body(stream);
+  const times: number[] = [];
+  let errors = 0;
+  const before = await stats(t.proc);
+  const until = performance.now() + seconds * 1000;
+  while (performance.now() < until) {
+    const started = performance.now();
+    const r = await client.request({ path: "/v1/messages", method: "POST", headers, body: payload });
+    await r.body.arrayBuffer();
+    times.push(performance.now() - started);
+    if (r.statusCode !== 200) errors++;
+  }
+  const after = await stats(t.proc);
+  await client.close();
+  times.sort((a, b) => a - b);
+  return { rps: times.length / seconds, p50: percentile(times, 50), p99: percentile(times, 99), cpu: (after.cpuMicros - before.cpuMicros) / times.length, errors, rss: after.rss };
+}
+
+async function load(t: Target, stream: boolean, connections: number, seconds: number) {
+  if (connections === 1) return sequential(t, stream, seconds);
+  const before = await stats(t.proc);
+  const r = await autocannon({
+    url: `${t.url}/v1/messages`, method: "POST", connections, duration: seconds,
+    headers: { "x-api-key": t.key, "anthropic-version": "2023-06-01", "content-type": "application/json" }, body: body(stream),
+  });
+  const after = await stats(t.proc);
+  const done = r.requests.total;
+  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, cpu: done ? (after.cpuMicros - before.cpuMicros) / done : NaN, errors: r.errors + r.non2xx, rss: after.rss };
+}
+
+async function main(): Promise<void> {
+  const dataDir = mkdtempSync(join(tmpdir(), "latchkey-bench-gw-"));
+  const procs: ChildProcess[] = [];
+  try {
+    const sim = await start("sim");
+    procs.push(sim.proc);
+    const base = await start("baseline", ["--upstream", sim.url]);
+    procs.push(base.proc);
+    const profile = arg("--profile");
+    const app = await start("app", ["--upstream", sim.url, "--data-dir", dataDir], profile ? ["--cpu-prof", `--cpu-prof-dir=${profile}`] : []);
+    procs.push(app.proc);
+    const targets: Target[] = [
+      { name: "direct (simulator)", ...sim },
+      { name: "baseline proxy", ...base },
+      { name: "latchkey", ...app },
+    ];
+    const rows: (string | number)[][] = [];
+    const summary: Record<string, { rps32: number; p50at1: number }> = {};
+    const only = arg("--only");
+    for (const stream of only ? [only === "stream"] : [false, true]) {
+      for (const t of targets) await load(t, stream, 8, 1); // warm-up
+      for (const t of targets) {
+        const one = await load(t, stream, 1, SECONDS);
+        const many = await load(t, stream, 32, SECONDS);
+        const kind = stream ? "stream" : "json";
+        summary[`${t.name}/${kind}`] = { rps32: many.rps, p50at1: one.p50 };
+        rows.push([`${t.name}, ${kind}`, Math.round(many.rps), one.p50.toFixed(3), one.p99.toFixed(3), many.p50.toFixed(1), many.p99.toFixed(1),
+          Math.round(one.cpu), Math.round(many.cpu), `${Math.round(many.rss / 1048576)}`, one.errors + many.errors]);
+      }
+    }
+    printTable(`gateway benchmark (loopback, ${SECONDS}s per run, simulator upstream)`,
+      ["target", "req/s @32", "p50 ms @1", "p99 ms @1", "p50 ms @32", "p99 ms @32", "CPU µs/req @1", "CPU µs/req @32", "RSS MB", "errors"], rows);
+    for (const kind of ["json", "stream"]) {
+      const b = summary[`baseline proxy/${kind}`]!;
+      const l = summary[`latchkey/${kind}`]!;
+      console.log(`${kind}: latchkey/baseline throughput ${(l.rps32 / b.rps32).toFixed(2)}x (target >= 0.80), added p50 at 1 connection ${(l.p50at1 - b.p50at1).toFixed(3)} ms (target <= 0.30)`);
+    }
+  } finally {
+    for (const p of procs) p.kill("SIGTERM");
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+if (role) await child();
+else await main();
