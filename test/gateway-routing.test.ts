@@ -110,3 +110,19 @@ describe("malformed and oversized requests, credentials", () => {
     expect((await fetch(`${h.url}/v1/messages`, { headers: { "x-api-key": key } })).status).toBe(405);
   });
 });
+
+describe("browsers and publishable keys", () => {
+  it("answers a preflight only for an allowed origin and adds CORS headers to the answer", async () => {
+    const pub = await h.issueKey({ kind: "publishable", allowedOrigins: ["https://app.example.com"], allowedModels: ["claude-haiku-4-5"] });
+    const pre = await fetch(`${h.url}/v1/messages`, { method: "OPTIONS", headers: { origin: "https://app.example.com", "access-control-request-method": "POST", "access-control-request-headers": "x-api-key, content-type" } });
+    expect(pre.status).toBe(204);
+    expect(pre.headers.get("access-control-allow-origin")).toBe("https://app.example.com");
+    const evil = await fetch(`${h.url}/v1/messages`, { method: "OPTIONS", headers: { origin: "https://evil.example.com", "access-control-request-method": "POST" } });
+    expect(evil.status).toBe(403);
+    expect(evil.headers.get("access-control-allow-origin")).toBeNull();
+    const ok = await anthropic(pub, msg("claude-haiku-4-5"), { origin: "https://app.example.com" });
+    expect(ok.status).toBe(200);
+    expect(ok.headers.get("access-control-allow-origin")).toBe("https://app.example.com");
+    expect((await anthropic(pub, msg("claude-haiku-4-5"), { origin: "https://evil.example.com" })).status).toBe(403);
+  });
+});

@@ -91,3 +91,19 @@ describe("failover", () => {
     }
   });
 });
+
+describe("timeouts", () => {
+  it("answers 504 in dialect when the first byte does not come in time", async () => {
+    const t = await startHarness({ config: { upstreamFirstByteTimeoutMs: 150, upstreamMaxAttempts: 2 } });
+    try {
+      await t.addCredential("anthropic", "sk-ant-slow-credential-0001");
+      const k = await t.issueKey();
+      const r = await fetch(`${t.url}/v1/messages`, { method: "POST", headers: { "x-api-key": k, "x-simulator-fault": "slow", "x-simulator-delay-ms": "1000" }, body: JSON.stringify({ model: "claude-haiku-4-5", max_tokens: 5, messages: [{ role: "user", content: "x" }] }) });
+      expect(r.status).toBe(504);
+      expect(await r.json()).toMatchObject({ type: "error", error: { type: "timeout_error" } });
+      expect(t.sim.stats.requests).toBe(2);
+    } finally {
+      await t.close();
+    }
+  });
+});

@@ -8,6 +8,7 @@ import type { Store, UsageEvent } from "../store/index.js";
 import type { Admission, AdmissionSettlement } from "./admission.js";
 import type { Plan } from "./exchange.js";
 import type { UsageRecorder } from "./recorder.js";
+import { CorsPolicy } from "./cors.js";
 
 export interface Timeouts {
   connectMs: number;
@@ -23,7 +24,7 @@ export class GatewayCore {
   private readonly pools = new Map<string, Pool>();
   private simulator: SimulatorServer | null = null;
   private simulatorStarting: Promise<SimulatorServer> | null = null;
-  catalogReady = false;
+  readonly cors: CorsPolicy;
 
   constructor(
     readonly config: Config,
@@ -37,7 +38,9 @@ export class GatewayCore {
     readonly admission: Admission | null,
     readonly timeouts: Timeouts,
     private readonly simulatorPaceMs: number,
-  ) {}
+  ) {
+    this.cors = new CorsPolicy(store, () => clock.now());
+  }
 
   /** The keep-alive pool for an upstream origin (one per origin, made on first use). */
   pool(origin: string): Pool {

@@ -25,6 +25,10 @@ export async function handleRequest(core: GatewayCore, req: IncomingMessage, res
   const path = q < 0 ? url : url.slice(0, q);
   const query = q < 0 ? null : new URLSearchParams(url.slice(q + 1));
   const anthropicHeaders = req.headers["anthropic-version"] !== undefined || req.headers["x-api-key"] !== undefined;
+  if (req.method === "OPTIONS") {
+    await core.cors.preflight(req, res);
+    return;
+  }
   const route = matchRoute(req.method ?? "GET", path, anthropicHeaders);
   if (route === null || route === "method") {
     const dialect = guessDialect(path, anthropicHeaders);
@@ -49,6 +53,7 @@ export async function handleRequest(core: GatewayCore, req: IncomingMessage, res
     return;
   }
   const entry = verdict.entry;
+  if (req.headers.origin !== undefined) core.cors.decorate(req, res, entry);
   if (route.op === "models") {
     answerModels(core, res, route, entry, requestId);
     return;
