@@ -38,7 +38,7 @@ describe("Chat Completions with Claude and Gemini models", () => {
   });
 
   it("refuses clearly a model whose provider does not speak the endpoint", async () => {
-    const r = await fetch(`${h.url}/v1/messages`, { method: "POST", headers: { "x-api-key": (client.apiKey), "content-type": "application/json" }, body: JSON.stringify({ model: "gpt-4o", max_tokens: 5, messages: [{ role: "user", content: "x" }] }) });
+    const r = await fetch(`${h.url}/v1/messages`, { method: "POST", headers: { "x-api-key": String(client.apiKey), "content-type": "application/json" }, body: JSON.stringify({ model: "gpt-4o", max_tokens: 5, messages: [{ role: "user", content: "x" }] }) });
     expect(r.status).toBe(400);
     expect(((await r.json()) as { error: { message: string } }).error.message).toMatch(/served by openai/);
   });
