@@ -153,6 +153,7 @@ async function main(): Promise<void> {
       { name: "baseline proxy", ...base },
       { name: "latchkey", ...app },
     ];
+    const idleRss = (await stats(app.proc)).rss;
     const rows: (string | number)[][] = [];
     const summary: Record<string, { rps32: number; p50at1: number }> = {};
     const only = arg("--only");
@@ -169,9 +170,11 @@ async function main(): Promise<void> {
     }
     printTable(`gateway benchmark (loopback, ${SECONDS}s per run, simulator upstream)`,
       ["target", "req/s @32", "p50 ms @1", "p99 ms @1", "p50 ms @32", "p99 ms @32", "CPU µs/req @1", "CPU µs/req @32", "RSS MB", "errors"], rows);
+    console.log(`latchkey RSS: ${Math.round(idleRss / 1048576)} MB idle after start, ${Math.round((await stats(app.proc)).rss / 1048576)} MB after the runs (target < 150 MB)`);
     for (const kind of ["json", "stream"]) {
-      const b = summary[`baseline proxy/${kind}`]!;
-      const l = summary[`latchkey/${kind}`]!;
+      const b = summary[`baseline proxy/${kind}`];
+      const l = summary[`latchkey/${kind}`];
+      if (!b || !l) continue;
       console.log(`${kind}: latchkey/baseline throughput ${(l.rps32 / b.rps32).toFixed(2)}x (target >= 0.80), added p50 at 1 connection ${(l.p50at1 - b.p50at1).toFixed(3)} ms (target <= 0.30)`);
     }
   } finally {
