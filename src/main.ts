@@ -13,7 +13,7 @@ import type { Config } from "./config/index.js";
 import { buildHttpServer } from "./http/index.js";
 import { KeyService, KeyVerifier, type KeyPrefixes } from "./keys/index.js";
 import { systemClock, type Clock } from "./lib/index.js";
-import { createStore, migrate, openDatabase, ping, type Database, type Store } from "./store/index.js";
+import { createStore, migrate, openDatabase, ping, type Database, type Store, type UsageEvent } from "./store/index.js";
 import { createLogger } from "./logger.js";
 import { loadMasterKey } from "./master-key.js";
 import { createRedactor } from "./leaks/index.js";
@@ -21,7 +21,7 @@ import { createGateway, LimitsAdmission } from "./gateway/index.js";
 import { CredentialVault, ModelCatalog } from "./providers/index.js";
 import { createLimits, createLimitsRedis } from "./limits/index.js";
 import { AlertService, WebhookDispatcher, WebhookService } from "./alerts/index.js";
-import { UsageRollupJob } from "./usage/index.js";
+import { UsageMetrics, UsageRollupJob } from "./usage/index.js";
 
 /** The package root: where package.json is, from src/ (tests) or dist/src/ (built). */
 const ROOT = (() => {
@@ -87,7 +87,12 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     logger,
   });
   const admission = new LimitsAdmission(limits, store, () => clock.now());
-  const gateway = createGateway({ config, clock, logger, store, verifier, masterKey: masterKey.key, catalog, vault: credentialVault, admission });
+  const metrics = new UsageMetrics();
+  const onUsageWritten = (batch: readonly UsageEvent[]) => {
+    metrics.observe(batch);
+    alerts.onUsageRecorded(batch).catch((err: unknown) => logger.warn({ err }, "alert evaluation failed"));
+  };
+  const gateway = createGateway({ config, clock, logger, store, verifier, masterKey: masterKey.key, catalog, vault: credentialVault, admission, onUsageWritten });
 
   const boot = opts.skipBootstrap ? null : await bootstrap(services);
   if (boot) boot.setupUrl = (await ensureOwnerSetupLink(services)) ?? undefined;
@@ -99,6 +104,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     gateway,
     version: VERSION,
     consoleDir: existsSync(consoleDir) ? consoleDir : undefined,
+    metrics: () => metrics.render(),
     readiness: async () => ({ database: await ping(database), ...(redis ? { redis: limits.health() } : {}) }),
   });
 

@@ -4,7 +4,7 @@ import type { Config } from "../config/index.js";
 import type { KeyVerifier } from "../keys/index.js";
 import type { Clock } from "../lib/index.js";
 import { CredentialVault, ModelCatalog } from "../providers/index.js";
-import type { Store } from "../store/index.js";
+import type { Store, UsageEvent } from "../store/index.js";
 import type { Admission } from "./admission.js";
 import { GatewayCore } from "./core.js";
 import { handleRequest } from "./handler.js";
@@ -35,6 +35,8 @@ export interface GatewayDeps {
   simulatorPaceMs?: number;
   /** How often usage events are written (default 100 ms). */
   usageFlushMs?: number;
+  /** Told of each batch of usage events once it is written (alerts, metrics). */
+  onUsageWritten?: (batch: readonly UsageEvent[]) => void;
 }
 
 export interface Gateway {
@@ -53,7 +55,7 @@ export interface Gateway {
 export function createGateway(deps: GatewayDeps): Gateway {
   const catalog = deps.catalog ?? new ModelCatalog(deps.store);
   const vault = deps.vault ?? new CredentialVault(deps.store, deps.masterKey, () => deps.clock.now());
-  const recorder = new UsageRecorder(deps.store, deps.logger, deps.usageFlushMs ?? 100);
+  const recorder = new UsageRecorder(deps.store, deps.logger, deps.usageFlushMs ?? 100, deps.onUsageWritten);
   const c = deps.config;
   const core = new GatewayCore(c, deps.clock, deps.logger, deps.store, deps.verifier, catalog, vault, recorder, deps.admission ?? null, {
     connectMs: c.upstreamConnectTimeoutMs, firstByteMs: c.upstreamFirstByteTimeoutMs, idleMs: c.upstreamIdleTimeoutMs,

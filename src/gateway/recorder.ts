@@ -13,7 +13,13 @@ export class UsageRecorder {
   private timer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> | null = null;
 
-  constructor(private readonly store: Store, private readonly logger: Logger, private readonly intervalMs = 100) {}
+  constructor(
+    private readonly store: Store,
+    private readonly logger: Logger,
+    private readonly intervalMs = 100,
+    /** Told of each batch once it is written (alerts, metrics); never on the request path. */
+    private readonly onWritten?: (batch: readonly UsageEvent[]) => void,
+  ) {}
 
   record(e: UsageEvent): void {
     if (this.pending.length >= MAX_PENDING) this.pending.shift();
@@ -38,7 +44,7 @@ export class UsageRecorder {
     if (this.pending.length === 0) return;
     const batch = this.pending;
     this.pending = [];
-    this.flushing = this.store.usage.insertMany(batch).then(() => undefined, (err: unknown) => {
+    this.flushing = this.store.usage.insertMany(batch).then(() => this.onWritten?.(batch), (err: unknown) => {
       this.logger.warn({ err, events: batch.length }, "usage flush failed; will retry");
       this.pending = batch.concat(this.pending);
       if (!this.timer) {

@@ -1,2 +1,3 @@
 export * from "./report.js";
 export * from "./rollup-job.js";
+export * from "./metrics.js";

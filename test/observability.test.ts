@@ -1,0 +1,47 @@
+/** What operators see of live traffic: alerts fired by real usage, and Prometheus metrics. */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { backends, type TestBackend } from "./support/backends.js";
+import { startApp, type TestApp } from "./support/app.js";
+
+const [sqlite] = await backends();
+
+describe("alerts and metrics from gateway traffic", () => {
+  let backend: TestBackend;
+  let t: TestApp;
+  beforeAll(async () => {
+    backend = await sqlite!.create();
+    t = await startApp(backend);
+  });
+  afterAll(async () => {
+    await t?.close();
+    await backend?.cleanup();
+  });
+
+  it("fires spend-limit threshold alerts once from real requests, and counts them in /metrics", async () => {
+    // Each request really costs about $0.0095 (1,900 output tokens at $5/M); the limit is $0.05.
+    const k = (await t.api("POST", "/api/v1/keys", { name: "watched", kind: "test", spend_limit: { amount_usd: "0.05", period: "day" } })).body;
+    let ok = 0;
+    for (let i = 0; i < 5; i++) {
+      const r = await fetch(`${t.url}/v1/messages`, {
+        method: "POST", headers: { "x-api-key": k.key, "anthropic-version": "2023-06-01", "content-type": "application/json" },
+        body: JSON.stringify({ model: "claude-haiku-4-5", max_tokens: 2000, messages: [{ role: "user", content: "sim-tokens:1900" }] }),
+      });
+      await r.arrayBuffer();
+      if (r.status === 200) ok++;
+    }
+    expect(ok).toBeGreaterThanOrEqual(4);
+    let thresholds: number[] = [];
+    for (let i = 0; i < 50 && !thresholds.includes(80); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      const alerts = (await t.api("GET", "/api/v1/alerts?limit=100")).body.data as { subject_id: string; threshold_percent: number }[];
+      thresholds = alerts.filter((a) => a.subject_id === k.id).map((a) => a.threshold_percent).sort((a, b) => a - b);
+    }
+    expect(thresholds).toEqual([50, 80]);
+
+    const metrics = await (await fetch(`${t.url}/metrics`)).text();
+    expect(metrics).toMatch(/latchkey_gateway_requests_total\{provider="simulator",model="claude-haiku-4-5",status="200"\} [45]/);
+    expect(metrics).toMatch(/latchkey_gateway_tokens_total\{provider="simulator",model="claude-haiku-4-5",type="output"\} \d+/);
+    expect(metrics).not.toContain(k.key);
+    expect(metrics).not.toContain(k.id);
+  });
+});
