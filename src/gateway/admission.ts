@@ -1,6 +1,6 @@
 import type { ErrorCode } from "../errors/index.js";
-import type { Operation } from "../providers/index.js";
-import type { ApiKey, Workspace } from "../store/index.js";
+import type { Operation, WireDialect } from "../providers/index.js";
+import type { ApiKey, UsageEvent, Workspace } from "../store/index.js";
 
 /** What limits need to decide on a request (DESIGN.md, request path steps 3 and 4). */
 export interface AdmissionRequest {
@@ -13,6 +13,8 @@ export interface AdmissionRequest {
   /** The catalog id (after alias resolution). */
   model: string;
   op: Operation;
+  /** The caller's wire format: which rate-limit headers it reads. */
+  dialect: WireDialect;
   /** Upper bounds: input from the body's bytes, output from max_tokens or the model's maximum. */
   inputTokenBound: number;
   outputTokenBound: number;
@@ -24,16 +26,8 @@ export type AdmissionDecision =
   | { allowed: true; ticket?: unknown; headers?: Record<string, string> | undefined }
   | { allowed: false; code: ErrorCode; message: string; retryAfterSeconds?: number; headers?: Record<string, string> };
 
-/** What the request actually used (step 7). */
-export interface AdmissionSettlement {
-  inputTokens: number;
-  outputTokens: number;
-  cacheWriteTokens: number;
-  cacheReadTokens: number;
-  costNano: number;
-  status: number;
-  aborted: boolean;
-}
+/** What the request actually used (step 7): the priced part of its usage event. */
+export type AdmissionSettlement = Pick<UsageEvent, "inputTokens" | "outputTokens" | "cacheWriteTokens" | "cacheReadTokens" | "costNano" | "status" | "aborted">;
 
 /**
  * The seam for rate limits, budget reservations and credits: `admit` before the request leaves

@@ -122,7 +122,7 @@ export async function handleRequest(core: GatewayCore, req: IncomingMessage, res
     const price = priceAt(model, startedAt);
     const outBound = outputTokenBound(route.op, body, model.maxOutputTokens);
     admission = {
-      requestId, at: startedAt, key: entry.key, workspace: entry.workspace, orgId: entry.key.orgId, provider: providerId, model: model.id, op: route.op,
+      requestId, at: startedAt, key: entry.key, workspace: entry.workspace, orgId: entry.key.orgId, provider: providerId, model: model.id, op: route.op, dialect,
       inputTokenBound: inBound, outputTokenBound: outBound,
       costBoundNano: tokenCostNano(inBound, Math.max(price.input, price.cacheWrite)) + tokenCostNano(outBound, price.output),
     };

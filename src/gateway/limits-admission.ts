@@ -1,6 +1,6 @@
-import { sql } from "kysely";
 import type { ErrorCode } from "../errors/index.js";
-import { periodRange, type BudgetReservation, type BudgetSubject, type Limits, type RateDecision, type RateSubject, type RateTicket, type ReserveResult } from "../limits/index.js";
+import { periodRange, type BudgetReservation, type BudgetSubject, type Limits, type RateDecision, type RateState, type RateSubject, type RateTicket, type ReserveResult } from "../limits/index.js";
+import type { WireDialect } from "../providers/index.js";
 import type { RateLimits, SpendLimit, Store } from "../store/index.js";
 import type { Admission, AdmissionDecision, AdmissionRequest, AdmissionSettlement } from "./admission.js";
 
@@ -32,7 +32,8 @@ export class LimitsAdmission implements Admission {
   constructor(private readonly limits: Limits, private readonly store: Store, private readonly now: () => number) {}
 
   async admit(r: AdmissionRequest): Promise<AdmissionDecision> {
-    const org = await this.org(r.orgId);
+    const cached = this.orgs.get(r.orgId);
+    const org = cached && this.now() - cached.loadedAt < ORG_REFRESH_MS ? cached : await this.org(r.orgId);
     const rateSubjects = rateSubjectsOf(r, org);
     let rate: RateDecision | null = null;
     if (rateSubjects.length) {
@@ -46,7 +47,7 @@ export class LimitsAdmission implements Admission {
           : x.exceedsLimit
             ? `This request alone needs more than the ${what} limit (${x.limit}) of ${describe(x.subject)}; lower max_tokens.`
             : `Rate limit of ${x.limit} ${what} reached for ${describe(x.subject)}. Try again in ${x.retryAfterSeconds}s.`;
-        return { allowed: false, code, message, retryAfterSeconds: x.retryAfterSeconds, headers: rateHeaders(rate) };
+        return { allowed: false, code, message, retryAfterSeconds: x.retryAfterSeconds, headers: rateHeaders(rate, r.dialect, this.now()) };
       }
     }
     const ticket: Ticket = { rate: rate?.ticket ?? null, budget: null, credit: null };
@@ -73,7 +74,7 @@ export class LimitsAdmission implements Admission {
       }
       ticket.credit = res.reservation;
     }
-    return { allowed: true, ticket, headers: rate ? rateHeaders(rate) : undefined };
+    return { allowed: true, ticket, headers: rate ? rateHeaders(rate, r.dialect, this.now()) : undefined };
   }
 
   async settle(_r: AdmissionRequest, raw: unknown, s: AdmissionSettlement): Promise<void> {
@@ -105,17 +106,21 @@ export class LimitsAdmission implements Admission {
     await Promise.all([t.rate ? this.limits.rate.settle(t.rate, 0) : null, t.budget ? this.limits.budgets.release(t.budget) : null]);
   }
 
-  /** Seeds a spend counter from the usage records of its current period (after a restart or a lost Redis). */
-  private async loadSpend(subjects: { id: string; period?: string }[], r: AdmissionRequest): Promise<void> {
+  /**
+   * Seeds a spend counter with its period's spend so far (after a restart or a lost Redis), read
+   * the way reports and alerts read it: daily roll-ups plus events not yet rolled up, so events
+   * purged after the retention period still count.
+   */
+  private async loadSpend(subjects: { id: string }[], r: AdmissionRequest): Promise<void> {
+    const org = await this.org(r.orgId);
     for (const s of subjects) {
-      const subject = budgetSubjectsOf(r, await this.org(r.orgId)).find((b) => b.id === s.id);
+      const subject = budgetSubjectsOf(r, org).find((b) => b.id === s.id);
       if (!subject) continue;
       const range = periodRange(subject.period, this.now());
       const [kind, id] = subject.id.split(":") as ["key" | "wrk" | "org", string];
-      const column = kind === "key" ? "key_id" : kind === "wrk" ? "workspace_id" : "org_id";
-      const row = await this.store.database.db.selectFrom("usage_events").select(sql<number>`coalesce(sum(cost_nano), 0)`.as("c"))
-        .where(column, "=", id).where("at", ">=", range.start).executeTakeFirst();
-      await this.limits.budgets.load(subject.id, subject.period, Number(row?.c ?? 0), { tag: r.orgId });
+      const type = kind === "wrk" ? "workspace" : kind;
+      const spent = await this.store.rollups.periodSpend([{ type, id }], range.start, Math.min(range.end, Number.MAX_SAFE_INTEGER));
+      await this.limits.budgets.load(subject.id, subject.period, spent.get(`${type}:${id}`) ?? 0, { tag: r.orgId });
     }
   }
 
@@ -171,33 +176,59 @@ function usd(nano: number): string {
   return (Math.max(0, nano) / 1e9).toFixed(4);
 }
 
-/** Both dialects' rate-limit headers (clients ignore the other's); resets as RFC 3339 and as durations. */
-function rateHeaders(d: RateDecision): Record<string, string> {
+const ANTHROPIC_NAMES = {
+  requests: ["anthropic-ratelimit-requests-limit", "anthropic-ratelimit-requests-remaining", "anthropic-ratelimit-requests-reset"],
+  tokens: ["anthropic-ratelimit-tokens-limit", "anthropic-ratelimit-tokens-remaining", "anthropic-ratelimit-tokens-reset"],
+  input: ["anthropic-ratelimit-input-tokens-limit", "anthropic-ratelimit-input-tokens-remaining", "anthropic-ratelimit-input-tokens-reset"],
+  output: ["anthropic-ratelimit-output-tokens-limit", "anthropic-ratelimit-output-tokens-remaining", "anthropic-ratelimit-output-tokens-reset"],
+} as const;
+const OPENAI_NAMES = {
+  requests: ["x-ratelimit-limit-requests", "x-ratelimit-remaining-requests", "x-ratelimit-reset-requests"],
+  tokens: ["x-ratelimit-limit-tokens", "x-ratelimit-remaining-tokens", "x-ratelimit-reset-tokens"],
+} as const;
+
+// Resets are whole seconds in RFC 3339; consecutive requests mostly share one, so it is formatted once.
+let isoSecond = -1;
+let isoText = "";
+function isoAt(ms: number): string {
+  const second = Math.ceil(ms / 1000);
+  if (second !== isoSecond) {
+    isoSecond = second;
+    isoText = new Date(second * 1000).toISOString().replace(".000Z", "Z");
+  }
+  return isoText;
+}
+
+/**
+ * The caller's dialect's rate-limit headers (Gemini has none): Anthropic's with RFC 3339 resets,
+ * OpenAI's with duration resets. Built on every admitted request, so kept to plain string work.
+ */
+function rateHeaders(d: RateDecision, dialect: WireDialect, now: number): Record<string, string> | undefined {
+  if (dialect === "gemini") return undefined;
   const h: Record<string, string> = {};
-  const now = Date.now();
-  const put = (kind: "requests" | "tokens", s: RateDecision["requests"]) => {
-    if (!s) return;
-    h[`anthropic-ratelimit-${kind}-limit`] = String(s.limit);
-    h[`anthropic-ratelimit-${kind}-remaining`] = String(Math.max(0, s.remaining));
-    h[`anthropic-ratelimit-${kind}-reset`] = new Date(s.resetAt).toISOString();
-    h[`x-ratelimit-limit-${kind}`] = String(s.limit);
-    h[`x-ratelimit-remaining-${kind}`] = String(Math.max(0, s.remaining));
-    h[`x-ratelimit-reset-${kind}`] = duration(Math.max(0, s.resetAt - now));
+  const put = (names: readonly [string, string, string], s: RateState, reset: string) => {
+    h[names[0]] = String(s.limit);
+    h[names[1]] = String(s.remaining > 0 ? s.remaining : 0);
+    h[names[2]] = reset;
   };
-  put("requests", d.requests);
-  put("tokens", d.tokens);
-  if (d.tokens) {
-    for (const k of ["input", "output"]) {
-      h[`anthropic-ratelimit-${k}-tokens-limit`] = String(d.tokens.limit);
-      h[`anthropic-ratelimit-${k}-tokens-remaining`] = String(Math.max(0, d.tokens.remaining));
-      h[`anthropic-ratelimit-${k}-tokens-reset`] = new Date(d.tokens.resetAt).toISOString();
+  if (dialect === "anthropic") {
+    if (d.requests) put(ANTHROPIC_NAMES.requests, d.requests, isoAt(d.requests.resetAt));
+    if (d.tokens) {
+      const reset = isoAt(d.tokens.resetAt);
+      put(ANTHROPIC_NAMES.tokens, d.tokens, reset);
+      put(ANTHROPIC_NAMES.input, d.tokens, reset);
+      put(ANTHROPIC_NAMES.output, d.tokens, reset);
     }
+  } else {
+    if (d.requests) put(OPENAI_NAMES.requests, d.requests, duration(d.requests.resetAt - now));
+    if (d.tokens) put(OPENAI_NAMES.tokens, d.tokens, duration(d.tokens.resetAt - now));
   }
   return h;
 }
 
 /** OpenAI-style duration: "12ms", "1.5s", "6m0s". */
 function duration(ms: number): string {
+  if (ms <= 0) return "0ms";
   if (ms < 1000) return `${Math.ceil(ms)}ms`;
   if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)}s`;
   return `${Math.floor(ms / 60_000)}m${Math.round((ms % 60_000) / 1000)}s`;
