@@ -19,7 +19,7 @@ import { loadMasterKey } from "./master-key.js";
 import { createRedactor } from "./leaks/index.js";
 import { createGateway, LimitsAdmission } from "./gateway/index.js";
 import { CredentialVault, ModelCatalog } from "./providers/index.js";
-import { createLimits, createLimitsRedis } from "./limits/index.js";
+import { createLimits, createLimitsRedis, redisReady } from "./limits/index.js";
 import { AlertService, WebhookDispatcher, WebhookService } from "./alerts/index.js";
 import { UsageMetrics, UsageRollupJob } from "./usage/index.js";
 
@@ -81,12 +81,15 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const credentialVault = new CredentialVault(store, masterKey.key, () => clock.now());
   const services: AdminServices = { config, clock, logger, store, verifier, keys, prefixes, alerts, webhooks, webhookDispatcher, usageRollups, masterKey: masterKey.key, catalog, credentialVault };
   const redis = config.redisUrl ? createLimitsRedis(config.redisUrl) : null;
+  if (redis && !(await redisReady(redis))) logger.warn("Redis does not answer yet; limits follow the failure policy until it does");
+  let admission: LimitsAdmission | null = null;
   const limits = createLimits({
     redis, clock, nodeCount: config.nodeCount, reservationLeaseMs: config.reservationLeaseSeconds * 1000,
     failure: { spend: config.redisFailureSpend, rate: config.redisFailureRate },
     logger,
+    onLeaseExpired: (expired) => admission?.recordExpiredLeases(expired),
   });
-  const admission = new LimitsAdmission(limits, store, () => clock.now());
+  admission = new LimitsAdmission(limits, store, () => clock.now());
   const metrics = new UsageMetrics();
   const onUsageWritten = (batch: readonly UsageEvent[]) => {
     metrics.observe(batch);

@@ -1,7 +1,7 @@
 import type { ErrorCode } from "../errors/index.js";
-import { periodRange, type BudgetReservation, type BudgetSubject, type Limits, type RateDecision, type RateState, type RateSubject, type RateTicket, type ReserveResult } from "../limits/index.js";
+import { periodRange, type BudgetReservation, type BudgetSubject, type ExpiredReservation, type Limits, type RateDecision, type RateState, type RateSubject, type RateTicket, type ReserveResult } from "../limits/index.js";
 import type { WireDialect } from "../providers/index.js";
-import type { RateLimits, SpendLimit, Store } from "../store/index.js";
+import type { RateLimits, SpendLimit, Store, UsageEvent } from "../store/index.js";
 import type { Admission, AdmissionDecision, AdmissionRequest, AdmissionSettlement } from "./admission.js";
 
 interface OrgState {
@@ -85,6 +85,35 @@ export class LimitsAdmission implements Admission {
       t.budget ? this.limits.budgets.settle(t.budget, s.costNano) : null,
       t.credit ? this.limits.credits.settle(t.credit, s.costNano) : null,
     ]);
+  }
+
+  /**
+   * The lease rule's usage records: a reservation whose request never settled (its process died)
+   * is charged in full, and that charge is written as a usage event with the request's own id and
+   * error code `lease_expired`, so reports and the spend counters agree. Sharing the request id
+   * means a request that does finish late is recorded once, whichever record lands first.
+   */
+  async recordExpiredLeases(expired: readonly ExpiredReservation[]): Promise<void> {
+    const events: UsageEvent[] = [];
+    for (const x of expired) {
+      const ids = new Map(x.subjects.map((s) => s.id.split(":") as [string, string]));
+      const keyId = ids.get("key") ?? null;
+      let workspaceId = ids.get("wrk") ?? null;
+      let orgId = ids.get("org") ?? ids.get("credits") ?? null;
+      if (keyId && (!workspaceId || !orgId)) {
+        const key = await this.store.keys.getById(keyId);
+        workspaceId ??= key?.workspaceId ?? null;
+        orgId ??= key?.orgId ?? null;
+      } else if (workspaceId && !orgId) {
+        orgId = (await this.store.orgs.getWorkspace(workspaceId))?.orgId ?? null;
+      }
+      events.push({
+        id: x.requestId, at: x.reservedAt, orgId: orgId ?? "unknown", workspaceId: workspaceId ?? "unknown", keyId: keyId ?? "unknown",
+        provider: "unknown", model: "unknown", endpoint: "unknown", inputTokens: 0, outputTokens: 0, cacheWriteTokens: 0, cacheReadTokens: 0,
+        costNano: x.amountNano, status: 0, errorCode: "lease_expired", streamed: false, aborted: true, latencyMs: x.expiredAt - x.reservedAt, ttfbMs: null,
+      });
+    }
+    await this.store.usage.insertMany(events);
   }
 
   /** Forget cached organization settings (after a change through the management API). */
