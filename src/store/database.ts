@@ -15,6 +15,8 @@ export interface Database {
   readonly dialect: DialectName;
   /** Where it lives, with any password removed; for logs. */
   readonly location: string;
+  /** The SQLite handle, for the few hot statements worth preparing once (usage inserts). */
+  readonly sqlite?: BetterSqlite3.Database;
   close(): Promise<void>;
 }
 
@@ -46,7 +48,7 @@ export function openDatabase({ url, pgOptions }: OpenOptions): Database {
   // 64 MiB of page cache: the key-hash index of a million keys stays in memory.
   sqlite.pragma("cache_size = -65536");
   const db = new Kysely<Tables>({ dialect: new SqliteDialect({ database: sqlite }) });
-  return { db, dialect: "sqlite", location: file, close: () => db.destroy() };
+  return { db, dialect: "sqlite", location: file, sqlite, close: () => db.destroy() };
 }
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };
@@ -65,7 +67,8 @@ export async function migrate(database: Database): Promise<string[]> {
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === "Error");
-    throw new StoreUnavailableError(`migration ${failed?.migrationName ?? "?"} failed: ${(error as Error).message}`, error);
+    const where = failed ? `migration ${failed.migrationName}` : "preparing the migration tables";
+    throw new StoreUnavailableError(`${where} failed: ${(error as Error).message}`, error);
   }
   return (results ?? []).filter((r) => r.status === "Success").map((r) => r.migrationName);
 }
