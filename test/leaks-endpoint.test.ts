@@ -64,6 +64,13 @@ describe("leak reports", () => {
     const audit = (await t.api("GET", `/api/v1/audit?target=${k.id}`)).body.data;
     expect(audit[0]).toMatchObject({ action: "key.revoked", actor: "github-secret-scanning" });
     expect(JSON.stringify(audit)).not.toContain(k.key);
+    const alerts = (await t.api("GET", "/api/v1/alerts?limit=100")).body.data as { type: string; subject_id: string; data: { found: { url: string } } }[];
+    const leak = alerts.filter((a) => a.type === "key.leaked" && a.subject_id === k.id);
+    expect(leak).toHaveLength(1);
+    expect(leak[0]!.data.found.url).toBe("https://github.com/o/r/blob/x/a.env");
+    // Reported again: still one alert.
+    expect((await post(body, sign(body))).status).toBe(200);
+    expect((await t.api("GET", "/api/v1/alerts?limit=100")).body.data.filter((a: { type: string; subject_id: string }) => a.type === "key.leaked" && a.subject_id === k.id)).toHaveLength(1);
     expect(t.logs.join("\n")).not.toContain(k.key);
   });
 

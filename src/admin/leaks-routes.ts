@@ -23,6 +23,7 @@ function githubKeys(s: AdminServices): GithubKey[] {
 async function revokeLeaked(s: AdminServices, keyId: string, orgId: string, where: Record<string, unknown>, actor: Actor) {
   const key = await s.keys.revoke(keyId, { ...actor, orgId }, `leaked: ${String(where.url ?? where.source ?? "reported")}`);
   s.logger.warn({ keyId, where }, "leaked key revoked");
+  await s.alerts.keyLeaked(orgId, keyId, { name: key.name, workspace_id: key.workspaceId, created_by: key.createdBy, found: where, revoked_at: new Date(key.revokedAt ?? s.clock.now()).toISOString() });
   return key;
 }
 

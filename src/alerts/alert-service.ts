@@ -96,6 +96,11 @@ export class AlertService {
     return n;
   }
 
+  /** A key reported leaked: one alert and one `key.leaked` webhook event per key, however often it is reported. */
+  keyLeaked(orgId: string, keyId: string, data: Record<string, unknown>): Promise<boolean> {
+    return this.fire(orgId, "key.leaked", { type: "key", id: keyId, orgId }, "leak", 0, { key_id: keyId, ...data });
+  }
+
   private async fire(orgId: string, type: WebhookEventType, s: Subject, periodKey: string, threshold: number, data: Record<string, unknown>): Promise<boolean> {
     const key = `${type}|${s.type}:${s.id}|${periodKey}|${threshold}`;
     if (this.fired.has(key)) return false;
