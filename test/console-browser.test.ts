@@ -1,7 +1,7 @@
 /**
  * The console in Debian's Chromium against a whole Latchkey: first owner, keys shown once,
  * roll and revoke, limits, credits, a usage chart filled by gateway traffic, a viewer the server
- * refuses, CSRF, sign out. Writes a screenshot of each page to docs/screenshots/.
+ * refuses, CSRF, sign out. Writes a screenshot of each page (see SCREENSHOTS in support/browser.ts).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser, BrowserContext, Page } from "playwright-core";
