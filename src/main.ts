@@ -16,6 +16,7 @@ import { systemClock, type Clock } from "./lib/index.js";
 import { createStore, migrate, openDatabase, ping, type Database, type Store, type UsageEvent } from "./store/index.js";
 import { createLogger } from "./logger.js";
 import { loadMasterKey } from "./master-key.js";
+import { RedisInvalidationBus } from "./invalidation.js";
 import { createRedactor } from "./leaks/index.js";
 import { createGateway, LimitsAdmission } from "./gateway/index.js";
 import { CredentialVault, ModelCatalog } from "./providers/index.js";
@@ -69,7 +70,13 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const database = openDatabase({ url: databaseUrl(config) });
   await migrate(database);
   const store = createStore(database);
-  const verifier = new KeyVerifier({ store, clock, prefixes, pepper: config.pepper, staleMs: config.keyCacheStaleSeconds * 1000 });
+  const redis = config.redisUrl ? createLimitsRedis(config.redisUrl) : null;
+  const bus = redis ? new RedisInvalidationBus(redis, logger) : null;
+  const verifier = new KeyVerifier({
+    store, clock, prefixes, pepper: config.pepper, staleMs: config.keyCacheStaleSeconds * 1000,
+    onInvalidate: bus ? (m) => bus.publish(m) : undefined,
+  });
+  await bus?.start(verifier);
   const keys = new KeyService(store, clock, prefixes, verifier, config.pepper);
   const masterKey = loadMasterKey(config.masterKey, config.dataDir);
   const webhooks = new WebhookService(store, clock, masterKey.key);
@@ -80,7 +87,6 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   await catalog.load(clock.now());
   const credentialVault = new CredentialVault(store, masterKey.key, () => clock.now());
   const services: AdminServices = { config, clock, logger, store, verifier, keys, prefixes, alerts, webhooks, webhookDispatcher, usageRollups, masterKey: masterKey.key, catalog, credentialVault };
-  const redis = config.redisUrl ? createLimitsRedis(config.redisUrl) : null;
   if (redis && !(await redisReady(redis))) logger.warn("Redis does not answer yet; limits follow the failure policy until it does");
   let admission: LimitsAdmission | null = null;
   const limits = createLimits({
@@ -142,6 +148,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       await gateway.close();
       await webhookDispatcher.stop();
       limits.close();
+      bus?.close();
       redis?.disconnect();
       await database.close();
     },

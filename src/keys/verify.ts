@@ -47,7 +47,15 @@ export interface VerifierOptions {
   staleMs?: number;
   negativeTtlMs?: number;
   maxEntries?: number;
+  /**
+   * Told of every local invalidation, so other nodes can drop the same entries (main.ts carries
+   * it over Redis pub/sub). Invalidations that arrive from other nodes are not passed on again.
+   */
+  onInvalidate?: (message: InvalidationMessage) => void;
 }
+
+/** What one node tells the others after a change: one key, or everything. */
+export type InvalidationMessage = { keyId: string } | { all: true };
 
 /**
  * Verifies keys: checksum first (no store access for a malformed key), then a cache of verified
@@ -186,17 +194,25 @@ export class KeyVerifier {
   }
 
   /** Drops a key from the cache (after any change to it), so the next use re-reads it. */
-  invalidateKey(keyId: string): void {
+  invalidateKey(keyId: string, fromOtherNode = false): void {
     const hash = this.hashById.get(keyId);
     if (hash) this.forget(hash);
+    if (!fromOtherNode) this.o.onInvalidate?.({ keyId });
   }
 
   /** Drops everything (after a workspace or organization change). */
-  invalidateAll(): void {
+  invalidateAll(fromOtherNode = false): void {
     this.byHash.clear();
     this.hashById.clear();
     this.workspaces.clear();
     this.unknown.clear();
+    if (!fromOtherNode) this.o.onInvalidate?.({ all: true });
+  }
+
+  /** Applies an invalidation another node published. */
+  applyRemote(message: InvalidationMessage): void {
+    if ("all" in message) this.invalidateAll(true);
+    else this.invalidateKey(message.keyId, true);
   }
 
   /** Forgets a hash in the negative cache, e.g. right after a key with that hash is created. */

@@ -1,0 +1,90 @@
+/**
+ * Two gateway nodes over one PostgreSQL and one Redis, as in production: limits are exact across
+ * nodes and a revocation on one node is refused on the other within a second.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadConfig } from "../src/config/index.js";
+import { createApp, type App } from "../src/main.js";
+import { createPgSchema, postgresAvailable, redisAvailable, REDIS_URL } from "./support/services.js";
+
+const ready = (await postgresAvailable()) && (await redisAvailable());
+
+describe.skipIf(!ready)("two nodes over PostgreSQL and Redis", () => {
+  const nodes: { app: App; url: string }[] = [];
+  let adminKey = "";
+  let drop: () => Promise<void> = async () => {};
+  const dirs: string[] = [];
+  const masterKey = "11".repeat(32);
+
+  beforeAll(async () => {
+    const schema = await createPgSchema();
+    drop = schema.drop;
+    for (let i = 0; i < 2; i++) {
+      const dataDir = mkdtempSync(join(tmpdir(), "latchkey-node-"));
+      dirs.push(dataDir);
+      const config = loadConfig({ env: {}, overrides: { dataDir, databaseUrl: schema.url, redisUrl: REDIS_URL, masterKey, nodeCount: 2, port: 0, logLevel: "warn" } });
+      const app = await createApp(config, { logDestination: { write: () => true } });
+      nodes.push({ app, url: await app.listen() });
+      if (i === 0) adminKey = app.bootstrap!.created!.adminKey;
+    }
+  });
+  afterAll(async () => {
+    for (const n of nodes) await n.app.close();
+    await drop();
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+
+  const api = async (node: number, method: string, path: string, body?: unknown) => {
+    const r = await fetch(`${nodes[node]!.url}${path}`, { method, headers: { authorization: `Bearer ${adminKey}`, "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
+    return (await r.json()) as any;
+  };
+  const call = (node: number, key: string, content = "hi", maxTokens = 16) => fetch(`${nodes[node]!.url}/v1/messages`, {
+    method: "POST", headers: { "x-api-key": key, "anthropic-version": "2023-06-01", "content-type": "application/json" },
+    body: JSON.stringify({ model: "claude-haiku-4-5", max_tokens: maxTokens, messages: [{ role: "user", content }] }),
+  });
+
+  it("admits exactly 100 of 300 requests a minute across both nodes, the rest 429 with headers", async () => {
+    const k = await api(0, "POST", "/api/v1/keys", { name: "rpm", kind: "test", rate_limits: { requests_per_minute: 100 } });
+    const responses = await Promise.all(Array.from({ length: 300 }, (_, i) => call(i % 2, k.key)));
+    const statuses = responses.map((r) => r.status);
+    expect(statuses.filter((s) => s === 200)).toHaveLength(100);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(200);
+    const refused = responses.find((r) => r.status === 429)!;
+    expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect(refused.headers.get("anthropic-ratelimit-requests-limit")).toBe("100");
+    expect(refused.headers.get("anthropic-ratelimit-requests-remaining")).toBe("0");
+  });
+
+  it("never passes a $1.00 spend limit with requests spread over both nodes", async () => {
+    const k = await api(1, "POST", "/api/v1/keys", { name: "budget", kind: "test", spend_limit: { amount_usd: "1.00", period: "month" } });
+    const responses = await Promise.all(Array.from({ length: 300 }, (_, i) => call(i % 2, k.key, "sim-tokens:1900", 2000)));
+    for (const r of responses) await r.arrayBuffer();
+    const admitted = responses.filter((r) => r.status === 200).length;
+    expect(admitted).toBeGreaterThanOrEqual(99);
+    expect(responses.some((r) => r.status === 429)).toBe(true);
+    for (const n of nodes) await n.app.services.store.usage.count();
+    await new Promise((r) => setTimeout(r, 400));
+    const rows = await nodes[0]!.app.database.db.selectFrom("usage_events").select("cost_nano").where("key_id", "=", k.id).execute();
+    const spent = rows.reduce((s, r) => s + Number(r.cost_nano), 0);
+    expect(rows.length).toBe(300);
+    expect(spent).toBeLessThanOrEqual(1_000_000_000);
+    expect(spent).toBeGreaterThan(900_000_000);
+  });
+
+  it("refuses a key revoked on one node on the other within a second", async () => {
+    const k = await api(0, "POST", "/api/v1/keys", { name: "short-lived", kind: "test" });
+    expect((await call(1, k.key)).status).toBe(200); // node 1 now has it cached
+    const revokedAt = Date.now();
+    await api(0, "POST", `/api/v1/keys/${k.id}/revoke`, {});
+    let status = 200;
+    while (status === 200 && Date.now() - revokedAt < 1000) {
+      status = (await call(1, k.key)).status;
+      if (status === 200) await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(status).toBe(401);
+    expect(Date.now() - revokedAt).toBeLessThan(1000);
+  });
+});
