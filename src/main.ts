@@ -51,8 +51,8 @@ export interface App {
   /** Starts listening; resolves with the base URL. */
   listen(): Promise<string>;
   url(): string;
-  /** Stops accepting, finishes in-flight work, flushes, closes the store. */
-  close(): Promise<void>;
+  /** Stops accepting, finishes in-flight work (cut after `graceMs`), flushes usage, closes the store. */
+  close(graceMs?: number): Promise<void>;
 }
 
 export function databaseUrl(config: Config): string {
@@ -138,10 +138,18 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       });
     }),
     url: () => baseUrl,
-    close: async () => {
+    close: async (graceMs = 30_000) => {
       for (const t of timers) clearInterval(t);
+      // Stop accepting; requests and streams under way finish, up to the grace period.
+      // Keep-alive connections that go idle once their last response is out are closed as they do.
       await new Promise<void>((ok) => {
-        server.close(() => ok());
+        const cut = setTimeout(() => server.closeAllConnections(), graceMs);
+        const idle = setInterval(() => server.closeIdleConnections(), 50);
+        server.close(() => {
+          clearTimeout(cut);
+          clearInterval(idle);
+          ok();
+        });
         server.closeIdleConnections();
       });
       await verifier.flushLastUsed();
