@@ -2,7 +2,7 @@
  * The composition root: reads nothing itself but the config it is given, picks the backends,
  * builds every service once and hands them to the HTTP layer. Only this file chooses backends.
  */
-import { readFileSync, existsSync } from "node:fs";
+import { readFileSync, existsSync, mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Server } from "node:http";
@@ -67,6 +67,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const clock = opts.clock ?? systemClock;
   const prefixes = keyPrefixes(config);
   const logger = opts.logger ?? createLogger(config.logLevel, createRedactor(Object.values(prefixes)), opts.logDestination);
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const database = openDatabase({ url: databaseUrl(config) });
   await migrate(database);
   const store = createStore(database);
@@ -101,7 +102,9 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     metrics.observe(batch);
     alerts.onUsageRecorded(batch).catch((err: unknown) => logger.warn({ err }, "alert evaluation failed"));
   };
-  const gateway = createGateway({ config, clock, logger, store, verifier, masterKey: masterKey.key, catalog, vault: credentialVault, admission, onUsageWritten });
+  const gateway = createGateway({ config, clock, logger, store, verifier, masterKey: masterKey.key, catalog, vault: credentialVault, admission, onUsageWritten,
+    usageSpoolFile: join(config.dataDir, "usage-spool.jsonl"),
+  });
 
   const boot = opts.skipBootstrap ? null : await bootstrap(services);
   if (boot) boot.setupUrl = (await ensureOwnerSetupLink(services)) ?? undefined;

@@ -37,6 +37,8 @@ export interface GatewayDeps {
   usageFlushMs?: number;
   /** Told of each batch of usage events once it is written (alerts, metrics). */
   onUsageWritten?: (batch: readonly UsageEvent[]) => void;
+  /** Where usage waits, on disk, while the database is unreachable. */
+  usageSpoolFile?: string;
 }
 
 export interface Gateway {
@@ -55,7 +57,7 @@ export interface Gateway {
 export function createGateway(deps: GatewayDeps): Gateway {
   const catalog = deps.catalog ?? new ModelCatalog(deps.store);
   const vault = deps.vault ?? new CredentialVault(deps.store, deps.masterKey, () => deps.clock.now());
-  const recorder = new UsageRecorder(deps.store, deps.logger, deps.usageFlushMs ?? 100, deps.onUsageWritten);
+  const recorder = new UsageRecorder(deps.store, deps.logger, { intervalMs: deps.usageFlushMs, onWritten: deps.onUsageWritten, spoolFile: deps.usageSpoolFile });
   const c = deps.config;
   const core = new GatewayCore(c, deps.clock, deps.logger, deps.store, deps.verifier, catalog, vault, recorder, deps.admission ?? null, {
     connectMs: c.upstreamConnectTimeoutMs, firstByteMs: c.upstreamFirstByteTimeoutMs, idleMs: c.upstreamIdleTimeoutMs,

@@ -162,7 +162,14 @@ export class LimitsAdmission implements Admission {
     const now = this.now();
     const cached = this.orgs.get(orgId);
     if (cached && now - cached.loadedAt < ORG_REFRESH_MS) return cached;
-    const [org, account] = await Promise.all([this.store.orgs.getOrganizationById(orgId), this.store.credits.getAccount(orgId)]);
+    let org, account;
+    try {
+      [org, account] = await Promise.all([this.store.orgs.getOrganizationById(orgId), this.store.credits.getAccount(orgId)]);
+    } catch (err) {
+      // The database is down: the limits last read keep applying (the counters themselves live on).
+      if (cached) return cached;
+      throw err;
+    }
     const state: OrgState = {
       rateLimits: org?.rateLimits ?? null, spendLimit: org?.spendLimit ?? null,
       creditsEnabled: account?.enabled_at != null, ledgerEntries: Number(account?.entries ?? 0), loadedAt: now,
