@@ -20,7 +20,7 @@ import { RedisInvalidationBus } from "./invalidation.js";
 import { createRedactor } from "./leaks/index.js";
 import { createGateway, LimitsAdmission } from "./gateway/index.js";
 import { CredentialVault, ModelCatalog } from "./providers/index.js";
-import { createLimits, createLimitsRedis, redisReady } from "./limits/index.js";
+import { createLimits, createLimitsRedis, redisReady, type Limits } from "./limits/index.js";
 import { AlertService, WebhookDispatcher, WebhookService } from "./alerts/index.js";
 import { UsageMetrics, UsageRollupJob } from "./usage/index.js";
 
@@ -48,6 +48,8 @@ export interface App {
   store: Store;
   bootstrap: BootstrapResult | null;
   server: Server;
+  /** The limit counters (for operators' tooling and tests: snapshots of spend and reservations). */
+  limits: Limits;
   /** Starts listening; resolves with the base URL. */
   listen(): Promise<string>;
   url(): string;
@@ -130,7 +132,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
 
   let baseUrl = "";
   return {
-    config, services, database, store, bootstrap: boot, server,
+    config, services, database, store, bootstrap: boot, server, limits,
     listen: () => new Promise((ok, fail) => {
       server.once("error", fail);
       server.listen(config.port, config.host, () => {

@@ -62,8 +62,10 @@ export async function handleRequest(core: GatewayCore, req: IncomingMessage, res
   try {
     raw = await readBody(req, core.config.maxBodyBytes);
   } catch (err) {
-    if (err instanceof BodyTooLargeError) sendError(res, dialect, "payload_too_large", `The request body exceeds ${core.config.maxBodyBytes} bytes.`, requestId);
+    const tooLarge = err instanceof BodyTooLargeError;
+    if (tooLarge) sendError(res, dialect, "payload_too_large", `The request body exceeds ${core.config.maxBodyBytes} bytes.`, requestId);
     else res.destroy();
+    recordRefusal(core, entry, "unknown", "unknown", route, requestId, startedAt, startedHr, false, tooLarge ? 413 : 499, tooLarge ? "payload_too_large" : "client_closed");
     return;
   }
   let body: Record<string, unknown>;
@@ -72,17 +74,20 @@ export async function handleRequest(core: GatewayCore, req: IncomingMessage, res
     if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) throw new SyntaxError("not an object");
     body = parsed as Record<string, unknown>;
   } catch {
-    sendError(res, dialect, "invalid_request", "The request body is not valid JSON.", requestId);
+    const status = sendError(res, dialect, "invalid_request", "The request body is not valid JSON.", requestId);
+    recordRefusal(core, entry, "unknown", "unknown", route, requestId, startedAt, startedHr, false, status, "invalid_json");
     return;
   }
   const modelName = route.pathModel ?? body.model;
   if (typeof modelName !== "string" || modelName === "") {
-    sendError(res, dialect, "invalid_request", "model: a model is required.", requestId, { param: "model" });
+    const status = sendError(res, dialect, "invalid_request", "model: a model is required.", requestId, { param: "model" });
+    recordRefusal(core, entry, "unknown", "unknown", route, requestId, startedAt, startedHr, false, status, "no_model");
     return;
   }
   const model = core.catalog.resolve(modelName);
   if (!model || !allowsModel(entry, model)) {
-    sendError(res, dialect, "model_not_found", `The model '${modelName}' does not exist or you do not have access to it.`, requestId, { param: "model" });
+    const status = sendError(res, dialect, "model_not_found", `The model '${modelName}' does not exist or you do not have access to it.`, requestId, { param: "model" });
+    recordRefusal(core, entry, model?.id ?? "unknown", model?.provider ?? "unknown", route, requestId, startedAt, startedHr, false, status, "model_not_found");
     return;
   }
   const streamed = route.op === "stream_generate" || body.stream === true;
@@ -92,7 +97,8 @@ export async function handleRequest(core: GatewayCore, req: IncomingMessage, res
   const providerId = toSimulator ? "simulator" : model.provider;
   const provider = getProvider(model.provider);
   if (!toSimulator && (!provider || !provider.target(upstream, provider.defaultBaseUrl, "-"))) {
-    sendError(res, dialect, "invalid_request", `The model '${modelName}' is served by ${model.provider}, which does not speak this endpoint's API; call it through its own endpoint.`, requestId, { param: "model" });
+    const status = sendError(res, dialect, "invalid_request", `The model '${modelName}' is served by ${model.provider}, which does not speak this endpoint's API; call it through its own endpoint.`, requestId, { param: "model" });
+    recordRefusal(core, entry, model.id, model.provider, route, requestId, startedAt, startedHr, streamed, status, "dialect_mismatch");
     return;
   }
 
@@ -111,7 +117,7 @@ export async function handleRequest(core: GatewayCore, req: IncomingMessage, res
   const candidates = await upstreams(core, entry, model.provider, toSimulator, upstream);
   if (candidates === null) {
     sendError(res, dialect, "invalid_request", `No ${model.provider} credential is configured for this workspace; add one with 'latchkey credentials add --provider ${model.provider}'.`, requestId);
-    recordRefusal(core, entry, model, providerId, route, requestId, startedAt, startedHr, streamed, 400, "no_credential");
+    recordRefusal(core, entry, model.id, providerId, route, requestId, startedAt, startedHr, streamed, 400, "no_credential");
     return;
   }
 
@@ -129,7 +135,7 @@ export async function handleRequest(core: GatewayCore, req: IncomingMessage, res
     const decision = await core.admission.admit(admission);
     if (!decision.allowed) {
       const status = sendError(res, dialect, decision.code, decision.message, requestId, { retryAfterSeconds: decision.retryAfterSeconds, headers: decision.headers });
-      recordRefusal(core, entry, model, providerId, route, requestId, startedAt, startedHr, streamed, status, decision.code);
+      recordRefusal(core, entry, model.id, providerId, route, requestId, startedAt, startedHr, streamed, status, decision.code);
       return;
     }
     ticket = decision.ticket;
@@ -191,9 +197,10 @@ function refuseKey(res: ServerResponse, dialect: WireDialect, v: Extract<VerifyR
   sendError(res, dialect, KEY_REFUSALS[v.code], message, requestId);
 }
 
-function recordRefusal(core: GatewayCore, entry: VerifiedKey, model: CatalogModel, provider: string, route: Route, requestId: string, at: number, hr: number, streamed: boolean, status: number, errorCode: string): void {
+/** A request refused or given up after its key was known: no cost, but one record, like every request. */
+function recordRefusal(core: GatewayCore, entry: VerifiedKey, model: string, provider: string, route: Route, requestId: string, at: number, hr: number, streamed: boolean, status: number, errorCode: string): void {
   core.record({
-    id: requestId, at, orgId: entry.key.orgId, workspaceId: entry.key.workspaceId, keyId: entry.key.id, provider, model: model.id, endpoint: route.op,
+    id: requestId, at, orgId: entry.key.orgId, workspaceId: entry.key.workspaceId, keyId: entry.key.id, provider, model, endpoint: route.op,
     inputTokens: 0, outputTokens: 0, cacheWriteTokens: 0, cacheReadTokens: 0, costNano: 0, status, errorCode, streamed, aborted: false,
     latencyMs: msSince(hr), ttfbMs: null,
   }, null, null);

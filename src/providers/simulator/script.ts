@@ -26,7 +26,27 @@ export interface Script {
 const VOCABULARY = "Hello from the Latchkey simulator . This answer is deterministic , streamed one token at a time , and billed like a real model".split(" ");
 export const DEFAULT_OUTPUT_TOKENS = 12;
 
-export function planScript(bodyText: string, headers: Record<string, string | string[] | undefined>, maxTokens: number | null): Script {
+/**
+ * The text a model would read: every string in the request but the model name. Counting this
+ * rather than the raw body keeps input usage the same whether or not a request streams (the
+ * envelope's `stream` and `stream_options` fields are not prompt).
+ */
+export function promptText(body: unknown): string {
+  const out: string[] = [];
+  const walk = (v: unknown, key: string) => {
+    if (typeof v === "string") {
+      if (key !== "model") out.push(v);
+    } else if (Array.isArray(v)) {
+      for (const x of v) walk(x, key);
+    } else if (v && typeof v === "object") {
+      for (const [k, x] of Object.entries(v)) walk(x, k);
+    }
+  };
+  walk(body, "");
+  return out.join("\n");
+}
+
+export function planScript(bodyText: string, headers: Record<string, string | string[] | undefined>, maxTokens: number | null, prompt = bodyText): Script {
   const headerFault = String(headers["x-simulator-fault"] ?? "");
   const auth = String(headers.authorization ?? headers["x-api-key"] ?? headers["x-goog-api-key"] ?? "");
   const fault = FAULTS.has(headerFault) ? headerFault
@@ -42,7 +62,7 @@ export function planScript(bodyText: string, headers: Record<string, string | st
     delayMs: Number(headers["x-simulator-delay-ms"] ?? /sim-delay:(\d+)/.exec(bodyText)?.[1] ?? 2000),
     words,
     // About four bytes a token, as real tokenizers average on English text.
-    inputTokens: Math.max(1, Math.ceil(Buffer.byteLength(bodyText) / 4)),
+    inputTokens: Math.max(1, Math.ceil(Buffer.byteLength(prompt) / 4)),
     cacheRead,
     cacheWrite,
     stopReason: count < asked ? "max_tokens" : "end",

@@ -5,7 +5,7 @@ import { simulateCountTokens, simulateMessages } from "./anthropic.js";
 import { answerFault, sendJson, simId, type SimCall } from "./emit.js";
 import { simulateGeminiCountTokens, simulateGenerate } from "./gemini.js";
 import { simulateChat, simulateEmbeddings, simulateResponses } from "./openai.js";
-import { planScript } from "./script.js";
+import { planScript, promptText } from "./script.js";
 
 export interface SimulatorOptions {
   port?: number;
@@ -93,7 +93,7 @@ function route(req: IncomingMessage, res: ServerResponse, text: string, paceMs: 
   }
   const gen = body.generationConfig as { maxOutputTokens?: number } | undefined;
   const maxTokens = (body.max_tokens ?? body.max_completion_tokens ?? body.max_output_tokens ?? gen?.maxOutputTokens ?? null) as number | null;
-  const script = planScript(text, req.headers, maxTokens);
+  const script = planScript(text, req.headers, maxTokens, promptText(body));
   const model = gemini ? decodeURIComponent(gemini[1]!) : String(body.model ?? "sim-small");
   const stream = gemini ? gemini[2] === "streamGenerateContent" : body.stream === true;
   const call: SimCall = { res, body, model, script, stream, paceMs, headers };
