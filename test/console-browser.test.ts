@@ -175,6 +175,10 @@ describe.skipIf(!hasChromium)("console in Chromium", () => {
     await page.getByRole("button", { name: "Save limits" }).click();
     await page.getByText("Limits saved.").waitFor();
     expect((await t.api("GET", "/api/v1/organization")).body.spend_limit).toMatchObject({ amount_nano_usd: 250_000_000_000, period: "month" });
+    await page.getByLabel("Thresholds (%)").fill("90, 25");
+    await page.getByRole("button", { name: "Save thresholds" }).click();
+    await page.getByText("these percentages of a limit: 25%, 90%").waitFor();
+    expect((await t.api("GET", "/api/v1/organization")).body.settings.alert_thresholds).toEqual([25, 90]);
     await page.getByLabel("Add credits (USD)").fill("100");
     await page.getByLabel("Note").fill("first top-up");
     await page.getByRole("button", { name: "Add credits" }).click();

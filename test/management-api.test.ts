@@ -116,6 +116,7 @@ for (const b of all) {
         ["GET", "/api/v1/keys?limit=0", undefined, "limit"],
         ["POST", "/api/v1/workspaces", { name: "" }, "name"],
         ["PATCH", "/api/v1/organization", { spend_limit: { amount_usd: "1", period: "year" } }, "spend_limit.period"],
+        ["PATCH", "/api/v1/organization", { alert_thresholds: [50, 0] }, "alert_thresholds.1"],
         ["POST", "/api/v1/keys/lookup", { sha256: ["XYZ"] }, "sha256.0"],
         ["GET", "/api/v1/audit?since=yesterday", undefined, "since"],
       ];
@@ -177,6 +178,13 @@ for (const b of all) {
       const actions = new Set(events.body.data.map((e: { action: string }) => e.action));
       for (const a of ["key.created", "key.rolled", "key.revoked", "key.disabled", "workspace.created", "workspace.archived"]) expect(actions).toContain(a);
       expect((await t.api("GET", "/api/v1/audit/verify")).body).toMatchObject({ ok: true });
+    });
+
+    it("keeps the organization's alert thresholds sorted, and null restores the defaults", async () => {
+      const set = await t.api("PATCH", "/api/v1/organization", { alert_thresholds: [90, 25, 90] });
+      expect(set.body.settings.alert_thresholds).toEqual([25, 90]);
+      const cleared = await t.api("PATCH", "/api/v1/organization", { alert_thresholds: null });
+      expect(cleared.body.settings.alert_thresholds).toBeUndefined();
     });
 
     it("serves an OpenAPI 3.1 document built from the validation schemas", async () => {

@@ -32,10 +32,20 @@ export const orgRoutes: RouteDef[] = [
   }),
   defineRoute({
     method: "PATCH", path: "/api/v1/organization", tag: "organization", scope: "org:write", summary: "Rename the organization or change its limits",
-    body: z.strictObject({ name: workspaceFields.name.optional(), rate_limits: workspaceFields.rate_limits, spend_limit: workspaceFields.spend_limit }),
+    body: z.strictObject({
+      name: workspaceFields.name.optional(), rate_limits: workspaceFields.rate_limits, spend_limit: workspaceFields.spend_limit,
+      /** Percentages of each spend limit at which an alert fires (default 50, 80, 100); null restores the default. */
+      alert_thresholds: z.array(z.number().int().min(1).max(1000)).min(1).max(10).nullable().optional(),
+    }),
     handler: async ({ body, principal, actor, services: s }) => {
-      await audited(s, actor, "organization.updated", principal.orgId, body as Record<string, unknown>, (trx) =>
-        s.store.orgs.updateOrganization(principal.orgId, { name: body.name, rateLimits: toRateLimits(body.rate_limits), spendLimit: toSpendLimit(body.spend_limit) }, trx));
+      await audited(s, actor, "organization.updated", principal.orgId, body as Record<string, unknown>, async (trx) => {
+        let settings: Record<string, unknown> | undefined;
+        if (body.alert_thresholds !== undefined) {
+          const { alert_thresholds: _old, ...rest } = (await s.store.orgs.getOrganizationById(principal.orgId, trx))?.settings ?? {};
+          settings = body.alert_thresholds === null ? rest : { ...rest, alert_thresholds: [...new Set(body.alert_thresholds)].sort((a, b) => a - b) };
+        }
+        await s.store.orgs.updateOrganization(principal.orgId, { name: body.name, rateLimits: toRateLimits(body.rate_limits), spendLimit: toSpendLimit(body.spend_limit), settings }, trx);
+      });
       s.verifier.invalidateAll();
       return { body: presentOrganization((await s.store.orgs.getOrganizationById(principal.orgId))!) };
     },

@@ -66,10 +66,31 @@ function LimitsCard() {
             {save.isSuccess && <p className="ok" role="status">Limits saved.</p>}
             <h3>Alert thresholds</h3>
             <p className="muted">An alert fires when spend crosses these percentages of a limit: {thresholds.length ? thresholds.map((t) => `${t}%`).join(", ") : "50%, 80%, 100% (the defaults)"}. Each fires once per period.</p>
+            {canWrite && <ThresholdsForm current={thresholds} busy={save.isPending} onSave={(t) => save.mutate({ alert_thresholds: t })} />}
           </>
         )}
       </Loaded>
     </Card>
+  );
+}
+
+function ThresholdsForm({ current, busy, onSave }: { current: number[]; busy: boolean; onSave: (t: number[] | null) => void }) {
+  const [text, setText] = useState(current.join(", "));
+  const [problem, setProblem] = useState<string | null>(null);
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    if (!text.trim()) return onSave(null);
+    const parts = text.split(/[\s,%]+/).filter(Boolean).map(Number);
+    if (parts.some((n) => !Number.isInteger(n) || n < 1 || n > 1000)) return setProblem("Use whole percentages between 1 and 1000, like 50, 80, 100.");
+    setProblem(null);
+    onSave(parts);
+  };
+  return (
+    <form onSubmit={submit} className="inline-form">
+      <Field label="Thresholds (%)" hint="Comma-separated; leave empty for the defaults." value={text} onChange={(e) => setText(e.target.value)} />
+      <button type="submit" disabled={busy}>Save thresholds</button>
+      {problem && <p className="error" role="alert">{problem}</p>}
+    </form>
   );
 }
 
