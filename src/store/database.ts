@@ -54,6 +54,9 @@ export function openDatabase({ url, pgOptions }: OpenOptions): Database {
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };
 
 /** Applies every pending migration; returns the names applied. */
+/** The advisory lock id that serialises schema changes on a PostgreSQL server ("latchkey" in ASCII, truncated). */
+export const SCHEMA_DDL_LOCK = 0x6c617463686b;
+
 export async function migrate(database: Database): Promise<string[]> {
   // On PostgreSQL name the schema explicitly: otherwise the migrator may find another schema's
   // bookkeeping tables on the server and skip creating its own.
@@ -64,7 +67,20 @@ export async function migrate(database: Database): Promise<string[]> {
     db: database.db, provider, migrationTableName: "schema_migrations", migrationLockTableName: "schema_migrations_lock",
     ...(schema ? { migrationTableSchema: schema } : {}),
   });
-  const { error, results } = await migrator.migrateToLatest();
+  // Kysely's migrator reads the server's catalog across every schema; schema DDL running at the same
+  // time elsewhere on the server (another deployment sharing it, or parallel test suites creating
+  // and dropping their schemas) can make that read fail. A server-wide advisory lock, held on one
+  // connection while the migrator works on others, puts such changes one after another.
+  const { error, results } = database.dialect === "postgres"
+    ? await database.db.connection().execute(async (conn) => {
+      await sql`select pg_advisory_lock(${SCHEMA_DDL_LOCK})`.execute(conn);
+      try {
+        return await migrator.migrateToLatest();
+      } finally {
+        await sql`select pg_advisory_unlock(${SCHEMA_DDL_LOCK})`.execute(conn);
+      }
+    })
+    : await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === "Error");
     const where = failed ? `migration ${failed.migrationName}` : "preparing the migration tables";

@@ -6,6 +6,7 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { Redis } from "ioredis";
+import { SCHEMA_DDL_LOCK } from "../../src/store/index.js";
 
 export const PG_URL = process.env.LATCHKEY_TEST_PG_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 export const REDIS_URL = process.env.LATCHKEY_TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
@@ -52,7 +53,9 @@ export async function createPgSchema(): Promise<{ url: string; schema: string; p
   const schema = `lk_test_${randomBytes(6).toString("hex")}`;
   const admin = new pg.Client({ connectionString: PG_URL });
   await admin.connect();
+  await admin.query("select pg_advisory_lock($1)", [SCHEMA_DDL_LOCK]);
   await admin.query(`create schema ${schema}`);
+  await admin.query("select pg_advisory_unlock($1)", [SCHEMA_DDL_LOCK]);
   await admin.end();
   const url = `${PG_URL}${PG_URL.includes("?") ? "&" : "?"}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
   return {
@@ -62,7 +65,10 @@ export async function createPgSchema(): Promise<{ url: string; schema: string; p
     drop: async () => {
       const c = new pg.Client({ connectionString: PG_URL });
       await c.connect();
+      // Under the migrations' lock: a drop must not run while another suite reads the catalog.
+      await c.query("select pg_advisory_lock($1)", [SCHEMA_DDL_LOCK]);
       await c.query(`drop schema if exists ${schema} cascade`);
+      await c.query("select pg_advisory_unlock($1)", [SCHEMA_DDL_LOCK]);
       await c.end();
     },
   };
