@@ -1,0 +1,72 @@
+/**
+ * A node killed with SIGKILL in the middle of a request: its budget reservation is not lost. Once
+ * the lease ends another node charges it by the lease rule and records it, so the spend counter and
+ * the usage records agree again.
+ */
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { loadConfig } from "../src/config/index.js";
+import { createApp, type App } from "../src/main.js";
+import { createPgSchema, postgresAvailable, REDIS_URL, redisAvailable } from "./support/services.js";
+
+const ROOT = join(import.meta.dirname, "..");
+const ready = (await postgresAvailable()) && (await redisAvailable());
+
+describe.skipIf(!ready)("a node killed mid-request", () => {
+  const dirs: string[] = [];
+  let survivor: App | null = null;
+  let drop: () => Promise<void> = async () => {};
+  afterAll(async () => {
+    await survivor?.close();
+    await drop();
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+
+  it("has its reservation charged by the lease rule on another node, and counters match the records", async () => {
+    const schema = await createPgSchema();
+    drop = schema.drop;
+    const masterKey = "22".repeat(32);
+    const env = { LATCHKEY_DATABASE_URL: schema.url, LATCHKEY_REDIS_URL: REDIS_URL, LATCHKEY_MASTER_KEY: masterKey, LATCHKEY_RESERVATION_LEASE_SECONDS: "2", LATCHKEY_LOG_LEVEL: "fatal" };
+    const dirA = mkdtempSync(join(tmpdir(), "latchkey-victim-"));
+    dirs.push(dirA);
+    const victim = spawn(process.execPath, [join(ROOT, "bin", "latchkey.js"), "up", "--port", "0", "--data-dir", dirA], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "ignore"] });
+    let out = "";
+    victim.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    for (let i = 0; i < 200 && !/lk_admin_\w+/.test(out); i++) await new Promise((r) => setTimeout(r, 50));
+    const url = /running at (http:\/\/\S+)/.exec(out)![1]!;
+    const admin = /lk_admin_[0-9A-Za-z]{36}/.exec(out)![0];
+    const created = (await (await fetch(`${url}/api/v1/keys`, {
+      method: "POST", headers: { authorization: `Bearer ${admin}`, "content-type": "application/json" },
+      body: JSON.stringify({ name: "doomed stream", kind: "test", spend_limit: { amount_usd: "10", period: "day" } }),
+    })).json()) as { id: string; key: string };
+
+    const dying = fetch(`${url}/v1/messages`, {
+      method: "POST", headers: { "x-api-key": created.key, "anthropic-version": "2023-06-01", "content-type": "application/json" },
+      body: JSON.stringify({ model: "claude-haiku-4-5", max_tokens: 1000, stream: true, messages: [{ role: "user", content: "sim-fault:slow sim-delay:10000" }] }),
+    }).catch(() => null);
+    await new Promise((r) => setTimeout(r, 500));
+    victim.kill("SIGKILL");
+    await dying;
+
+    const dirB = mkdtempSync(join(tmpdir(), "latchkey-survivor-"));
+    dirs.push(dirB);
+    survivor = await createApp(loadConfig({ env: {}, overrides: { dataDir: dirB, databaseUrl: schema.url, redisUrl: REDIS_URL, masterKey, reservationLeaseSeconds: 2, port: 0, logLevel: "fatal" } }));
+    const db = survivor.database.db;
+    let snap = await survivor.limits.budgets.snapshot(`key:${created.id}`, "day");
+    expect(snap?.openNano).toBeGreaterThan(0); // the dead node's reservation is still held
+    let rows: { cost_nano: number; error_code: string | null }[] = [];
+    for (let i = 0; i < 100 && !(snap?.openNano === 0 && rows.length > 0); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      snap = await survivor.limits.budgets.snapshot(`key:${created.id}`, "day");
+      rows = await db.selectFrom("usage_events").select(["cost_nano", "error_code"]).where("key_id", "=", created.id).execute();
+    }
+    expect(snap!.openNano).toBe(0);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]!.error_code).toBe("lease_expired");
+    expect(snap!.spentNano).toBe(Number(rows[0]!.cost_nano));
+    expect(snap!.spentNano).toBeGreaterThan(0);
+  }, 60_000);
+});
