@@ -58,6 +58,24 @@ describe.skipIf(!ready)("two nodes over PostgreSQL and Redis", () => {
     expect(refused.headers.get("anthropic-ratelimit-requests-remaining")).toBe("0");
   });
 
+  it("never lets concurrent streams across both nodes consume more than a tokens-per-minute limit", async () => {
+    const k = await api(0, "POST", "/api/v1/keys", { name: "tpm", kind: "test", rate_limits: { tokens_per_minute: 3000 } });
+    const stream = (node: number) => fetch(`${nodes[node]!.url}/v1/messages`, {
+      method: "POST", headers: { "x-api-key": k.key, "anthropic-version": "2023-06-01", "content-type": "application/json" },
+      body: JSON.stringify({ model: "claude-haiku-4-5", max_tokens: 120, stream: true, messages: [{ role: "user", content: "sim-tokens:100" }] }),
+    });
+    const responses = await Promise.all(Array.from({ length: 60 }, (_, i) => stream(i % 2)));
+    for (const r of responses) await r.arrayBuffer();
+    expect(responses.some((r) => r.status === 429)).toBe(true);
+    expect(responses.filter((r) => r.status === 200).length).toBeGreaterThan(5);
+    await new Promise((r) => setTimeout(r, 400));
+    const rows = await nodes[0]!.app.database.db.selectFrom("usage_events").select(["input_tokens", "output_tokens", "status"]).where("key_id", "=", k.id).where("status", "=", 200).execute();
+    const consumed = rows.reduce((s, r) => s + Number(r.input_tokens) + Number(r.output_tokens), 0);
+    expect(rows.length).toBe(responses.filter((r) => r.status === 200).length);
+    expect(consumed).toBeGreaterThan(0);
+    expect(consumed).toBeLessThanOrEqual(3000);
+  });
+
   it("never passes a $1.00 spend limit with requests spread over both nodes", async () => {
     const k = await api(1, "POST", "/api/v1/keys", { name: "budget", kind: "test", spend_limit: { amount_usd: "1.00", period: "month" } });
     const responses = await Promise.all(Array.from({ length: 300 }, (_, i) => call(i % 2, k.key, "sim-tokens:1900", 2000)));
