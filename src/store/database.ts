@@ -33,8 +33,11 @@ export interface OpenOptions {
 export function openDatabase({ url, pgOptions }: OpenOptions): Database {
   if (/^postgres(ql)?:\/\//.test(url)) {
     const pool = new pg.Pool({ connectionString: url, max: 10, connectionTimeoutMillis: 5_000, ...pgOptions });
-    // A dropped server must not crash the process: idle clients report here.
+    // A dropped server must not crash the process. Idle clients report on the pool; a client that
+    // is checked out when its connection dies emits on itself, and with no listener that would be
+    // an uncaught exception. The query under way still fails, and callers see that.
     pool.on("error", () => undefined);
+    pool.on("connect", (client) => client.on("error", () => undefined));
     const db = new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) });
     return { db, dialect: "postgres", location: url.replace(/\/\/[^@/]*@/, "//***@"), close: () => db.destroy() };
   }
