@@ -2,8 +2,6 @@ import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { InvalidationMessage, KeyVerifier } from "./keys/index.js";
 
-const CHANNEL = "lk:invalidate";
-
 /**
  * Carries key-cache invalidations between gateway nodes over Redis pub/sub, so that a revoked,
  * disabled or changed key stops working on every node within a second (instead of at the next
@@ -15,7 +13,10 @@ export class RedisInvalidationBus {
   private verifier: KeyVerifier | null = null;
   private subscribedOnce = false;
 
-  constructor(private readonly publisher: Redis, private readonly logger: Logger) {
+  private readonly channel: string;
+
+  constructor(private readonly publisher: Redis, private readonly logger: Logger, prefix: string) {
+    this.channel = `${prefix}invalidate`;
     this.subscriber = publisher.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null, lazyConnect: true });
     this.subscriber.on("message", (_channel: string, text: string) => this.receive(text));
     this.subscriber.on("ready", () => {
@@ -28,7 +29,7 @@ export class RedisInvalidationBus {
     this.verifier = verifier;
     try {
       await this.subscriber.connect();
-      await this.subscriber.subscribe(CHANNEL);
+      await this.subscriber.subscribe(this.channel);
       this.subscribedOnce = true;
     } catch (err) {
       this.logger.warn({ err }, "cannot subscribe to key invalidations yet; retrying in the background");
@@ -36,7 +37,7 @@ export class RedisInvalidationBus {
   }
 
   publish(message: InvalidationMessage): void {
-    this.publisher.publish(CHANNEL, JSON.stringify(message)).catch((err: unknown) => {
+    this.publisher.publish(this.channel, JSON.stringify(message)).catch((err: unknown) => {
       this.logger.warn({ err }, "could not tell other nodes of a key change; they will see it at their next cache refresh");
     });
   }

@@ -74,7 +74,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   await migrate(database);
   const store = createStore(database);
   const redis = config.redisUrl ? createLimitsRedis(config.redisUrl) : null;
-  const bus = redis ? new RedisInvalidationBus(redis, logger) : null;
+  const bus = redis ? new RedisInvalidationBus(redis, logger, config.redisPrefix) : null;
   const verifier = new KeyVerifier({
     store, clock, prefixes, pepper: config.pepper, staleMs: config.keyCacheStaleSeconds * 1000,
     onInvalidate: bus ? (m) => bus.publish(m) : undefined,
@@ -93,7 +93,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   if (redis && !(await redisReady(redis))) logger.warn("Redis does not answer yet; limits follow the failure policy until it does");
   let admission: LimitsAdmission | null = null;
   const limits = createLimits({
-    redis, clock, nodeCount: config.nodeCount, reservationLeaseMs: config.reservationLeaseSeconds * 1000,
+    redis, prefix: config.redisPrefix, clock, nodeCount: config.nodeCount, reservationLeaseMs: config.reservationLeaseSeconds * 1000,
     failure: { spend: config.redisFailureSpend, rate: config.redisFailureRate },
     logger,
     onLeaseExpired: (expired) => admission?.recordExpiredLeases(expired),

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../src/config/index.js";
 import { createApp, type App } from "../src/main.js";
-import { createPgSchema, postgresAvailable, redisAvailable, REDIS_URL } from "./support/services.js";
+import { createPgSchema, postgresAvailable, redisAvailable, REDIS_URL, redisPrefix } from "./support/services.js";
 
 const ready = (await postgresAvailable()) && (await redisAvailable());
 
@@ -18,6 +18,7 @@ describe.skipIf(!ready)("two nodes over PostgreSQL and Redis", () => {
   let drop: () => Promise<void> = async () => {};
   const dirs: string[] = [];
   const masterKey = "11".repeat(32);
+  const redisKeys = redisPrefix();
 
   beforeAll(async () => {
     const schema = await createPgSchema();
@@ -25,7 +26,7 @@ describe.skipIf(!ready)("two nodes over PostgreSQL and Redis", () => {
     for (let i = 0; i < 2; i++) {
       const dataDir = mkdtempSync(join(tmpdir(), "latchkey-node-"));
       dirs.push(dataDir);
-      const config = loadConfig({ env: {}, overrides: { dataDir, databaseUrl: schema.url, redisUrl: REDIS_URL, masterKey, nodeCount: 2, port: 0, logLevel: "warn" } });
+      const config = loadConfig({ env: {}, overrides: { dataDir, databaseUrl: schema.url, redisUrl: REDIS_URL, redisPrefix: redisKeys.prefix, masterKey, nodeCount: 2, port: 0, logLevel: "warn" } });
       const app = await createApp(config, { logDestination: { write: () => true } });
       nodes.push({ app, url: await app.listen() });
       if (i === 0) adminKey = app.bootstrap!.created!.adminKey;
@@ -34,6 +35,7 @@ describe.skipIf(!ready)("two nodes over PostgreSQL and Redis", () => {
   afterAll(async () => {
     for (const n of nodes) await n.app.close();
     await drop();
+    await redisKeys.cleanup();
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
 

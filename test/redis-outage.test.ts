@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../src/config/index.js";
 import { createApp, type App } from "../src/main.js";
-import { createPgSchema, postgresAvailable, REDIS_URL, redisAvailable } from "./support/services.js";
+import { createPgSchema, postgresAvailable, REDIS_URL, redisAvailable, redisPrefix } from "./support/services.js";
 import { TcpProxy } from "./support/tcp-proxy.js";
 
 const ready = (await postgresAvailable()) && (await redisAvailable());
@@ -21,12 +21,13 @@ describe.skipIf(!ready)("Redis outage", () => {
   const redis = new URL(REDIS_URL);
   const proxy = new TcpProxy(redis.hostname, Number(redis.port || 6379));
   const dataDir = mkdtempSync(join(tmpdir(), "latchkey-redis-outage-"));
+  const redisKeys = redisPrefix();
 
   beforeAll(async () => {
     schema = await createPgSchema();
     const port = await proxy.start();
     app = await createApp(loadConfig({ env: {}, overrides: {
-      dataDir, databaseUrl: schema.url, redisUrl: `redis://127.0.0.1:${port}`, nodeCount: 2, port: 0, logLevel: "fatal",
+      dataDir, databaseUrl: schema.url, redisUrl: `redis://127.0.0.1:${port}`, redisPrefix: redisKeys.prefix, nodeCount: 2, port: 0, logLevel: "fatal",
     } }));
     url = await app.listen();
     admin = app.bootstrap!.created!.adminKey;
@@ -35,6 +36,7 @@ describe.skipIf(!ready)("Redis outage", () => {
     await app?.close();
     await proxy.stop();
     await schema?.drop();
+    await redisKeys.cleanup();
     rmSync(dataDir, { recursive: true, force: true });
   });
 

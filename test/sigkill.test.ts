@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../src/config/index.js";
 import { createApp, type App } from "../src/main.js";
-import { createPgSchema, postgresAvailable, REDIS_URL, redisAvailable } from "./support/services.js";
+import { createPgSchema, postgresAvailable, REDIS_URL, redisAvailable, redisPrefix } from "./support/services.js";
 
 const ROOT = join(import.meta.dirname, "..");
 const ready = (await postgresAvailable()) && (await redisAvailable());
@@ -19,9 +19,11 @@ describe.skipIf(!ready)("a node killed mid-request", () => {
   const dirs: string[] = [];
   let survivor: App | null = null;
   let drop: () => Promise<void> = async () => {};
+  const redisKeys = redisPrefix();
   afterAll(async () => {
     await survivor?.close();
     await drop();
+    await redisKeys.cleanup();
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
 
@@ -29,7 +31,7 @@ describe.skipIf(!ready)("a node killed mid-request", () => {
     const schema = await createPgSchema();
     drop = schema.drop;
     const masterKey = "22".repeat(32);
-    const env = { LATCHKEY_DATABASE_URL: schema.url, LATCHKEY_REDIS_URL: REDIS_URL, LATCHKEY_MASTER_KEY: masterKey, LATCHKEY_RESERVATION_LEASE_SECONDS: "2", LATCHKEY_LOG_LEVEL: "fatal" };
+    const env = { LATCHKEY_DATABASE_URL: schema.url, LATCHKEY_REDIS_URL: REDIS_URL, LATCHKEY_REDIS_PREFIX: redisKeys.prefix, LATCHKEY_MASTER_KEY: masterKey, LATCHKEY_RESERVATION_LEASE_SECONDS: "2", LATCHKEY_LOG_LEVEL: "fatal" };
     const dirA = mkdtempSync(join(tmpdir(), "latchkey-victim-"));
     dirs.push(dirA);
     const victim = spawn(process.execPath, [join(ROOT, "bin", "latchkey.js"), "up", "--port", "0", "--data-dir", dirA], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "ignore"] });
@@ -53,7 +55,7 @@ describe.skipIf(!ready)("a node killed mid-request", () => {
 
     const dirB = mkdtempSync(join(tmpdir(), "latchkey-survivor-"));
     dirs.push(dirB);
-    survivor = await createApp(loadConfig({ env: {}, overrides: { dataDir: dirB, databaseUrl: schema.url, redisUrl: REDIS_URL, masterKey, reservationLeaseSeconds: 2, port: 0, logLevel: "fatal" } }));
+    survivor = await createApp(loadConfig({ env: {}, overrides: { dataDir: dirB, databaseUrl: schema.url, redisUrl: REDIS_URL, redisPrefix: redisKeys.prefix, masterKey, reservationLeaseSeconds: 2, port: 0, logLevel: "fatal" } }));
     const db = survivor.database.db;
     let snap = await survivor.limits.budgets.snapshot(`key:${created.id}`, "day");
     expect(snap?.openNano).toBeGreaterThan(0); // the dead node's reservation is still held

@@ -9,6 +9,8 @@ export const configSchema = z.object({
   dataDir: z.string().min(1).default("./.latchkey"),
   databaseUrl: z.string().min(1).optional(),
   redisUrl: z.string().regex(/^rediss?:\/\//, "a redis:// or rediss:// URL").optional(),
+  /** Prefix of every Redis key and channel; deployments sharing one Redis need different ones. */
+  redisPrefix: z.string().regex(/^[A-Za-z0-9:_-]{1,32}$/, "1 to 32 letters, digits, ':', '_' or '-'").default("lk:"),
   host: z.string().min(1).default("127.0.0.1"),
   port: port.default(8420),
   /** Base URL people and the CLI reach this server at; derived from host and port when unset. */
