@@ -2,6 +2,7 @@ import { useState, type FormEvent } from "react";
 import type { ApiKey, Workspace } from "../types";
 import { lines, trimUsd } from "../format";
 import { ErrorText, Field, Select, TextArea } from "../ui";
+import { RateLimitFields, SpendLimitFields } from "./limits-form";
 
 const GATEWAY_SCOPES = ["messages", "chat", "embeddings", "responses", "gemini", "models", "count_tokens"];
 
@@ -63,17 +64,8 @@ export function KeyForm({ initial, workspaces, submitLabel, busy, error, onSubmi
       <TextArea label="Allowed models" value={models} onChange={setModels} hint="One per line; globs like claude-* work. Empty: every model the workspace allows." />
       <TextArea label="IP allow-list" value={ips} onChange={setIps} hint="Addresses or CIDR ranges, one per line. Empty: any address." />
       <TextArea label="Allowed origins" value={origins} onChange={setOrigins} hint="Required for publishable keys, like https://app.example.com." />
-      <fieldset className="row">
-        <legend>Rate limits (empty: none)</legend>
-        <Field label="Requests / minute" type="number" min={1} value={rpm} onChange={(e) => setRpm(e.target.value)} />
-        <Field label="Tokens / minute" type="number" min={1} value={tpm} onChange={(e) => setTpm(e.target.value)} />
-        <Field label="Concurrent requests" type="number" min={1} value={conc} onChange={(e) => setConc(e.target.value)} />
-      </fieldset>
-      <fieldset className="row">
-        <legend>Spend limit</legend>
-        <Field label="Amount (USD)" inputMode="decimal" placeholder="e.g. 50.00" value={spend} onChange={(e) => setSpend(e.target.value)} />
-        <Select label="Period" value={period} onChange={(e) => setPeriod(e.target.value)} options={[["day", "per day"], ["week", "per week"], ["month", "per month"], ["total", "in total"]]} />
-      </fieldset>
+      <RateLimitFields rpm={rpm} tpm={tpm} conc={conc} setRpm={setRpm} setTpm={setTpm} setConc={setConc} />
+      <SpendLimitFields amount={spend} period={period} setAmount={setSpend} setPeriod={setPeriod} placeholder="e.g. 50.00" />
       <Field label="Expires on" type="date" value={expires} onChange={(e) => setExpires(e.target.value)} hint="Empty: never expires." />
       <TextArea label="Metadata (JSON)" value={metadata} onChange={setMetadata} />
       <ErrorText error={localError ?? error} />
