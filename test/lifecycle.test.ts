@@ -14,7 +14,7 @@ describe("latchkey up", () => {
 
   it("finishes a request under way on SIGTERM, writes its usage and exits 0", async () => {
     const child = spawn(process.execPath, [join(ROOT, "bin", "latchkey.js"), "up", "--port", "0", "--data-dir", join(dir, "data")], {
-      cwd: dir, env: { ...process.env, LATCHKEY_LOG_LEVEL: "warn" }, stdio: ["ignore", "pipe", "pipe"],
+      cwd: dir, env: { ...process.env, NO_COLOR: "1", LATCHKEY_LOG_LEVEL: "warn" }, stdio: ["ignore", "pipe", "pipe"],
     });
     let out = "";
     child.stdout.on("data", (d: Buffer) => (out += d.toString()));

@@ -34,7 +34,7 @@ describe.skipIf(!ready)("a node killed mid-request", () => {
     const env = { LATCHKEY_DATABASE_URL: schema.url, LATCHKEY_REDIS_URL: REDIS_URL, LATCHKEY_REDIS_PREFIX: redisKeys.prefix, LATCHKEY_MASTER_KEY: masterKey, LATCHKEY_RESERVATION_LEASE_SECONDS: "2", LATCHKEY_LOG_LEVEL: "fatal" };
     const dirA = mkdtempSync(join(tmpdir(), "latchkey-victim-"));
     dirs.push(dirA);
-    const victim = spawn(process.execPath, [join(ROOT, "bin", "latchkey.js"), "up", "--port", "0", "--data-dir", dirA], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "ignore"] });
+    const victim = spawn(process.execPath, [join(ROOT, "bin", "latchkey.js"), "up", "--port", "0", "--data-dir", dirA], { env: { ...process.env, ...env, NO_COLOR: "1" }, stdio: ["ignore", "pipe", "ignore"] });
     let out = "";
     victim.stdout.on("data", (d: Buffer) => (out += d.toString()));
     for (let i = 0; i < 200 && !/lk_admin_\w+/.test(out); i++) await new Promise((r) => setTimeout(r, 50));
