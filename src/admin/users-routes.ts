@@ -66,8 +66,10 @@ export const userRoutes: RouteDef[] = [
       const org = await s.store.orgs.getOrganization();
       if (!org) throw new NotFoundError("organization");
       const user = await newUser(s, org.id, { email: body.email, name: body.name ?? body.email, password: body.password, role: "owner", workspaceIds: null });
-      await audited(s, { ...actor, id: user.id, orgId: org.id }, "user.created", user.id, { email: user.email, role: "owner", via: "setup" }, (trx) => s.store.users.insert(user, trx));
-      await consumeSetupToken(s);
+      await audited(s, { ...actor, id: user.id, orgId: org.id }, "user.created", user.id, { email: user.email, role: "owner", via: "setup" }, async (trx) => {
+        if (!(await consumeSetupToken(s, body.token, trx))) throw new AppError("conflict", "this setup link was just used; sign in instead");
+        await s.store.users.insert(user, trx);
+      });
       return signedIn(s, user, ip, headers, 201);
     },
   }),

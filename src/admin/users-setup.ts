@@ -1,5 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { safeEqual, sha256Hex } from "../lib/index.js";
+import type { Kysely } from "kysely";
+import type { Tables } from "../store/index.js";
 import type { AdminServices } from "./services.js";
 
 const SETUP_KEY = "console.setup_token_hash";
@@ -22,6 +24,12 @@ export async function setupTokenMatches(s: AdminServices, token: string): Promis
   return !!stored && safeEqual(stored, sha256Hex(token));
 }
 
-export async function consumeSetupToken(s: AdminServices): Promise<void> {
-  await s.store.kv.set(SETUP_KEY, "", s.clock.now());
+/**
+ * Uses the token up inside the transaction that creates the first owner: one conditional update,
+ * so of two sign-ups racing with the same link (on one node or several) exactly one succeeds.
+ */
+export async function consumeSetupToken(s: AdminServices, token: string, trx: Kysely<Tables>): Promise<boolean> {
+  const r = await trx.updateTable("kv").set({ value: "", updated_at: s.clock.now() })
+    .where("key", "=", SETUP_KEY).where("value", "=", sha256Hex(token)).executeTakeFirst();
+  return Number(r.numUpdatedRows) === 1;
 }
