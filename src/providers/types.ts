@@ -57,8 +57,17 @@ export interface Provider {
   target(r: UpstreamRequest, baseUrl: string, secret: string): UpstreamTarget | null;
 }
 
-/** Splits a base URL into origin and path prefix (no trailing slash). */
+// Base URLs are few (one per credential) and parsed on every request: each is parsed once.
+const splitCache = new Map<string, { origin: string; prefix: string }>();
+
+/** Splits a base URL into origin and path prefix (no trailing slash); the answer is shared, do not change it. */
 export function splitBaseUrl(baseUrl: string): { origin: string; prefix: string } {
-  const u = new URL(baseUrl);
-  return { origin: u.origin, prefix: u.pathname.replace(/\/+$/, "") };
+  let split = splitCache.get(baseUrl);
+  if (!split) {
+    const u = new URL(baseUrl);
+    split = { origin: u.origin, prefix: u.pathname.replace(/\/+$/, "") };
+    if (splitCache.size >= 1000) splitCache.clear();
+    splitCache.set(baseUrl, split);
+  }
+  return split;
 }
