@@ -4,7 +4,10 @@
  * through Latchkey (the whole app from createApp, its own process: a live key with rate limits and
  * a spend limit, metering and usage written). Prints requests/s at 32 connections, p50/p99 latency
  * at 1 and 32 connections, CPU µs per request of the proxy process, JSON and streaming, and RSS.
- *   node dist/bench/gateway.js [--seconds 5] [--only json|stream] [--profile <dir>]
+ *   node dist/bench/gateway.js [--seconds 5] [--only json|stream] [--profile <dir>] [--limits]
+ * With --limits it also compares, JSON at 32 connections: no limits at all; spend limits and
+ * credits on (in-process counters); rate limits with Redis on one node and on two nodes (the load
+ * split between them, over one PostgreSQL), and the Redis round trip's cost at 1 connection.
  */
 import { fork, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -12,6 +15,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createRequire } from "node:module";
+import pg from "pg";
 import { Client } from "undici";
 import { percentile, printTable } from "./table.js";
 
@@ -56,20 +60,34 @@ async function child(): Promise<void> {
     const { loadConfig } = await import("../src/config/index.js");
     const { createApp } = await import("../src/main.js");
     const dataDir = arg("--data-dir")!;
-    const app = await createApp(loadConfig({ env: {}, overrides: { dataDir, port: 0, logLevel: "warn" } }));
+    const mode = arg("--mode") ?? "limits";
+    const redis = mode.startsWith("redis") ? { redisUrl: process.env.LATCHKEY_TEST_REDIS_URL ?? "redis://127.0.0.1:6379", redisPrefix: arg("--redis-prefix"), nodeCount: 2 } : {};
+    const databaseUrl = arg("--database-url");
+    const app = await createApp(loadConfig({ env: {}, overrides: { dataDir, port: 0, logLevel: "warn", masterKey: "33".repeat(32), ...redis, ...(databaseUrl ? { databaseUrl } : {}) } }));
     const url = await app.listen();
+    const joining = arg("--key");
+    if (joining) {
+      answerStats();
+      process.send!({ ready: { url, key: joining } });
+      return;
+    }
     const admin = app.bootstrap!.created!.adminKey;
-    const api = async (path: string, body: unknown) => {
-      const r = await fetch(`${url}${path}`, { method: "POST", headers: { authorization: `Bearer ${admin}`, "content-type": "application/json" }, body: JSON.stringify(body) });
+    const api = async (method: string, path: string, body: unknown) => {
+      const r = await fetch(`${url}${path}`, { method, headers: { authorization: `Bearer ${admin}`, "content-type": "application/json" }, body: JSON.stringify(body) });
       if (!r.ok) throw new Error(`${path}: ${r.status} ${await r.text()}`);
       return (await r.json()) as { key: string };
     };
-    await api("/api/v1/credentials", { provider: "anthropic", name: "bench", secret: "sk-ant-bench-upstream-secret", base_url: arg("--upstream") });
-    const { key } = await api("/api/v1/keys", {
-      name: "bench", kind: "live", allowed_models: ["claude-*"],
-      rate_limits: { requests_per_minute: 100_000_000, tokens_per_minute: 1_000_000_000_000, concurrent_requests: 10_000 },
-      spend_limit: { amount_usd: "1000000", period: "month" },
-    });
+    await api("POST", "/api/v1/credentials", { provider: "anthropic", name: "bench", secret: "sk-ant-bench-upstream-secret", base_url: arg("--upstream") });
+    const rate = { rate_limits: { requests_per_minute: 100_000_000, tokens_per_minute: 1_000_000_000_000, concurrent_requests: 10_000 } };
+    const spend = { spend_limit: { amount_usd: "1000000", period: "month" } };
+    // limits: everything (the main table); credits: spend limits and credits only; redis: rate limits only.
+    const limits = mode === "none" ? {} : mode === "credits" ? spend : mode.startsWith("redis") ? rate : { ...rate, ...spend };
+    if (mode === "credits") {
+      await api("PATCH", "/api/v1/credits/settings", { credits_enabled: true });
+      await api("POST", "/api/v1/credits", { amount_usd: "1000000", note: "bench" });
+      await api("PATCH", "/api/v1/organization", { spend_limit: { amount_usd: "1000000", period: "month" } });
+    }
+    const { key } = await api("POST", "/api/v1/keys", { name: "bench", kind: "live", allowed_models: ["claude-*"], ...limits });
     answerStats();
     process.send!({ ready: { url, key } });
   }
@@ -137,6 +155,72 @@ async function load(t: Target, stream: boolean, connections: number, seconds: nu
   return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, cpu: done ? (after.cpuMicros - before.cpuMicros) / done : NaN, errors: r.errors + r.non2xx, rss: after.rss };
 }
 
+/** The same load split over several nodes at once: summed throughput, CPU per request over all. */
+async function loadSplit(nodes: Target[], connections: number, seconds: number) {
+  const before = await Promise.all(nodes.map((n) => stats(n.proc)));
+  const runs = await Promise.all(nodes.map((n) => autocannon({
+    url: `${n.url}/v1/messages`, method: "POST", connections: connections / nodes.length, duration: seconds,
+    headers: { "x-api-key": n.key, "anthropic-version": "2023-06-01", "content-type": "application/json" }, body: body(false),
+  })));
+  const after = await Promise.all(nodes.map((n) => stats(n.proc)));
+  const done = runs.reduce((s, r) => s + r.requests.total, 0);
+  const cpu = after.reduce((s, a, i) => s + a.cpuMicros - before[i]!.cpuMicros, 0);
+  return { rps: runs.reduce((s, r) => s + r.requests.average, 0), p50: Math.max(...runs.map((r) => r.latency.p50)), p99: Math.max(...runs.map((r) => r.latency.p99)), cpu: cpu / done, errors: runs.reduce((s, r) => s + r.errors + r.non2xx, 0) };
+}
+
+/** --limits: what limits, credits and Redis cost, measured side by side in one run. */
+async function limitsComparison(simUrl: string, root: string, procs: ChildProcess[]): Promise<void> {
+  const prefix = `lkbench:${process.pid}:`;
+  const app = async (mode: string, dir = mkdtempSync(join(root, `${mode}-`)), extra: string[] = []) => {
+    const a = await start("app", ["--upstream", simUrl, "--data-dir", dir, "--mode", mode, "--redis-prefix", prefix, ...extra]);
+    procs.push(a.proc);
+    return a;
+  };
+  const none = await app("none");
+  const credits = await app("credits");
+  // Two nodes as deployed: one PostgreSQL (a private schema) and one Redis, the same key on both.
+  const pgUrl = process.env.LATCHKEY_TEST_PG_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+  const schema = `lkbench_${process.pid}`;
+  const admin = new pg.Client({ connectionString: pgUrl });
+  await admin.connect();
+  await admin.query(`create schema ${schema}`);
+  const databaseUrl = `${pgUrl}${pgUrl.includes("?") ? "&" : "?"}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+  try {
+    const redisA = await app("redis", undefined, ["--database-url", databaseUrl]);
+    const redisB = await app("redis", undefined, ["--database-url", databaseUrl, "--key", redisA.key]);
+    await compareLimits([
+      ["no limits", [{ name: "none", ...none }]],
+      ["spend limits + credits (in process)", [{ name: "credits", ...credits }]],
+      ["rate limits, Redis, 1 node", [{ name: "redis", ...redisA }]],
+      ["rate limits, Redis, 2 nodes", [{ name: "redis A", ...redisA }, { name: "redis B", ...redisB }]],
+    ]);
+    for (const p of [redisA.proc, redisB.proc]) p.kill("SIGTERM");
+  } finally {
+    await new Promise((r) => setTimeout(r, 500));
+    await admin.query(`drop schema if exists ${schema} cascade`);
+    await admin.end();
+  }
+}
+
+async function compareLimits(targets: [string, Target[]][]): Promise<void> {
+  for (const [, ts] of targets) for (const t of ts) await load(t, false, 8, 1);
+  const rows: (string | number)[][] = [];
+  let baseRps = 0;
+  let baseP50 = 0;
+  for (const [name, ts] of targets) {
+    const one = await sequential(ts[0]!, false, SECONDS);
+    const many = ts.length > 1 ? await loadSplit(ts, 32, SECONDS) : await load(ts[0]!, false, 32, SECONDS);
+    if (name === "no limits") {
+      baseRps = many.rps;
+      baseP50 = one.p50;
+    }
+    rows.push([name, Math.round(many.rps), `${((many.rps / baseRps) * 100).toFixed(0)}%`, one.p50.toFixed(3), `${((one.p50 - baseP50) * 1000).toFixed(0)}`, one.p99.toFixed(3), Math.round(many.cpu), one.errors + many.errors]);
+  }
+  printTable(`limits, credits and Redis (JSON, loopback, ${SECONDS}s per run)`,
+    ["latchkey with", "req/s @32", "vs none", "p50 ms @1", "added p50 µs", "p99 ms @1", "CPU µs/req @32", "errors"], rows);
+  console.log("targets: spend limits and credits on within 10% of off; two nodes over Redis exact (see test/multinode.test.ts)");
+}
+
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), "latchkey-bench-gw-"));
   const procs: ChildProcess[] = [];
@@ -176,6 +260,10 @@ async function main(): Promise<void> {
       const l = summary[`latchkey/${kind}`];
       if (!b || !l) continue;
       console.log(`${kind}: latchkey/baseline throughput ${(l.rps32 / b.rps32).toFixed(2)}x (target >= 0.80), added p50 at 1 connection ${(l.p50at1 - b.p50at1).toFixed(3)} ms (target <= 0.30)`);
+    }
+    if (process.argv.includes("--limits")) {
+      for (const p of [base.proc, app.proc]) p.kill("SIGTERM");
+      await limitsComparison(sim.url, dataDir, procs);
     }
   } finally {
     for (const p of procs) p.kill("SIGTERM");

@@ -102,7 +102,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const metrics = new UsageMetrics();
   const onUsageWritten = (batch: readonly UsageEvent[]) => {
     metrics.observe(batch);
-    alerts.onUsageRecorded(batch).catch((err: unknown) => logger.warn({ err }, "alert evaluation failed"));
+    alerts.noteUsage(batch, (err) => logger.warn({ err }, "alert evaluation failed"));
   };
   const gateway = createGateway({ config, clock, logger, store, verifier, masterKey: masterKey.key, catalog, vault: credentialVault, admission, onUsageWritten,
     usageSpoolFile: join(config.dataDir, "usage-spool.jsonl"),
@@ -160,6 +160,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       await verifier.flushLastUsed();
       await gateway.close();
       await webhookDispatcher.stop();
+      alerts.stop();
       limits.close();
       bus?.close();
       redis?.disconnect();

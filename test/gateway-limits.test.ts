@@ -64,6 +64,37 @@ describe("limits through the gateway", () => {
     expect(await spendOf(t, "workspace_id", ws.id)).toBeLessThanOrEqual(500_000_000);
   });
 
+  it("runs an organization on prepaid credits: refused with the billing error when they run out, served again after a top-up", async () => {
+    expect((await t.api("PATCH", "/api/v1/credits/settings", { credits_enabled: true })).status).toBe(200);
+    expect((await t.api("POST", "/api/v1/credits", { amount_usd: "0.05", note: "trial" })).status).toBe(201);
+    // A live key on the simulator's own model (test keys never spend credits).
+    const k = (await t.api("POST", "/api/v1/keys", { name: "prepaid", kind: "live" })).body;
+    const simLarge = () => fetch(`${t.url}/v1/messages`, {
+      method: "POST", headers: { "x-api-key": k.key, "anthropic-version": "2023-06-01", "content-type": "application/json" },
+      body: JSON.stringify({ model: "sim-large", max_tokens: 2000, messages: [{ role: "user", content: "sim-tokens:1900" }] }),
+    });
+    const test = (await t.api("POST", "/api/v1/keys", { name: "free", kind: "test" })).body;
+    await new Promise((r) => setTimeout(r, 2100)); // organization settings are re-read every 2 s
+    const statuses: number[] = [];
+    let refusal: any = null;
+    for (let i = 0; i < 8; i++) {
+      const r = await simLarge();
+      statuses.push(r.status);
+      const body = (await r.json()) as any;
+      if (r.status !== 200) refusal = body;
+    }
+    // sim-large at $1/$4 per million: about $0.0076 a request against $0.05, each reserving its
+    // $0.0080 bound first: 6 fit, the rest are refused.
+    expect(statuses).toEqual([200, 200, 200, 200, 200, 200, 402, 402]);
+    expect(refusal).toMatchObject({ type: "error", error: { type: "billing_error" } });
+    expect(refusal.error.message).toMatch(/credit balance/);
+    expect((await message(t, test.key, 2000)).status).toBe(200); // test keys are not charged
+    await t.api("POST", "/api/v1/credits", { amount_usd: "1", note: "top-up" });
+    await new Promise((r) => setTimeout(r, 2100));
+    expect((await simLarge()).status).toBe(200);
+    await t.api("PATCH", "/api/v1/credits/settings", { credits_enabled: false });
+  });
+
   it("limits requests per minute with headers in the caller's dialect", async () => {
     const k = (await t.api("POST", "/api/v1/keys", { name: "rpm", kind: "test", rate_limits: { requests_per_minute: 5 } })).body;
     const responses = [];

@@ -47,6 +47,33 @@ export class AlertService {
     return fired;
   }
 
+  private pendingEvents = new Map<string, { orgId: string; workspaceId: string; keyId: string }>();
+  private pendingTimer: NodeJS.Timeout | null = null;
+
+  /**
+   * Notes written usage and evaluates it at most once per `intervalMs` (default 1 s) for all the
+   * keys, workspaces and organizations touched meanwhile: each evaluation reads period spend from
+   * the database, which is too much to do for every 100 ms usage batch under load. An alert fires
+   * at most that interval after its crossing.
+   */
+  noteUsage(events: readonly { orgId: string; workspaceId: string; keyId: string }[], onError: (err: unknown) => void, intervalMs = 1000): void {
+    for (const e of events) this.pendingEvents.set(`${e.keyId}|${e.workspaceId}`, { orgId: e.orgId, workspaceId: e.workspaceId, keyId: e.keyId });
+    if (this.pendingTimer) return;
+    this.pendingTimer = setTimeout(() => {
+      this.pendingTimer = null;
+      const batch = [...this.pendingEvents.values()];
+      this.pendingEvents.clear();
+      this.onUsageRecorded(batch).catch(onError);
+    }, intervalMs);
+    this.pendingTimer.unref();
+  }
+
+  /** Stops a pending evaluation (at shutdown). */
+  stop(): void {
+    if (this.pendingTimer) clearTimeout(this.pendingTimer);
+    this.pendingTimer = null;
+  }
+
   /** Forget cached limits (after a limit changes). */
   invalidate(): void {
     this.limits.clear();

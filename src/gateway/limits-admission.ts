@@ -1,5 +1,5 @@
 import type { ErrorCode } from "../errors/index.js";
-import { periodRange, type BudgetReservation, type BudgetSubject, type ExpiredReservation, type Limits, type RateDecision, type RateState, type RateSubject, type RateTicket, type ReserveResult } from "../limits/index.js";
+import { creditSubject, periodRange, type BudgetReservation, type BudgetSubject, type ExpiredReservation, type Limits, type RateDecision, type RateState, type RateSubject, type RateTicket, type ReserveResult } from "../limits/index.js";
 import type { WireDialect } from "../providers/index.js";
 import type { RateLimits, SpendLimit, Store, UsageEvent } from "../store/index.js";
 import type { Admission, AdmissionDecision, AdmissionRequest, AdmissionSettlement } from "./admission.js";
@@ -15,8 +15,8 @@ interface OrgState {
 
 interface Ticket {
   rate: RateTicket | null;
+  /** Spend limits and, when credits are on, the credit balance: one reservation. */
   budget: BudgetReservation | null;
-  credit: BudgetReservation | null;
 }
 
 const ORG_REFRESH_MS = 2_000;
@@ -50,29 +50,24 @@ export class LimitsAdmission implements Admission {
         return { allowed: false, code, message, retryAfterSeconds: x.retryAfterSeconds, headers: rateHeaders(rate, r.dialect, this.now()) };
       }
     }
-    const ticket: Ticket = { rate: rate?.ticket ?? null, budget: null, credit: null };
+    const ticket: Ticket = { rate: rate?.ticket ?? null, budget: null };
+    // Spend limits at every level and the credit balance in one atomic reservation.
     const budgetSubjects = budgetSubjectsOf(r, org);
+    // Test keys never spend credits (DESIGN.md, key kinds); their spend limits still apply.
+    if (org.creditsEnabled && r.key.kind !== "test") budgetSubjects.push(creditSubject(r.orgId));
     if (budgetSubjects.length) {
-      const res = await this.reserve(() => this.limits.budgets.reserve({ subjects: budgetSubjects, amountNano: r.costBoundNano, requestId: r.requestId, tag: r.orgId }), (s) => this.loadSpend(s, r));
+      const res = await this.reserve(() => this.limits.budgets.reserve({ subjects: budgetSubjects, amountNano: r.costBoundNano, requestId: r.requestId, tag: r.orgId }), (s) => this.loadSubjects(s, r));
       if (res.outcome !== "admitted") {
         await this.giveBack(ticket);
+        if (res.outcome === "refused" && res.period === "balance") {
+          return { allowed: false, code: "insufficient_credits", message: `Your credit balance is too low for this request (it could cost up to $${usd(r.costBoundNano)}). Add credits to continue.` };
+        }
         if (res.outcome === "refused") {
           return { allowed: false, code: "spend_limit_reached", message: `This request could cost up to $${usd(r.costBoundNano)}, more than remains of the spend limit of ${describe(res.subject)} ($${usd(res.limitNano - res.spentNano - res.openNano)} of $${usd(res.limitNano)} this ${res.period}).` };
         }
-        return { allowed: false, code: "store_unavailable", message: "Spend limits cannot be checked right now; the request was not sent." };
+        return { allowed: false, code: "store_unavailable", message: "Spend limits and credits cannot be checked right now; the request was not sent." };
       }
       ticket.budget = res.reservation;
-    }
-    if (org.creditsEnabled) {
-      const res = await this.reserve(() => this.limits.credits.reserve({ organizationId: r.orgId, amountNano: r.costBoundNano, requestId: r.requestId }), () => this.loadCredits(r.orgId));
-      if (res.outcome !== "admitted") {
-        await this.giveBack(ticket);
-        if (res.outcome === "refused") {
-          return { allowed: false, code: "insufficient_credits", message: `Your credit balance is too low for this request (it could cost up to $${usd(r.costBoundNano)}). Add credits to continue.` };
-        }
-        return { allowed: false, code: "store_unavailable", message: "The credit balance cannot be checked right now; the request was not sent." };
-      }
-      ticket.credit = res.reservation;
     }
     return { allowed: true, ticket, headers: rate ? rateHeaders(rate, r.dialect, this.now()) : undefined };
   }
@@ -83,7 +78,6 @@ export class LimitsAdmission implements Admission {
     await Promise.all([
       t.rate ? this.limits.rate.settle(t.rate, tokens) : null,
       t.budget ? this.limits.budgets.settle(t.budget, s.costNano) : null,
-      t.credit ? this.limits.credits.settle(t.credit, s.costNano) : null,
     ]);
   }
 
@@ -140,9 +134,13 @@ export class LimitsAdmission implements Admission {
    * the way reports and alerts read it: daily roll-ups plus events not yet rolled up, so events
    * purged after the retention period still count.
    */
-  private async loadSpend(subjects: { id: string }[], r: AdmissionRequest): Promise<void> {
+  private async loadSubjects(subjects: { id: string }[], r: AdmissionRequest): Promise<void> {
     const org = await this.org(r.orgId);
     for (const s of subjects) {
+      if (s.id === creditSubject(r.orgId).id) {
+        await this.loadCredits(r.orgId);
+        continue;
+      }
       const subject = budgetSubjectsOf(r, org).find((b) => b.id === s.id);
       if (!subject) continue;
       const range = periodRange(subject.period, this.now());
