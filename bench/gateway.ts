@@ -191,8 +191,8 @@ async function limitsComparison(simUrl: string, root: string, procs: ChildProces
     await compareLimits([
       ["no limits", [{ name: "none", ...none }]],
       ["spend limits + credits (in process)", [{ name: "credits", ...credits }]],
-      ["rate limits, Redis, 1 node", [{ name: "redis", ...redisA }]],
-      ["rate limits, Redis, 2 nodes", [{ name: "redis A", ...redisA }, { name: "redis B", ...redisB }]],
+      ["rate limits in Redis, PostgreSQL store, 1 node", [{ name: "redis", ...redisA }]],
+      ["rate limits in Redis, PostgreSQL store, 2 nodes", [{ name: "redis A", ...redisA }, { name: "redis B", ...redisB }]],
     ]);
     for (const p of [redisA.proc, redisB.proc]) p.kill("SIGTERM");
   } finally {
