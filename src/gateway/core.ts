@@ -9,6 +9,7 @@ import type { Admission, AdmissionSettlement } from "./admission.js";
 import type { Plan } from "./exchange.js";
 import type { UsageRecorder } from "./recorder.js";
 import { CorsPolicy } from "./cors.js";
+import { AuthFailureLimiter } from "../keys/index.js";
 
 export interface Timeouts {
   connectMs: number;
@@ -25,6 +26,8 @@ export class GatewayCore {
   private simulator: SimulatorServer | null = null;
   private simulatorStarting: Promise<SimulatorServer> | null = null;
   readonly cors: CorsPolicy;
+  /** Failed authentication per client IP: guessing keys is slow. */
+  readonly authFailures = new AuthFailureLimiter();
 
   constructor(
     readonly config: Config,

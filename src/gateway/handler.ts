@@ -47,8 +47,17 @@ export async function handleRequest(core: GatewayCore, req: IncomingMessage, res
     else sendError(res, dialect, "unauthenticated", "No API key was provided. Send it in the x-api-key or Authorization: Bearer header.", requestId);
     return;
   }
-  const verdict = await core.verifier.verify(reading.key, { surface: "gateway", scope: route.scope, ip: clientIp(req, core.config.trustProxy), origin: req.headers.origin ?? null });
+  const ip = clientIp(req, core.config.trustProxy);
+  // An address that keeps presenting unknown keys is refused before any verification, right keys
+  // included, until its failures age out: guessing is slowed to the limit's pace.
+  const wait = core.authFailures.blockedFor(ip, startedAt);
+  if (wait > 0) {
+    sendError(res, dialect, "rate_limited", "Too many requests with invalid API keys from this address; try again later.", requestId, { retryAfterSeconds: wait });
+    return;
+  }
+  const verdict = await core.verifier.verify(reading.key, { surface: "gateway", scope: route.scope, ip, origin: req.headers.origin ?? null });
   if (!verdict.valid) {
+    if (verdict.code === "MALFORMED" || verdict.code === "NOT_FOUND") core.authFailures.recordFailure(ip, startedAt);
     refuseKey(res, dialect, verdict, requestId);
     return;
   }
