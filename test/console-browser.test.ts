@@ -197,6 +197,22 @@ describe.skipIf(!hasChromium)("console in Chromium", () => {
     expect(ok.status).toBe(201);
   });
 
+  it("changes which workspaces a developer may use from the People page", async () => {
+    const inv = await t.api("POST", "/api/v1/users/invitations", { email: "dev@example.com", role: "developer", workspace_ids: [] });
+    const token = new URL(inv.body.url, t.url).searchParams.get("token");
+    const accepted = await fetch(`${t.url}/api/v1/invitations/accept`, { method: "POST", headers: { "content-type": "application/json", origin: t.url }, body: JSON.stringify({ token, password: "a long enough password 1" }) });
+    expect(accepted.status).toBe(201);
+    await go(page, "people", "People");
+    await page.getByRole("row", { name: /dev@example\.com/ }).getByRole("button", { name: "Change" }).click();
+    const dialog = page.getByRole("dialog");
+    await dialog.getByLabel("Search team").check();
+    await dialog.getByRole("button", { name: "Save workspaces" }).click();
+    await page.getByRole("row", { name: /dev@example\.com/ }).getByText("Search team").waitFor();
+    const users = (await t.api("GET", "/api/v1/users")).body.data as { email: string; workspace_ids: string[] }[];
+    const workspaces = (await t.api("GET", "/api/v1/workspaces")).body.data as { id: string; name: string }[];
+    expect(users.find((u) => u.email === "dev@example.com")!.workspace_ids).toEqual([workspaces.find((w) => w.name === "Search team")!.id]);
+  });
+
   it("writes a screenshot of every page, at desktop and phone width", async () => {
     for (const [path, heading] of [["overview", "Overview"], ["workspaces", "Workspaces"], ["credentials", "Provider credentials"], ["models", "Models and prices"], ["alerts", "Alerts"], ["audit", "Audit log"], ["people", "People"]] as const) {
       await go(page, path, heading);

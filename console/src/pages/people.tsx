@@ -9,6 +9,15 @@ import { useChange, useWorkspaces } from "./hooks";
 
 const ROLES: Array<[string, string]> = [["viewer", "Viewer — read only"], ["developer", "Developer — keys in their workspaces"], ["billing", "Billing — credits, limits, usage"], ["admin", "Admin — everything but owners"], ["owner", "Owner"]];
 
+/** Which workspaces a developer may use: one checkbox each. */
+function WorkspaceChecks({ all, chosen, onChange }: { all: Array<{ id: string; name: string }>; chosen: string[]; onChange: (ids: string[]) => void }) {
+  return (
+    <fieldset><legend>Workspaces</legend>
+      {all.map((w) => <label key={w.id} className="check"><input type="checkbox" checked={chosen.includes(w.id)} onChange={(e) => onChange(e.target.checked ? [...chosen, w.id] : chosen.filter((x) => x !== w.id))} /> {w.name}</label>)}
+    </fieldset>
+  );
+}
+
 export function PeoplePage() {
   const me = useSession();
   const canWrite = useCan("users:write");
@@ -19,8 +28,9 @@ export function PeoplePage() {
   const [role, setRole] = useState("viewer");
   const [wsIds, setWsIds] = useState<string[]>([]);
   const [link, setLink] = useState<string | null>(null);
+  const [editing, setEditing] = useState<{ user: User; ids: string[] } | null>(null);
   const invite = useChange((b: unknown) => post<Invitation>("/api/v1/users/invitations", b), ["invitations"], (i) => { setLink(new URL(i.url!, window.location.origin).toString()); setEmail(""); });
-  const change = useChange((b: { id: string; body: unknown }) => patch(`/api/v1/users/${b.id}`, b.body), ["users"]);
+  const change = useChange((b: { id: string; body: unknown }) => patch(`/api/v1/users/${b.id}`, b.body), ["users"], () => setEditing(null));
   const remove = useChange((id: string) => del(`/api/v1/users/${id}`), ["users"]);
   const withdraw = useChange((id: string) => del(`/api/v1/users/invitations/${id}`), ["invitations"]);
   const wsName = (id: string) => ws.data?.data.find((w) => w.id === id)?.name ?? id;
@@ -36,7 +46,8 @@ export function PeoplePage() {
                 <td>{canWrite && u.id !== me.id && (u.role !== "owner" || me.role === "owner")
                   ? <select aria-label={`Role of ${u.email}`} value={u.role} onChange={(e) => change.mutate({ id: u.id, body: { role: e.target.value } })}>{roles.map(([r]) => <option key={r} value={r}>{r}</option>)}</select>
                   : u.role}</td>
-                <td>{u.role === "developer" ? (u.workspace_ids ?? []).map(wsName).join(", ") || "none" : "all"}</td>
+                <td>{u.role === "developer" ? (u.workspace_ids ?? []).map(wsName).join(", ") || "none" : "all"}
+                  {canWrite && u.role === "developer" && <> <button type="button" className="small secondary" onClick={() => setEditing({ user: u, ids: u.workspace_ids ?? [] })}>Change</button></>}</td>
                 <td>{ago(u.last_sign_in_at)}</td>
                 {canWrite && <td>{u.id !== me.id && <button type="button" className="small danger" onClick={() => remove.mutate(u.id)}>Remove</button>}</td>}</tr>
             ))}</tbody>
@@ -44,16 +55,20 @@ export function PeoplePage() {
         )}
       </Loaded>
       <ErrorText error={change.error ?? remove.error ?? withdraw.error} />
+      {editing && (
+        <Dialog title={`Workspaces of ${editing.user.email}`} onClose={() => setEditing(null)}>
+          <form onSubmit={(e) => { e.preventDefault(); change.mutate({ id: editing.user.id, body: { workspace_ids: editing.ids } }); }}>
+            <WorkspaceChecks all={ws.data?.data ?? []} chosen={editing.ids} onChange={(ids) => setEditing({ ...editing, ids })} />
+            <div className="buttons"><button type="submit" disabled={change.isPending}>Save workspaces</button></div>
+          </form>
+        </Dialog>
+      )}
       {canWrite && (
         <Card title="Invite someone">
           <form className="form-grid" onSubmit={(e) => { e.preventDefault(); invite.mutate({ email, role, ...(role === "developer" ? { workspace_ids: wsIds } : {}) }); }}>
             <Field label="Email" type="email" required value={email} onChange={(e) => setEmail(e.target.value)} />
             <Select label="Role" value={role} onChange={(e) => setRole(e.target.value)} options={roles} />
-            {role === "developer" && (
-              <fieldset><legend>Workspaces</legend>
-                {(ws.data?.data ?? []).map((w) => <label key={w.id} className="check"><input type="checkbox" checked={wsIds.includes(w.id)} onChange={(e) => setWsIds(e.target.checked ? [...wsIds, w.id] : wsIds.filter((x) => x !== w.id))} /> {w.name}</label>)}
-              </fieldset>
-            )}
+            {role === "developer" && <WorkspaceChecks all={ws.data?.data ?? []} chosen={wsIds} onChange={setWsIds} />}
             <ErrorText error={invite.error} />
             <div className="buttons"><button type="submit" disabled={invite.isPending}>Create invitation link</button></div>
           </form>
