@@ -99,6 +99,27 @@ describe.each(backends)("limits contract: %s", (_name, make, enabled) => {
       expect(huge.refused).toMatchObject({ kind: "tokens", exceedsLimit: true });
     });
 
+    itIf("keeps the token sum exact over a busy 100 s: late settles, entries leaving the window, a compacted log", async () => {
+      const limit = 1_000_000_000;
+      const subjects = [{ id: uniq("key:"), tokensPerMinute: limit }];
+      const admitted: { at: number; ticket: NonNullable<Awaited<ReturnType<RateLimiter["admit"]>>["ticket"]>; actual: number }[] = [];
+      for (let i = 0; i < 2000; i++) {
+        b.clock.advance(50);
+        const d = await b.rate.admit({ subjects, tokens: 10, requestId: uniq("r") });
+        expect(d.admitted).toBe(true);
+        admitted.push({ at: b.clock.now(), ticket: d.ticket!, actual: i % 7 });
+        // Each request settles five requests (250 ms) after it started; the last five stay open.
+        if (i >= 5) await b.rate.settle(admitted[i - 5]!.ticket, admitted[i - 5]!.actual);
+      }
+      const now = b.clock.now();
+      const inWindow = admitted.filter((a) => a.at > now - RATE_WINDOW_MS);
+      const expected = inWindow.reduce((s, a, i) => s + (i >= inWindow.length - 5 ? 10 : a.actual), 0);
+      const probe = await b.rate.admit({ subjects, tokens: 0, requestId: uniq("r") });
+      expect(probe.tokens?.remaining).toBe(limit - expected);
+      for (const a of admitted.slice(-5)) await b.rate.settle(a.ticket, a.actual);
+      const after = await b.rate.admit({ subjects, tokens: 0, requestId: uniq("r") });
+      expect(after.tokens?.remaining).toBe(limit - inWindow.reduce((s, a) => s + a.actual, 0));
+    });
     itIf("concurrent requests hold slots that settle frees and leases expire", async () => {
       const subjects = [{ id: uniq("key:"), concurrentRequests: 2 }];
       const a = await b.rate.admit({ subjects, tokens: 0, requestId: uniq("r"), leaseMs: 5_000 });
@@ -201,6 +222,17 @@ describe.each(backends)("limits contract: %s", (_name, make, enabled) => {
       expect(await b.budget.snapshot(subject.id, "total")).toMatchObject({ spentNano: 60, openNano: 0 });
     });
 
+
+    itIf("a zero-cost reservation expires cleanly (no negated zero reaches the counters)", async () => {
+      const subject = { id: uniq("key:"), limitNano: 100, period: "total" as const };
+      await b.budget.load(subject.id, "total", 0);
+      await b.budget.sweep();
+      const r = await reserved(b.budget.reserve({ subjects: [subject], amountNano: 0, requestId: uniq("r"), leaseMs: 1000 }));
+      b.clock.advance(1000);
+      expect(await b.budget.reserve({ subjects: [subject], amountNano: 100, requestId: uniq("r") })).toMatchObject({ outcome: "admitted" });
+      expect(await b.budget.sweep()).toEqual([expect.objectContaining({ requestId: r.requestId, amountNano: 0 })]);
+      expect(await b.budget.snapshot(subject.id, "total")).toMatchObject({ spentNano: 0, openNano: 100 });
+    });
     itIf("periods roll over at UTC day, week and month boundaries; a settle lands in its own period", async () => {
       for (const [period, edge] of [["day", Date.UTC(2026, 2, 3)], ["week", Date.UTC(2026, 2, 9)], ["month", Date.UTC(2026, 3, 1)]] as const) {
         const subject = { id: uniq("key:"), limitNano: 100, period };

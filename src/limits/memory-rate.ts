@@ -5,19 +5,25 @@ import {
   type RateAdmitInput, type RateDecision, type RateLimiter, type RateTicket,
 } from "./rate.js";
 
-interface TokenEntry {
-  id: string;
-  at: number;
-  amount: number;
-}
-
-/** One subject's sliding logs; arrays are queues with a moving head (no shift per request). */
+/**
+ * One subject's sliding logs; arrays are queues with a moving head (no shift per request).
+ *
+ * The token log is three parallel arrays (time, amount, request id) rather than an object per
+ * entry: a busy key holds a minute of requests, and at thousands a second objects that live a
+ * minute cost tens of megabytes and old-generation collections. A request id is kept only until
+ * the request settles (its amount can change until then); `open` finds its entry meanwhile.
+ */
 interface SubjectLog {
   req: number[];
   reqHead: number;
-  tok: TokenEntry[];
+  tokAt: number[];
+  tokAmount: number[];
+  tokId: (string | null)[];
   tokHead: number;
-  tokById: Map<string, TokenEntry>;
+  /** Entries removed from the front of the token arrays so far: absolute index = tokBase + position. */
+  tokBase: number;
+  /** Unsettled requests: request id → absolute index of its token entry. */
+  open: Map<string, number>;
   tokSum: number;
   slots: Map<string, number>;
 }
@@ -83,9 +89,10 @@ export class MemoryRateLimiter implements RateLimiter {
         const log = this.logs.get(subject.id)!;
         if (limitOf(subject.requestsPerMinute) > 0) log.req.push(now);
         if (limitOf(subject.tokensPerMinute) > 0) {
-          const entry = { id: input.requestId, at: now, amount: tokens };
-          log.tok.push(entry);
-          log.tokById.set(input.requestId, entry);
+          log.open.set(input.requestId, log.tokBase + log.tokAt.length);
+          log.tokAt.push(now);
+          log.tokAmount.push(tokens);
+          log.tokId.push(input.requestId);
           log.tokSum += tokens;
         }
         if (limitOf(subject.concurrentRequests) > 0) log.slots.set(input.requestId, now + lease);
@@ -104,10 +111,15 @@ export class MemoryRateLimiter implements RateLimiter {
     for (const subject of ticket.subjects) {
       const log = this.logs.get(subject.id);
       if (!log) continue;
-      const entry = log.tokById.get(ticket.requestId);
-      if (entry && entry.at > now - RATE_WINDOW_MS) {
-        log.tokSum += actual - entry.amount;
-        entry.amount = actual;
+      const abs = log.open.get(ticket.requestId);
+      if (abs !== undefined) {
+        log.open.delete(ticket.requestId);
+        const i = abs - log.tokBase;
+        if (i >= log.tokHead && log.tokAt[i]! > now - RATE_WINDOW_MS) {
+          log.tokSum += actual - log.tokAmount[i]!;
+          log.tokAmount[i] = actual;
+          log.tokId[i] = null;
+        }
       }
       log.slots.delete(ticket.requestId);
     }
@@ -116,7 +128,7 @@ export class MemoryRateLimiter implements RateLimiter {
   private logFor(id: string): SubjectLog {
     let log = this.logs.get(id);
     if (!log) {
-      log = { req: [], reqHead: 0, tok: [], tokHead: 0, tokById: new Map(), tokSum: 0, slots: new Map() };
+      log = { req: [], reqHead: 0, tokAt: [], tokAmount: [], tokId: [], tokHead: 0, tokBase: 0, open: new Map(), tokSum: 0, slots: new Map() };
       this.logs.set(id, log);
     }
     return log;
@@ -128,7 +140,7 @@ export class MemoryRateLimiter implements RateLimiter {
     const cut = now - RATE_WINDOW_MS;
     for (const [id, log] of this.logs) {
       expire(log, cut, now);
-      if (log.req.length === log.reqHead && log.tok.length === log.tokHead && log.slots.size === 0) this.logs.delete(id);
+      if (log.req.length === log.reqHead && log.tokAt.length === log.tokHead && log.open.size === 0 && log.slots.size === 0) this.logs.delete(id);
     }
   }
 }
@@ -136,22 +148,27 @@ export class MemoryRateLimiter implements RateLimiter {
 function expire(log: SubjectLog, cut: number, now: number): void {
   while (log.reqHead < log.req.length && log.req[log.reqHead]! <= cut) log.reqHead++;
   if (log.reqHead > 64 && log.reqHead * 2 > log.req.length) { log.req.splice(0, log.reqHead); log.reqHead = 0; }
-  while (log.tokHead < log.tok.length && log.tok[log.tokHead]!.at <= cut) {
-    const e = log.tok[log.tokHead++]!;
-    log.tokSum -= e.amount;
-    log.tokById.delete(e.id);
+  while (log.tokHead < log.tokAt.length && log.tokAt[log.tokHead]! <= cut) {
+    log.tokSum -= log.tokAmount[log.tokHead]!;
+    const id = log.tokId[log.tokHead++];
+    if (id) log.open.delete(id);
   }
-  if (log.tokHead > 64 && log.tokHead * 2 > log.tok.length) { log.tok.splice(0, log.tokHead); log.tokHead = 0; }
+  if (log.tokHead > 64 && log.tokHead * 2 > log.tokAt.length) {
+    log.tokAt.splice(0, log.tokHead);
+    log.tokAmount.splice(0, log.tokHead);
+    log.tokId.splice(0, log.tokHead);
+    log.tokBase += log.tokHead;
+    log.tokHead = 0;
+  }
   if (log.slots.size > 0) for (const [id, until] of log.slots) if (until <= now) log.slots.delete(id);
 }
 
 /** How long until enough token entries leave the window for `tokens` to fit. */
 function tokenRetry(log: SubjectLog, tokens: number, tpm: number, now: number): number {
   let sum = log.tokSum;
-  for (let j = log.tokHead; j < log.tok.length; j++) {
-    const e = log.tok[j]!;
-    sum -= e.amount;
-    if (sum + tokens <= tpm) return e.at + RATE_WINDOW_MS - now;
+  for (let j = log.tokHead; j < log.tokAt.length; j++) {
+    sum -= log.tokAmount[j]!;
+    if (sum + tokens <= tpm) return log.tokAt[j]! + RATE_WINDOW_MS - now;
   }
   return RATE_WINDOW_MS;
 }

@@ -15,7 +15,7 @@ local function expire_one(base, id, now, expired_key, keep_ms)
   if rec[1] ~= '0' then return end
   local amt = tonumber(rec[2])
   for ck in string.gmatch(rec[3], '[^\\n]+') do
-    if redis.call('EXISTS', ck) == 1 then
+    if amt ~= 0 and redis.call('EXISTS', ck) == 1 then
       redis.call('HINCRBY', ck, 'open', -amt)
       redis.call('HINCRBY', ck, 'spent', amt)
     end

@@ -3,6 +3,7 @@
  * Per subject three keys: log (zset requestId → admit time, the requests in the window),
  * amt (hash requestId → tokens, and "_sum"), slots (zset requestId → lease end).
  * Every key gets an expiry, so idle subjects vanish by themselves.
+ * Never pass HINCRBY a negated zero: Lua writes it "-0", which Redis refuses as not an integer.
  */
 export const RATE_ADMIT_LUA = `
 local now, W, tokens = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
@@ -24,7 +25,7 @@ for i = 0, n - 1 do
       for j = 1, #amts do s = s + (tonumber(amts[j]) or 0) end
       redis.call('HDEL', kamt, unpack(old))
       redis.call('ZREM', klog, unpack(old))
-      redis.call('HINCRBY', kamt, '_sum', -s)
+      if s ~= 0 then redis.call('HINCRBY', kamt, '_sum', -s) end
     end
     ts = tonumber(redis.call('HGET', kamt, '_sum')) or 0
   elseif rpm > 0 then
