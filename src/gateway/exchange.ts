@@ -34,6 +34,8 @@ export interface Plan {
   inputTokenBound: number;
   admission: AdmissionRequest | null;
   ticket: unknown;
+  /** Headers of ours for the answer (rate limits), whatever it turns out to be. */
+  headers: Record<string, string> | undefined;
 }
 
 const WAITING = 0;
@@ -82,7 +84,6 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.headers = upstreamRequestHeaders(req.headers, [], body.length);
     (res as Tagged)[EXCHANGE] = this;
     res.once("close", onClientClose);
-    res.on("drain", onClientDrain);
   }
 
   dispatch(): void {
@@ -118,7 +119,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     const strip = p.strip && sse;
     this.meter = status < 300 ? new UsageMeter(this.candidates[this.attempt % this.candidates.length]!.target.dialect, sse, strip) : null;
     // Headers go out with the first body bytes: one write instead of two on the common path.
-    this.res.writeHead(status, clientResponseHeaders(headers, requestIdHeader(p.dialect), p.requestId, !strip));
+    this.res.writeHead(status, clientResponseHeaders(headers, requestIdHeader(p.dialect), p.requestId, !strip, p.headers));
     void controller;
   }
 
@@ -126,7 +127,10 @@ export class Exchange implements Dispatcher.DispatchHandler {
     if (this.state !== STREAMING) return;
     if (this.ttfbMs === null) this.ttfbMs = msSince(this.plan.startedHr);
     const out = this.meter ? this.meter.push(chunk) : chunk;
-    if (out.length > 0 && !this.res.write(out)) controller.pause();
+    if (out.length > 0 && !this.res.write(out) && !controller.paused) {
+      controller.pause();
+      this.res.once("drain", onClientDrain);
+    }
   }
 
   onResponseEnd(): void {
@@ -151,7 +155,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
       }
       const timeout = code === "UND_ERR_HEADERS_TIMEOUT" || code === "UND_ERR_CONNECT_TIMEOUT";
       this.status = sendError(this.res, this.plan.dialect, timeout ? "upstream_timeout" : "upstream_error",
-        timeout ? "The provider did not answer in time." : "The provider could not be reached.", this.plan.requestId);
+        timeout ? "The provider did not answer in time." : "The provider could not be reached.", this.plan.requestId, { headers: this.plan.headers });
       this.upstreamFailed = code || "upstream_error";
       this.finish(false);
       return;

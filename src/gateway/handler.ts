@@ -133,6 +133,7 @@ export async function handleRequest(core: GatewayCore, req: IncomingMessage, res
   const inBound = inputTokenBound(body);
   let admission: AdmissionRequest | null = null;
   let ticket: unknown = undefined;
+  let headers: Record<string, string> | undefined;
   if (core.admission) {
     const price = priceAt(model, startedAt);
     const outBound = outputTokenBound(route.op, body, model.maxOutputTokens);
@@ -148,13 +149,13 @@ export async function handleRequest(core: GatewayCore, req: IncomingMessage, res
       return;
     }
     ticket = decision.ticket;
-    if (decision.headers) for (const [k, v] of Object.entries(decision.headers)) res.setHeader(k, v);
+    headers = decision.headers;
   }
 
   const plan: Plan = {
     requestId, dialect, op: route.op, startedAt, startedHr, streamed, sse, strip,
     orgId: entry.key.orgId, workspaceId: entry.key.workspaceId, keyId: entry.key.id, model, provider: providerId,
-    inputTokenBound: inBound, admission, ticket,
+    inputTokenBound: inBound, admission, ticket, headers,
   };
   if (res.destroyed) {
     new Exchange(core, req, res, plan, payload, candidates).clientClosed();

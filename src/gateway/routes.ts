@@ -10,13 +10,14 @@ export interface Route {
   pathModel: string | null;
 }
 
-const POST_ROUTES: Record<string, Omit<Route, "pathModel">> = {
-  "/v1/messages": { op: "messages", dialect: "anthropic", scope: "messages" },
-  "/v1/messages/count_tokens": { op: "count_tokens", dialect: "anthropic", scope: "count_tokens" },
-  "/v1/chat/completions": { op: "chat", dialect: "openai", scope: "chat" },
-  "/v1/embeddings": { op: "embeddings", dialect: "openai", scope: "embeddings" },
-  "/v1/responses": { op: "responses", dialect: "openai", scope: "responses" },
-};
+/** Fixed routes are shared, frozen objects: matching one allocates nothing. */
+const POST_ROUTES: ReadonlyMap<string, Readonly<Route>> = new Map(([
+  ["/v1/messages", { op: "messages", dialect: "anthropic", scope: "messages", pathModel: null }],
+  ["/v1/messages/count_tokens", { op: "count_tokens", dialect: "anthropic", scope: "count_tokens", pathModel: null }],
+  ["/v1/chat/completions", { op: "chat", dialect: "openai", scope: "chat", pathModel: null }],
+  ["/v1/embeddings", { op: "embeddings", dialect: "openai", scope: "embeddings", pathModel: null }],
+  ["/v1/responses", { op: "responses", dialect: "openai", scope: "responses", pathModel: null }],
+] as const).map(([path, r]) => [path, Object.freeze(r)]));
 
 const GEMINI_METHODS: Record<string, Pick<Route, "op" | "scope">> = {
   generateContent: { op: "generate", scope: "gemini" },
@@ -25,10 +26,10 @@ const GEMINI_METHODS: Record<string, Pick<Route, "op" | "scope">> = {
 };
 
 /** The route for a method and path; "method" when the path exists with another method; null when unknown. */
-export function matchRoute(method: string, path: string, anthropicHeaders: boolean): Route | "method" | null {
+export function matchRoute(method: string, path: string, anthropicHeaders: boolean): Readonly<Route> | "method" | null {
   if (method === "POST") {
-    const r = POST_ROUTES[path];
-    if (r) return { ...r, pathModel: null };
+    const r = POST_ROUTES.get(path);
+    if (r) return r;
     const g = /^\/v1beta\/models\/([^/:]+):([A-Za-z]+)$/.exec(path);
     const m = g ? GEMINI_METHODS[g[2]!] : undefined;
     if (g && m) return { ...m, dialect: "gemini", pathModel: decodeURIComponent(g[1]!) };
@@ -39,7 +40,7 @@ export function matchRoute(method: string, path: string, anthropicHeaders: boole
     if (path === "/v1beta/models") return { op: "models", dialect: "gemini", scope: "models", pathModel: null };
     if (path.startsWith("/v1beta/models/")) return { op: "models", dialect: "gemini", scope: "models", pathModel: decodeURIComponent(path.slice(15)) };
   }
-  if (POST_ROUTES[path] || path === "/v1/models" || /^\/v1beta\/models/.test(path)) return "method";
+  if (POST_ROUTES.has(path) || path === "/v1/models" || /^\/v1beta\/models/.test(path)) return "method";
   return null;
 }
 

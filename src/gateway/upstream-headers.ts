@@ -27,8 +27,12 @@ export function upstreamRequestHeaders(incoming: IncomingHttpHeaders, auth: [str
   return out;
 }
 
-/** Headers for the client: the upstream's, minus DROP_RESPONSE, with our request id. */
-export function clientResponseHeaders(upstream: IncomingHttpHeaders, requestIdName: string, requestId: string, keepLength: boolean): Record<string, string | string[]> {
+/**
+ * Headers for the client: the upstream's, minus DROP_RESPONSE, with our request id and our own
+ * headers (rate limits), which win over the upstream's of the same name. One object, given whole to
+ * writeHead: with no setHeader before it, Node writes it without copying header by header.
+ */
+export function clientResponseHeaders(upstream: IncomingHttpHeaders, requestIdName: string, requestId: string, keepLength: boolean, ours?: Record<string, string>): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
   for (const name in upstream) {
     if (DROP_RESPONSE.has(name) || (!keepLength && name === "content-length")) continue;
@@ -38,5 +42,6 @@ export function clientResponseHeaders(upstream: IncomingHttpHeaders, requestIdNa
   const theirs = upstream[requestIdName] ?? upstream["x-request-id"] ?? upstream["request-id"];
   if (typeof theirs === "string") out["upstream-request-id"] = theirs;
   out[requestIdName] = requestId;
+  if (ours) for (const name in ours) out[name] = ours[name]!;
   return out;
 }

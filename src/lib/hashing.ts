@@ -1,7 +1,8 @@
-import { createHash, createHmac, timingSafeEqual } from "node:crypto";
+import { createHmac, hash, timingSafeEqual } from "node:crypto";
 
+/** One-shot `crypto.hash` (Node 20.12): no Hash object per call, about twice as fast for a key-sized input. */
 export function sha256Hex(data: string | Buffer): string {
-  return createHash("sha256").update(data).digest("hex");
+  return hash("sha256", data, "hex");
 }
 
 export function hmacSha256Hex(secret: string | Buffer, data: string | Buffer): string {

@@ -27,20 +27,24 @@ export class UsageStore {
     return inserted;
   }
 
-  private insertStatement: { run(row: UsageEventRow): { changes: number } } | null = null;
+  private insertStatement: { run(...values: unknown[]): { changes: number } } | null = null;
 
   /**
    * On SQLite, one prepared statement run per row inside one transaction: about 2 µs a row,
    * against several times that for Kysely building and SQLite compiling a 500-row VALUES list on
    * every flush (measured under gateway load). The rows and the conflict rule are the same.
+   * Positional parameters, bound straight from the event: no row object per event.
    */
   private insertSqlite(events: UsageEvent[]): number {
     const sqlite = this.database.sqlite!;
-    this.insertStatement ??= sqlite.prepare(`insert into usage_events (${COLUMNS.join(", ")}) values (${COLUMNS.map((c) => `@${c}`).join(", ")}) on conflict (id) do nothing`);
+    this.insertStatement ??= sqlite.prepare(`insert into usage_events (${COLUMNS.join(", ")}) values (${COLUMNS.map(() => "?").join(", ")}) on conflict (id) do nothing`);
     const stmt = this.insertStatement;
     return sqlite.transaction(() => {
       let inserted = 0;
-      for (const e of events) inserted += stmt.run(toRow(e)).changes;
+      for (const e of events) {
+        inserted += stmt.run(e.id, e.at, e.orgId, e.workspaceId, e.keyId, e.provider, e.model, e.endpoint, e.inputTokens, e.outputTokens,
+          e.cacheWriteTokens, e.cacheReadTokens, e.costNano, e.status, e.errorCode, e.streamed ? 1 : 0, e.aborted ? 1 : 0, e.latencyMs, e.ttfbMs).changes;
+      }
       return inserted;
     })();
   }

@@ -1,6 +1,18 @@
 import { Counter, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { UsageEvent } from "../store/index.js";
 
+interface Sums {
+  provider: string;
+  model: string;
+  status: string;
+  requests: number;
+  input: number;
+  output: number;
+  cacheWrite: number;
+  cacheRead: number;
+  costNano: number;
+}
+
 /**
  * Prometheus metrics, fed from written usage batches rather than from the request path: the
  * gateway pays nothing per request for them. Labels are provider, model and status only — never a
@@ -20,16 +32,41 @@ export class UsageMetrics {
     collectDefaultMetrics({ register: this.registry, prefix: "latchkey_" });
   }
 
+  /**
+   * Sums the batch per label set first, then touches each counter once per set: prom-client hashes
+   * the labels on every call, and a batch holds hundreds of events with a handful of label sets.
+   */
   observe(batch: readonly UsageEvent[]): void {
+    const groups = new Map<string, Sums>();
     for (const e of batch) {
-      this.requests.inc({ provider: e.provider, model: e.model, status: String(e.status) });
-      if (e.inputTokens) this.tokens.inc({ provider: e.provider, model: e.model, type: "input" }, e.inputTokens);
-      if (e.outputTokens) this.tokens.inc({ provider: e.provider, model: e.model, type: "output" }, e.outputTokens);
-      if (e.cacheWriteTokens) this.tokens.inc({ provider: e.provider, model: e.model, type: "cache_write" }, e.cacheWriteTokens);
-      if (e.cacheReadTokens) this.tokens.inc({ provider: e.provider, model: e.model, type: "cache_read" }, e.cacheReadTokens);
-      if (e.costNano) this.cost.inc({ provider: e.provider, model: e.model }, e.costNano / 1e9);
-      this.latency.observe({ provider: e.provider }, e.latencyMs / 1000);
+      const k = `${e.provider}\u0000${e.model}\u0000${e.status}`;
+      let g = groups.get(k);
+      if (!g) groups.set(k, (g = { provider: e.provider, model: e.model, status: String(e.status), requests: 0, input: 0, output: 0, cacheWrite: 0, cacheRead: 0, costNano: 0 }));
+      g.requests++;
+      g.input += e.inputTokens;
+      g.output += e.outputTokens;
+      g.cacheWrite += e.cacheWriteTokens;
+      g.cacheRead += e.cacheReadTokens;
+      g.costNano += e.costNano;
+      this.latencyFor(e.provider).observe(e.latencyMs / 1000);
     }
+    for (const g of groups.values()) {
+      const { provider, model } = g;
+      this.requests.inc({ provider, model, status: g.status }, g.requests);
+      if (g.input) this.tokens.inc({ provider, model, type: "input" }, g.input);
+      if (g.output) this.tokens.inc({ provider, model, type: "output" }, g.output);
+      if (g.cacheWrite) this.tokens.inc({ provider, model, type: "cache_write" }, g.cacheWrite);
+      if (g.cacheRead) this.tokens.inc({ provider, model, type: "cache_read" }, g.cacheRead);
+      if (g.costNano) this.cost.inc({ provider, model }, g.costNano / 1e9);
+    }
+  }
+
+  private readonly latencyChildren = new Map<string, { observe(v: number): void }>();
+
+  private latencyFor(provider: string): { observe(v: number): void } {
+    let c = this.latencyChildren.get(provider);
+    if (!c) this.latencyChildren.set(provider, (c = this.latency.labels({ provider })));
+    return c;
   }
 
   async render(): Promise<{ contentType: string; body: string }> {
