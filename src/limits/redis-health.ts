@@ -1,4 +1,10 @@
-import { Redis, ReplyError, type RedisOptions } from "ioredis";
+import { createRequire } from "node:module";
+import type { Redis, RedisOptions } from "ioredis";
+
+/** ioredis, loaded on first use: a node without Redis never pays its memory (it is CommonJS). */
+function ioredis(): typeof import("ioredis") {
+  return createRequire(import.meta.url)("ioredis") as typeof import("ioredis");
+}
 
 export type LimitsHealth = "healthy" | "degraded";
 
@@ -22,7 +28,7 @@ export const LIMITS_REDIS_OPTIONS: RedisOptions = {
 };
 
 export function createLimitsRedis(url: string, overrides: RedisOptions = {}): Redis {
-  return new Redis(url, { ...LIMITS_REDIS_OPTIONS, ...overrides });
+  return new (ioredis().Redis)(url, { ...LIMITS_REDIS_OPTIONS, ...overrides });
 }
 
 /** Wait until `redis` is connected (false after `timeoutMs`): without an offline queue, commands sent earlier fail. */
@@ -38,7 +44,7 @@ export function redisReady(redis: Redis, timeoutMs = 2000): Promise<boolean> {
 
 /** A reply error is Redis answering (a fault in a script or a key); anything else is Redis not answering. */
 export function isUnavailable(err: unknown): boolean {
-  return !(err instanceof (ReplyError as new () => Error));
+  return !(err instanceof (ioredis().ReplyError as new () => Error));
 }
 
 /**
