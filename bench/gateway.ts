@@ -32,7 +32,7 @@ const arg = (name: string) => (process.argv.includes(name) ? process.argv[proces
 const role = arg("--role");
 const SECONDS = Number(arg("--seconds") ?? 5);
 
-interface Stats { cpuMicros: number; rss: number }
+interface Stats { cpuMicros: number; rss: number; heapTotal: number; heapUsed: number; external: number }
 
 function answerStats(): void {
   // Exit cleanly on SIGTERM so that --cpu-prof (see --profile) writes its profile.
@@ -40,7 +40,8 @@ function answerStats(): void {
   process.on("message", (m: { cmd: string }) => {
     if (m.cmd === "stats") {
       const c = process.cpuUsage();
-      process.send!({ stats: { cpuMicros: c.user + c.system, rss: process.memoryUsage().rss } });
+      const m = process.memoryUsage();
+      process.send!({ stats: { cpuMicros: c.user + c.system, rss: m.rss, heapTotal: m.heapTotal, heapUsed: m.heapUsed, external: m.external } });
     }
   });
 }
@@ -227,9 +228,9 @@ async function main(): Promise<void> {
   try {
     const sim = await start("sim");
     procs.push(sim.proc);
-    const base = await start("baseline", ["--upstream", sim.url]);
-    procs.push(base.proc);
     const profile = arg("--profile");
+    const base = await start("baseline", ["--upstream", sim.url], profile ? ["--cpu-prof", `--cpu-prof-dir=${profile}/baseline`] : []);
+    procs.push(base.proc);
     const app = await start("app", ["--upstream", sim.url, "--data-dir", dataDir], profile ? ["--cpu-prof", `--cpu-prof-dir=${profile}`] : []);
     procs.push(app.proc);
     const targets: Target[] = [
