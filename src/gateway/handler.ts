@@ -55,7 +55,8 @@ export async function handleRequest(core: GatewayCore, req: IncomingMessage, res
     sendError(res, dialect, "rate_limited", "Too many requests with invalid API keys from this address; try again later.", requestId, { retryAfterSeconds: wait });
     return;
   }
-  const verdict = await core.verifier.verify(reading.key, { surface: "gateway", scope: route.scope, ip, origin: req.headers.origin ?? null });
+  const verifying = core.verifier.verifyNow(reading.key, { surface: "gateway", scope: route.scope, ip, origin: req.headers.origin ?? null });
+  const verdict = verifying instanceof Promise ? await verifying : verifying;
   if (!verdict.valid) {
     if (verdict.code === "MALFORMED" || verdict.code === "NOT_FOUND") core.authFailures.recordFailure(ip, startedAt);
     refuseKey(res, dialect, verdict, requestId);
@@ -142,7 +143,8 @@ export async function handleRequest(core: GatewayCore, req: IncomingMessage, res
       inputTokenBound: inBound, outputTokenBound: outBound,
       costBoundNano: tokenCostNano(inBound, Math.max(price.input, price.cacheWrite)) + tokenCostNano(outBound, price.output),
     };
-    const decision = await core.admission.admit(admission);
+    const admitting = core.admission.admit(admission);
+    const decision = admitting instanceof Promise ? await admitting : admitting;
     if (!decision.allowed) {
       const status = sendError(res, dialect, decision.code, decision.message, requestId, { retryAfterSeconds: decision.retryAfterSeconds, headers: decision.headers });
       recordRefusal(core, entry, model.id, providerId, route, requestId, startedAt, startedHr, streamed, status, decision.code);

@@ -1,5 +1,5 @@
 import type { ErrorCode } from "../errors/index.js";
-import { creditSubject, periodRange, type BudgetReservation, type BudgetSubject, type ExpiredReservation, type Limits, type RateDecision, type RateState, type RateSubject, type RateTicket, type ReserveResult } from "../limits/index.js";
+import { creditSubject, periodRange, type BudgetReservation, type BudgetSubject, type ExpiredReservation, type Limits, type RateDecision, type RateState, type RateSubject, type RateTicket, type ReserveInput, type ReserveResult } from "../limits/index.js";
 import type { WireDialect } from "../providers/index.js";
 import type { RateLimits, SpendLimit, Store, UsageEvent } from "../store/index.js";
 import type { Admission, AdmissionDecision, AdmissionRequest, AdmissionSettlement } from "./admission.js";
@@ -31,54 +31,59 @@ export class LimitsAdmission implements Admission {
 
   constructor(private readonly limits: Limits, private readonly store: Store, private readonly now: () => number) {}
 
-  async admit(r: AdmissionRequest): Promise<AdmissionDecision> {
+  /**
+   * Without a promise when the organization's settings are cached and both backends are
+   * in-process (one node): the common request then admits with no microtask at all.
+   */
+  admit(r: AdmissionRequest): AdmissionDecision | Promise<AdmissionDecision> {
     const cached = this.orgs.get(r.orgId);
-    const org = cached && this.now() - cached.loadedAt < ORG_REFRESH_MS ? cached : await this.org(r.orgId);
-    const rateSubjects = rateSubjectsOf(r, org);
-    let rate: RateDecision | null = null;
-    if (rateSubjects.length) {
-      rate = await this.limits.rate.admit({ subjects: rateSubjects, tokens: r.inputTokenBound + r.outputTokenBound, requestId: r.requestId, tag: r.orgId });
-      if (!rate.admitted) {
-        const x = rate.refused!;
-        const code: ErrorCode = x.reason === "unavailable" ? "store_unavailable" : "rate_limited";
-        const what = x.kind === "requests" ? "requests per minute" : x.kind === "tokens" ? "tokens per minute" : "concurrent requests";
-        const message = x.reason === "unavailable"
-          ? "Rate limits cannot be checked right now; try again shortly."
-          : x.exceedsLimit
-            ? `This request alone needs more than the ${what} limit (${x.limit}) of ${describe(x.subject)}; lower max_tokens.`
-            : `Rate limit of ${x.limit} ${what} reached for ${describe(x.subject)}. Try again in ${x.retryAfterSeconds}s.`;
-        return { allowed: false, code, message, retryAfterSeconds: x.retryAfterSeconds, headers: rateHeaders(rate, r.dialect, this.now()) };
-      }
-    }
-    const ticket: Ticket = { rate: rate?.ticket ?? null, budget: null };
-    // Spend limits at every level and the credit balance in one atomic reservation.
-    const budgetSubjects = budgetSubjectsOf(r, org);
-    // Test keys never spend credits (DESIGN.md, key kinds); their spend limits still apply.
-    if (org.creditsEnabled && r.key.kind !== "test") budgetSubjects.push(creditSubject(r.orgId));
-    if (budgetSubjects.length) {
-      const res = await this.reserve(() => this.limits.budgets.reserve({ subjects: budgetSubjects, amountNano: r.costBoundNano, requestId: r.requestId, tag: r.orgId }), (s) => this.loadSubjects(s, r));
-      if (res.outcome !== "admitted") {
-        await this.giveBack(ticket);
-        if (res.outcome === "refused" && res.period === "balance") {
-          return { allowed: false, code: "insufficient_credits", message: `Your credit balance is too low for this request (it could cost up to $${usd(r.costBoundNano)}). Add credits to continue.` };
-        }
-        if (res.outcome === "refused") {
-          return { allowed: false, code: "spend_limit_reached", message: `This request could cost up to $${usd(r.costBoundNano)}, more than remains of the spend limit of ${describe(res.subject)} ($${usd(res.limitNano - res.spentNano - res.openNano)} of $${usd(res.limitNano)} this ${res.period}).` };
-        }
-        return { allowed: false, code: "store_unavailable", message: "Spend limits and credits cannot be checked right now; the request was not sent." };
-      }
-      ticket.budget = res.reservation;
-    }
-    return { allowed: true, ticket, headers: rate ? rateHeaders(rate, r.dialect, this.now()) : undefined };
+    if (!cached || this.now() - cached.loadedAt >= ORG_REFRESH_MS) return this.org(r.orgId).then((org) => this.admitWith(r, org));
+    return this.admitWith(r, cached);
   }
 
-  async settle(_r: AdmissionRequest, raw: unknown, s: AdmissionSettlement): Promise<void> {
+  settle(_r: AdmissionRequest, raw: unknown, s: AdmissionSettlement): void | Promise<void> {
     const t = raw as Ticket;
     const tokens = s.inputTokens + s.outputTokens + s.cacheWriteTokens + s.cacheReadTokens;
-    await Promise.all([
-      t.rate ? this.limits.rate.settle(t.rate, tokens) : null,
-      t.budget ? this.limits.budgets.settle(t.budget, s.costNano) : null,
-    ]);
+    const { rate, budgets } = this.limits;
+    if ((!t.rate || rate.settleSync) && (!t.budget || budgets.settleSync)) {
+      if (t.rate) rate.settleSync!(t.rate, tokens);
+      if (t.budget) budgets.settleSync!(t.budget, s.costNano);
+      return;
+    }
+    return Promise.all([t.rate ? rate.settle(t.rate, tokens) : null, t.budget ? budgets.settle(t.budget, s.costNano) : null]).then(() => undefined);
+  }
+
+  /** Rate limits at every level first. */
+  private admitWith(r: AdmissionRequest, org: OrgState): AdmissionDecision | Promise<AdmissionDecision> {
+    const subjects = rateSubjectsOf(r, org);
+    if (!subjects.length) return this.afterRate(r, org, null);
+    const input = { subjects, tokens: r.inputTokenBound + r.outputTokenBound, requestId: r.requestId, tag: r.orgId };
+    const { rate } = this.limits;
+    if (rate.admitSync) return this.afterRate(r, org, rate.admitSync(input));
+    return rate.admit(input).then((d) => this.afterRate(r, org, d));
+  }
+
+  /** Then spend limits at every level and the credit balance, in one atomic reservation. */
+  private afterRate(r: AdmissionRequest, org: OrgState, rate: RateDecision | null): AdmissionDecision | Promise<AdmissionDecision> {
+    if (rate && !rate.admitted) return rateRefusal(rate, r, this.now());
+    const ticket: Ticket = { rate: rate?.ticket ?? null, budget: null };
+    const headers = rate ? rateHeaders(rate, r.dialect, this.now()) : undefined;
+    const subjects = budgetSubjectsOf(r, org);
+    // Test keys never spend credits (DESIGN.md, key kinds); their spend limits still apply.
+    if (org.creditsEnabled && r.key.kind !== "test") subjects.push(creditSubject(r.orgId));
+    if (!subjects.length) return { allowed: true, ticket, headers };
+    const input: ReserveInput = { subjects, amountNano: r.costBoundNano, requestId: r.requestId, tag: r.orgId };
+    const now = this.limits.budgets.reserveSync?.(input);
+    if (now && now.outcome !== "needs_load") return this.afterBudget(r, ticket, headers, now);
+    return this.reserve(input, r).then((res) => this.afterBudget(r, ticket, headers, res));
+  }
+
+  private afterBudget(r: AdmissionRequest, ticket: Ticket, headers: Record<string, string> | undefined, res: ReserveResult): AdmissionDecision | Promise<AdmissionDecision> {
+    if (res.outcome === "admitted") {
+      ticket.budget = res.reservation;
+      return { allowed: true, ticket, headers };
+    }
+    return this.giveBack(ticket).then(() => budgetRefusal(res, r));
   }
 
   /**
@@ -116,11 +121,12 @@ export class LimitsAdmission implements Admission {
     else this.orgs.clear();
   }
 
-  private async reserve(attempt: () => Promise<ReserveResult>, load: (subjects: { id: string }[]) => Promise<void>): Promise<ReserveResult> {
-    let res = await attempt();
+  /** A reservation, loading the counters it names (after a restart or a lost Redis) and trying again. */
+  private async reserve(input: ReserveInput, r: AdmissionRequest): Promise<ReserveResult> {
+    let res = await this.limits.budgets.reserve(input);
     for (let i = 0; i < 2 && res.outcome === "needs_load"; i++) {
-      await load(res.subjects);
-      res = await attempt();
+      await this.loadSubjects(res.subjects, r);
+      res = await this.limits.budgets.reserve(input);
     }
     return res;
   }
@@ -177,6 +183,28 @@ export class LimitsAdmission implements Admission {
     this.orgs.set(orgId, state);
     return state;
   }
+}
+
+function rateRefusal(rate: RateDecision, r: AdmissionRequest, now: number): AdmissionDecision {
+  const x = rate.refused!;
+  const code: ErrorCode = x.reason === "unavailable" ? "store_unavailable" : "rate_limited";
+  const what = x.kind === "requests" ? "requests per minute" : x.kind === "tokens" ? "tokens per minute" : "concurrent requests";
+  const message = x.reason === "unavailable"
+    ? "Rate limits cannot be checked right now; try again shortly."
+    : x.exceedsLimit
+      ? `This request alone needs more than the ${what} limit (${x.limit}) of ${describe(x.subject)}; lower max_tokens.`
+      : `Rate limit of ${x.limit} ${what} reached for ${describe(x.subject)}. Try again in ${x.retryAfterSeconds}s.`;
+  return { allowed: false, code, message, retryAfterSeconds: x.retryAfterSeconds, headers: rateHeaders(rate, r.dialect, now) };
+}
+
+function budgetRefusal(res: Exclude<ReserveResult, { outcome: "admitted" }>, r: AdmissionRequest): AdmissionDecision {
+  if (res.outcome === "refused" && res.period === "balance") {
+    return { allowed: false, code: "insufficient_credits", message: `Your credit balance is too low for this request (it could cost up to $${usd(r.costBoundNano)}). Add credits to continue.` };
+  }
+  if (res.outcome === "refused") {
+    return { allowed: false, code: "spend_limit_reached", message: `This request could cost up to $${usd(r.costBoundNano)}, more than remains of the spend limit of ${describe(res.subject)} ($${usd(res.limitNano - res.spentNano - res.openNano)} of $${usd(res.limitNano)} this ${res.period}).` };
+  }
+  return { allowed: false, code: "store_unavailable", message: "Spend limits and credits cannot be checked right now; the request was not sent." };
 }
 
 function rateSubjectsOf(r: AdmissionRequest, org: OrgState): RateSubject[] {

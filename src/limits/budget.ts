@@ -108,6 +108,9 @@ export function loadOptions(options: LoadOptions | string | undefined): LoadOpti
 export interface BudgetCounter {
   reserve(input: ReserveInput): Promise<ReserveResult>;
   settle(reservation: BudgetReservation, actualNano: number): Promise<SettleOutcome>;
+  /** In-process backends only: the same as reserve and settle, answered without a promise (the gateway's hot path). */
+  reserveSync?(input: ReserveInput): ReserveResult;
+  settleSync?(reservation: BudgetReservation, actualNano: number): SettleOutcome;
   release(reservation: BudgetReservation): Promise<SettleOutcome>;
   /** Seed the current period's spend (after `needs_load`); false when it was loaded already. Open reservations are kept. */
   load(subject: string, period: CounterPeriod, spentNano: number, options?: LoadOptions | string): Promise<boolean>;

@@ -48,6 +48,10 @@ export class MemoryBudgetCounter implements BudgetCounter {
     return Promise.resolve(this.reserveNow(input, this.clock.now()));
   }
 
+  reserveSync(input: ReserveInput): ReserveResult {
+    return this.reserveNow(input, this.clock.now());
+  }
+
   private reserveNow(input: ReserveInput, now: number): ReserveResult {
     if (now >= this.nextExpiry) this.expireDue(now);
     const existing = this.open.get(input.requestId);
@@ -85,7 +89,11 @@ export class MemoryBudgetCounter implements BudgetCounter {
   }
 
   settle(reservation: BudgetReservation, actualNano: number): Promise<SettleOutcome> {
-    return Promise.resolve(this.settleNow(reservation, Math.max(0, Math.round(actualNano)), this.clock.now()));
+    return Promise.resolve(this.settleSync(reservation, actualNano));
+  }
+
+  settleSync(reservation: BudgetReservation, actualNano: number): SettleOutcome {
+    return this.settleNow(reservation, Math.max(0, Math.round(actualNano)), this.clock.now());
   }
 
   release(reservation: BudgetReservation): Promise<SettleOutcome> {

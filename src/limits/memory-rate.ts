@@ -48,8 +48,12 @@ export class MemoryRateLimiter implements RateLimiter {
   }
 
   admit(input: RateAdmitInput): Promise<RateDecision> {
+    return Promise.resolve(this.admitSync(input));
+  }
+
+  admitSync(input: RateAdmitInput): RateDecision {
     const now = this.clock.now();
-    return Promise.resolve(decisionFrom(this.admitRaw(input, now), input, now, false));
+    return decisionFrom(this.admitRaw(input, now), input, now, false);
   }
 
   /** Synchronous admit returning the flat answer; the fallback limiter of `resilient.ts` uses it too. */
@@ -102,8 +106,12 @@ export class MemoryRateLimiter implements RateLimiter {
   }
 
   settle(ticket: RateTicket, actualTokens: number): Promise<void> {
-    this.settleNow(ticket, actualTokens, this.clock.now());
+    this.settleSync(ticket, actualTokens);
     return Promise.resolve();
+  }
+
+  settleSync(ticket: RateTicket, actualTokens: number): void {
+    this.settleNow(ticket, actualTokens, this.clock.now());
   }
 
   settleNow(ticket: RateTicket, actualTokens: number, now: number): void {
@@ -147,20 +155,29 @@ export class MemoryRateLimiter implements RateLimiter {
 
 function expire(log: SubjectLog, cut: number, now: number): void {
   while (log.reqHead < log.req.length && log.req[log.reqHead]! <= cut) log.reqHead++;
-  if (log.reqHead > 64 && log.reqHead * 2 > log.req.length) { log.req.splice(0, log.reqHead); log.reqHead = 0; }
+  if (log.reqHead > 64 && log.reqHead * 2 > log.req.length) {
+    dropFront(log.req, log.reqHead);
+    log.reqHead = 0;
+  }
   while (log.tokHead < log.tokAt.length && log.tokAt[log.tokHead]! <= cut) {
     log.tokSum -= log.tokAmount[log.tokHead]!;
     const id = log.tokId[log.tokHead++];
     if (id) log.open.delete(id);
   }
   if (log.tokHead > 64 && log.tokHead * 2 > log.tokAt.length) {
-    log.tokAt.splice(0, log.tokHead);
-    log.tokAmount.splice(0, log.tokHead);
-    log.tokId.splice(0, log.tokHead);
+    dropFront(log.tokAt, log.tokHead);
+    dropFront(log.tokAmount, log.tokHead);
+    dropFront(log.tokId, log.tokHead);
     log.tokBase += log.tokHead;
     log.tokHead = 0;
   }
   if (log.slots.size > 0) for (const [id, until] of log.slots) if (until <= now) log.slots.delete(id);
+}
+
+/** Removes the first `n` elements in place (splice would also build an array of the removed ones). */
+function dropFront(a: unknown[], n: number): void {
+  a.copyWithin(0, n);
+  a.length -= n;
 }
 
 /** How long until enough token entries leave the window for `tokens` to fit. */

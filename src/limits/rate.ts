@@ -81,6 +81,9 @@ export interface RateLimiter {
   admit(input: RateAdmitInput): Promise<RateDecision>;
   /** Correct the reserved tokens to `actualTokens` and free the concurrency slot. Idempotent. */
   settle(ticket: RateTicket, actualTokens: number): Promise<void>;
+  /** In-process backends only: the same as admit and settle, answered without a promise (the gateway's hot path). */
+  admitSync?(input: RateAdmitInput): RateDecision;
+  settleSync?(ticket: RateTicket, actualTokens: number): void;
 }
 
 export const RATE_WINDOW_MS = 60_000;

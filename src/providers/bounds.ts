@@ -35,8 +35,10 @@ function walk(v: unknown, acc: Acc, depth: number, parentKey: string): void {
     return;
   }
   if (v && typeof v === "object") {
-    for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
+    const o = v as Record<string, unknown>;
+    for (const k in o) {
       if (k === "model" || k === "stream") continue;
+      const x = o[k];
       // An image costs its allowance, not the bytes of its base64 data or URL.
       if (IMAGE_TYPES.has(k)) {
         acc.images++;
