@@ -61,8 +61,14 @@ export interface UsageGroupRow extends UsageTotals {
 
 export type SpendSubject = { type: "key" | "workspace" | "org"; id: string };
 
-/** Called inside the roll-up transaction with the events it just counted (credits charge them there). */
-export type RolledHook = (trx: Kysely<Tables>, events: UsageEventRow[]) => Promise<void>;
+/** What the credits charge needs of a counted event. */
+export type RolledCost = Pick<UsageEventRow, "org_id" | "at" | "cost_nano">;
+
+/**
+ * Called inside the roll-up transaction with the events it just counted (credits charge them
+ * there). On SQLite it is given only the priced events of organizations with credits turned on.
+ */
+export type RolledHook = (trx: Kysely<Tables>, events: readonly RolledCost[]) => Promise<void>;
 
 const SUBJECT_COLUMN = { key: "key_id", workspace: "workspace_id", org: "org_id" } as const;
 
@@ -79,10 +85,10 @@ export class UsageRollupStore {
    * concurrent jobs skip each other's rows (FOR UPDATE SKIP LOCKED). Returns how many it counted.
    */
   async rollUp(now: number, limit = 5000, hook?: RolledHook): Promise<number> {
-    const pg = this.database.dialect === "postgres";
+    if (this.database.dialect === "sqlite") return this.rollUpSqlite(now, limit, hook);
     return this.database.db.transaction().execute(async (trx) => {
       const events = await trx.selectFrom("usage_events").selectAll().where("rolled_at", "is", null)
-        .orderBy("at").limit(limit).$if(pg, (q) => q.forUpdate().skipLocked()).execute();
+        .orderBy("at").limit(limit).forUpdate().skipLocked().execute();
       if (events.length === 0) return 0;
       for (const [width, ms] of [["h", HOUR_MS], ["d", DAY_MS]] as const) {
         const rows = aggregate(events, width, ms);
@@ -106,6 +112,55 @@ export class UsageRollupStore {
       }
       if (hook) await hook(trx, events);
       return events.length;
+    });
+  }
+
+  /**
+   * The same on SQLite, counted by the database itself: the batch's row ids go to a temporary
+   * table and every step reads them from there. Reading the events into JavaScript cost about
+   * 16 µs an event (5,000-event batches, measured), most of the gateway's per-request usage cost,
+   * in bursts that stalled the event loop; SQLite's own GROUP BY costs a fraction of it. One
+   * connection and one transaction: nothing else writes in between.
+   */
+  private async rollUpSqlite(now: number, limit: number, hook?: RolledHook): Promise<number> {
+    return this.database.db.transaction().execute(async (trx) => {
+      await sql`create temp table if not exists rollup_batch (rid integer primary key)`.execute(trx);
+      await sql`delete from temp.rollup_batch`.execute(trx);
+      const picked = await sql`insert into temp.rollup_batch (rid)
+        select rowid from usage_events where rolled_at is null order by at limit ${limit}`.execute(trx);
+      const n = Number(picked.numAffectedRows ?? 0);
+      if (n === 0) return 0;
+      const batch = sql`rowid in (select rid from temp.rollup_batch)`;
+      // One pass over the events makes the hours; the days are summed from the hours.
+      await sql`create temp table if not exists rollup_hours (bucket_start integer, org_id text, workspace_id text, key_id text,
+        provider text, model text, requests integer, errors integer, input_tokens integer, cache_write_tokens integer,
+        cache_read_tokens integer, output_tokens integer, cost_nano integer)`.execute(trx);
+      await sql`delete from temp.rollup_hours`.execute(trx);
+      await sql`insert into temp.rollup_hours
+        select (at / ${sql.lit(HOUR_MS)}) * ${sql.lit(HOUR_MS)}, org_id, workspace_id, key_id, provider, model,
+          count(*), sum(case when status >= 400 then 1 else 0 end), sum(input_tokens), sum(cache_write_tokens),
+          sum(cache_read_tokens), sum(output_tokens), sum(cost_nano)
+        from usage_events where ${batch} group by 1, 2, 3, 4, 5, 6`.execute(trx);
+      for (const [width, ms] of [["h", HOUR_MS], ["d", DAY_MS]] as const) {
+        await sql`insert into usage_rollups (width, bucket_start, org_id, workspace_id, key_id, provider, model,
+            requests, errors, input_tokens, cache_write_tokens, cache_read_tokens, output_tokens, cost_nano)
+          select ${width}, (bucket_start / ${sql.lit(ms)}) * ${sql.lit(ms)}, org_id, workspace_id, key_id, provider, model,
+            sum(requests), sum(errors), sum(input_tokens), sum(cache_write_tokens), sum(cache_read_tokens), sum(output_tokens), sum(cost_nano)
+          from temp.rollup_hours where true
+          group by 2, 3, 4, 5, 6, 7
+          on conflict (width, org_id, bucket_start, workspace_id, key_id, provider, model) do update set
+            requests = requests + excluded.requests, errors = errors + excluded.errors,
+            input_tokens = input_tokens + excluded.input_tokens, cache_write_tokens = cache_write_tokens + excluded.cache_write_tokens,
+            cache_read_tokens = cache_read_tokens + excluded.cache_read_tokens, output_tokens = output_tokens + excluded.output_tokens,
+            cost_nano = cost_nano + excluded.cost_nano`.execute(trx);
+      }
+      if (hook) {
+        const priced = await sql<RolledCost>`select org_id, at, cost_nano from usage_events where ${batch} and cost_nano > 0
+          and org_id in (select org_id from credit_accounts where enabled_at is not null)`.execute(trx);
+        await hook(trx, priced.rows);
+      }
+      await sql`update usage_events set rolled_at = ${now} where ${batch}`.execute(trx);
+      return n;
     });
   }
 
