@@ -1,3 +1,4 @@
+import { request } from "node:http";
 import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -66,6 +67,33 @@ describe("streams", () => {
       for await (const _ of s) void _;
     };
     await expect(run()).rejects.toThrow();
+  });
+});
+
+describe("JSON bodies", () => {
+  it("pass a body far past the socket's buffer to a slow reader whole, metered once", async () => {
+    const body = JSON.stringify({ model: "claude-sonnet-4-6", max_tokens: 40_000, messages: [{ role: "user", content: "sim-tokens:30000" }] });
+    const { status, requestId, text } = await new Promise<{ status: number; requestId: string; text: string }>((resolve, reject) => {
+      const req = request(`${h.url}/v1/messages`, { method: "POST", headers: { "x-api-key": key, "content-type": "application/json", "anthropic-version": "2023-06-01" } }, (res) => {
+        res.pause();
+        // Read nothing for a while: the gateway's writes fill the socket and it must wait for drain.
+        setTimeout(() => {
+          const chunks: Buffer[] = [];
+          res.on("data", (c: Buffer) => chunks.push(c));
+          res.on("end", () => resolve({ status: res.statusCode!, requestId: String(res.headers["request-id"]), text: Buffer.concat(chunks).toString("utf8") }));
+          res.resume();
+        }, 300);
+      });
+      req.on("error", reject);
+      req.end(body);
+    });
+    expect(status).toBe(200);
+    expect(text.length).toBeGreaterThan(100_000);
+    const message = JSON.parse(text) as { usage: { output_tokens: number } };
+    expect(message.usage.output_tokens).toBe(30_000);
+    const e = await eventually(async () => (await h.usage()).find((x) => x.id === requestId));
+    expect(e.outputTokens).toBe(30_000);
+    expect((await h.usage()).filter((x) => x.id === requestId)).toHaveLength(1);
   });
 });
 
