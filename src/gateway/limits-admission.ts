@@ -268,24 +268,31 @@ function isoAt(ms: number): string {
 function rateHeaders(d: RateDecision, dialect: WireDialect, now: number): Record<string, string> | undefined {
   if (dialect === "gemini") return undefined;
   const h: Record<string, string> = {};
-  const put = (names: readonly [string, string, string], s: RateState, reset: string) => {
-    h[names[0]] = String(s.limit);
-    h[names[1]] = String(s.remaining > 0 ? s.remaining : 0);
-    h[names[2]] = reset;
-  };
   if (dialect === "anthropic") {
-    if (d.requests) put(ANTHROPIC_NAMES.requests, d.requests, isoAt(d.requests.resetAt));
+    if (d.requests) put(h, ANTHROPIC_NAMES.requests, d.requests, isoAt(d.requests.resetAt));
     if (d.tokens) {
+      // Anthropic reports tokens, input tokens and output tokens; here they are one limit, so the
+      // three share their strings.
+      const limit = String(d.tokens.limit);
+      const remaining = String(d.tokens.remaining > 0 ? d.tokens.remaining : 0);
       const reset = isoAt(d.tokens.resetAt);
-      put(ANTHROPIC_NAMES.tokens, d.tokens, reset);
-      put(ANTHROPIC_NAMES.input, d.tokens, reset);
-      put(ANTHROPIC_NAMES.output, d.tokens, reset);
+      for (const names of [ANTHROPIC_NAMES.tokens, ANTHROPIC_NAMES.input, ANTHROPIC_NAMES.output]) {
+        h[names[0]] = limit;
+        h[names[1]] = remaining;
+        h[names[2]] = reset;
+      }
     }
   } else {
-    if (d.requests) put(OPENAI_NAMES.requests, d.requests, duration(d.requests.resetAt - now));
-    if (d.tokens) put(OPENAI_NAMES.tokens, d.tokens, duration(d.tokens.resetAt - now));
+    if (d.requests) put(h, OPENAI_NAMES.requests, d.requests, duration(d.requests.resetAt - now));
+    if (d.tokens) put(h, OPENAI_NAMES.tokens, d.tokens, duration(d.tokens.resetAt - now));
   }
   return h;
+}
+
+function put(h: Record<string, string>, names: readonly [string, string, string], s: RateState, reset: string): void {
+  h[names[0]] = String(s.limit);
+  h[names[1]] = String(s.remaining > 0 ? s.remaining : 0);
+  h[names[2]] = reset;
 }
 
 /** OpenAI-style duration: "12ms", "1.5s", "6m0s". */
