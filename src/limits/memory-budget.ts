@@ -1,7 +1,7 @@
 import type { Clock } from "../lib/index.js";
 import { systemClock } from "../lib/index.js";
 import {
-  DEFAULT_RESERVATION_LEASE_MS, SETTLED_MEMORY_MS, counterExpiresAt, loadOptions,
+  DEFAULT_RESERVATION_LEASE_MS, counterExpiresAt, loadOptions,
   type BudgetCounter, type BudgetReservation, type CounterSnapshot, type ExpiredReservation, type LoadOptions,
   type ReserveInput, type ReserveResult, type SettleOutcome,
 } from "./budget.js";
@@ -16,7 +16,7 @@ interface Counter {
   expiresAt: number;
 }
 
-const SETTLED = 1, EXPIRED = 2;
+const EXPIRED = 2;
 
 export interface MemoryBudgetOptions {
   clock?: Clock;
@@ -28,7 +28,14 @@ export class MemoryBudgetCounter implements BudgetCounter {
   private readonly counters = new Map<string, Counter>();
   /** Open reservations only: what the lease rule has to look at. */
   private readonly open = new Map<string, BudgetReservation>();
-  /** Finished reservations (SETTLED or EXPIRED), remembered for idempotency, forgotten in FIFO order. */
+  /**
+   * Reservations settled here, for idempotency. A WeakSet, not a map of request ids: a settled
+   * request leaves nothing behind once its caller lets go of the reservation. (Remembering ids
+   * for ten minutes cost about 340 bytes a request: 600 MB at 3,000 requests a second.) Nothing
+   * replays settles into this counter from elsewhere, so the reservation object is the identity.
+   */
+  private readonly settled = new WeakSet<BudgetReservation>();
+  /** Reservations the lease rule expired (rare), remembered for a lease, forgotten in FIFO order. */
   private readonly finished = new Map<string, number>();
   private forgetIds: string[] = [];
   private forgetAts: number[] = [];
@@ -101,9 +108,8 @@ export class MemoryBudgetCounter implements BudgetCounter {
   }
 
   private settleNow(r: BudgetReservation, actual: number, now: number): SettleOutcome {
-    const state = this.finished.get(r.requestId);
-    if (state === SETTLED) return "already_settled";
-    if (state === EXPIRED) return "lease_expired";
+    if (this.settled.has(r)) return "already_settled";
+    if (this.finished.get(r.requestId) === EXPIRED) return "lease_expired";
     const known = this.open.get(r.requestId);
     const open = known ? known.amountNano : 0;
     for (let i = 0; i < r.subjects.length; i++) {
@@ -113,7 +119,7 @@ export class MemoryBudgetCounter implements BudgetCounter {
       c.spent += actual;
     }
     this.open.delete(r.requestId);
-    this.finish(r.requestId, SETTLED, now + SETTLED_MEMORY_MS);
+    this.settled.add(r);
     return known ? "settled" : "unknown_reservation";
   }
 
@@ -160,6 +166,11 @@ export class MemoryBudgetCounter implements BudgetCounter {
     return Promise.resolve(
       c ? { spentNano: c.spent, openNano: c.open, limitNano: period === "balance" ? c.limit : null, loadedAt: c.loadedAt } : null,
     );
+  }
+
+  /** Requests this counter keeps any state for: open reservations and recently expired ones. */
+  get trackedRequests(): number {
+    return this.open.size + this.finished.size;
   }
 
   sweep(): Promise<ExpiredReservation[]> {
