@@ -100,14 +100,14 @@ export class MemoryBudgetCounter implements BudgetCounter {
   }
 
   settleSync(reservation: BudgetReservation, actualNano: number): SettleOutcome {
-    return this.settleNow(reservation, Math.max(0, Math.round(actualNano)), this.clock.now());
+    return this.settleNow(reservation, Math.max(0, Math.round(actualNano)));
   }
 
   release(reservation: BudgetReservation): Promise<SettleOutcome> {
     return this.settle(reservation, 0);
   }
 
-  private settleNow(r: BudgetReservation, actual: number, now: number): SettleOutcome {
+  private settleNow(r: BudgetReservation, actual: number): SettleOutcome {
     if (this.settled.has(r)) return "already_settled";
     if (this.finished.get(r.requestId) === EXPIRED) return "lease_expired";
     const known = this.open.get(r.requestId);
