@@ -3,7 +3,7 @@ import type { ErrorCode } from "../errors/index.js";
 import type { VerifiedKey, VerifyResult } from "../keys/index.js";
 import { newId, tokenCostNano } from "../lib/index.js";
 import {
-  getProvider, inputTokenBound, modelNames, outputTokenBound, pickCredentials, priceAt, simulator, type UpstreamRequest, type WireDialect,
+  getProvider, inputTokenBound, modelNames, outputTokenBound, pickCredentials, priceAt, simulator, type UpstreamRequest, type UsableCredential, type WireDialect,
 } from "../providers/index.js";
 import type { CatalogModel } from "../store/index.js";
 import type { AdmissionRequest } from "./admission.js";
@@ -124,7 +124,8 @@ export async function handleRequest(core: GatewayCore, req: IncomingMessage, res
     }
   }
 
-  const candidates = await upstreams(core, entry, model.provider, toSimulator, upstream);
+  const finding = upstreams(core, entry, model.provider, toSimulator, upstream);
+  const candidates = finding instanceof Promise ? await finding : finding;
   if (candidates === null) {
     sendError(res, dialect, "invalid_request", `No ${model.provider} credential is configured for this workspace; add one with 'latchkey credentials add --provider ${model.provider}'.`, requestId);
     recordRefusal(core, entry, model.id, providerId, route, requestId, startedAt, startedHr, streamed, 400, "no_credential");
@@ -172,20 +173,33 @@ export function allowsModel(entry: VerifiedKey, model: CatalogModel): boolean {
   return false;
 }
 
-async function upstreams(core: GatewayCore, entry: VerifiedKey, providerId: string, toSimulator: boolean, r: UpstreamRequest): Promise<Candidate[] | null> {
-  if (!toSimulator) {
-    const all = core.vault.peek(entry.key.orgId) ?? (await core.vault.forOrg(entry.key.orgId));
-    const creds = pickCredentials(all, providerId, entry.key.workspaceId);
-    const provider = getProvider(providerId)!;
-    const out: Candidate[] = [];
-    for (const c of creds) {
-      const target = provider.target(r, c.baseUrl ?? provider.defaultBaseUrl, c.secret);
-      if (target) out.push({ target, pool: core.pool(target.origin), credentialId: c.id });
-    }
-    if (out.length || providerId !== "simulator") return out.length ? out : null;
+/** The credentials to try, in order; without a promise when the credentials and the simulator are at hand. */
+function upstreams(core: GatewayCore, entry: VerifiedKey, providerId: string, toSimulator: boolean, r: UpstreamRequest): Candidate[] | null | Promise<Candidate[] | null> {
+  if (toSimulator) return builtInSimulator(core, r);
+  const orgId = entry.key.orgId;
+  const all = core.vault.peek(orgId);
+  if (all) return fromCredentials(core, all, entry, providerId, r);
+  return core.vault.forOrg(orgId).then((list) => fromCredentials(core, list, entry, providerId, r));
+}
+
+function fromCredentials(core: GatewayCore, all: UsableCredential[], entry: VerifiedKey, providerId: string, r: UpstreamRequest): Candidate[] | null | Promise<Candidate[]> {
+  const provider = getProvider(providerId)!;
+  const out: Candidate[] = [];
+  for (const c of pickCredentials(all, providerId, entry.key.workspaceId)) {
+    const target = provider.target(r, c.baseUrl ?? provider.defaultBaseUrl, c.secret);
+    if (target) out.push({ target, pool: core.pool(target.origin), credentialId: c.id });
   }
+  if (out.length) return out;
+  // Models of the simulator provider fall back to the built-in simulator when no credential names one.
+  return providerId === "simulator" ? builtInSimulator(core, r) : null;
+}
+
+function builtInSimulator(core: GatewayCore, r: UpstreamRequest): Candidate[] | Promise<Candidate[]> {
   const url = core.simulatorUrl();
-  const base = typeof url === "string" ? url : await url;
+  return typeof url === "string" ? simulatorCandidate(core, r, url) : url.then((base) => simulatorCandidate(core, r, base));
+}
+
+function simulatorCandidate(core: GatewayCore, r: UpstreamRequest, base: string): Candidate[] {
   const target = simulator.target(r, base, "latchkey-built-in")!;
   return [{ target, pool: core.pool(target.origin), credentialId: "simulator" }];
 }
