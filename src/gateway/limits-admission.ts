@@ -36,9 +36,8 @@ export class LimitsAdmission implements Admission {
    * in-process (one node): the common request then admits with no microtask at all.
    */
   admit(r: AdmissionRequest): AdmissionDecision | Promise<AdmissionDecision> {
-    const cached = this.orgs.get(r.orgId);
-    if (!cached || this.now() - cached.loadedAt >= ORG_REFRESH_MS) return this.org(r.orgId).then((org) => this.admitWith(r, org));
-    return this.admitWith(r, cached);
+    const cached = this.freshOrg(r.orgId);
+    return cached ? this.admitWith(r, cached) : this.org(r.orgId).then((org) => this.admitWith(r, org));
   }
 
   settle(_r: AdmissionRequest, raw: unknown, s: AdmissionSettlement): void | Promise<void> {
@@ -73,8 +72,8 @@ export class LimitsAdmission implements Admission {
     if (org.creditsEnabled && r.key.kind !== "test") subjects.push(creditSubject(r.orgId));
     if (!subjects.length) return { allowed: true, ticket, headers };
     const input: ReserveInput = { subjects, amountNano: r.costBoundNano, requestId: r.requestId, tag: r.orgId };
-    const now = this.limits.budgets.reserveSync?.(input);
-    if (now && now.outcome !== "needs_load") return this.afterBudget(r, ticket, headers, now);
+    const reserved = this.limits.budgets.reserveSync?.(input);
+    if (reserved && reserved.outcome !== "needs_load") return this.afterBudget(r, ticket, headers, reserved);
     return this.reserve(input, r).then((res) => this.afterBudget(r, ticket, headers, res));
   }
 
@@ -162,10 +161,16 @@ export class LimitsAdmission implements Admission {
     await this.limits.credits.load(orgId, balanceNano, { replace });
   }
 
+  private freshOrg(orgId: string): OrgState | undefined {
+    const cached = this.orgs.get(orgId);
+    return cached && this.now() - cached.loadedAt < ORG_REFRESH_MS ? cached : undefined;
+  }
+
   private async org(orgId: string): Promise<OrgState> {
+    const fresh = this.freshOrg(orgId);
+    if (fresh) return fresh;
     const now = this.now();
     const cached = this.orgs.get(orgId);
-    if (cached && now - cached.loadedAt < ORG_REFRESH_MS) return cached;
     let org, account;
     try {
       [org, account] = await Promise.all([this.store.orgs.getOrganizationById(orgId), this.store.credits.getAccount(orgId)]);
@@ -244,6 +249,7 @@ const ANTHROPIC_NAMES = {
   input: ["anthropic-ratelimit-input-tokens-limit", "anthropic-ratelimit-input-tokens-remaining", "anthropic-ratelimit-input-tokens-reset"],
   output: ["anthropic-ratelimit-output-tokens-limit", "anthropic-ratelimit-output-tokens-remaining", "anthropic-ratelimit-output-tokens-reset"],
 } as const;
+const ANTHROPIC_TOKEN_NAMES = [ANTHROPIC_NAMES.tokens, ANTHROPIC_NAMES.input, ANTHROPIC_NAMES.output] as const;
 const OPENAI_NAMES = {
   requests: ["x-ratelimit-limit-requests", "x-ratelimit-remaining-requests", "x-ratelimit-reset-requests"],
   tokens: ["x-ratelimit-limit-tokens", "x-ratelimit-remaining-tokens", "x-ratelimit-reset-tokens"],
@@ -276,7 +282,7 @@ function rateHeaders(d: RateDecision, dialect: WireDialect, now: number): Record
       const limit = String(d.tokens.limit);
       const remaining = String(d.tokens.remaining > 0 ? d.tokens.remaining : 0);
       const reset = isoAt(d.tokens.resetAt);
-      for (const names of [ANTHROPIC_NAMES.tokens, ANTHROPIC_NAMES.input, ANTHROPIC_NAMES.output]) {
+      for (const names of ANTHROPIC_TOKEN_NAMES) {
         h[names[0]] = limit;
         h[names[1]] = remaining;
         h[names[2]] = reset;

@@ -16,7 +16,6 @@ interface Counter {
   expiresAt: number;
 }
 
-const EXPIRED = 2;
 
 export interface MemoryBudgetOptions {
   clock?: Clock;
@@ -35,8 +34,8 @@ export class MemoryBudgetCounter implements BudgetCounter {
    * replays settles into this counter from elsewhere, so the reservation object is the identity.
    */
   private readonly settled = new WeakSet<BudgetReservation>();
-  /** Reservations the lease rule expired (rare), remembered for a lease, forgotten in FIFO order. */
-  private readonly finished = new Map<string, number>();
+  /** Request ids of reservations the lease rule expired (rare), remembered for a lease, forgotten in FIFO order. */
+  private readonly expiredIds = new Set<string>();
   private forgetIds: string[] = [];
   private forgetAts: number[] = [];
   private forgetHead = 0;
@@ -90,7 +89,7 @@ export class MemoryBudgetCounter implements BudgetCounter {
       reservedAt: now, expiresAt, tag: input.tag ?? DEFAULT_TAG, local: false,
     };
     this.open.set(input.requestId, reservation);
-    this.finished.delete(input.requestId);
+    this.expiredIds.delete(input.requestId);
     if (expiresAt < this.nextExpiry) this.nextExpiry = expiresAt;
     return { outcome: "admitted", reservation };
   }
@@ -109,7 +108,7 @@ export class MemoryBudgetCounter implements BudgetCounter {
 
   private settleNow(r: BudgetReservation, actual: number): SettleOutcome {
     if (this.settled.has(r)) return "already_settled";
-    if (this.finished.get(r.requestId) === EXPIRED) return "lease_expired";
+    if (this.expiredIds.has(r.requestId)) return "lease_expired";
     const known = this.open.get(r.requestId);
     const open = known ? known.amountNano : 0;
     for (let i = 0; i < r.subjects.length; i++) {
@@ -123,8 +122,8 @@ export class MemoryBudgetCounter implements BudgetCounter {
     return known ? "settled" : "unknown_reservation";
   }
 
-  private finish(id: string, state: number, forgetAt: number): void {
-    this.finished.set(id, state);
+  private rememberExpired(id: string, forgetAt: number): void {
+    this.expiredIds.add(id);
     this.forgetIds.push(id);
     this.forgetAts.push(forgetAt);
   }
@@ -170,7 +169,7 @@ export class MemoryBudgetCounter implements BudgetCounter {
 
   /** Requests this counter keeps any state for: open reservations and recently expired ones. */
   get trackedRequests(): number {
-    return this.open.size + this.finished.size;
+    return this.open.size + this.expiredIds.size;
   }
 
   sweep(): Promise<ExpiredReservation[]> {
@@ -184,10 +183,10 @@ export class MemoryBudgetCounter implements BudgetCounter {
     return Promise.resolve(this.expired.splice(0, this.expired.length));
   }
 
-  /** Drop finished reservations whose memory ran out; the queue is (nearly) in time order. */
+  /** Drop expired reservations whose memory ran out; the queue is (nearly) in time order. */
   private forget(now: number): void {
     while (this.forgetHead < this.forgetIds.length && this.forgetAts[this.forgetHead]! <= now) {
-      this.finished.delete(this.forgetIds[this.forgetHead]!);
+      this.expiredIds.delete(this.forgetIds[this.forgetHead]!);
       this.forgetHead++;
     }
     if (this.forgetHead > 1024 && this.forgetHead * 2 > this.forgetIds.length) {
@@ -212,7 +211,7 @@ export class MemoryBudgetCounter implements BudgetCounter {
         c.spent += r.amountNano;
       }
       this.open.delete(r.requestId);
-      this.finish(r.requestId, EXPIRED, now + this.defaultLeaseMs);
+      this.rememberExpired(r.requestId, now + this.defaultLeaseMs);
       this.expired.push({
         requestId: r.requestId, amountNano: r.amountNano,
         subjects: r.subjects.map((s, i) => ({ id: s.id, periodKey: r.periodKeys[i]! })),

@@ -68,10 +68,10 @@ export function openDatabase({ url, pgOptions }: OpenOptions): Database {
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };
 
-/** Applies every pending migration; returns the names applied. */
 /** The advisory lock id that serialises schema changes on a PostgreSQL server ("latchkey" in ASCII, truncated). */
 export const SCHEMA_DDL_LOCK = 0x6c617463686b;
 
+/** Applies every pending migration; returns the names applied. */
 export async function migrate(database: Database): Promise<string[]> {
   // On PostgreSQL name the schema explicitly: otherwise the migrator may find another schema's
   // bookkeeping tables on the server and skip creating its own.
