@@ -1,22 +1,14 @@
 /** Guessing keys against the gateway: failures are limited per client address. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateKey } from "../src/keys/index.js";
-import { backends, type TestBackend } from "./support/backends.js";
-import { startApp, type TestApp } from "./support/app.js";
-
-const [sqlite] = await backends();
+import { startSqliteApp, type TestApp } from "./support/app.js";
 
 describe("failed authentication on the gateway", () => {
-  let backend: TestBackend;
   let t: TestApp;
   beforeAll(async () => {
-    backend = await sqlite!.create();
-    t = await startApp(backend, { logLevel: "fatal" });
+    t = await startSqliteApp({ logLevel: "fatal" });
   });
-  afterAll(async () => {
-    await t?.close();
-    await backend?.cleanup();
-  });
+  afterAll(async () => t?.close());
 
   const call = (key: string) => fetch(`${t.url}/v1/messages`, {
     method: "POST", headers: { "x-api-key": key, "anthropic-version": "2023-06-01", "content-type": "application/json" },

@@ -58,7 +58,7 @@ describe.skipIf(!hasChromium)("console in Chromium", () => {
     page.on("console", (m) => { if (m.type() === "error") errors.push(m.text()); });
     await page.goto(`${t.url}/console/`);
     await page.getByRole("heading", { name: "Sign in" }).waitFor();
-    await expect(page.getByText("No one has set up this console yet")).toBeTruthy();
+    await page.getByText("No one has set up this console yet").waitFor();
     await shot(page, "sign-in");
     expect(errors.filter((e) => /Content Security Policy/i.test(e))).toEqual([]);
   });
@@ -117,12 +117,11 @@ describe.skipIf(!hasChromium)("console in Chromium", () => {
       if (r.status === 200) ok++;
     }
     expect(ok).toBe(3);
-    const services = t.app.services as any;
     const today = new Date().toISOString().slice(0, 10);
     let requests = 0;
     for (let i = 0; i < 40 && requests < 3; i++) {
       await new Promise((r) => setTimeout(r, 250));
-      await services.usageRollups?.runOnce?.();
+      await t.app.services.usageRollups.runOnce();
       const rep = (await t.api("GET", `/api/v1/usage?starting_at=${today}T00:00:00Z&bucket_width=1d`)).body;
       requests = (rep.data ?? []).flatMap((b: any) => b.results).reduce((n: number, r: any) => n + r.requests, 0);
     }

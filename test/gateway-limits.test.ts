@@ -1,9 +1,6 @@
 /** Spend and rate limits through the real gateway: concurrent requests never overshoot a budget. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { backends, type TestBackend } from "./support/backends.js";
-import { startApp, type TestApp } from "./support/app.js";
-
-const [sqlite] = await backends();
+import { startSqliteApp, type TestApp } from "./support/app.js";
 
 function message(t: TestApp, key: string, maxTokens: number) {
   return fetch(`${t.url}/v1/messages`, {
@@ -20,17 +17,12 @@ async function spendOf(t: TestApp, column: "key_id" | "workspace_id", id: string
 }
 
 describe("limits through the gateway", () => {
-  let backend: TestBackend;
   let t: TestApp;
 
   beforeAll(async () => {
-    backend = await sqlite!.create();
-    t = await startApp(backend);
+    t = await startSqliteApp();
   });
-  afterAll(async () => {
-    await t?.close();
-    await backend?.cleanup();
-  });
+  afterAll(async () => t?.close());
 
   it("keeps 500 concurrent requests within a $1.00 key spend limit", async () => {
     const k = (await t.api("POST", "/api/v1/keys", { name: "budget", kind: "test", spend_limit: { amount_usd: "1.00", period: "month" } })).body;

@@ -26,7 +26,11 @@ describe("streams", () => {
     const requestId = res.headers.get("request-id")!;
     const reader = res.body!.getReader();
     let seen = "";
-    while ((seen.match(/"text_delta"/g) ?? []).length < 6) seen += new TextDecoder().decode((await reader.read()).value);
+    while ((seen.match(/"text_delta"/g) ?? []).length < 6) {
+      const { done, value } = await reader.read();
+      if (done) throw new Error("the stream ended before six deltas");
+      seen += new TextDecoder().decode(value);
+    }
     ac.abort();
     const e = await eventually(async () => (await h.usage()).find((x) => x.id === requestId));
     expect(e.aborted).toBe(true);
@@ -43,7 +47,11 @@ describe("streams", () => {
     const id = res.headers.get("x-request-id")!;
     const reader = res.body!.getReader();
     let n = 0;
-    while (n < 4) n += ((new TextDecoder().decode((await reader.read()).value)).match(/"delta"/g) ?? []).length;
+    while (n < 4) {
+      const { done, value } = await reader.read();
+      if (done) throw new Error("the stream ended before four deltas");
+      n += (new TextDecoder().decode(value).match(/"delta"/g) ?? []).length;
+    }
     ac.abort();
     const e = await eventually(async () => (await h.usage()).find((x) => x.id === id));
     expect(e).toMatchObject({ aborted: true, streamed: true });
@@ -56,7 +64,9 @@ describe("streams", () => {
     const stream = client.messages.stream({ model: "claude-sonnet-4-6", max_tokens: 100, messages: [{ role: "user", content: "sim-fault:die" }] });
     await expect(stream.finalMessage()).rejects.toBeInstanceOf(Anthropic.APIError);
     expect(h.sim.stats.requests - before).toBe(1);
-    const e = await eventually(async () => (await h.usage()).find((x) => x.errorCode !== null && x.errorCode.startsWith("UND_ERR") || x.errorCode === "upstream_died"));
+    const requestId = (await stream.withResponse()).response.headers.get("request-id");
+    const e = await eventually(async () => (await h.usage()).find((x) => x.id === requestId));
+    expect(e.errorCode === "upstream_died" || e.errorCode?.startsWith("UND_ERR")).toBe(true);
     expect(e.outputTokens).toBeGreaterThan(0);
   });
 

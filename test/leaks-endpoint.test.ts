@@ -1,10 +1,8 @@
 /** The GitHub secret-scanning endpoint: a signed report revokes the key; a bad signature changes nothing. */
 import { createSign, generateKeyPairSync } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { backends, type TestBackend } from "./support/backends.js";
-import { startApp, type TestApp } from "./support/app.js";
+import { startSqliteApp, type TestApp } from "./support/app.js";
 
-const [sqlite] = await backends();
 const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: "prime256v1" });
 const KEY_ID = "90a421169f0a406205f1563a953312f0be898d3c7b6c06b681aa86a874555f4a";
 
@@ -20,17 +18,12 @@ function gatewayCall(t: TestApp, key: string) {
 }
 
 describe("leak reports", () => {
-  let backend: TestBackend;
   let t: TestApp;
   beforeAll(async () => {
-    backend = await sqlite!.create();
     const pem = publicKey.export({ type: "spki", format: "pem" }).toString();
-    t = await startApp(backend, { githubPublicKeys: JSON.stringify([{ key_identifier: KEY_ID, key: pem }]) });
+    t = await startSqliteApp({ githubPublicKeys: JSON.stringify([{ key_identifier: KEY_ID, key: pem }]) });
   });
-  afterAll(async () => {
-    await t?.close();
-    await backend?.cleanup();
-  });
+  afterAll(async () => t?.close());
 
   const post = (body: string, signature: string | null) => fetch(`${t.url}/api/v1/leaks/github`, {
     method: "POST",

@@ -1,5 +1,5 @@
 /** The process as operators run it: `latchkey up`, then SIGTERM while a request is under way. */
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -10,12 +10,18 @@ const ROOT = join(import.meta.dirname, "..");
 
 describe("latchkey up", () => {
   const dir = mkdtempSync(join(tmpdir(), "latchkey-up-"));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  let running: ChildProcess | null = null;
+  afterAll(() => {
+    // A failed assertion before SIGTERM must not leave the server running.
+    if (running && running.exitCode === null && running.signalCode === null) running.kill("SIGKILL");
+    rmSync(dir, { recursive: true, force: true });
+  });
 
   it("finishes a request under way on SIGTERM, writes its usage and exits 0", async () => {
     const child = spawn(process.execPath, [join(ROOT, "bin", "latchkey.js"), "up", "--port", "0", "--data-dir", join(dir, "data")], {
       cwd: dir, env: { ...process.env, NO_COLOR: "1", LATCHKEY_LOG_LEVEL: "warn" }, stdio: ["ignore", "pipe", "pipe"],
     });
+    running = child;
     let out = "";
     child.stdout.on("data", (d: Buffer) => (out += d.toString()));
     const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));

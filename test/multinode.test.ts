@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../src/config/index.js";
 import { createApp, type App } from "../src/main.js";
+import { readUntil } from "./support/gateway-harness.js";
 import { createPgSchema, postgresAvailable, redisAvailable, REDIS_URL, redisPrefix } from "./support/services.js";
 
 const ready = (await postgresAvailable()) && (await redisAvailable());
@@ -70,10 +71,11 @@ describe.skipIf(!ready)("two nodes over PostgreSQL and Redis", () => {
     for (const r of responses) await r.arrayBuffer();
     expect(responses.some((r) => r.status === 429)).toBe(true);
     expect(responses.filter((r) => r.status === 200).length).toBeGreaterThan(5);
-    await new Promise((r) => setTimeout(r, 400));
-    const rows = await nodes[0]!.app.database.db.selectFrom("usage_events").select(["input_tokens", "output_tokens", "status"]).where("key_id", "=", k.id).where("status", "=", 200).execute();
+    const served = responses.filter((r) => r.status === 200).length;
+    const rows = await readUntil(() => nodes[0]!.app.database.db.selectFrom("usage_events").select(["input_tokens", "output_tokens", "status"])
+      .where("key_id", "=", k.id).where("status", "=", 200).execute(), (r) => r.length >= served);
     const consumed = rows.reduce((s, r) => s + Number(r.input_tokens) + Number(r.output_tokens), 0);
-    expect(rows.length).toBe(responses.filter((r) => r.status === 200).length);
+    expect(rows.length).toBe(served);
     expect(consumed).toBeGreaterThan(0);
     expect(consumed).toBeLessThanOrEqual(3000);
   });
@@ -85,9 +87,7 @@ describe.skipIf(!ready)("two nodes over PostgreSQL and Redis", () => {
     const admitted = responses.filter((r) => r.status === 200).length;
     expect(admitted).toBeGreaterThanOrEqual(99);
     expect(responses.some((r) => r.status === 429)).toBe(true);
-    for (const n of nodes) await n.app.services.store.usage.count();
-    await new Promise((r) => setTimeout(r, 400));
-    const rows = await nodes[0]!.app.database.db.selectFrom("usage_events").select("cost_nano").where("key_id", "=", k.id).execute();
+    const rows = await readUntil(() => nodes[0]!.app.database.db.selectFrom("usage_events").select("cost_nano").where("key_id", "=", k.id).execute(), (r) => r.length >= 300);
     const spent = rows.reduce((s, r) => s + Number(r.cost_nano), 0);
     expect(rows.length).toBe(300);
     expect(spent).toBeLessThanOrEqual(1_000_000_000);

@@ -20,10 +20,12 @@ describe.skipIf(!ready)("Redis outage", () => {
   let schema: Awaited<ReturnType<typeof createPgSchema>>;
   const redis = new URL(REDIS_URL);
   const proxy = new TcpProxy(redis.hostname, Number(redis.port || 6379));
-  const dataDir = mkdtempSync(join(tmpdir(), "latchkey-redis-outage-"));
+  let dataDir = "";
   const redisKeys = redisPrefix();
 
   beforeAll(async () => {
+    // Made here, not while the suite is collected: a suite skipped for want of a service leaves nothing behind.
+    dataDir = mkdtempSync(join(tmpdir(), "latchkey-redis-outage-"));
     schema = await createPgSchema();
     const port = await proxy.start();
     app = await createApp(loadConfig({ env: {}, overrides: {
@@ -37,7 +39,7 @@ describe.skipIf(!ready)("Redis outage", () => {
     await proxy.stop();
     await schema?.drop();
     await redisKeys.cleanup();
-    rmSync(dataDir, { recursive: true, force: true });
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
 
   const key = async (body: object) => (await (await fetch(`${url}/api/v1/keys`, {

@@ -3,7 +3,7 @@
  * the lease ends another node charges it by the lease rule and records it, so the spend counter and
  * the usage records agree again.
  */
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -18,9 +18,11 @@ const ready = (await postgresAvailable()) && (await redisAvailable());
 describe.skipIf(!ready)("a node killed mid-request", () => {
   const dirs: string[] = [];
   let survivor: App | null = null;
+  let running: ChildProcess | null = null;
   let drop: () => Promise<void> = async () => {};
   const redisKeys = redisPrefix();
   afterAll(async () => {
+    if (running && running.exitCode === null && running.signalCode === null) running.kill("SIGKILL");
     await survivor?.close();
     await drop();
     await redisKeys.cleanup();
@@ -35,6 +37,7 @@ describe.skipIf(!ready)("a node killed mid-request", () => {
     const dirA = mkdtempSync(join(tmpdir(), "latchkey-victim-"));
     dirs.push(dirA);
     const victim = spawn(process.execPath, [join(ROOT, "bin", "latchkey.js"), "up", "--port", "0", "--data-dir", dirA], { env: { ...process.env, ...env, NO_COLOR: "1" }, stdio: ["ignore", "pipe", "ignore"] });
+    running = victim;
     let out = "";
     victim.stdout.on("data", (d: Buffer) => (out += d.toString()));
     for (let i = 0; i < 200 && !/lk_admin_\w+/.test(out); i++) await new Promise((r) => setTimeout(r, 50));

@@ -3,7 +3,7 @@ import { sql } from "kysely";
 import { join } from "node:path";
 import { loadConfig } from "../../src/config/index.js";
 import { createApp, type App } from "../../src/main.js";
-import type { TestBackend } from "./backends.js";
+import { backends, type TestBackend } from "./backends.js";
 
 export interface TestApp {
   app: App;
@@ -34,6 +34,18 @@ export async function startApp(backend: TestBackend, overrides: Record<string, u
     return { status: res.status, body: text ? JSON.parse(text) : undefined, headers: res.headers };
   };
   return { app, url, adminKey: created.adminKey, testKey: created.testKey, logs, api, close: () => app.close() };
+}
+
+/** A whole Latchkey on a fresh SQLite backend of its own; `close()` also removes the backend. */
+export async function startSqliteApp(overrides: Record<string, unknown> = {}): Promise<TestApp> {
+  const backend = await (await backends())[0]!.create();
+  try {
+    const t = await startApp(backend, overrides);
+    return { ...t, close: async () => { await t.close(); await backend.cleanup(); } };
+  } catch (err) {
+    await backend.cleanup();
+    throw err;
+  }
 }
 
 /** Everything the database holds, as text: the SQLite files' bytes, or every PostgreSQL row. */

@@ -102,6 +102,16 @@ export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
 }
 
 /** Waits until `check` holds (polling), for effects that land after a response ends. */
+/** Reads until `done` holds or the time runs out; returns the last read either way, for the caller to assert on. */
+export async function readUntil<T>(read: () => Promise<T>, done: (v: T) => boolean, timeoutMs = 10_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await read();
+    if (done(v) || Date.now() > until) return v;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 export async function eventually<T>(check: () => Promise<T | null | undefined | false>, timeoutMs = 3000): Promise<T> {
   const until = Date.now() + timeoutMs;
   for (;;) {
