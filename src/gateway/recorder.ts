@@ -1,9 +1,12 @@
-import { appendFileSync, existsSync, readFileSync, unlinkSync } from "node:fs";
+import { appendFileSync, closeSync, createReadStream, existsSync, openSync, readSync, statSync, unlinkSync } from "node:fs";
+import { createInterface } from "node:readline";
 import type { Logger } from "pino";
 import type { Store, UsageEvent } from "../store/index.js";
 
 /** Held in memory while there is no spool file to fall back on; beyond it the oldest are dropped (and logged). */
 const MAX_PENDING = 200_000;
+/** Spooled events written per transaction when a spool is replayed. */
+const REPLAY_CHUNK = 5_000;
 
 export interface RecorderOptions {
   intervalMs?: number;
@@ -32,11 +35,17 @@ export class UsageRecorder {
   private flushing: Promise<void> | null = null;
   private readonly intervalMs: number;
   private dropped = 0;
-  private spooling = false;
+  /** The spool file holds events not yet written (found at start, then kept here). */
+  private spooled: boolean;
+  /** Lines at the head of the spool already written by a replay that failed part way. */
+  private replayedLines = 0;
+  /** After a failed write the timer waits until then; new events do not bring the retry forward. */
+  private retryAt = 0;
 
   constructor(private readonly store: Store, private readonly logger: Logger, private readonly o: RecorderOptions = {}) {
     this.intervalMs = o.intervalMs ?? 100;
-    if (o.spoolFile && existsSync(o.spoolFile)) this.schedule(this.intervalMs);
+    this.spooled = o.spoolFile !== undefined && existsSync(o.spoolFile);
+    if (this.spooled) this.schedule();
   }
 
   record(e: UsageEvent): void {
@@ -45,11 +54,7 @@ export class UsageRecorder {
       this.dropped++;
     }
     this.pending.push(e);
-    if (!this.timer) this.schedule(this.intervalMs);
-  }
-
-  get pendingCount(): number {
-    return this.pending.length;
+    this.schedule();
   }
 
   /** Writes everything pending, and the spool when there is one (waits for a flush under way first). */
@@ -59,8 +64,7 @@ export class UsageRecorder {
       this.timer = null;
     }
     while (this.flushing) await this.flushing;
-    const spool = this.o.spoolFile;
-    if (this.pending.length === 0 && !(spool && existsSync(spool))) return;
+    if (this.pending.length === 0 && !this.spooled) return;
     const batch = this.pending;
     this.pending = [];
     this.flushing = this.write(batch).finally(() => {
@@ -69,33 +73,48 @@ export class UsageRecorder {
     await this.flushing;
   }
 
+  /** The timer's flush: waits out the backoff after a failed write. */
+  flushWhenDue(): void {
+    this.timer = null;
+    if (Date.now() < this.retryAt) this.schedule();
+    else void this.flush();
+  }
+
   private async write(batch: UsageEvent[]): Promise<void> {
-    const spool = this.o.spoolFile;
     try {
-      if (spool && existsSync(spool)) await this.replay(spool);
-      if (batch.length) {
-        await this.store.usage.insertMany(batch);
-        this.o.onWritten?.(batch);
-      }
-      if (this.dropped) {
-        this.logger.error({ dropped: this.dropped }, "usage events were dropped while the database was unreachable and no spool file was set");
-        this.dropped = 0;
-      }
+      if (this.spooled) await this.replay(this.o.spoolFile!);
+      if (batch.length) await this.store.usage.insertMany(batch);
     } catch (err) {
-      if (spool && this.appendToSpool(spool, batch)) {
-        if (!this.spooling) this.logger.warn({ err, spool }, "usage write failed; spooling usage to disk until the database answers");
-        this.spooling = true;
-      } else {
-        this.logger.warn({ err, events: batch.length }, "usage flush failed; will retry");
-        this.pending = batch.concat(this.pending);
-      }
-      this.schedule(this.intervalMs * 10);
+      this.keep(batch, err);
+      this.retryAt = Date.now() + this.intervalMs * 10;
+      this.schedule();
+      return;
     }
+    this.retryAt = 0;
+    if (this.dropped) {
+      this.logger.error({ dropped: this.dropped }, "usage events were dropped: the database was unreachable and nothing could hold them");
+      this.dropped = 0;
+    }
+    if (batch.length) this.tell(batch);
+  }
+
+  /** A batch the database refused: to the spool when there is one, else back to the head of the queue. */
+  private keep(batch: UsageEvent[], err: unknown): void {
+    const spool = this.o.spoolFile;
+    if (spool && (batch.length === 0 || this.appendToSpool(spool, batch))) {
+      if (!this.spooled) this.logger.warn({ err, spool }, "usage write failed; spooling usage to disk until the database answers");
+      this.spooled = this.spooled || batch.length > 0;
+      return;
+    }
+    this.logger.warn({ err, events: batch.length }, "usage flush failed; will retry");
+    this.pending = batch.concat(this.pending);
   }
 
   private appendToSpool(spool: string, batch: UsageEvent[]): boolean {
     try {
-      appendFileSync(spool, batch.map((e) => `${JSON.stringify(e)}\n`).join(""), { flush: true });
+      // A line cut short by a crash stays unreadable, but must not swallow the next event.
+      const lead = existsSync(spool) && !endsWithNewline(spool) ? "\n" : "";
+      appendFileSync(spool, lead + batch.map((e) => `${JSON.stringify(e)}\n`).join(""), { flush: true });
       return true;
     } catch (err) {
       this.logger.error({ err, spool }, "cannot write the usage spool; keeping usage in memory");
@@ -103,29 +122,51 @@ export class UsageRecorder {
     }
   }
 
-  /** Writes the spooled events (skipping any already stored), then removes the file. */
+  /**
+   * Writes the spooled events in chunks, read line by line (a long outage makes a spool larger
+   * than a string can hold), skipping ids already stored; then removes the file. A replay that
+   * fails part way resumes after the lines it wrote.
+   */
   private async replay(spool: string): Promise<void> {
-    const events: UsageEvent[] = [];
+    let chunk: UsageEvent[] = [];
+    let line = 0;
     let unreadable = 0;
-    for (const line of readFileSync(spool, "utf8").split("\n")) {
-      if (!line) continue;
+    let inserted = 0;
+    const writeChunk = async () => {
+      inserted += await this.store.usage.insertMany(chunk);
+      this.replayedLines = line;
+      this.tell(chunk);
+      chunk = [];
+    };
+    for await (const text of createInterface({ input: createReadStream(spool), crlfDelay: Infinity })) {
+      if (!text || ++line <= this.replayedLines) continue;
       try {
-        events.push(JSON.parse(line) as UsageEvent);
+        chunk.push(JSON.parse(text) as UsageEvent);
       } catch {
         unreadable++; // a line cut short by a crash while it was being appended
       }
+      if (chunk.length === REPLAY_CHUNK) await writeChunk();
     }
-    if (unreadable) this.logger.error({ unreadable, spool }, "unreadable lines in the usage spool were skipped");
-    const inserted = await this.store.usage.insertMany(events);
+    if (chunk.length) await writeChunk();
     unlinkSync(spool);
-    this.spooling = false;
-    this.o.onWritten?.(events);
-    this.logger.info({ events: events.length, inserted }, "spooled usage replayed");
+    this.spooled = false;
+    this.replayedLines = 0;
+    if (unreadable) this.logger.error({ unreadable, spool }, "unreadable lines in the usage spool were skipped");
+    this.logger.info({ lines: line, inserted }, "spooled usage replayed");
   }
 
-  private schedule(ms: number): void {
+  /** Hands written events to their consumers; a consumer's failure is not a failed write. */
+  private tell(batch: readonly UsageEvent[]): void {
+    try {
+      this.o.onWritten?.(batch);
+    } catch (err) {
+      this.logger.warn({ err }, "a consumer of written usage failed");
+    }
+  }
+
+  private schedule(): void {
     if (this.timer) return;
-    this.timer = setTimeout(flushOnTimer, ms, this);
+    this.timer = setTimeout(flushOnTimer, Math.max(this.intervalMs, this.retryAt - Date.now()), this);
     this.timer.unref();
   }
 
@@ -136,5 +177,18 @@ export class UsageRecorder {
 }
 
 function flushOnTimer(r: UsageRecorder): void {
-  void r.flush();
+  r.flushWhenDue();
+}
+
+function endsWithNewline(file: string): boolean {
+  const size = statSync(file).size;
+  if (size === 0) return true;
+  const fd = openSync(file, "r");
+  try {
+    const last = Buffer.alloc(1);
+    readSync(fd, last, 0, 1, size - 1);
+    return last[0] === 0x0a;
+  } finally {
+    closeSync(fd);
+  }
 }
