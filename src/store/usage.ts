@@ -1,6 +1,5 @@
-import type { Kysely } from "kysely";
 import type { Database } from "./database.js";
-import type { Tables, UsageEventRow } from "./schema.js";
+import type { UsageEventRow } from "./schema.js";
 import type { UsageEvent } from "./types.js";
 
 /** Raw usage events: append-only, written in batches. */
@@ -11,19 +10,20 @@ export class UsageStore {
    * Inserts a batch in one transaction. Ids are request ids, so a replayed batch (after a crash or
    * an outage) inserts nothing twice: rows already present are skipped.
    */
-  async insertMany(events: UsageEvent[], db: Kysely<Tables> = this.database.db): Promise<number> {
+  async insertMany(events: UsageEvent[]): Promise<number> {
     if (events.length === 0) return 0;
-    if (this.database.sqlite && db === this.database.db) return this.insertSqlite(events);
+    // The prepared statement runs outside Kysely's connection lock; inside a transaction someone
+    // else holds open it would become a savepoint that their rollback could undo.
+    const sqlite = this.database.sqlite;
+    if (sqlite && !sqlite.inTransaction) return this.insertSqlite(events);
     const rows = events.map(toRow);
     let inserted = 0;
-    const run = async (trx: Kysely<Tables>) => {
+    await this.database.db.transaction().execute(async (trx) => {
       for (let i = 0; i < rows.length; i += 500) {
         const r = await trx.insertInto("usage_events").values(rows.slice(i, i + 500)).onConflict((oc) => oc.column("id").doNothing()).executeTakeFirst();
         inserted += Number(r.numInsertedOrUpdatedRows ?? 0);
       }
-    };
-    if (db === this.database.db) await db.transaction().execute(run);
-    else await run(db);
+    });
     return inserted;
   }
 
