@@ -82,6 +82,23 @@ for (const b of all) {
       expect(c.cost).toBe(c.input * 6000 + c.output * 30000);
     });
 
+    it("refuses a name another model already answers to, on create and on change; a dated price keeps the cache prices then in force", async () => {
+      const pricing = { input_usd_per_mtok: "1", output_usd_per_mtok: "2" };
+      expect((await t.api("POST", "/api/v1/models", { id: "house-model", provider: "openai", max_output_tokens: 1000, aliases: ["house-model"], pricing })).status).toBe(409);
+      expect((await t.api("POST", "/api/v1/models", { id: "house-model", provider: "openai", max_output_tokens: 1000, aliases: ["house"], pricing })).status).toBe(201);
+      const clash = await t.api("PATCH", "/api/v1/models/house-model", { aliases: ["house", "gpt-4o"] });
+      expect(clash.status).toBe(409);
+      expect(clash.body.error.message).toContain("gpt-4o");
+      expect((await t.api("PATCH", "/api/v1/models/house-model", { aliases: ["house", "house-2"] })).status).toBe(200);
+      // Haiku gets a new cache-write price now; a price dated 2020 (before it) keeps the one in force in 2020.
+      expect((await t.api("PATCH", "/api/v1/models/claude-haiku-4-5", { pricing: { input_usd_per_mtok: "1", output_usd_per_mtok: "5", cache_write_usd_per_mtok: "9" } })).status).toBe(200);
+      const dated = await t.api("PATCH", "/api/v1/models/claude-haiku-4-5", { pricing: { input_usd_per_mtok: "2", output_usd_per_mtok: "8", effective_at: "2020-01-01T00:00:00Z" } });
+      expect(dated.status).toBe(200);
+      const then = dated.body.price_history.find((p: { effective_at: string }) => p.effective_at.startsWith("2020"));
+      expect(then).toMatchObject({ input_usd_per_mtok: "2", output_usd_per_mtok: "8", cache_write_usd_per_mtok: "1.25", cache_read_usd_per_mtok: "0.1" });
+      expect(dated.body.pricing.cache_write_usd_per_mtok).toBe("9");
+    });
+
     it("manages credentials and prices from the CLI", async () => {
       const added = await cli(t, ["credentials", "add", "--provider", "openai", "--name", "cli", "--from-env", "MY_SECRET", "--base-url", `${sim.url}/v1`], { MY_SECRET: "sk-proj-cli-secret-abcdef123456" });
       expect(added.code).toBe(0);

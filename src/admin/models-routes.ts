@@ -1,10 +1,11 @@
 import { z } from "zod";
 import { AppError, NotFoundError } from "../errors/index.js";
-import { microToUsdPerMTok, toIso, usdPerMTokToMicro } from "../lib/index.js";
+import { microToUsdPerMTok, toIso } from "../lib/index.js";
 import { PROVIDER_IDS, priceAt, type ModelCatalog } from "../providers/index.js";
 import type { CatalogModel, ModelPrice } from "../store/index.js";
 import { audited } from "./audit.js";
 import { defineRoute, type RouteDef } from "./route.js";
+import { usdAmount } from "./schemas.js";
 import type { AdminServices } from "./services.js";
 
 declare module "./services.js" {
@@ -14,16 +15,8 @@ declare module "./services.js" {
   }
 }
 
-const usdPerMTok = z.union([z.string(), z.number()]).transform((v, ctx) => {
-  try {
-    const micro = usdPerMTokToMicro(v);
-    if (micro < 0) throw new RangeError("negative");
-    return micro;
-  } catch {
-    ctx.addIssue({ code: "custom", message: "a non-negative USD amount per million tokens, like \"3\" or \"0.075\"" });
-    return z.NEVER;
-  }
-});
+/** USD per million tokens, kept in micro-USD: parsed like every USD amount (nano-USD), then a thousandth of it. */
+const usdPerMTok = usdAmount.transform((nano) => Math.round(nano / 1000));
 
 const pricing = z.strictObject({
   input_usd_per_mtok: usdPerMTok,
@@ -81,6 +74,16 @@ async function reload(s: AdminServices): Promise<CatalogModel[]> {
   return all;
 }
 
+/** Refuses names already taken by another model (or repeated in the request). */
+function refuseClash(existing: CatalogModel[], self: string | null, names: string[]): void {
+  const taken = new Set(existing.filter((m) => m.id !== self).flatMap((m) => [m.id, ...m.aliases]));
+  const seen = new Set<string>();
+  for (const n of names) {
+    if (taken.has(n) || seen.has(n)) throw new AppError("conflict", `the name '${n}' is already in the catalog`);
+    seen.add(n);
+  }
+}
+
 async function findModel(s: AdminServices, id: string): Promise<CatalogModel> {
   const all = await s.store.models.listAll();
   const m = all.find((x) => x.id === id) ?? all.find((x) => x.aliases.includes(id));
@@ -105,13 +108,11 @@ export const modelRoutes: RouteDef[] = [
     body: createBody,
     handler: async ({ body, actor, services: s }) => {
       const now = s.clock.now();
-      const existing = await s.store.models.listAll();
-      const names = new Set(existing.flatMap((m) => [m.id, ...m.aliases]));
-      const clash = [body.id, ...body.aliases].find((n) => names.has(n));
-      if (clash) throw new AppError("conflict", `the name '${clash}' is already in the catalog`);
+      refuseClash(await s.store.models.listAll(), null, [body.id, ...body.aliases]);
       await audited(s, actor, "model.created", body.id, { provider: body.provider, pricing: body.pricing }, async (trx) => {
         await s.store.models.upsert({ id: body.id, provider: body.provider, displayName: body.display_name ?? body.id, kind: body.kind, aliases: body.aliases, maxOutputTokens: body.max_output_tokens, contextWindow: body.context_window }, now, trx);
-        await s.store.models.setPrice(body.id, { ...toPrice(body.pricing, now), effectiveAt: body.pricing.effective_at ? Date.parse(body.pricing.effective_at) : 0 }, trx);
+        // A new model's first price holds from the start of time unless a date is given.
+        await s.store.models.setPrice(body.id, toPrice(body.pricing, 0), trx);
       });
       const all = await reload(s);
       return { status: 201, body: presentModel(all.find((m) => m.id === body.id)!, now) };
@@ -123,15 +124,18 @@ export const modelRoutes: RouteDef[] = [
     handler: async ({ params, body, actor, services: s }) => {
       const now = s.clock.now();
       const m = await findModel(s, params.id!);
+      if (body.aliases) refuseClash(await s.store.models.listAll(), m.id, [m.id, ...body.aliases]);
       await audited(s, actor, "model.updated", m.id, body as Record<string, unknown>, async (trx) => {
         await s.store.models.upsert({
           id: m.id, provider: body.provider ?? m.provider, displayName: body.display_name ?? m.displayName, kind: body.kind ?? m.kind,
           aliases: body.aliases ?? m.aliases, maxOutputTokens: body.max_output_tokens ?? m.maxOutputTokens, contextWindow: body.context_window ?? m.contextWindow,
         }, now, trx);
         if (body.pricing) {
-          const current = priceAt(m, now);
+          const price = toPrice(body.pricing, now);
+          // Cache prices left out carry over from the price in force when the new one starts.
+          const current = priceAt(m, price.effectiveAt);
           await s.store.models.setPrice(m.id, {
-            ...toPrice(body.pricing, now),
+            ...price,
             cacheWrite: body.pricing.cache_write_usd_per_mtok ?? current.cacheWrite,
             cacheRead: body.pricing.cache_read_usd_per_mtok ?? current.cacheRead,
           }, trx);
