@@ -1,17 +1,29 @@
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { InvalidationMessage, KeyVerifier } from "./keys/index.js";
+import type { CredentialVault, ModelCatalog } from "./providers/index.js";
+
+/** What travels between nodes: a key change (the verifier's message), or "reload" for the model catalog or the provider credentials. */
+export type BusMessage = InvalidationMessage | { catalog: true } | { credentials: true };
+
+/** The caches a node keeps of things any node can change. */
+export interface CachedState {
+  verifier: KeyVerifier;
+  catalog: ModelCatalog;
+  vault: CredentialVault;
+}
 
 /**
- * Carries key-cache invalidations between gateway nodes over Redis pub/sub, so that a revoked,
- * disabled or changed key stops working on every node within a second (instead of at the next
- * cache refresh). A node that misses messages while Redis is away drops its whole cache when the
- * subscription comes back, since it cannot know what changed meanwhile.
+ * Carries cache invalidations between gateway nodes over Redis pub/sub: a revoked, disabled or
+ * changed key stops working on every node within a second, and a price or credential change
+ * reaches every node at once (instead of at the next cache refresh, or for the catalog, never). A
+ * node that misses messages while Redis is away drops what it caches when the subscription comes
+ * back, since it cannot know what changed meanwhile.
  */
 export class RedisInvalidationBus {
   private readonly subscriber: Redis;
-  private verifier: KeyVerifier | null = null;
-  private subscribedOnce = false;
+  private state: CachedState | null = null;
+  private subscribed = false;
 
   private readonly channel: string;
 
@@ -20,35 +32,54 @@ export class RedisInvalidationBus {
     this.subscriber = publisher.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null, lazyConnect: true });
     this.subscriber.on("message", (_channel: string, text: string) => this.receive(text));
     this.subscriber.on("ready", () => {
-      if (this.subscribedOnce) this.verifier?.invalidateAll(true);
+      if (this.subscribed) this.forgetAll();
     });
     this.subscriber.on("error", () => undefined);
   }
 
-  async start(verifier: KeyVerifier): Promise<void> {
-    this.verifier = verifier;
-    try {
-      await this.subscriber.connect();
-      await this.subscriber.subscribe(this.channel);
-      this.subscribedOnce = true;
-    } catch (err) {
-      this.logger.warn({ err }, "cannot subscribe to key invalidations yet; retrying in the background");
-    }
+  /**
+   * Subscribes without waiting for Redis: the command waits in the offline queue until the first
+   * connection, and ioredis subscribes again after every reconnection.
+   */
+  start(state: CachedState): void {
+    this.state = state;
+    this.subscriber.subscribe(this.channel).then(
+      () => (this.subscribed = true),
+      (err: unknown) => this.logger.warn({ err }, "cannot subscribe to cache invalidations; other nodes' changes arrive at cache refresh"),
+    );
   }
 
-  publish(message: InvalidationMessage): void {
+  publish(message: BusMessage): void {
     this.publisher.publish(this.channel, JSON.stringify(message)).catch((err: unknown) => {
-      this.logger.warn({ err }, "could not tell other nodes of a key change; they will see it at their next cache refresh");
+      this.logger.warn({ err }, "could not tell other nodes of a change; they will see it at their next cache refresh");
     });
   }
 
   private receive(text: string): void {
+    let m: BusMessage;
     try {
-      const m = JSON.parse(text) as InvalidationMessage;
-      this.verifier?.applyRemote(m);
+      m = JSON.parse(text) as BusMessage;
     } catch {
       this.logger.warn("ignored a malformed invalidation message");
+      return;
     }
+    const state = this.state;
+    if (!state) return;
+    if ("catalog" in m) this.reloadCatalog(state.catalog);
+    else if ("credentials" in m) state.vault.forget();
+    else state.verifier.applyRemote(m);
+  }
+
+  private forgetAll(): void {
+    const state = this.state;
+    if (!state) return;
+    state.verifier.invalidateAll(true);
+    state.vault.forget();
+    this.reloadCatalog(state.catalog);
+  }
+
+  private reloadCatalog(catalog: ModelCatalog): void {
+    catalog.reload().catch((err: unknown) => this.logger.warn({ err }, "could not reload the model catalog after a change on another node"));
   }
 
   close(): void {

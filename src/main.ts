@@ -79,16 +79,16 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     store, clock, prefixes, pepper: config.pepper, staleMs: config.keyCacheStaleSeconds * 1000,
     onInvalidate: bus ? (m) => bus.publish(m) : undefined,
   });
-  await bus?.start(verifier);
   const keys = new KeyService(store, clock, prefixes, verifier, config.pepper);
   const masterKey = loadMasterKey(config.masterKey, config.dataDir);
   const webhooks = new WebhookService(store, clock, masterKey.key);
   const alerts = new AlertService({ store, clock, webhooks });
   const webhookDispatcher = new WebhookDispatcher({ store, clock, webhooks, logger });
   const usageRollups = new UsageRollupJob({ store, clock, retentionDays: config.usageRetentionDays });
-  const catalog = new ModelCatalog(store);
+  const catalog = new ModelCatalog(store, bus ? () => bus.publish({ catalog: true }) : undefined);
   await catalog.load(clock.now());
-  const credentialVault = new CredentialVault(store, masterKey.key, () => clock.now());
+  const credentialVault = new CredentialVault(store, masterKey.key, () => clock.now(), undefined, bus ? () => bus.publish({ credentials: true }) : undefined);
+  bus?.start({ verifier, catalog, vault: credentialVault });
   const services: AdminServices = { config, clock, logger, store, verifier, keys, prefixes, alerts, webhooks, webhookDispatcher, usageRollups, masterKey: masterKey.key, catalog, credentialVault };
   if (redis && !(await redisReady(redis))) logger.warn("Redis does not answer yet; limits follow the failure policy until it does");
   let admission: LimitsAdmission | null = null;

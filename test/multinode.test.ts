@@ -94,6 +94,21 @@ describe.skipIf(!ready)("two nodes over PostgreSQL and Redis", () => {
     expect(spent).toBeGreaterThan(900_000_000);
   });
 
+  it("carries a price change and a credential change made on one node to the other", async () => {
+    const changed = await api(0, "PATCH", "/api/v1/models/claude-opus-4-7", { pricing: { input_usd_per_mtok: "7", output_usd_per_mtok: "35" } });
+    expect(changed.pricing.input_usd_per_mtok).toBe("7");
+    const priced = await readUntil(async () => nodes[1]!.app.services.catalog!.resolve("claude-opus-4-7"), (m) => m?.prices.at(-1)?.input === 7_000_000);
+    expect(priced?.prices.at(-1)).toMatchObject({ input: 7_000_000, output: 35_000_000 }); // micro-USD per million tokens
+
+    const vault = nodes[1]!.app.services.credentialVault!;
+    const orgId = (await api(1, "GET", "/api/v1/organization")).id as string;
+    expect((await vault.forOrg(orgId)).filter((c) => c.name === "added elsewhere")).toHaveLength(0); // node 1 now caches the list
+    await api(0, "POST", "/api/v1/credentials", { provider: "anthropic", name: "added elsewhere", secret: "sk-ant-added-on-node-zero-0001" });
+    const seen = await readUntil(async () => vault.peek(orgId), (list) => list === null);
+    expect(seen).toBeNull(); // dropped at once, long before its 30 s refresh
+    expect((await vault.forOrg(orgId)).map((c) => c.name)).toContain("added elsewhere");
+  });
+
   it("refuses a key revoked on one node on the other within a second", async () => {
     const k = await api(0, "POST", "/api/v1/keys", { name: "short-lived", kind: "test" });
     expect((await call(1, k.key)).status).toBe(200); // node 1 now has it cached

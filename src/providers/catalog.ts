@@ -4,13 +4,15 @@ import type { TokenUsage } from "./types.js";
 
 /**
  * The model catalog in memory: names (ids and aliases) to models, and each model's price history.
- * Loaded at start-up and reloaded after every change made through the API or CLI.
+ * Loaded at start-up and reloaded after every change made through the API or CLI, on this node
+ * and (over the invalidation bus) on the others.
  */
 export class ModelCatalog {
   private byName = new Map<string, CatalogModel>();
   private all: CatalogModel[] = [];
 
-  constructor(private readonly store: Store) {}
+  /** `onChange` is told of every change made here (main.ts tells the other nodes). */
+  constructor(private readonly store: Store, private readonly onChange?: () => void) {}
 
   /** Seeds the shipped defaults into an empty catalog, then loads it. */
   async load(now = Date.now()): Promise<void> {
@@ -18,11 +20,18 @@ export class ModelCatalog {
     await this.reload();
   }
 
+  /** Reads the catalog again (another node changed it). */
   async reload(): Promise<void> {
-    this.replace(await this.store.models.listAll());
+    this.set(await this.store.models.listAll());
   }
 
+  /** Takes the catalog as it now stands after a change made on this node, and announces the change. */
   replace(models: CatalogModel[]): void {
+    this.set(models);
+    this.onChange?.();
+  }
+
+  private set(models: CatalogModel[]): void {
     const byName = new Map<string, CatalogModel>();
     for (const m of models) byName.set(m.id, m);
     for (const m of models) for (const a of m.aliases) if (!byName.has(a)) byName.set(a, m);

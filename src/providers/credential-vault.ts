@@ -6,8 +6,8 @@ export interface UsableCredential extends ProviderCredential {
 
 /**
  * Decrypted provider credentials, per organization, kept in memory for a short time so the
- * request path never touches the database or AES for them. Changes call `invalidate()`; other
- * nodes pick changes up within `ttlMs`.
+ * request path never touches the database or AES for them. Changes call `invalidate()`, which
+ * `onInvalidate` carries to the other nodes; `ttlMs` bounds staleness if a message is lost.
  */
 export class CredentialVault {
   private readonly byOrg = new Map<string, { at: number; list: UsableCredential[] }>();
@@ -18,6 +18,7 @@ export class CredentialVault {
     private readonly masterKey: Buffer,
     private readonly now: () => number = Date.now,
     private readonly ttlMs = 30_000,
+    private readonly onInvalidate?: () => void,
   ) {}
 
   /** Cached list when fresh (no promise on the hot path); null when it must be loaded. */
@@ -40,7 +41,14 @@ export class CredentialVault {
     return p;
   }
 
+  /** Forgets every decrypted list after a change on this node, and announces it. */
   invalidate(): void {
+    this.forget();
+    this.onInvalidate?.();
+  }
+
+  /** Forgets every decrypted list (another node changed a credential). */
+  forget(): void {
     this.byOrg.clear();
   }
 }
