@@ -44,6 +44,13 @@ for (const b of all) {
 
     it("stores a credential write-only, uses it, tests it, and never shows or stores the secret", async () => {
       expect((await message()).status).toBe(400);
+      // A password in the base URL would be listed and audited: refused.
+      const withPassword = new URL(sim.url);
+      withPassword.username = "svc";
+      withPassword.password = "hunter2-in-the-url";
+      const refused = await t.api("POST", "/api/v1/credentials", { provider: "anthropic", name: "bad", secret: SECRET, base_url: withPassword.toString() });
+      expect(refused.status).toBe(400);
+      expect(JSON.stringify(refused.body)).not.toContain("hunter2");
       const created = await t.api("POST", "/api/v1/credentials", { provider: "anthropic", name: "prod", secret: SECRET, base_url: sim.url });
       expect(created.status).toBe(201);
       expect(JSON.stringify(created.body)).not.toContain("MANAGEMENT-SECRET");

@@ -1,9 +1,10 @@
 import { z } from "zod";
-import { AppError, NotFoundError } from "../errors/index.js";
+import { NotFoundError, ValidationError } from "../errors/index.js";
 import { newId, toIso } from "../lib/index.js";
 import { PROVIDER_IDS, probeCredential, type CredentialVault } from "../providers/index.js";
 import type { ProviderCredential } from "../store/index.js";
 import { audited } from "./audit.js";
+import { page } from "./present.js";
 import { defineRoute, type RouteDef } from "./route.js";
 import type { AdminServices } from "./services.js";
 
@@ -20,7 +21,8 @@ const createBody = z.strictObject({
   provider: z.enum(PROVIDER_IDS),
   name: z.string().trim().min(1).max(200),
   secret: z.string().min(8).max(4096),
-  base_url: z.url({ protocol: /^https?$/ }).nullable().optional(),
+  // No user or password in the URL: it is shown in lists and written to the audit log.
+  base_url: z.url({ protocol: /^https?$/ }).refine((u) => { const p = new URL(u); return !p.username && !p.password; }, "must not carry a user name or password; put the secret in `secret`").nullable().optional(),
   workspace_id: z.string().nullable().optional(),
   weight: z.number().int().min(1).max(1000).optional(),
 });
@@ -47,7 +49,8 @@ export const credentialRoutes: RouteDef[] = [
     handler: async ({ body, principal, actor, services: s }) => {
       if (body.workspace_id) {
         const ws = await s.store.orgs.getWorkspace(body.workspace_id);
-        if (!ws || ws.orgId !== principal.orgId) throw new AppError("invalid_request", "workspace_id: no such workspace", { fields: [{ field: "workspace_id", message: "no such workspace" }] });
+        if (!ws || ws.orgId !== principal.orgId) throw new ValidationError([{ field: "workspace_id", message: "no such workspace" }]);
+        if (ws.archivedAt !== null) throw new ValidationError([{ field: "workspace_id", message: "the workspace is archived" }]);
       }
       const now = s.clock.now();
       const id = newId("cred", now);
@@ -64,7 +67,7 @@ export const credentialRoutes: RouteDef[] = [
     method: "GET", path: "/api/v1/credentials", tag: "credentials", scope: "credentials:read", summary: "List provider credentials (hints only)",
     handler: async ({ principal, services: s }) => {
       const list = await s.store.credentials.list(principal.orgId);
-      return { body: { data: list.map(presentCredential), has_more: false, last_id: list.at(-1)?.id ?? null } };
+      return { body: page(list.map(presentCredential), false, list.at(-1)?.id ?? null) };
     },
   }),
   defineRoute({
@@ -81,7 +84,8 @@ export const credentialRoutes: RouteDef[] = [
     handler: async ({ params, principal, services: s }) => {
       const c = await ownCredential(s, principal.orgId, params.id!);
       const secret = await s.store.credentials.secretOf(c.id, s.masterKey);
-      const r = await probeCredential(c.provider, c.baseUrl, secret ?? "");
+      if (secret === null) throw new NotFoundError("credential");
+      const r = await probeCredential(c.provider, c.baseUrl, secret);
       return { body: { id: c.id, ok: r.ok, status: r.status, latency_ms: r.latencyMs, message: r.message } };
     },
   }),

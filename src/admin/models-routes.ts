@@ -4,6 +4,7 @@ import { microToUsdPerMTok, toIso } from "../lib/index.js";
 import { PROVIDER_IDS, priceAt, type ModelCatalog } from "../providers/index.js";
 import type { CatalogModel, ModelPrice } from "../store/index.js";
 import { audited } from "./audit.js";
+import { page } from "./present.js";
 import { defineRoute, type RouteDef } from "./route.js";
 import { usdAmount } from "./schemas.js";
 import type { AdminServices } from "./services.js";
@@ -96,7 +97,7 @@ export const modelRoutes: RouteDef[] = [
     method: "GET", path: "/api/v1/models", tag: "models", scope: "authenticated", summary: "The model catalog with current prices and price history",
     handler: async ({ services: s }) => {
       const all = await s.store.models.listAll();
-      return { body: { data: all.map((m) => presentModel(m, s.clock.now())), has_more: false, last_id: all.at(-1)?.id ?? null } };
+      return { body: page(all.map((m) => presentModel(m, s.clock.now())), false, all.at(-1)?.id ?? null) };
     },
   }),
   defineRoute({
