@@ -118,7 +118,9 @@ for (const b of all) {
       const list = await cli(t, ["--json", "models", "list"]);
       expect(JSON.parse(list.out).data.find((m: { id: string }) => m.id === "gpt-4o-mini").pricing.input_usd_per_mtok).toBe("0.2");
       const openaiId = JSON.parse(listed.out).data.find((c: { provider: string }) => c.provider === "openai").id;
-      expect((await cli(t, ["credentials", "remove", openaiId])).code).toBe(0);
+      const removed = await cli(t, ["--json", "credentials", "remove", openaiId]);
+      expect(removed.code).toBe(0);
+      expect(JSON.parse(removed.out)).toMatchObject({ id: openaiId, deleted: true });
       expect((await t.api("GET", "/api/v1/credentials")).body.data).toHaveLength(1);
     });
   });

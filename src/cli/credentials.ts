@@ -52,8 +52,9 @@ export function registerCredentialsCommand(program: Command, ctx: CliContext): v
   });
 
   cmd.command("remove <id>").description("delete a credential").action(async (id: string) => {
-    await ctx.api("DELETE", `/api/v1/credentials/${encodeURIComponent(id)}`);
-    ctx.out.write(`removed ${id}\n`);
+    const r = await ctx.api("DELETE", `/api/v1/credentials/${encodeURIComponent(id)}`);
+    if (ctx.globals.json) printObject(ctx, r);
+    else ctx.out.write(`removed ${id}\n`);
   });
 
   cmd.command("test <id>").description("check a credential against its provider").action(async (id: string) => {
@@ -72,14 +73,17 @@ export function registerCredentialsCommand(program: Command, ctx: CliContext): v
       if (!fromFile && !o.newKeyEnv) throw new CliError("the master key comes from LATCHKEY_MASTER_KEY: give the new one with --new-key-env VAR");
       const next = o.newKeyEnv ? parseMasterKey(ctx.env[o.newKeyEnv] ?? "") : generateMasterKey();
       const file = join(config.dataDir, "master.key");
-      // The new key reaches the disk before any record depends on it, and replaces the old file only after the commit.
-      if (fromFile) writeFileSync(`${file}.new`, `${next.toString("hex")}\n`, { mode: 0o600 });
       const db = openDatabase({ url: databaseUrl(config) });
       try {
+        // The new key reaches the disk before any record depends on it, and replaces the old file only after the commit.
+        if (fromFile) writeFileSync(`${file}.new`, `${next.toString("hex")}\n`, { mode: 0o600 });
         const n = await rotateMasterKey(db, old, next);
         if (fromFile) renameSync(`${file}.new`, file);
-        ctx.out.write(`re-wrapped ${n} credential${n === 1 ? "" : "s"}\n`);
-        ctx.out.write(fromFile ? `the new master key is in ${file}; restart the server\n` : `set LATCHKEY_MASTER_KEY to the new key from ${o.newKeyEnv} and restart the server\n`);
+        if (ctx.globals.json) printObject(ctx, { rewrapped: n, master_key: fromFile ? file : o.newKeyEnv });
+        else {
+          ctx.out.write(`re-wrapped ${n} credential${n === 1 ? "" : "s"}\n`);
+          ctx.out.write(fromFile ? `the new master key is in ${file}; restart the server\n` : `set LATCHKEY_MASTER_KEY to the new key from ${o.newKeyEnv} and restart the server\n`);
+        }
       } catch (err) {
         if (fromFile) rmSync(`${file}.new`, { force: true });
         throw new CliError(`rotation failed, nothing changed: ${(err as Error).message}`);

@@ -38,6 +38,12 @@ export function positiveInt(v: string): number {
   return n;
 }
 
+export function nonNegativeInt(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new CliError(`'${v}' is not a whole number of zero or more`);
+  return n;
+}
+
 /** Rate-limit flags to the API's shape, or undefined when none was given. */
 export function rateLimits(o: { rpm?: number; tpm?: number; concurrency?: number }) {
   if (o.rpm === undefined && o.tpm === undefined && o.concurrency === undefined) return undefined;

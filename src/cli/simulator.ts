@@ -1,14 +1,14 @@
 import type { Command } from "commander";
 import { createSimulatorServer } from "../providers/index.js";
 import type { CliContext } from "./context.js";
-import { positiveInt } from "./options.js";
+import { nonNegativeInt, positiveInt } from "./options.js";
 
 /** `latchkey simulator`: the simulated provider as a standalone upstream for tests and benchmarks. */
 export function registerSimulatorCommand(program: Command, ctx: CliContext): void {
   program.command("simulator").description("run the provider simulator (Anthropic, OpenAI and Gemini dialects) as an HTTP server")
     .option("--port <n>", "port (default 8421)", positiveInt)
     .option("--host <host>", "address to listen on (default 127.0.0.1)")
-    .option("--pace-ms <n>", "milliseconds between streamed tokens (default 0)", (v: string) => Math.max(0, Number(v)))
+    .option("--pace-ms <n>", "milliseconds between streamed tokens (default 0)", nonNegativeInt)
     .action(async (o: { port?: number; host?: string; paceMs?: number }) => {
       const sim = await createSimulatorServer({ port: o.port ?? 8421, host: o.host ?? "127.0.0.1", paceMs: o.paceMs ?? 0 });
       ctx.out.write(`simulator listening on ${sim.url}\n`);
