@@ -159,8 +159,9 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       });
       await verifier.flushLastUsed();
       await gateway.close();
+      // The last usage batch may have queued an alert evaluation: it runs now, before the store closes.
+      await alerts.drain((err) => logger.warn({ err }, "alert evaluation failed"));
       await webhookDispatcher.stop();
-      alerts.stop();
       limits.close();
       bus?.close();
       redis?.disconnect();

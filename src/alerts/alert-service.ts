@@ -47,8 +47,10 @@ export class AlertService {
     return fired;
   }
 
+  /** Keys touched since the last evaluation (a key's workspace and organization come with it). */
   private pendingEvents = new Map<string, { orgId: string; workspaceId: string; keyId: string }>();
   private pendingTimer: NodeJS.Timeout | null = null;
+  private evaluating: Promise<void> | null = null;
 
   /**
    * Notes written usage and evaluates it at most once per `intervalMs` (default 1 s) for all the
@@ -57,21 +59,29 @@ export class AlertService {
    * at most that interval after its crossing.
    */
   noteUsage(events: readonly { orgId: string; workspaceId: string; keyId: string }[], onError: (err: unknown) => void, intervalMs = 1000): void {
-    for (const e of events) this.pendingEvents.set(`${e.keyId}|${e.workspaceId}`, { orgId: e.orgId, workspaceId: e.workspaceId, keyId: e.keyId });
+    for (const e of events) if (!this.pendingEvents.has(e.keyId)) this.pendingEvents.set(e.keyId, e);
     if (this.pendingTimer) return;
-    this.pendingTimer = setTimeout(() => {
-      this.pendingTimer = null;
-      const batch = [...this.pendingEvents.values()];
-      this.pendingEvents.clear();
-      this.onUsageRecorded(batch).catch(onError);
-    }, intervalMs);
+    this.pendingTimer = setTimeout(() => this.evaluatePending(onError), intervalMs);
     this.pendingTimer.unref();
   }
 
-  /** Stops a pending evaluation (at shutdown). */
-  stop(): void {
-    if (this.pendingTimer) clearTimeout(this.pendingTimer);
+  private evaluatePending(onError: (err: unknown) => void): void {
     this.pendingTimer = null;
+    const batch = [...this.pendingEvents.values()];
+    this.pendingEvents.clear();
+    const run: Promise<void> = this.onUsageRecorded(batch).then(() => undefined, onError).finally(() => {
+      if (this.evaluating === run) this.evaluating = null;
+    });
+    this.evaluating = run;
+  }
+
+  /** At shutdown: evaluates what is pending at once and waits for evaluations under way. */
+  async drain(onError: (err: unknown) => void): Promise<void> {
+    if (this.pendingTimer) {
+      clearTimeout(this.pendingTimer);
+      this.evaluatePending(onError);
+    }
+    while (this.evaluating) await this.evaluating;
   }
 
   /** Forget cached limits (after a limit changes). */

@@ -90,8 +90,10 @@ export function createGateway(deps: GatewayDeps): Gateway {
     ready,
     flush: () => recorder.flush(),
     async close() {
-      await recorder.flush().catch(() => undefined);
+      // Upstream pools first: a request still finishing there records its usage before the last flush.
       await core.close();
+      await recorder.flush().catch(() => undefined);
+      recorder.stop();
     },
     catalog,
     vault,
