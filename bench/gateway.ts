@@ -37,15 +37,22 @@ const APP_FLAGS = ["--max-semi-space-size=4"];
 
 interface Stats { cpuMicros: number; rss: number; heapTotal: number; heapUsed: number; external: number }
 
-function answerStats(): void {
+/**
+ * Answers the parent's stats requests. `settle`, given by Latchkey's child, finishes the work a
+ * run left behind before the figures are taken (the last usage batch, and the roll-up, which
+ * otherwise runs on its 15 s timer, often while another target is being measured), so that
+ * Latchkey's CPU per request includes it.
+ */
+function answerStats(settle?: () => Promise<void>): void {
   // Exit cleanly on SIGTERM so that --cpu-prof (see --profile) writes its profile.
   process.once("SIGTERM", () => process.exit(0));
-  process.on("message", (m: { cmd: string }) => {
-    if (m.cmd === "stats") {
+  process.on("message", (m: { cmd: string; settle?: boolean }) => {
+    if (m.cmd !== "stats") return;
+    void (m.settle && settle ? settle() : Promise.resolve()).then(() => {
       const c = process.cpuUsage();
-      const m = process.memoryUsage();
-      process.send!({ stats: { cpuMicros: c.user + c.system, rss: m.rss, heapTotal: m.heapTotal, heapUsed: m.heapUsed, external: m.external } });
-    }
+      const mem = process.memoryUsage();
+      process.send!({ stats: { cpuMicros: c.user + c.system, rss: mem.rss, heapTotal: mem.heapTotal, heapUsed: mem.heapUsed, external: mem.external } });
+    });
   });
 }
 
@@ -69,9 +76,14 @@ async function child(): Promise<void> {
     const databaseUrl = arg("--database-url");
     const app = await createApp(loadConfig({ env: {}, overrides: { dataDir, port: 0, logLevel: "warn", masterKey: "33".repeat(32), ...redis, ...(databaseUrl ? { databaseUrl } : {}) } }));
     const url = await app.listen();
+    // The recorder writes every 100 ms; then the roll-up counts what it wrote.
+    const settle = async () => {
+      await new Promise((r) => setTimeout(r, 250));
+      await app.services.usageRollups.runOnce();
+    };
     const joining = arg("--key");
     if (joining) {
-      answerStats();
+      answerStats(settle);
       process.send!({ ready: { url, key: joining } });
       return;
     }
@@ -92,7 +104,7 @@ async function child(): Promise<void> {
       await api("PATCH", "/api/v1/organization", { spend_limit: { amount_usd: "1000000", period: "month" } });
     }
     const { key } = await api("POST", "/api/v1/keys", { name: "bench", kind: "live", allowed_models: ["claude-*"], ...limits });
-    answerStats();
+    answerStats(settle);
     process.send!({ ready: { url, key } });
   }
 }
@@ -110,7 +122,8 @@ function start(r: string, extra: string[] = [], execArgv: string[] = []): Promis
   });
 }
 
-function stats(proc: ChildProcess): Promise<Stats> {
+/** The child's CPU time and memory; with `settle`, after it has finished the work a run left behind. */
+function stats(proc: ChildProcess, settle = false): Promise<Stats> {
   return new Promise((resolve) => {
     const on = (m: { stats?: Stats }) => {
       if (m.stats) {
@@ -119,7 +132,7 @@ function stats(proc: ChildProcess): Promise<Stats> {
       }
     };
     proc.on("message", on);
-    proc.send({ cmd: "stats" });
+    proc.send({ cmd: "stats", settle });
   });
 }
 
@@ -141,7 +154,7 @@ async function sequential(t: Target, stream: boolean, seconds: number) {
     times.push(performance.now() - started);
     if (r.statusCode !== 200) errors++;
   }
-  const after = await stats(t.proc);
+  const after = await stats(t.proc, true);
   await client.close();
   times.sort((a, b) => a - b);
   return { rps: times.length / seconds, p50: percentile(times, 50), p99: percentile(times, 99), cpu: (after.cpuMicros - before.cpuMicros) / times.length, errors, rss: after.rss };
@@ -154,7 +167,7 @@ async function load(t: Target, stream: boolean, connections: number, seconds: nu
     url: `${t.url}/v1/messages`, method: "POST", connections, duration: seconds,
     headers: { "x-api-key": t.key, "anthropic-version": "2023-06-01", "content-type": "application/json" }, body: body(stream),
   });
-  const after = await stats(t.proc);
+  const after = await stats(t.proc, true);
   const done = r.requests.total;
   return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, cpu: done ? (after.cpuMicros - before.cpuMicros) / done : NaN, errors: r.errors + r.non2xx, rss: after.rss };
 }
@@ -166,10 +179,10 @@ async function loadSplit(nodes: Target[], connections: number, seconds: number) 
     url: `${n.url}/v1/messages`, method: "POST", connections: connections / nodes.length, duration: seconds,
     headers: { "x-api-key": n.key, "anthropic-version": "2023-06-01", "content-type": "application/json" }, body: body(false),
   })));
-  const after = await Promise.all(nodes.map((n) => stats(n.proc)));
+  const after = await Promise.all(nodes.map((n) => stats(n.proc, true)));
   const done = runs.reduce((s, r) => s + r.requests.total, 0);
   const cpu = after.reduce((s, a, i) => s + a.cpuMicros - before[i]!.cpuMicros, 0);
-  return { rps: runs.reduce((s, r) => s + r.requests.average, 0), p50: Math.max(...runs.map((r) => r.latency.p50)), p99: Math.max(...runs.map((r) => r.latency.p99)), cpu: cpu / done, errors: runs.reduce((s, r) => s + r.errors + r.non2xx, 0) };
+  return { rps: runs.reduce((s, r) => s + r.requests.average, 0), cpu: cpu / done, errors: runs.reduce((s, r) => s + r.errors + r.non2xx, 0) };
 }
 
 /** --limits: what limits, credits and Redis cost, measured side by side in one run. */
