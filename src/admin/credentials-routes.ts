@@ -28,7 +28,7 @@ const createBody = z.strictObject({
 });
 
 /** A credential as the API shows it: never the secret, only its hint. */
-export function presentCredential(c: ProviderCredential) {
+function presentCredential(c: ProviderCredential) {
   return {
     id: c.id, object: "credential", provider: c.provider, name: c.name, hint: c.hint, base_url: c.baseUrl,
     workspace_id: c.workspaceId, weight: c.weight, created_at: toIso(c.createdAt), created_by: c.createdBy,

@@ -54,7 +54,7 @@ function presentPrice(p: ModelPrice) {
   };
 }
 
-export function presentModel(m: CatalogModel, now: number) {
+function presentModel(m: CatalogModel, now: number) {
   return {
     id: m.id, object: "model", provider: m.provider, display_name: m.displayName, kind: m.kind, aliases: m.aliases,
     max_output_tokens: m.maxOutputTokens, context_window: m.contextWindow, pricing: presentPrice(priceAt(m, now)),

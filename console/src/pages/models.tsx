@@ -31,7 +31,7 @@ export function ModelsPage() {
               <thead><tr><th>Model</th><th>Provider</th>{PRICE_FIELDS.map(([, l2]) => <th key={l2} className="num">{l2} / MTok</th>)}<th className="num">Max output</th>{canWrite && <th />}</tr></thead>
               <tbody>{rows.map((m) => (
                 <tr key={m.id}><td>{m.id}{m.aliases?.length ? <small className="muted"> ({m.aliases.join(", ")})</small> : null}</td><td>{m.provider}</td>
-                  {PRICE_FIELDS.map(([k]) => <td key={k} className="num">{price(m, k) !== undefined ? `$${Number(price(m, k))}` : "—"}</td>)}<td className="num">{num(m.max_output_tokens)}</td>
+                  {PRICE_FIELDS.map(([k]) => { const p = price(m, k); return <td key={k} className="num">{p !== undefined ? `$${Number(p)}` : "—"}</td>; })}<td className="num">{num(m.max_output_tokens)}</td>
                   {canWrite && <td><button type="button" className="small secondary" onClick={() => { setDraft(Object.fromEntries(PRICE_FIELDS.map(([k]) => [k, price(m, k) ?? ""]))); setEditing(m); }}>Edit prices</button></td>}</tr>
               ))}</tbody>
             </table></div>

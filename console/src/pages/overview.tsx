@@ -8,7 +8,7 @@ import { Page } from "../ui";
 import { fetchUsage, isoDay, totalsBy, zero, add } from "./usage-data";
 import { useNames } from "./usage";
 
-export interface LedgerEntry { id: string; at: string; kind: string; amount_usd: string; balance_after_usd: string; note: string | null; actor: string | null }
+interface LedgerEntry { id: string; at: string; kind: string; amount_usd: string; balance_after_usd: string; note: string | null; actor: string | null }
 export interface Credits { balance_usd: string; credits_enabled: boolean; low_balance_usd: string | null; ledger: { data: LedgerEntry[]; has_more: boolean } }
 
 const PERIOD_WORDS: Record<string, string> = { day: "today", week: "this week", month: "this month", total: "in total" };
@@ -35,14 +35,15 @@ export function OverviewPage() {
   const total = (byKey.data ?? []).flatMap((b) => b.results).reduce(add, zero());
   const limit = org.data?.spend_limit;
   const usageMissing = byKey.error instanceof ApiError && byKey.error.notAvailable;
+  const span = PERIOD_WORDS[period] ?? "this month";
 
   return (
     <Page title="Overview">
       <div className="stats">
-        <Stat label={`Spend ${PERIOD_WORDS[period] ?? "this month"}`} value={usageMissing ? "—" : usd(total.cost)} sub={limit ? `of ${usd(limit.amount_usd)} per ${limit.period}` : <Link to="billing">No organization limit — set one</Link>} />
+        <Stat label={`Spend ${span}`} value={usageMissing ? "—" : usd(total.cost)} sub={limit ? `of ${usd(limit.amount_usd)} per ${limit.period}` : <Link to="billing">No organization limit — set one</Link>} />
         <Stat label="Credit balance" value={credits.data ? usd(credits.data.balance_usd) : "—"} sub={credits.data && !credits.data.credits_enabled ? "Credits are off: requests are not charged to a balance" : credits.error ? (credits.error instanceof ApiError && credits.error.notAvailable ? "Credits are not available on this server" : "Not visible to your role") : <Link to="billing">Billing</Link>} />
-        <Stat label={`Requests ${PERIOD_WORDS[period] ?? "this month"}`} value={usageMissing ? "—" : num(total.requests)} sub={`${num(total.errors)} errors${total.requests ? ` (${((total.errors / total.requests) * 100).toFixed(1)}%)` : ""}`} />
-        <Stat label={`Tokens ${PERIOD_WORDS[period] ?? "this month"}`} value={usageMissing ? "—" : num(total.input + total.output + total.cacheRead + total.cacheWrite)} sub={`${num(total.output)} output`} />
+        <Stat label={`Requests ${span}`} value={usageMissing ? "—" : num(total.requests)} sub={`${num(total.errors)} errors${total.requests ? ` (${((total.errors / total.requests) * 100).toFixed(1)}%)` : ""}`} />
+        <Stat label={`Tokens ${span}`} value={usageMissing ? "—" : num(total.input + total.output + total.cacheRead + total.cacheWrite)} sub={`${num(total.output)} output`} />
       </div>
       {limit && !usageMissing && (
         <Card title="Organization spend limit">
@@ -52,14 +53,14 @@ export function OverviewPage() {
       )}
       {usageMissing ? <Empty title="Usage reporting is not available on this server">Keys and workspaces still work; spend and requests appear here once the server reports usage.</Empty> : (
         <div className="two">
-          <Card title={`Top keys ${PERIOD_WORDS[period] ?? "this month"}`}>
+          <Card title={`Top keys ${span}`}>
             <ErrorText error={byKey.error} />
             {total.requests === 0 ? <Empty title="No requests yet"><Link to="keys">Create a key</Link>, then send a request through the gateway.</Empty> : (
               <table><thead><tr><th>Key</th><th className="num">Requests</th><th className="num">Spend</th></tr></thead>
                 <tbody>{totalsBy(byKey.data ?? [], "api_key_id").slice(0, 5).map(([id, t]) => <tr key={id}><td>{name("api_key_id", id)}</td><td className="num">{num(t.requests)}</td><td className="num">{usd(t.cost)}</td></tr>)}</tbody></table>
             )}
           </Card>
-          <Card title={`Top models ${PERIOD_WORDS[period] ?? "this month"}`}>
+          <Card title={`Top models ${span}`}>
             {total.requests === 0 ? <Empty title="No requests yet" /> : (
               <table><thead><tr><th>Model</th><th className="num">Requests</th><th className="num">Spend</th></tr></thead>
                 <tbody>{totalsBy(byModel.data ?? [], "model").slice(0, 5).map(([id, t]) => <tr key={id}><td>{id}</td><td className="num">{num(t.requests)}</td><td className="num">{usd(t.cost)}</td></tr>)}</tbody></table>

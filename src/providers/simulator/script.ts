@@ -46,7 +46,7 @@ export function promptText(body: unknown): string {
   return out.join("\n");
 }
 
-export function planScript(bodyText: string, headers: Record<string, string | string[] | undefined>, maxTokens: number | null, prompt = bodyText): Script {
+export function planScript(bodyText: string, headers: Record<string, string | string[] | undefined>, maxTokens: number | null, prompt: string): Script {
   const headerFault = String(headers["x-simulator-fault"] ?? "");
   const auth = String(headers.authorization ?? headers["x-api-key"] ?? headers["x-goog-api-key"] ?? "");
   const fault = FAULTS.has(headerFault) ? headerFault
