@@ -3,6 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { newId, sha256Hex } from "../src/lib/index.js";
 import { createStore, inTransaction, migrate, openDatabase, type ApiKey, type Database, type Store } from "../src/store/index.js";
 import { backends, type TestBackend } from "./support/backends.js";
+import { MIGRATIONS } from "../src/store/migrations/index.js";
+import { sql } from "kysely";
 
 const all = await backends();
 
@@ -140,3 +142,26 @@ for (const b of all) {
     });
   });
 }
+
+describe("SQLite usage roll-up storage", () => {
+  it("is without rowid on a new database, and the rebuild keeps rows rolled up before it", async () => {
+    const database = openDatabase({ url: ":memory:" });
+    await migrate(database);
+    const table = (await sql<{ sql: string }>`select sql from sqlite_master where type = 'table' and name = 'usage_rollups'`.execute(database.db)).rows[0]!;
+    await database.close();
+    expect(table.sql.toLowerCase()).toContain("without rowid");
+    // The rebuild itself, on a database that ran 0004 before 0005 existed and holds a roll-up.
+    const old = openDatabase({ url: ":memory:" });
+    try {
+      await sql`create table usage_rollups (width text not null, bucket_start bigint not null, org_id text not null, workspace_id text not null, key_id text not null, provider text not null, model text not null, requests bigint not null, errors bigint not null, input_tokens bigint not null, cache_write_tokens bigint not null, cache_read_tokens bigint not null, output_tokens bigint not null, cost_nano bigint not null, constraint usage_rollups_pk primary key (width, org_id, bucket_start, workspace_id, key_id, provider, model))`.execute(old.db);
+      await sql`insert into usage_rollups values ('h', 0, 'org_a', 'wrk_a', 'key_a', 'anthropic', 'm', 3, 1, 10, 0, 0, 20, 99)`.execute(old.db);
+      await MIGRATIONS["0005-rollups-without-rowid"]!.up(old.db);
+      const rows = (await sql<{ requests: number; cost_nano: number }>`select requests, cost_nano from usage_rollups`.execute(old.db)).rows;
+      expect(rows).toEqual([{ requests: 3, cost_nano: 99 }]);
+      const rebuilt = (await sql<{ sql: string }>`select sql from sqlite_master where type = 'table' and name = 'usage_rollups'`.execute(old.db)).rows[0]!;
+      expect(rebuilt.sql.toLowerCase()).toContain("without rowid");
+    } finally {
+      await old.close();
+    }
+  });
+});

@@ -1,5 +1,4 @@
 import { sql, type Kysely, type Migration } from "kysely";
-import { isPostgres } from "./dialect.js";
 
 /**
  * Metering: hourly and daily usage roll-ups, the credit ledger, fired alerts and webhooks.
@@ -31,8 +30,6 @@ export const metering: Migration = {
       .addColumn("output_tokens", "bigint", (c) => c.notNull())
       .addColumn("cost_nano", "bigint", (c) => c.notNull())
       .addPrimaryKeyConstraint("usage_rollups_pk", ["width", "org_id", "bucket_start", "workspace_id", "key_id", "provider", "model"])
-      // SQLite: rows stored in primary-key order, so a report's range is one sequential scan.
-      .$call((t) => (isPostgres(db) ? t : t.modifyEnd(sql`without rowid`)))
       .execute();
     await db.schema.createIndex("usage_rollups_key").on("usage_rollups").columns(["width", "key_id", "bucket_start"]).execute();
     await db.schema.createIndex("usage_rollups_workspace").on("usage_rollups").columns(["width", "workspace_id", "bucket_start"]).execute();

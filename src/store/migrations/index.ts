@@ -3,6 +3,7 @@ import { foundation } from "./0001-foundation.js";
 import { gateway } from "./0002-gateway.js";
 import { users } from "./0003-users.js";
 import { metering } from "./0004-metering.js";
+import { rollupsWithoutRowid } from "./0005-rollups-without-rowid.js";
 
 /**
  * Every migration, in order. Names sort in the order they run; add new ones at the end with the
@@ -13,4 +14,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   "0002-gateway": gateway,
   "0003-users": users,
   "0004-metering": metering,
+  "0005-rollups-without-rowid": rollupsWithoutRowid,
 };
