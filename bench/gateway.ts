@@ -15,7 +15,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createRequire } from "node:module";
-import pg from "pg";
 import { Client } from "undici";
 import { median, percentile, printTable } from "./table.js";
 
@@ -25,8 +24,11 @@ interface AutocannonResult {
   errors: number;
   non2xx: number;
 }
-// autocannon ships no type declarations; this is the part used here.
-const autocannon = createRequire(import.meta.url)("autocannon") as (o: Record<string, unknown>) => Promise<AutocannonResult>;
+type Autocannon = (o: Record<string, unknown>) => Promise<AutocannonResult>;
+// autocannon ships no type declarations; this is the part used here. Loaded by the parent only:
+// in the children (Latchkey among them) it would add its own memory (about 26 MB) to their RSS.
+let loaded: Autocannon | null = null;
+const autocannon: Autocannon = (o) => (loaded ??= createRequire(import.meta.url)("autocannon") as Autocannon)(o);
 
 const arg = (name: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);
 const role = arg("--role");
@@ -198,6 +200,8 @@ async function limitsComparison(simUrl: string, root: string, procs: ChildProces
   // Two nodes as deployed: one PostgreSQL (a private schema) and one Redis, the same key on both.
   const pgUrl = process.env.LATCHKEY_TEST_PG_URL ?? "postgres://postgres@127.0.0.1:5432/test";
   const schema = `lkbench_${process.pid}`;
+  // Imported here, not at the top, for the same reason as autocannon: the children need not carry it.
+  const { default: pg } = await import("pg");
   const admin = new pg.Client({ connectionString: pgUrl });
   await admin.connect();
   await admin.query(`create schema ${schema}`);
