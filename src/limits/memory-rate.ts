@@ -26,6 +26,8 @@ interface SubjectLog {
   open: Map<string, number>;
   tokSum: number;
   slots: Map<string, number>;
+  /** The earliest lease end among `slots` (or later): until then no slot can have expired. */
+  slotsExpireAt: number;
 }
 
 export interface MemoryRateOptions {
@@ -99,7 +101,10 @@ export class MemoryRateLimiter implements RateLimiter {
           log.tokId.push(input.requestId);
           log.tokSum += tokens;
         }
-        if (limitOf(subject.concurrentRequests) > 0) log.slots.set(input.requestId, now + lease);
+        if (limitOf(subject.concurrentRequests) > 0) {
+          log.slots.set(input.requestId, now + lease);
+          if (now + lease < log.slotsExpireAt) log.slotsExpireAt = now + lease;
+        }
       }
     }
     return tightest(input, s, admitted, tokens, now, refusedIdx, refusedKind, retryMs);
@@ -136,7 +141,7 @@ export class MemoryRateLimiter implements RateLimiter {
   private logFor(id: string): SubjectLog {
     let log = this.logs.get(id);
     if (!log) {
-      log = { req: [], reqHead: 0, tokAt: [], tokAmount: [], tokId: [], tokHead: 0, tokBase: 0, open: new Map(), tokSum: 0, slots: new Map() };
+      log = { req: [], reqHead: 0, tokAt: [], tokAmount: [], tokId: [], tokHead: 0, tokBase: 0, open: new Map(), tokSum: 0, slots: new Map(), slotsExpireAt: Infinity };
       this.logs.set(id, log);
     }
     return log;
@@ -171,7 +176,15 @@ function expire(log: SubjectLog, cut: number, now: number): void {
     log.tokBase += log.tokHead;
     log.tokHead = 0;
   }
-  if (log.slots.size > 0) for (const [id, until] of log.slots) if (until <= now) log.slots.delete(id);
+  // Leases run for minutes: the slots are walked only when one may have ended, not on every request.
+  if (log.slotsExpireAt <= now) {
+    let next = Infinity;
+    for (const [id, until] of log.slots) {
+      if (until <= now) log.slots.delete(id);
+      else if (until < next) next = until;
+    }
+    log.slotsExpireAt = next;
+  }
 }
 
 /** Removes the first `n` elements in place (splice would also build an array of the removed ones). */
@@ -196,21 +209,24 @@ function tightest(
   refusedIdx: number, refusedKind: number, retryMs: number,
 ): number[] {
   const out = [admitted ? 1 : 0, -1, 0, 0, -1, 0, 0, -1, 0, 0, refusedIdx, refusedKind, retryMs];
+  const add = admitted ? 1 : 0;
   for (let i = 0; i < input.subjects.length; i++) {
     const subject = input.subjects[i]!;
-    const limits = [limitOf(subject.requestsPerMinute), limitOf(subject.tokensPerMinute), limitOf(subject.concurrentRequests)];
-    const used = [s[i * 3]! + (admitted ? 1 : 0), s[i * 3 + 1]! + (admitted ? tokens : 0), s[i * 3 + 2]! + (admitted ? 1 : 0)];
-    for (let k = 0; k < 3; k++) {
-      const limit = limits[k]!;
-      if (limit <= 0) continue;
-      const remaining = limit - used[k]!;
-      const o = 1 + k * 3;
-      if (out[o]! < 0 || remaining < out[o + 1]! || (remaining === out[o + 1]! && limit < out[o]!)) {
-        out[o] = limit;
-        out[o + 2] = k === 2 ? now : used[k]! > 0 ? now + RATE_WINDOW_MS : now;
-        out[o + 1] = remaining;
-      }
-    }
+    tighter(out, 1, limitOf(subject.requestsPerMinute), s[i * 3]! + add, now, false);
+    tighter(out, 4, limitOf(subject.tokensPerMinute), s[i * 3 + 1]! + (admitted ? tokens : 0), now, false);
+    tighter(out, 7, limitOf(subject.concurrentRequests), s[i * 3 + 2]! + add, now, true);
   }
   return out;
+}
+
+/** Puts one subject's limit at `out[o]` (limit, remaining, resetAt) when it leaves less than the one there. */
+function tighter(out: number[], o: number, limit: number, used: number, now: number, concurrent: boolean): void {
+  if (limit <= 0) return;
+  const remaining = limit - used;
+  if (out[o]! < 0 || remaining < out[o + 1]! || (remaining === out[o + 1]! && limit < out[o]!)) {
+    out[o] = limit;
+    out[o + 1] = remaining;
+    // A concurrency slot frees as soon as a request ends: its reset is now.
+    out[o + 2] = concurrent ? now : used > 0 ? now + RATE_WINDOW_MS : now;
+  }
 }
