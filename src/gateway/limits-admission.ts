@@ -13,6 +13,16 @@ interface OrgState {
   loadedAt: number;
 }
 
+/** One key's limit subjects, valid while its key, workspace and organization records are the same objects. */
+interface Subjects {
+  key: AdmissionRequest["key"];
+  workspace: AdmissionRequest["workspace"];
+  org: OrgState;
+  rate: RateSubject[];
+  /** Spend limits, plus the credit balance when credits are on and the key is not a test key. */
+  budget: BudgetSubject[];
+}
+
 interface Ticket {
   rate: RateTicket | null;
   /** Spend limits and, when credits are on, the credit balance: one reservation. */
@@ -28,6 +38,12 @@ const ORG_REFRESH_MS = 2_000;
  */
 export class LimitsAdmission implements Admission {
   private readonly orgs = new Map<string, OrgState>();
+  /**
+   * Subjects per key record, built once instead of on every request. Weak: an entry goes with its
+   * key record (the verifier replaces the record when the key changes); a new workspace or
+   * organization record (a change, or the 2 s refresh) rebuilds it.
+   */
+  private readonly subjects = new WeakMap<object, Subjects>();
 
   constructor(private readonly limits: Limits, private readonly store: Store, private readonly now: () => number) {}
 
@@ -54,22 +70,32 @@ export class LimitsAdmission implements Admission {
 
   /** Rate limits at every level first. */
   private admitWith(r: AdmissionRequest, org: OrgState): AdmissionDecision | Promise<AdmissionDecision> {
-    const subjects = rateSubjectsOf(r, org);
-    if (!subjects.length) return this.afterRate(r, org, null);
+    const all = this.subjectsOf(r, org);
+    const subjects = all.rate;
+    if (!subjects.length) return this.afterRate(r, all, null);
     const input = { subjects, tokens: r.inputTokenBound + r.outputTokenBound, requestId: r.requestId, tag: r.orgId };
     const { rate } = this.limits;
-    if (rate.admitSync) return this.afterRate(r, org, rate.admitSync(input));
-    return rate.admit(input).then((d) => this.afterRate(r, org, d));
+    if (rate.admitSync) return this.afterRate(r, all, rate.admitSync(input));
+    return rate.admit(input).then((d) => this.afterRate(r, all, d));
+  }
+
+  private subjectsOf(r: AdmissionRequest, org: OrgState): Subjects {
+    const hit = this.subjects.get(r.key);
+    if (hit && hit.workspace === r.workspace && hit.org === org) return hit;
+    const budget = budgetSubjectsOf(r, org);
+    // Test keys never spend credits (DESIGN.md, key kinds); their spend limits still apply.
+    if (org.creditsEnabled && r.key.kind !== "test") budget.push(creditSubject(r.orgId));
+    const made: Subjects = { key: r.key, workspace: r.workspace, org, rate: rateSubjectsOf(r, org), budget };
+    this.subjects.set(r.key, made);
+    return made;
   }
 
   /** Then spend limits at every level and the credit balance, in one atomic reservation. */
-  private afterRate(r: AdmissionRequest, org: OrgState, rate: RateDecision | null): AdmissionDecision | Promise<AdmissionDecision> {
+  private afterRate(r: AdmissionRequest, all: Subjects, rate: RateDecision | null): AdmissionDecision | Promise<AdmissionDecision> {
     if (rate && !rate.admitted) return rateRefusal(rate, r, this.now());
     const ticket: Ticket = { rate: rate?.ticket ?? null, budget: null };
     const headers = rate ? rateHeaders(rate, r.dialect, this.now()) : undefined;
-    const subjects = budgetSubjectsOf(r, org);
-    // Test keys never spend credits (DESIGN.md, key kinds); their spend limits still apply.
-    if (org.creditsEnabled && r.key.kind !== "test") subjects.push(creditSubject(r.orgId));
+    const subjects = all.budget;
     if (!subjects.length) return { allowed: true, ticket, headers };
     const input: ReserveInput = { subjects, amountNano: r.costBoundNano, requestId: r.requestId, tag: r.orgId };
     const reserved = this.limits.budgets.reserveSync?.(input);
