@@ -83,7 +83,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
   ) {
     this.headers = upstreamRequestHeaders(req.headers, [], body.length);
     (res as Tagged)[EXCHANGE] = this;
-    res.once("close", onClientClose);
+    // \`on\`, not \`once\`: close is emitted once, and once would wrap the listener on every request.
+    res.on("close", onClientClose);
   }
 
   dispatch(): void {

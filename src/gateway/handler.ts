@@ -3,7 +3,7 @@ import type { ErrorCode } from "../errors/index.js";
 import type { VerifiedKey, VerifyResult } from "../keys/index.js";
 import { newId, tokenCostNano } from "../lib/index.js";
 import {
-  getProvider, inputTokenBound, modelNames, outputTokenBound, pickCredentials, priceAt, simulator, type UpstreamRequest, type UsableCredential, type WireDialect,
+  getProvider, inputTokenBound, outputTokenBound, pickCredentials, priceAt, simulator, type UpstreamRequest, type UsableCredential, type WireDialect,
 } from "../providers/index.js";
 import type { CatalogModel } from "../store/index.js";
 import type { AdmissionRequest } from "./admission.js";
@@ -169,7 +169,8 @@ export async function handleRequest(core: GatewayCore, req: IncomingMessage, res
 
 /** A model is allowed when the key's and workspace's allow-lists name it by its id or any alias. */
 export function allowsModel(entry: VerifiedKey, model: CatalogModel): boolean {
-  for (const name of modelNames(model)) if (entry.allowsModel(name)) return true;
+  if (entry.allowsModel(model.id)) return true;
+  for (const alias of model.aliases) if (entry.allowsModel(alias)) return true;
   return false;
 }
 

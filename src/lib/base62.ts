@@ -42,13 +42,16 @@ function nextRandomByte(): number {
 /** Uniformly random characters from `alphabet` (rejection sampling, no modulo bias). */
 export function randomChars(length: number, alphabet = BASE62_ALPHABET): string {
   const limit = 256 - (256 % alphabet.length);
-  let out = "";
-  while (out.length < length) {
+  // Character codes go to a scratch buffer and become one string: appending a character at a
+  // time made a new string per character (ids are made on every gateway request).
+  const out = length <= SCRATCH.length ? SCRATCH : Buffer.allocUnsafe(length);
+  for (let i = 0; i < length;) {
     const b = nextRandomByte();
-    if (b < limit) out += alphabet[b % alphabet.length];
+    if (b < limit) out[i++] = alphabet.charCodeAt(b % alphabet.length);
   }
-  return out;
+  return out.toString("latin1", 0, length);
 }
+const SCRATCH = Buffer.allocUnsafe(64);
 
 export function isBase62(text: string): boolean {
   return /^[0-9A-Za-z]*$/.test(text);

@@ -49,10 +49,6 @@ export class ModelCatalog {
   }
 }
 
-/** Every name a model answers to; a key's allow-list may name any of them. */
-export function modelNames(m: CatalogModel): string[] {
-  return [m.id, ...m.aliases];
-}
 
 const FREE: ModelPrice = { effectiveAt: 0, input: 0, output: 0, cacheWrite: 0, cacheRead: 0 };
 
