@@ -4,27 +4,18 @@ import {
   DEFAULT_SLOT_LEASE_MS, RATE_WINDOW_MS, decisionFrom, limitOf,
   type RateAdmitInput, type RateDecision, type RateLimiter, type RateTicket,
 } from "./rate.js";
+import { TimeLog } from "./time-log.js";
 
 /**
- * One subject's sliding logs; arrays are queues with a moving head (no shift per request).
- *
- * The token log is three parallel arrays (time, amount, request id) rather than an object per
- * entry: a busy key holds a minute of requests, and at thousands a second objects that live a
- * minute cost tens of megabytes and old-generation collections. A request id is kept only until
- * the request settles (its amount can change until then); `open` finds its entry meanwhile.
+ * One subject's sliding logs: request times, and token amounts with their times (see TimeLog).
+ * The token log keeps no request ids: `open` maps each unsettled request to its entry's absolute
+ * index, so a settle can correct the amount (it is the bound until then).
  */
 interface SubjectLog {
-  req: number[];
-  reqHead: number;
-  tokAt: number[];
-  tokAmount: number[];
-  tokId: (string | null)[];
-  tokHead: number;
-  /** Entries removed from the front of the token arrays so far: absolute index = tokBase + position. */
-  tokBase: number;
+  req: TimeLog;
+  tok: TimeLog;
   /** Unsettled requests: request id → absolute index of its token entry. */
   open: Map<string, number>;
-  tokSum: number;
   slots: Map<string, number>;
   /** The earliest lease end among `slots` (or later): until then no slot can have expired. */
   slotsExpireAt: number;
@@ -72,14 +63,15 @@ export class MemoryRateLimiter implements RateLimiter {
       const log = this.logFor(subject.id);
       const rpm = limitOf(subject.requestsPerMinute), tpm = limitOf(subject.tokensPerMinute), cc = limitOf(subject.concurrentRequests);
       expire(log, cut, now);
-      const reqCount = log.req.length - log.reqHead;
-      s.push(reqCount, log.tokSum, log.slots.size);
+      const reqCount = log.req.size;
+      const tokSum = log.tok.sum;
+      s.push(reqCount, tokSum, log.slots.size);
       let retry = -2, kind = -1;
       if (rpm > 0 && reqCount + 1 > rpm) {
         kind = 0;
-        retry = log.req[log.reqHead + reqCount - rpm]! + RATE_WINDOW_MS - now;
+        retry = log.req.timeAt(reqCount - rpm) + RATE_WINDOW_MS - now;
       }
-      if (tpm > 0 && log.tokSum + tokens > tpm) {
+      if (tpm > 0 && tokSum + tokens > tpm) {
         const r = tokens > tpm ? -1 : tokenRetry(log, tokens, tpm, now);
         if (kind < 0 || r < 0 || (retry >= 0 && r > retry)) { kind = 1; retry = r; }
       }
@@ -94,13 +86,7 @@ export class MemoryRateLimiter implements RateLimiter {
       for (const subject of subjects) {
         const log = this.logs.get(subject.id)!;
         if (limitOf(subject.requestsPerMinute) > 0) log.req.push(now);
-        if (limitOf(subject.tokensPerMinute) > 0) {
-          log.open.set(input.requestId, log.tokBase + log.tokAt.length);
-          log.tokAt.push(now);
-          log.tokAmount.push(tokens);
-          log.tokId.push(input.requestId);
-          log.tokSum += tokens;
-        }
+        if (limitOf(subject.tokensPerMinute) > 0) log.open.set(input.requestId, log.tok.push(now, tokens));
         if (limitOf(subject.concurrentRequests) > 0) {
           log.slots.set(input.requestId, now + lease);
           if (now + lease < log.slotsExpireAt) log.slotsExpireAt = now + lease;
@@ -127,12 +113,7 @@ export class MemoryRateLimiter implements RateLimiter {
       const abs = log.open.get(ticket.requestId);
       if (abs !== undefined) {
         log.open.delete(ticket.requestId);
-        const i = abs - log.tokBase;
-        if (i >= log.tokHead && log.tokAt[i]! > now - RATE_WINDOW_MS) {
-          log.tokSum += actual - log.tokAmount[i]!;
-          log.tokAmount[i] = actual;
-          log.tokId[i] = null;
-        }
+        log.tok.correct(abs, actual, now - RATE_WINDOW_MS);
       }
       log.slots.delete(ticket.requestId);
     }
@@ -141,7 +122,7 @@ export class MemoryRateLimiter implements RateLimiter {
   private logFor(id: string): SubjectLog {
     let log = this.logs.get(id);
     if (!log) {
-      log = { req: [], reqHead: 0, tokAt: [], tokAmount: [], tokId: [], tokHead: 0, tokBase: 0, open: new Map(), tokSum: 0, slots: new Map(), slotsExpireAt: Infinity };
+      log = { req: new TimeLog(false), tok: new TimeLog(true), open: new Map(), slots: new Map(), slotsExpireAt: Infinity };
       this.logs.set(id, log);
     }
     return log;
@@ -153,29 +134,16 @@ export class MemoryRateLimiter implements RateLimiter {
     const cut = now - RATE_WINDOW_MS;
     for (const [id, log] of this.logs) {
       expire(log, cut, now);
-      if (log.req.length === log.reqHead && log.tokAt.length === log.tokHead && log.open.size === 0 && log.slots.size === 0) this.logs.delete(id);
+      // A request that never settled and whose entry has left the window has nothing to correct.
+      for (const [requestId, abs] of log.open) if (log.tok.gone(abs)) log.open.delete(requestId);
+      if (log.req.size === 0 && log.tok.size === 0 && log.open.size === 0 && log.slots.size === 0) this.logs.delete(id);
     }
   }
 }
 
 function expire(log: SubjectLog, cut: number, now: number): void {
-  while (log.reqHead < log.req.length && log.req[log.reqHead]! <= cut) log.reqHead++;
-  if (log.reqHead > 64 && log.reqHead * 2 > log.req.length) {
-    dropFront(log.req, log.reqHead);
-    log.reqHead = 0;
-  }
-  while (log.tokHead < log.tokAt.length && log.tokAt[log.tokHead]! <= cut) {
-    log.tokSum -= log.tokAmount[log.tokHead]!;
-    const id = log.tokId[log.tokHead++];
-    if (id) log.open.delete(id);
-  }
-  if (log.tokHead > 64 && log.tokHead * 2 > log.tokAt.length) {
-    dropFront(log.tokAt, log.tokHead);
-    dropFront(log.tokAmount, log.tokHead);
-    dropFront(log.tokId, log.tokHead);
-    log.tokBase += log.tokHead;
-    log.tokHead = 0;
-  }
+  log.req.expire(cut);
+  log.tok.expire(cut);
   // Leases run for minutes: the slots are walked only when one may have ended, not on every request.
   if (log.slotsExpireAt <= now) {
     let next = Infinity;
@@ -187,18 +155,12 @@ function expire(log: SubjectLog, cut: number, now: number): void {
   }
 }
 
-/** Removes the first `n` elements in place (splice would also build an array of the removed ones). */
-function dropFront(a: unknown[], n: number): void {
-  a.copyWithin(0, n);
-  a.length -= n;
-}
-
 /** How long until enough token entries leave the window for `tokens` to fit. */
 function tokenRetry(log: SubjectLog, tokens: number, tpm: number, now: number): number {
-  let sum = log.tokSum;
-  for (let j = log.tokHead; j < log.tokAt.length; j++) {
-    sum -= log.tokAmount[j]!;
-    if (sum + tokens <= tpm) return log.tokAt[j]! + RATE_WINDOW_MS - now;
+  let sum = log.tok.sum;
+  for (let k = 0; k < log.tok.size; k++) {
+    sum -= log.tok.amountAt(k);
+    if (sum + tokens <= tpm) return log.tok.timeAt(k) + RATE_WINDOW_MS - now;
   }
   return RATE_WINDOW_MS;
 }
