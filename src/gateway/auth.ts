@@ -3,6 +3,7 @@ import type { IncomingMessage } from "node:http";
 export type KeyReading = { key: string } | { problem: "missing" | "conflict" };
 
 const KEY_HEADERS = new Set(["authorization", "x-api-key", "x-goog-api-key"]);
+const KEY_HEADER_LENGTHS = new Set([...KEY_HEADERS].map((name) => name.length));
 
 /**
  * The caller's key from `x-api-key`, `Authorization: Bearer`, `x-goog-api-key` or `?key=`.
@@ -13,6 +14,8 @@ export function readApiKey(req: IncomingMessage, queryKey: string | null): KeyRe
   let conflict = false;
   const raw = req.rawHeaders;
   for (let i = 0; i < raw.length; i += 2) {
+    // Only a name of a key header's length is lowercased (a copy per header otherwise).
+    if (!KEY_HEADER_LENGTHS.has(raw[i]!.length)) continue;
     const name = raw[i]!.toLowerCase();
     if (!KEY_HEADERS.has(name)) continue;
     let value = raw[i + 1]!.trim();
