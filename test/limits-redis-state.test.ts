@@ -54,6 +54,28 @@ describe.skipIf(!redisOk)("Redis lost the limits' state", () => {
     expect(await nodeA.sweep()).toEqual([]);
   });
 
+  it("keeps only the state of a settled or expired reservation, for a while", async () => {
+    const clock = new ManualClock();
+    const budgets = new RedisBudgetCounter({ redis, prefix: `${prefix}sl:`, clock });
+    const key = { id: "key:k3", limitNano: 10_000, period: "day" as const };
+    await budgets.load(key.id, "day", 0);
+    const settled = await budgets.reserve({ subjects: [key], amountNano: 400, requestId: "s1" });
+    const expiring = await budgets.reserve({ subjects: [key], amountNano: 300, requestId: "s2", leaseMs: 1000 });
+    if (settled.outcome !== "admitted" || expiring.outcome !== "admitted") throw new Error("not admitted");
+    const record = (id: string) => redis.hgetall(`${prefix}sl:{lk}:res:${id}`);
+    expect(Object.keys(await record("s1")).sort()).toEqual(["amt", "at", "exp", "k", "st"]);
+    expect(await budgets.settle(settled.reservation, 250)).toBe("settled");
+    clock.advance(1000);
+    expect((await budgets.sweep()).map((e) => e.requestId)).toEqual(["s2"]);
+    expect(await record("s1")).toEqual({ st: "1" });
+    expect(await record("s2")).toEqual({ st: "2" });
+    // What is left still answers a repeated settle, and the counter is right.
+    expect(await budgets.settle(settled.reservation, 250)).toBe("already_settled");
+    expect(await budgets.settle(expiring.reservation, 100)).toBe("lease_expired");
+    expect(await budgets.snapshot(key.id, "day")).toMatchObject({ spentNano: 550, openNano: 0 });
+    for (const id of ["s1", "s2"]) expect(await redis.pttl(`${prefix}sl:{lk}:res:${id}`)).toBeGreaterThan(0);
+  });
+
   it("every rate-limit key expires by itself", async () => {
     const rate = new RedisRateLimiter({ redis, prefix: `${prefix}rl:`, clock: new ManualClock() });
     const d = await rate.admit({ subjects: [{ id: "key:k2", requestsPerMinute: 5, tokensPerMinute: 100, concurrentRequests: 2 }], tokens: 10, requestId: "q1", leaseMs: 30_000 });

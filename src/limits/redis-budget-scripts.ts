@@ -1,7 +1,9 @@
 /**
  * Lua for the Redis budget counter (rules in budget.ts). Keys under `<prefix>{<tag>}:`:
  *   b:<subject>:<periodKey>  hash spent, open, limit (balance), ep (loaded marker: load time)
- *   res:<requestId>          hash amt, st (0 open, 1 settled, 2 lease expired), k (counter keys), at, exp
+ *   res:<requestId>          hash amt, st (0 open, 1 settled, 2 lease expired), k (counter keys), at, exp;
+ *                            once settled or expired only st is kept: it is remembered for minutes and
+ *                            nothing reads the rest again (MEMORY USAGE, two spend limits: 680 → 280 bytes)
  *   leases                   zset requestId → lease end
  *   expired                  list of expired reservations not yet reported
  * TTLs are relative (PEXPIRE), computed from the caller's clock, so tests may run at any date.
@@ -20,6 +22,7 @@ local function expire_one(base, id, now, expired_key, keep_ms)
       redis.call('HINCRBY', ck, 'spent', amt)
     end
   end
+  redis.call('HDEL', rk, 'amt', 'k', 'at', 'exp')
   redis.call('HSET', rk, 'st', '2')
   redis.call('PEXPIRE', rk, keep_ms)
   redis.call('RPUSH', expired_key, cjson.encode({id = id, amt = rec[2], k = rec[3], at = rec[4], exp = rec[5], now = now}))
@@ -83,6 +86,7 @@ for i = 1, n do
     if actual ~= 0 then redis.call('HINCRBY', ck, 'spent', actual) end
   end
 end
+redis.call('HDEL', KEYS[2], 'amt', 'k', 'at', 'exp')
 redis.call('HSET', KEYS[2], 'st', '1')
 redis.call('PEXPIRE', KEYS[2], keep)
 redis.call('ZREM', KEYS[1], id)
