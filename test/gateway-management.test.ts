@@ -110,6 +110,8 @@ for (const b of all) {
       const added = await cli(t, ["credentials", "add", "--provider", "openai", "--name", "cli", "--from-env", "MY_SECRET", "--base-url", `${sim.url}/v1`], { MY_SECRET: "sk-proj-cli-secret-abcdef123456" });
       expect(added.code).toBe(0);
       expect(added.out).not.toContain("cli-secret");
+      // Without --from-env or --stdin it refuses at once rather than wait on standard input.
+      expect((await cli(t, ["credentials", "add", "--provider", "openai", "--name", "no-secret"])).code).not.toBe(0);
       const listed = await cli(t, ["--json", "credentials", "list"]);
       const ids = JSON.parse(listed.out).data.map((c: { id: string; provider: string }) => c.provider);
       expect(ids.sort()).toEqual(["anthropic", "openai"]);

@@ -21,7 +21,7 @@ async function readStdin(): Promise<string> {
 export function registerCredentialsCommand(program: Command, ctx: CliContext): void {
   const cmd = program.command("credentials").description("upstream provider credentials (stored encrypted; shown as hints only)");
 
-  cmd.command("add").description("store a provider credential; give the secret with --from-env or on stdin, never as an argument")
+  cmd.command("add").description("store a provider credential; give the secret with --from-env or --stdin, never as an argument")
     .requiredOption("--provider <provider>", "anthropic, openai, gemini, openai-compatible or simulator")
     .requiredOption("--name <name>", "a name for people")
     .option("--from-env <VAR>", "read the secret from this environment variable")
@@ -34,7 +34,9 @@ export function registerCredentialsCommand(program: Command, ctx: CliContext): v
       if (o.fromEnv) {
         secret = ctx.env[o.fromEnv];
         if (!secret) throw new CliError(`the environment variable ${o.fromEnv} is empty or unset`);
-      } else if (o.stdin || !process.stdin.isTTY) {
+      } else if (o.stdin) {
+        // Only when asked: a script's stdin is often an open pipe that nobody writes to, and
+        // reading it whenever it is not a terminal waited there for ever.
         secret = await readStdin();
       }
       if (!secret) throw new CliError("give the secret with --from-env VAR or on standard input (--stdin)");
