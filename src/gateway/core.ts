@@ -75,8 +75,8 @@ export class GatewayCore {
     }
   }
 
+  /** Closes the upstream pools and the built-in simulator (the gateway flushes and stops the recorder after). */
   async close(): Promise<void> {
-    this.recorder.stop();
     await Promise.all([...this.pools.values()].map((p) => p.close().catch(() => undefined)));
     this.pools.clear();
     if (this.simulator) await this.simulator.close();
