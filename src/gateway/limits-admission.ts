@@ -13,9 +13,8 @@ interface OrgState {
   loadedAt: number;
 }
 
-/** One key's limit subjects, valid while its key, workspace and organization records are the same objects. */
+/** One key record's limit subjects, valid while its workspace and organization records are the same objects. */
 interface Subjects {
-  key: AdmissionRequest["key"];
   workspace: AdmissionRequest["workspace"];
   org: OrgState;
   rate: RateSubject[];
@@ -85,7 +84,7 @@ export class LimitsAdmission implements Admission {
     const budget = budgetSubjectsOf(r, org);
     // Test keys never spend credits (DESIGN.md, key kinds); their spend limits still apply.
     if (org.creditsEnabled && r.key.kind !== "test") budget.push(creditSubject(r.orgId));
-    const made: Subjects = { key: r.key, workspace: r.workspace, org, rate: rateSubjectsOf(r, org), budget };
+    const made: Subjects = { workspace: r.workspace, org, rate: rateSubjectsOf(r, org), budget };
     this.subjects.set(r.key, made);
     return made;
   }

@@ -90,7 +90,6 @@ export class MemoryBudgetCounter implements BudgetCounter {
       }
     }
     for (let i = 0; i < subjects.length; i++) found[i]!.open += amount;
-    found.length = 0;
     const expiresAt = now + (input.leaseMs ?? this.defaultLeaseMs);
     const reservation: Marked = {
       requestId: input.requestId, amountNano: amount, subjects, periodKeys,

@@ -32,7 +32,7 @@ export class MemoryRateLimiter implements RateLimiter {
   private readonly clock: Clock;
   private readonly defaultLeaseMs: number;
   private prunedAt = 0;
-  // Reused scratch space: per subject [reqCount, tokSum, slotCount, retryMs-or-NaN, refusedKind].
+  // Reused scratch space: per subject [reqCount, tokSum, slotCount] before this request.
   private scratch: number[] = [];
 
   constructor(options: MemoryRateOptions = {}) {

@@ -15,12 +15,16 @@ export class TimeLog {
   private tail = 0;
   /** Entries dropped from the front so far: absolute index = base + position. */
   private base = 0;
-  /** The sum of the queued entries' amounts. */
-  sum = 0;
+  private total = 0;
 
   constructor(withAmounts: boolean) {
     this.at = new Float64Array(MIN_CAPACITY);
     this.amounts = withAmounts ? new Float64Array(MIN_CAPACITY) : null;
+  }
+
+  /** The sum of the queued entries' amounts. */
+  get sum(): number {
+    return this.total;
   }
 
   get size(): number {
@@ -43,7 +47,7 @@ export class TimeLog {
     this.at[this.tail] = time;
     if (this.amounts) {
       this.amounts[this.tail] = amount;
-      this.sum += amount;
+      this.total += amount;
     }
     return this.base + this.tail++;
   }
@@ -53,7 +57,7 @@ export class TimeLog {
     const at = this.at;
     let h = this.head;
     if (this.amounts) {
-      while (h < this.tail && at[h]! <= cut) this.sum -= this.amounts[h++]!;
+      while (h < this.tail && at[h]! <= cut) this.total -= this.amounts[h++]!;
     } else {
       while (h < this.tail && at[h]! <= cut) h++;
     }
@@ -69,7 +73,7 @@ export class TimeLog {
   correct(abs: number, amount: number, cut: number): void {
     const i = abs - this.base;
     if (!this.amounts || i < this.head || i >= this.tail || this.at[i]! <= cut) return;
-    this.sum += amount - this.amounts[i]!;
+    this.total += amount - this.amounts[i]!;
     this.amounts[i] = amount;
   }
 
