@@ -49,7 +49,6 @@ export class ModelCatalog {
   }
 }
 
-
 const FREE: ModelPrice = { effectiveAt: 0, input: 0, output: 0, cacheWrite: 0, cacheRead: 0 };
 
 /** The price in force at `at`: the latest row that took effect at or before it. */

@@ -146,7 +146,7 @@ export class UsageRollupStore {
             requests, errors, input_tokens, cache_write_tokens, cache_read_tokens, output_tokens, cost_nano)
           select ${width}, (bucket_start / ${sql.lit(ms)}) * ${sql.lit(ms)}, org_id, workspace_id, key_id, provider, model,
             sum(requests), sum(errors), sum(input_tokens), sum(cache_write_tokens), sum(cache_read_tokens), sum(output_tokens), sum(cost_nano)
-          from temp.rollup_hours where true
+          from temp.rollup_hours where true -- an upsert's SELECT needs a WHERE, or SQLite may read ON CONFLICT as a join's ON
           group by 2, 3, 4, 5, 6, 7
           on conflict (width, org_id, bucket_start, workspace_id, key_id, provider, model) do update set
             requests = requests + excluded.requests, errors = errors + excluded.errors,
