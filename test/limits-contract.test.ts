@@ -120,6 +120,7 @@ describe.each(backends)("limits contract: %s", (_name, make, enabled) => {
       const after = await b.rate.admit({ subjects, tokens: 0, requestId: uniq("r") });
       expect(after.tokens?.remaining).toBe(limit - inWindow.reduce((s, a) => s + a.actual, 0));
     });
+
     itIf("concurrent requests hold slots that settle frees and leases expire", async () => {
       const subjects = [{ id: uniq("key:"), concurrentRequests: 2 }];
       const a = await b.rate.admit({ subjects, tokens: 0, requestId: uniq("r"), leaseMs: 5_000 });
@@ -205,11 +206,17 @@ describe.each(backends)("limits contract: %s", (_name, make, enabled) => {
       expect(await b.budget.snapshot(subject.id, "month")).toMatchObject({ spentNano: 20, openNano: 0 });
     });
 
-    itIf("an expired lease is charged in full and reported exactly once", async () => {
+    /** A fresh subject with a total limit of 100 and one reservation of `amountNano` on a 1 s lease (earlier leases swept first). */
+    const leased = async (amountNano: number) => {
       const subject = { id: uniq("key:"), limitNano: 100, period: "total" as const };
       await b.budget.load(subject.id, "total", 0);
       await b.budget.sweep();
-      const r = await reserved(b.budget.reserve({ subjects: [subject], amountNano: 60, requestId: uniq("r"), leaseMs: 1000 }));
+      const r = await reserved(b.budget.reserve({ subjects: [subject], amountNano, requestId: uniq("r"), leaseMs: 1000 }));
+      return { subject, r };
+    };
+
+    itIf("an expired lease is charged in full and reported exactly once", async () => {
+      const { subject, r } = await leased(60);
       b.clock.advance(999);
       expect(await b.budget.sweep()).toEqual([]);
       b.clock.advance(1);
@@ -222,17 +229,14 @@ describe.each(backends)("limits contract: %s", (_name, make, enabled) => {
       expect(await b.budget.snapshot(subject.id, "total")).toMatchObject({ spentNano: 60, openNano: 0 });
     });
 
-
     itIf("a zero-cost reservation expires cleanly (no negated zero reaches the counters)", async () => {
-      const subject = { id: uniq("key:"), limitNano: 100, period: "total" as const };
-      await b.budget.load(subject.id, "total", 0);
-      await b.budget.sweep();
-      const r = await reserved(b.budget.reserve({ subjects: [subject], amountNano: 0, requestId: uniq("r"), leaseMs: 1000 }));
+      const { subject, r } = await leased(0);
       b.clock.advance(1000);
       expect(await b.budget.reserve({ subjects: [subject], amountNano: 100, requestId: uniq("r") })).toMatchObject({ outcome: "admitted" });
       expect(await b.budget.sweep()).toEqual([expect.objectContaining({ requestId: r.requestId, amountNano: 0 })]);
       expect(await b.budget.snapshot(subject.id, "total")).toMatchObject({ spentNano: 0, openNano: 100 });
     });
+
     itIf("periods roll over at UTC day, week and month boundaries; a settle lands in its own period", async () => {
       for (const [period, edge] of [["day", Date.UTC(2026, 2, 3)], ["week", Date.UTC(2026, 2, 9)], ["month", Date.UTC(2026, 3, 1)]] as const) {
         const subject = { id: uniq("key:"), limitNano: 100, period };

@@ -1,10 +1,10 @@
 /** The store contract: the same tests on every backend (SQLite and PostgreSQL). */
+import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { newId, sha256Hex } from "../src/lib/index.js";
 import { createStore, inTransaction, migrate, openDatabase, type ApiKey, type Database, type Store } from "../src/store/index.js";
-import { backends, type TestBackend } from "./support/backends.js";
 import { MIGRATIONS } from "../src/store/migrations/index.js";
-import { sql } from "kysely";
+import { backends, type TestBackend } from "./support/backends.js";
 
 const all = await backends();
 

@@ -101,7 +101,6 @@ export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
   };
 }
 
-/** Waits until `check` holds (polling), for effects that land after a response ends. */
 /** Reads until `done` holds or the time runs out; returns the last read either way, for the caller to assert on. */
 export async function readUntil<T>(read: () => Promise<T>, done: (v: T) => boolean, timeoutMs = 10_000): Promise<T> {
   const until = Date.now() + timeoutMs;
@@ -112,6 +111,7 @@ export async function readUntil<T>(read: () => Promise<T>, done: (v: T) => boole
   }
 }
 
+/** Waits until `check` holds (polling), for effects that land after a response ends. */
 export async function eventually<T>(check: () => Promise<T | null | undefined | false>, timeoutMs = 3000): Promise<T> {
   const until = Date.now() + timeoutMs;
   for (;;) {
