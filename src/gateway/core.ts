@@ -3,7 +3,7 @@ import { Pool } from "undici";
 import type { Config } from "../config/index.js";
 import type { KeyVerifier } from "../keys/index.js";
 import type { Clock } from "../lib/index.js";
-import { createSimulatorServer, type CredentialVault, type ModelCatalog, type SimulatorServer } from "../providers/index.js";
+import { createSimulatorServer, TEST_KEY_CAPS, type CredentialVault, type ModelCatalog, type SimulatorServer } from "../providers/index.js";
 import type { Store, UsageEvent } from "../store/index.js";
 import type { Admission, AdmissionSettlement } from "./admission.js";
 import type { Plan } from "./exchange.js";
@@ -58,7 +58,7 @@ export class GatewayCore {
   /** The built-in simulator's base URL (started on loopback on first use; serves test keys). */
   simulatorUrl(): string | Promise<string> {
     if (this.simulator) return this.simulator.url;
-    this.simulatorStarting ??= createSimulatorServer({ port: 0, paceMs: this.simulatorPaceMs }).then((s) => (this.simulator = s));
+    this.simulatorStarting ??= createSimulatorServer({ port: 0, paceMs: this.simulatorPaceMs, caps: TEST_KEY_CAPS }).then((s) => (this.simulator = s));
     return this.simulatorStarting.then((s) => s.url);
   }
 

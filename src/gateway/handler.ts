@@ -132,7 +132,13 @@ export async function handleRequest(core: GatewayCore, req: IncomingMessage, res
     return;
   }
 
-  const inBound = inputTokenBound(body);
+  const bounding = inputTokenBound(body, raw.length, model.contextWindow);
+  if (typeof bounding !== "number") {
+    const status = sendError(res, dialect, "invalid_request", `${bounding.unbounded}.`, requestId);
+    recordRefusal(core, entry, model.id, providerId, route, requestId, startedAt, startedHr, streamed, status, "unbounded_input");
+    return;
+  }
+  const inBound = bounding;
   let admission: AdmissionRequest | null = null;
   let ticket: unknown = undefined;
   let headers: Record<string, string> | undefined;

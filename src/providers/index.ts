@@ -7,4 +7,5 @@ export { createSimulatorServer, handleSimulated, type SimulatorServer, type Simu
 export { openaiPrefix } from "./openai/index.js";
 export * from "./credential-vault.js";
 export { simulator } from "./simulator/index.js";
+export { TEST_KEY_CAPS, type SimulatorCaps } from "./simulator/script.js";
 export * from "./probe.js";

@@ -8,10 +8,20 @@
  * stops half way and the connection is dropped), `slow` (the first byte waits
  * `x-simulator-delay-ms` or `sim-delay:<ms>`, default 2000 ms).
  * `sim-tokens:<n>` sets how many output tokens to produce (capped by max_tokens);
- * `sim-cache-read:<n>` and `sim-cache-write:<n>` report cached input tokens.
+ * `sim-cache-read:<n>` and `sim-cache-write:<n>` report cached input tokens (each at most the prompt's).
+ * Caps, when given (the gateway's built-in simulator, which serves test keys), bound what a caller
+ * can ask for: output tokens and the slow fault's delay.
  */
 export type Fault = "429" | "500" | "503" | "529" | "die" | "slow";
 const FAULTS = new Set<string>(["429", "500", "503", "529", "die", "slow"]);
+
+export interface SimulatorCaps {
+  maxOutputTokens: number;
+  maxDelayMs: number;
+}
+
+/** What a test key may ask of the built-in simulator: enough for any test, not enough to stall a node. */
+export const TEST_KEY_CAPS: SimulatorCaps = { maxOutputTokens: 32_768, maxDelayMs: 30_000 };
 
 export interface Script {
   fault: Fault | null;
@@ -46,23 +56,26 @@ export function promptText(body: unknown): string {
   return out.join("\n");
 }
 
-export function planScript(bodyText: string, headers: Record<string, string | string[] | undefined>, maxTokens: number | null, prompt: string): Script {
+export function planScript(bodyText: string, headers: Record<string, string | string[] | undefined>, maxTokens: number | null, prompt: string, caps: SimulatorCaps | null = null): Script {
   const headerFault = String(headers["x-simulator-fault"] ?? "");
   const auth = String(headers.authorization ?? headers["x-api-key"] ?? headers["x-goog-api-key"] ?? "");
   const fault = FAULTS.has(headerFault) ? headerFault
     : (/sim-fault:(\w+)/.exec(bodyText)?.[1] ?? /fail-(\w+)/.exec(auth)?.[1] ?? null);
-  const asked = Number(/sim-tokens:(\d+)/.exec(bodyText)?.[1] ?? DEFAULT_OUTPUT_TOKENS);
+  const wanted = Number(/sim-tokens:(\d+)/.exec(bodyText)?.[1] ?? DEFAULT_OUTPUT_TOKENS);
+  const asked = caps ? Math.min(wanted, caps.maxOutputTokens) : wanted;
   const count = maxTokens !== null && maxTokens < asked ? maxTokens : asked;
   const words: string[] = [];
   for (let i = 0; i < count; i++) words.push((i === 0 ? "" : " ") + VOCABULARY[i % VOCABULARY.length]);
-  const cacheRead = Number(/sim-cache-read:(\d+)/.exec(bodyText)?.[1] ?? 0);
-  const cacheWrite = Number(/sim-cache-write:(\d+)/.exec(bodyText)?.[1] ?? 0);
+  // About four bytes a token, as real tokenizers average on English text; cached parts are parts of the prompt.
+  const inputTokens = Math.max(1, Math.ceil(Buffer.byteLength(prompt) / 4));
+  const cacheRead = Math.min(inputTokens, Number(/sim-cache-read:(\d+)/.exec(bodyText)?.[1] ?? 0));
+  const cacheWrite = Math.min(inputTokens, Number(/sim-cache-write:(\d+)/.exec(bodyText)?.[1] ?? 0));
+  const delay = Number(headers["x-simulator-delay-ms"] ?? /sim-delay:(\d+)/.exec(bodyText)?.[1] ?? 2000);
   return {
     fault: fault && FAULTS.has(fault) ? (fault as Fault) : null,
-    delayMs: Number(headers["x-simulator-delay-ms"] ?? /sim-delay:(\d+)/.exec(bodyText)?.[1] ?? 2000),
+    delayMs: caps ? Math.min(Number.isFinite(delay) ? delay : 0, caps.maxDelayMs) : delay,
     words,
-    // About four bytes a token, as real tokenizers average on English text.
-    inputTokens: Math.max(1, Math.ceil(Buffer.byteLength(prompt) / 4)),
+    inputTokens,
     cacheRead,
     cacheWrite,
     stopReason: count < asked ? "max_tokens" : "end",

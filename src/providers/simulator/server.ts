@@ -5,13 +5,15 @@ import { simulateCountTokens, simulateMessages } from "./anthropic.js";
 import { answerFault, sendJson, simId, type SimCall } from "./emit.js";
 import { simulateGeminiCountTokens, simulateGenerate } from "./gemini.js";
 import { simulateChat, simulateEmbeddings, simulateResponses } from "./openai.js";
-import { planScript, promptText } from "./script.js";
+import { planScript, promptText, type SimulatorCaps } from "./script.js";
 
 export interface SimulatorOptions {
   port?: number;
   host?: string;
   /** Milliseconds between streamed tokens (0: as fast as possible). */
   paceMs?: number;
+  /** Limits on what a request may ask for (the built-in simulator serving test keys); none by default. */
+  caps?: SimulatorCaps | null;
 }
 
 export interface SimulatorStats {
@@ -36,7 +38,8 @@ const SIM_MODELS = ["sim-small", "sim-large", "sim-embedding"];
 export async function createSimulatorServer(o: SimulatorOptions = {}): Promise<SimulatorServer> {
   const stats: SimulatorStats = { requests: 0, cut: 0, byKey: new Map() };
   const paceMs = o.paceMs ?? 0;
-  const server = createServer((req, res) => handleSimulated(req, res, paceMs, stats));
+  const caps = o.caps ?? null;
+  const server = createServer((req, res) => handleSimulated(req, res, paceMs, stats, caps));
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve) => server.listen(o.port ?? 0, o.host ?? "127.0.0.1", resolve));
   const port = (server.address() as AddressInfo).port;
@@ -50,12 +53,12 @@ export async function createSimulatorServer(o: SimulatorOptions = {}): Promise<S
 }
 
 /** Handles one request; also used in-process by the gateway's built-in simulator. */
-export function handleSimulated(req: IncomingMessage, res: ServerResponse, paceMs: number, stats?: SimulatorStats): void {
+export function handleSimulated(req: IncomingMessage, res: ServerResponse, paceMs: number, stats?: SimulatorStats, caps: SimulatorCaps | null = null): void {
   const chunks: Buffer[] = [];
   req.on("data", (c: Buffer) => chunks.push(c));
   req.on("end", () => {
     try {
-      route(req, res, Buffer.concat(chunks).toString("utf8"), paceMs, stats);
+      route(req, res, Buffer.concat(chunks).toString("utf8"), paceMs, stats, caps);
     } catch (err) {
       if (!res.headersSent) res.writeHead(500, { "content-type": "application/json" });
       res.end(JSON.stringify({ error: { message: `simulator: ${(err as Error).message}` } }));
@@ -63,7 +66,7 @@ export function handleSimulated(req: IncomingMessage, res: ServerResponse, paceM
   });
 }
 
-function route(req: IncomingMessage, res: ServerResponse, text: string, paceMs: number, stats?: SimulatorStats): void {
+function route(req: IncomingMessage, res: ServerResponse, text: string, paceMs: number, stats: SimulatorStats | undefined, caps: SimulatorCaps | null): void {
   const url = new URL(req.url ?? "/", "http://sim");
   const path = url.pathname;
   const auth = String(req.headers["x-api-key"] ?? req.headers["x-goog-api-key"] ?? req.headers.authorization ?? "").replace(/^Bearer /, "");
@@ -93,7 +96,7 @@ function route(req: IncomingMessage, res: ServerResponse, text: string, paceMs: 
   }
   const gen = body.generationConfig as { maxOutputTokens?: number } | undefined;
   const maxTokens = (body.max_tokens ?? body.max_completion_tokens ?? body.max_output_tokens ?? gen?.maxOutputTokens ?? null) as number | null;
-  const script = planScript(text, req.headers, maxTokens, promptText(body));
+  const script = planScript(text, req.headers, maxTokens, promptText(body), caps);
   const model = gemini ? decodeURIComponent(gemini[1]!) : String(body.model ?? "sim-small");
   const stream = gemini ? gemini[2] === "streamGenerateContent" : body.stream === true;
   const call: SimCall = { res, body, model, script, stream, paceMs, headers };
