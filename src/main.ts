@@ -70,7 +70,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const prefixes = keyPrefixes(config);
   const logger = opts.logger ?? createLogger(config.logLevel, createRedactor(Object.values(prefixes)), opts.logDestination);
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-  const database = openDatabase({ url: databaseUrl(config) });
+  const database = openDatabase({ url: databaseUrl(config), statementTimeoutMs: config.statementTimeoutMs });
   await migrate(database);
   const store = createStore(database);
   const redis = config.redisUrl ? createLimitsRedis(config.redisUrl) : null;

@@ -51,8 +51,8 @@ export const alertRoutes: RouteDef[] = [
     summary: "Add a webhook endpoint; the answer alone shows its signing secret",
     body: z.strictObject({ url: webhookUrl, events: z.array(z.enum([...WEBHOOK_EVENT_TYPES, "*"])).min(1).max(20) }),
     handler: async ({ body, principal, actor, services: s }) => {
-      const { endpoint, secret } = await s.webhooks.createEndpoint(principal.orgId, body.url, [...new Set(body.events)], actor.id);
-      await audited(s, actor, "webhook.created", endpoint.id, { url: body.url, events: body.events }, async () => undefined);
+      const { endpoint, secret } = await audited(s, actor, "webhook.created", (r) => r.endpoint.id, { url: body.url, events: body.events }, () =>
+        s.webhooks.createEndpoint(principal.orgId, body.url, [...new Set(body.events)], actor.id));
       return { status: 201, body: { ...presentEndpoint(endpoint), secret } };
     },
   }),
@@ -65,8 +65,7 @@ export const alertRoutes: RouteDef[] = [
     handler: async ({ params, principal, actor, services: s }) => {
       const e = await s.webhooks.getEndpoint(principal.orgId, params.id!);
       if (!e) throw new NotFoundError("webhook endpoint");
-      await s.webhooks.deleteEndpoint(e.id);
-      await audited(s, actor, "webhook.deleted", e.id, {}, async () => undefined);
+      await audited(s, actor, "webhook.deleted", e.id, {}, () => s.webhooks.deleteEndpoint(e.id));
       return { body: { id: e.id, object: "webhook_endpoint", deleted: true } };
     },
   }),

@@ -48,8 +48,8 @@ export const sessionRoutes: RouteDef[] = [
         limit.byEmail.recordFailure(email, now);
         throw new AppError("unauthenticated", "the email or password is not right");
       }
-      await audited(s, { ...actor, id: user.id, orgId: user.orgId }, "session.signed_in", user.id, {}, async () => undefined);
-      return signedIn(s, user, ip, headers);
+      // The session and its audit record commit together.
+      return audited(s, { ...actor, id: user.id, orgId: user.orgId }, "session.signed_in", user.id, {}, () => signedIn(s, user, ip, headers));
     },
   }),
   defineRoute({

@@ -130,8 +130,10 @@ export const userRoutes: RouteDef[] = [
   defineRoute({
     method: "DELETE", path: "/api/v1/users/invitations/:id", tag: "users", scope: "users:write", summary: "Withdraw an invitation",
     handler: async ({ params, principal, actor, services: s }) => {
-      const ok = await audited(s, actor, "invitation.deleted", params.id!, {}, async () => s.store.users.deleteInvitation(params.id!, principal.orgId));
-      if (!ok) throw new NotFoundError("invitation");
+      // Unknown: refused inside the transaction, so no audit record says it was withdrawn.
+      await audited(s, actor, "invitation.deleted", params.id!, {}, async (trx) => {
+        if (!(await s.store.users.deleteInvitation(params.id!, principal.orgId, trx))) throw new NotFoundError("invitation");
+      });
       return { body: { id: params.id, deleted: true } };
     },
   }),

@@ -1,7 +1,7 @@
 import type { Kysely } from "kysely";
 import { openSecret, sealSecret } from "../lib/envelope.js";
 import { newId, randomChars, type Clock } from "../lib/index.js";
-import type { Store, Tables, WebhookDeliveryRow, WebhookEndpointRow } from "../store/index.js";
+import { inTransaction, type Store, type Tables, type WebhookDeliveryRow, type WebhookEndpointRow } from "../store/index.js";
 
 /** Every event type a webhook endpoint can subscribe to ("*" takes them all). */
 export const WEBHOOK_EVENT_TYPES = [
@@ -82,7 +82,7 @@ export class WebhookService {
       await this.store.webhooks.insertEvent({ id, org_id: orgId, type, created_at: now, data: JSON.stringify(data) }, deliveries, db);
     };
     if (trx) await run(trx);
-    else await this.store.database.db.transaction().execute(run);
+    else await inTransaction(this.store.database, run);
     this.onQueued?.();
     return id;
   }

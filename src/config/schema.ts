@@ -31,6 +31,12 @@ export const configSchema = z.object({
   /** How long a budget reservation lives when the request that made it never settles. */
   reservationLeaseSeconds: positiveInt.default(900),
   usageRetentionDays: positiveInt.default(90),
+  /**
+   * The longest one database statement, or one transaction, may take (PostgreSQL statement_timeout;
+   * on SQLite the wait for its single connection and a transaction's hold on it); past it the
+   * operation fails and its transaction rolls back instead of holding the database.
+   */
+  statementTimeoutMs: positiveInt.default(15_000),
   /** How many gateway nodes share the limits; the per-node share when Redis is unreachable. */
   nodeCount: positiveInt.default(1),
   redisFailureSpend: z.enum(["closed", "open"]).default("closed"),

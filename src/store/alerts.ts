@@ -1,5 +1,5 @@
 import type { Kysely } from "kysely";
-import type { Database } from "./database.js";
+import { inTransaction, type Database } from "./database.js";
 import type { Tables } from "./schema.js";
 
 export interface AlertRow {
@@ -123,7 +123,7 @@ export class WebhookStore {
   }
 
   async deleteEndpoint(id: string, now: number): Promise<void> {
-    await this.database.db.transaction().execute(async (trx) => {
+    await inTransaction(this.database, async (trx) => {
       await trx.updateTable("webhook_endpoints").set({ deleted_at: now }).where("id", "=", id).execute();
       await trx.updateTable("webhook_deliveries").set({ status: "failed", last_error: "endpoint deleted", updated_at: now })
         .where("endpoint_id", "=", id).where("status", "=", "pending").execute();
@@ -146,7 +146,7 @@ export class WebhookStore {
    */
   async claimDue(now: number, leaseUntil: number, limit: number): Promise<WebhookDeliveryRow[]> {
     const pg = this.database.dialect === "postgres";
-    return this.database.db.transaction().execute(async (trx) => {
+    return inTransaction(this.database, async (trx) => {
       const due = await trx.selectFrom("webhook_deliveries").selectAll().where("status", "=", "pending").where("next_attempt_at", "<=", now)
         .where((eb) => eb.or([eb("locked_until", "is", null), eb("locked_until", "<", now)]))
         .orderBy("next_attempt_at").limit(limit).$if(pg, (q) => q.forUpdate().skipLocked()).execute();
@@ -157,7 +157,7 @@ export class WebhookStore {
   }
 
   async recordAttempt(a: WebhookAttemptRow, next: { status: string; nextAttemptAt: number }, now: number): Promise<void> {
-    await this.database.db.transaction().execute(async (trx) => {
+    await inTransaction(this.database, async (trx) => {
       await trx.insertInto("webhook_attempts").values(a).onConflict((oc) => oc.columns(["delivery_id", "attempt"]).doNothing()).execute();
       await trx.updateTable("webhook_deliveries").set({
         status: next.status, attempts: a.attempt, next_attempt_at: next.nextAttemptAt, locked_until: null,

@@ -1,6 +1,6 @@
 import type { Kysely } from "kysely";
 import { openSecret, rewrapEnvelope, sealSecret } from "../lib/envelope.js";
-import type { Database } from "./database.js";
+import { inTransaction, type Database } from "./database.js";
 import type { Tables } from "./schema.js";
 
 export interface ProviderCredentialRow {
@@ -99,7 +99,7 @@ export class CredentialStore {
  * every record moves to the new key or none does. Returns how many were re-wrapped.
  */
 export async function rotateMasterKey(database: Database, oldMaster: Buffer, newMaster: Buffer): Promise<number> {
-  return database.db.transaction().execute(async (trx) => {
+  return inTransaction(database, async (trx) => {
     const rows = await trx.selectFrom("provider_credentials").select(["id", "provider", "wrapped_key", "ciphertext"]).execute();
     for (const r of rows) {
       const env = rewrapEnvelope(oldMaster, newMaster, { wrappedKey: r.wrapped_key, ciphertext: r.ciphertext }, credentialAad(r.id, r.provider));

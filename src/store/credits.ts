@@ -1,5 +1,5 @@
 import type { Kysely } from "kysely";
-import type { Database } from "./database.js";
+import { inTransaction, type Database } from "./database.js";
 import type { Tables } from "./schema.js";
 
 export interface CreditAccountRow {
@@ -125,7 +125,7 @@ export class CreditStore {
    * never counted both as charged and as pending.
    */
   async balance(orgId: string): Promise<{ account: CreditAccountRow | null; balanceNano: number; pendingNano: number }> {
-    return this.database.db.transaction().setIsolationLevel("repeatable read").execute(async (trx) => {
+    return inTransaction(this.database, async (trx) => {
       const account = await this.getAccount(orgId, trx);
       if (!account) return { account: null, balanceNano: 0, pendingNano: 0 };
       let pendingNano = 0;
@@ -135,7 +135,7 @@ export class CreditStore {
         pendingNano = Number(r?.c ?? 0);
       }
       return { account, balanceNano: Number(account.balance_nano) - pendingNano, pendingNano };
-    });
+    }, { isolation: "repeatable read" });
   }
 
   async ledgerSum(orgId: string): Promise<number> {

@@ -7,18 +7,34 @@ import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type MigrationPr
 import { StoreUnavailableError } from "../errors/index.js";
 import { MIGRATIONS } from "./migrations/index.js";
 import type { Tables } from "./schema.js";
+import { guardDialect, openTransaction, runInTransaction } from "./transaction.js";
 
 export type DialectName = "sqlite" | "postgres";
 
 /** An open database: the typed query builder and which dialect it speaks. */
 export interface Database {
+  /**
+   * The query builder: inside `inTransaction` (in the same async context) this is that
+   * transaction, so no store call can write beside it or wait on it (see transaction.ts).
+   */
   readonly db: Kysely<Tables>;
   readonly dialect: DialectName;
   /** Where it lives, with any password removed; for logs. */
   readonly location: string;
   /** The SQLite handle, for the few hot statements worth preparing once (usage inserts). */
   readonly sqlite?: BetterSqlite3.Database;
+  /** The longest a statement or a transaction may take, in milliseconds. */
+  readonly statementTimeoutMs: number;
   close(): Promise<void>;
+}
+
+export const DEFAULT_STATEMENT_TIMEOUT_MS = 15_000;
+
+/** The Database record over a root handle: `db` answers the transaction open in the caller's context. */
+function database(root: Kysely<Tables>, owner: object, fields: Omit<Database, "db" | "close">): Database {
+  // A getter, defined in place (Object.assign would copy the value it has now).
+  Object.defineProperty(owner, "db", { get: () => openTransaction(owner) ?? root, enumerable: true });
+  return Object.assign(owner, fields, { close: () => root.destroy() }) as Database;
 }
 
 /**
@@ -37,18 +53,27 @@ export interface OpenOptions {
   url: string;
   /** Extra pg pool settings (tests point search_path at a private schema). */
   pgOptions?: pg.PoolConfig;
+  /** The longest a statement or a transaction may take (default 15 s). */
+  statementTimeoutMs?: number;
 }
 
-export function openDatabase({ url, pgOptions }: OpenOptions): Database {
+export function openDatabase({ url, pgOptions, statementTimeoutMs = DEFAULT_STATEMENT_TIMEOUT_MS }: OpenOptions): Database {
+  const owner = {};
   if (/^postgres(ql)?:\/\//.test(url)) {
-    const pool = new (loadPg().Pool)({ connectionString: url, max: 10, connectionTimeoutMillis: 5_000, ...pgOptions });
+    const pool = new (loadPg().Pool)({
+      connectionString: url, max: 10, connectionTimeoutMillis: 5_000,
+      // The server enforces both: a runaway statement, or a transaction left open by a stuck
+      // caller, ends there instead of holding locks and a pooled connection.
+      // The idle limit is a backstop: the transaction limit here rolls back first, on a live connection.
+      statement_timeout: statementTimeoutMs, idle_in_transaction_session_timeout: statementTimeoutMs * 2 + 1_000, ...pgOptions,
+    });
     // A dropped server must not crash the process. Idle clients report on the pool; a client that
     // is checked out when its connection dies emits on itself, and with no listener that would be
     // an uncaught exception. The query under way still fails, and callers see that.
     pool.on("error", () => undefined);
     pool.on("connect", (client) => client.on("error", () => undefined));
-    const db = new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) });
-    return { db, dialect: "postgres", location: url.replace(/\/\/[^@/]*@/, "//***@"), close: () => db.destroy() };
+    const db = new Kysely<Tables>({ dialect: guardDialect(new PostgresDialect({ pool }), owner) });
+    return database(db, owner, { dialect: "postgres", location: url.replace(/\/\/[^@/]*@/, "//***@"), statementTimeoutMs });
   }
   const file = url.startsWith("sqlite:") ? url.slice("sqlite:".length) : url;
   if (file !== ":memory:") mkdirSync(dirname(resolve(file)), { recursive: true });
@@ -62,8 +87,9 @@ export function openDatabase({ url, pgOptions }: OpenOptions): Database {
   // resident memory the gateway keeps for good: 64 MiB measured no faster for cold key lookups
   // among a million keys (bench/verify.ts).
   sqlite.pragma("cache_size = -8192");
-  const db = new Kysely<Tables>({ dialect: new SqliteDialect({ database: sqlite }) });
-  return { db, dialect: "sqlite", location: file, sqlite, close: () => db.destroy() };
+  // One connection: a caller waiting for it longer than the statement timeout fails instead of queueing for ever.
+  const db = new Kysely<Tables>({ dialect: guardDialect(new SqliteDialect({ database: sqlite }), owner, statementTimeoutMs) });
+  return database(db, owner, { dialect: "sqlite", location: file, sqlite, statementTimeoutMs });
 }
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };
@@ -114,10 +140,15 @@ export async function ping(database: Database): Promise<boolean> {
   }
 }
 
-/** Runs `fn` in one transaction; on PostgreSQL a failed connection becomes StoreUnavailableError. */
-export async function inTransaction<T>(database: Database, fn: (trx: Kysely<Tables>) => Promise<T>): Promise<T> {
+/**
+ * Runs `fn` in one transaction (joining the one already open in this context, if any); every store
+ * call `fn` awaits runs in it. On PostgreSQL a failed connection becomes StoreUnavailableError.
+ */
+export async function inTransaction<T>(
+  database: Database, fn: (trx: Kysely<Tables>) => Promise<T>, options: { isolation?: "repeatable read" } = {},
+): Promise<T> {
   try {
-    return await database.db.transaction().execute(fn);
+    return await runInTransaction(database, database.db, database.statementTimeoutMs, fn, options.isolation);
   } catch (err) {
     throw asStoreError(err);
   }
@@ -129,6 +160,7 @@ const CONNECTION_ERRORS = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "E
 export function asStoreError(err: unknown): unknown {
   const code = (err as { code?: string }).code;
   const message = (err as Error)?.message ?? "";
+  if (code === "57014" || code === "25P03") return new StoreUnavailableError("a database statement ran past the statement timeout", err);
   if ((code && CONNECTION_ERRORS.has(code)) || /Connection terminated|connect ECONNREFUSED|timeout exceeded when trying to connect/i.test(message)) {
     return new StoreUnavailableError("the database is unavailable", err);
   }

@@ -1,5 +1,5 @@
 import type { Kysely, Selectable } from "kysely";
-import type { Database } from "./database.js";
+import { inTransaction, type Database } from "./database.js";
 import { parseJson, parseRateLimits, parseSpendLimit, toJson } from "./json.js";
 import { toPage } from "./orgs.js";
 import type { ApiKeyRow, Tables } from "./schema.js";
@@ -77,7 +77,7 @@ export class KeyStore {
   /** Records last use for several keys in one statement each; called from a batch, never per request. */
   async touch(lastUsed: Map<string, number>): Promise<void> {
     if (lastUsed.size === 0) return;
-    await this.database.db.transaction().execute(async (trx) => {
+    await inTransaction(this.database, async (trx) => {
       for (const [id, at] of lastUsed) {
         await trx.updateTable("api_keys").set({ last_used_at: at }).where("id", "=", id)
           .where((eb) => eb.or([eb("last_used_at", "is", null), eb("last_used_at", "<", at)])).execute();

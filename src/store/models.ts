@@ -1,6 +1,6 @@
 import type { Kysely } from "kysely";
 import { usdPerMTokToMicro } from "../lib/money.js";
-import type { Database } from "./database.js";
+import { inTransaction, type Database } from "./database.js";
 import { DEFAULT_MODELS } from "./model-defaults.js";
 import type { Tables } from "./schema.js";
 
@@ -106,7 +106,7 @@ export class ModelStore {
   async seedDefaults(now: number): Promise<number> {
     const any = await this.database.db.selectFrom("models").select("id").limit(1).executeTakeFirst();
     if (any) return 0;
-    await this.database.db.transaction().execute(async (trx) => {
+    await inTransaction(this.database, async (trx) => {
       for (const d of DEFAULT_MODELS) {
         await this.upsert({ id: d.id, provider: d.provider, displayName: d.name, kind: d.kind, aliases: d.aliases, maxOutputTokens: d.maxOutput, contextWindow: d.context }, now, trx);
         const [i, o, w, r] = d.usd.map((u) => usdPerMTokToMicro(u)) as [number, number, number, number];

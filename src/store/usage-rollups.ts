@@ -1,5 +1,5 @@
 import { sql, type Kysely } from "kysely";
-import type { Database } from "./database.js";
+import { inTransaction, type Database } from "./database.js";
 import type { Tables, UsageEventRow } from "./schema.js";
 
 export interface UsageRollupRow {
@@ -86,7 +86,7 @@ export class UsageRollupStore {
    */
   async rollUp(now: number, limit = 5000, hook?: RolledHook): Promise<number> {
     if (this.database.dialect === "sqlite") return this.rollUpSqlite(now, limit, hook);
-    return this.database.db.transaction().execute(async (trx) => {
+    return inTransaction(this.database, async (trx) => {
       const events = await trx.selectFrom("usage_events").selectAll().where("rolled_at", "is", null)
         .orderBy("at").limit(limit).forUpdate().skipLocked().execute();
       if (events.length === 0) return 0;
@@ -123,7 +123,7 @@ export class UsageRollupStore {
    * connection and one transaction: nothing else writes in between.
    */
   private async rollUpSqlite(now: number, limit: number, hook?: RolledHook): Promise<number> {
-    return this.database.db.transaction().execute(async (trx) => {
+    return inTransaction(this.database, async (trx) => {
       await sql`create temp table if not exists rollup_batch (rid integer primary key)`.execute(trx);
       await sql`delete from temp.rollup_batch`.execute(trx);
       const picked = await sql`insert into temp.rollup_batch (rid)
@@ -241,7 +241,7 @@ export class UsageRollupStore {
 
   /** Several reads that must agree: one transaction, REPEATABLE READ on PostgreSQL (SQLite reads one snapshot anyway). */
   snapshot<T>(fn: (trx: Kysely<Tables>) => Promise<T>): Promise<T> {
-    return this.database.db.transaction().setIsolationLevel("repeatable read").execute(fn);
+    return inTransaction(this.database, fn, { isolation: "repeatable read" });
   }
 }
 

@@ -1,4 +1,4 @@
-import type { Database } from "./database.js";
+import { inTransaction, type Database } from "./database.js";
 import type { UsageEventRow } from "./schema.js";
 import type { UsageEvent } from "./types.js";
 
@@ -18,7 +18,7 @@ export class UsageStore {
     if (sqlite && !sqlite.inTransaction) return this.insertSqlite(events);
     const rows = events.map(toRow);
     let inserted = 0;
-    await this.database.db.transaction().execute(async (trx) => {
+    await inTransaction(this.database, async (trx) => {
       for (let i = 0; i < rows.length; i += 500) {
         const r = await trx.insertInto("usage_events").values(rows.slice(i, i + 500)).onConflict((oc) => oc.column("id").doNothing()).executeTakeFirst();
         inserted += Number(r.numInsertedOrUpdatedRows ?? 0);

@@ -192,8 +192,8 @@ export class UserStore {
     return Number(r.numUpdatedRows) === 1;
   }
 
-  async deleteInvitation(id: string, orgId: string): Promise<boolean> {
-    const r = await this.database.db.deleteFrom("user_invitations").where("id", "=", id).where("org_id", "=", orgId).executeTakeFirst();
+  async deleteInvitation(id: string, orgId: string, db: Kysely<Tables> = this.database.db): Promise<boolean> {
+    const r = await db.deleteFrom("user_invitations").where("id", "=", id).where("org_id", "=", orgId).executeTakeFirst();
     return Number(r.numDeletedRows) === 1;
   }
 }
