@@ -87,7 +87,10 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const usageRollups = new UsageRollupJob({ store, clock, retentionDays: config.usageRetentionDays });
   const catalog = new ModelCatalog(store, bus ? () => bus.publish({ catalog: true }) : undefined);
   await catalog.load(clock.now());
-  const credentialVault = new CredentialVault(store, masterKey.key, () => clock.now(), undefined, bus ? () => bus.publish({ credentials: true }) : undefined);
+  const credentialVault = new CredentialVault(store, masterKey.key, {
+    now: () => clock.now(), staleMs: config.keyCacheStaleSeconds * 1000, onInvalidate: bus ? () => bus.publish({ credentials: true }) : undefined,
+    onStale: (orgId, err) => logger.warn({ orgId, err: (err as Error).message }, "the store cannot be reached: provider credentials served from the stale cache"),
+  });
   bus?.start({ verifier, catalog, vault: credentialVault });
   const services: AdminServices = { config, clock, logger, store, verifier, keys, prefixes, alerts, webhooks, webhookDispatcher, usageRollups, masterKey: masterKey.key, catalog, credentialVault };
   if (redis && !(await redisReady(redis))) logger.warn("Redis does not answer yet; limits follow the failure policy until it does");

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "pino";
 import type { Config } from "../config/index.js";
+import { isDependencyFailure } from "../errors/index.js";
 import type { KeyVerifier } from "../keys/index.js";
 import type { Clock } from "../lib/index.js";
 import { CredentialVault, ModelCatalog } from "../providers/index.js";
@@ -56,7 +57,7 @@ export interface Gateway {
 
 export function createGateway(deps: GatewayDeps): Gateway {
   const catalog = deps.catalog ?? new ModelCatalog(deps.store);
-  const vault = deps.vault ?? new CredentialVault(deps.store, deps.masterKey, () => deps.clock.now());
+  const vault = deps.vault ?? new CredentialVault(deps.store, deps.masterKey, { now: () => deps.clock.now(), staleMs: deps.config.keyCacheStaleSeconds * 1000 });
   const recorder = new UsageRecorder(deps.store, deps.logger, { intervalMs: deps.usageFlushMs, onWritten: deps.onUsageWritten, spoolFile: deps.usageSpoolFile });
   const c = deps.config;
   const core = new GatewayCore(c, deps.clock, deps.logger, deps.store, deps.verifier, catalog, vault, recorder, deps.admission ?? null, {
@@ -74,8 +75,9 @@ export function createGateway(deps: GatewayDeps): Gateway {
     deps.logger.error({ err, path: (req.url ?? "").split("?")[0] }, "gateway request failed");
     const path = req.url ?? "/";
     const dialect = guessDialect(path, req.headers["anthropic-version"] !== undefined || req.headers["x-api-key"] !== undefined);
-    const code = (err as { code?: string }).code === "store_unavailable" ? "store_unavailable" : "internal";
-    if (!res.headersSent) sendError(res, dialect, code, "The gateway failed to handle the request.", newId("req"));
+    const unavailable = isDependencyFailure(err);
+    const message = unavailable ? "A service the gateway depends on is unavailable; try again shortly." : "The gateway failed to handle the request.";
+    if (!res.headersSent) sendError(res, dialect, unavailable ? "store_unavailable" : "internal", message, newId("req"));
     else res.destroy();
   }
 

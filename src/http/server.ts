@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import Fastify, { type FastifyInstance } from "fastify";
-import { AppError } from "../errors/index.js";
+import { AppError, isDependencyFailure } from "../errors/index.js";
 import { AuthFailureLimiter } from "../keys/index.js";
 import type { AdminServices, RouteDef } from "../admin/index.js";
 import { registerManagementRoutes, requestIdHook, sendError, type Authenticator } from "./management.js";
@@ -75,7 +75,8 @@ export async function buildHttpServer(o: HttpOptions): Promise<{ server: Server;
     if (fe.code === "FST_ERR_CTP_INVALID_MEDIA_TYPE") return sendError(reply, new AppError("invalid_request", "send the body as application/json"), requestId);
     if (fe.code === "FST_ERR_CTP_EMPTY_JSON_BODY") return sendError(reply, new AppError("invalid_request", "the body is empty; send a JSON object"), requestId);
     if (fe.statusCode && fe.statusCode < 500) return sendError(reply, new AppError("invalid_request", fe.message), requestId);
-    o.services.logger.error({ err: fe.message, requestId }, "management request failed");
+    o.services.logger.error({ err: fe.message, code: fe.code, requestId }, "management request failed");
+    if (isDependencyFailure(err)) return sendError(reply, new AppError("store_unavailable", "a service Latchkey depends on is unavailable; try again shortly"), requestId);
     return sendError(reply, new AppError("internal", "internal error; the request id identifies it in the server's log"), requestId);
   });
 

@@ -1,30 +1,46 @@
+import { isDependencyFailure } from "../errors/index.js";
 import type { ProviderCredential, Store } from "../store/index.js";
 
 export interface UsableCredential extends ProviderCredential {
   secret: string;
 }
 
+export interface VaultOptions {
+  now?: () => number;
+  /** How long a list is used without asking the store (a lost invalidation is healed by then). */
+  ttlMs?: number;
+  /** How long a list is still served when the store cannot be reached (README: the key cache's stale time). */
+  staleMs?: number;
+  onInvalidate?: () => void;
+  /** Told once per failed reload that is answered from the stale list. */
+  onStale?: (orgId: string, err: unknown) => void;
+}
+
 /**
  * Decrypted provider credentials, per organization, kept in memory for a short time so the
  * request path never touches the database or AES for them. Changes call `invalidate()`, which
- * `onInvalidate` carries to the other nodes; `ttlMs` bounds staleness if a message is lost.
+ * `onInvalidate` carries to the other nodes; `ttlMs` bounds staleness if a message is lost. An
+ * invalidated or expired list is kept as a fallback: while the store cannot be reached it is
+ * served for `staleMs` after it was last loaded, so an outage (or a Redis reconnect that drops
+ * every cache) does not take every live key down with it.
  */
 export class CredentialVault {
-  private readonly byOrg = new Map<string, { at: number; list: UsableCredential[] }>();
+  private readonly byOrg = new Map<string, { at: number; current: boolean; list: UsableCredential[] }>();
   private readonly loading = new Map<string, Promise<UsableCredential[]>>();
+  private readonly now: () => number;
+  private readonly ttlMs: number;
+  private readonly staleMs: number;
 
-  constructor(
-    private readonly store: Store,
-    private readonly masterKey: Buffer,
-    private readonly now: () => number = Date.now,
-    private readonly ttlMs = 30_000,
-    private readonly onInvalidate?: () => void,
-  ) {}
+  constructor(private readonly store: Store, private readonly masterKey: Buffer, private readonly o: VaultOptions = {}) {
+    this.now = o.now ?? Date.now;
+    this.ttlMs = o.ttlMs ?? 30_000;
+    this.staleMs = Math.max(o.staleMs ?? 300_000, this.ttlMs);
+  }
 
   /** Cached list when fresh (no promise on the hot path); null when it must be loaded. */
   peek(orgId: string): UsableCredential[] | null {
     const hit = this.byOrg.get(orgId);
-    return hit && this.now() - hit.at < this.ttlMs ? hit.list : null;
+    return hit && hit.current && this.now() - hit.at < this.ttlMs ? hit.list : null;
   }
 
   async forOrg(orgId: string): Promise<UsableCredential[]> {
@@ -33,23 +49,28 @@ export class CredentialVault {
     let p = this.loading.get(orgId);
     if (!p) {
       p = this.store.credentials.listWithSecrets(orgId, this.masterKey).then((list) => {
-        this.byOrg.set(orgId, { at: this.now(), list });
+        this.byOrg.set(orgId, { at: this.now(), current: true, list });
         return list;
+      }, (err: unknown) => {
+        const old = this.byOrg.get(orgId);
+        if (!old || this.now() - old.at >= this.staleMs || !isDependencyFailure(err)) throw err;
+        this.o.onStale?.(orgId, err);
+        return old.list;
       }).finally(() => this.loading.delete(orgId));
       this.loading.set(orgId, p);
     }
     return p;
   }
 
-  /** Forgets every decrypted list after a change on this node, and announces it. */
+  /** Marks every decrypted list for reloading after a change on this node, and announces it. */
   invalidate(): void {
     this.forget();
-    this.onInvalidate?.();
+    this.o.onInvalidate?.();
   }
 
-  /** Forgets every decrypted list (another node changed a credential). */
+  /** Marks every decrypted list for reloading (another node changed a credential, or messages may have been missed). */
   forget(): void {
-    this.byOrg.clear();
+    for (const entry of this.byOrg.values()) entry.current = false;
   }
 }
 
