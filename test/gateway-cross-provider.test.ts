@@ -14,7 +14,7 @@ beforeAll(async () => {
 afterAll(async () => h?.close());
 
 describe("Chat Completions with Claude and Gemini models", () => {
-  it("reaches Anthropic's and Google's OpenAI-compatible endpoints with each provider's credential", async () => {
+  it("reaches Anthropic's Messages and Gemini's generateContent (not their OpenAI-compatible endpoints) with each provider's credential", async () => {
     const before = h.sim.stats.requests;
     const claude = await client.chat.completions.create({ model: "claude-sonnet-4-6", messages: [{ role: "user", content: "hi" }] });
     expect(claude.object).toBe("chat.completion");
@@ -37,8 +37,8 @@ describe("Chat Completions with Claude and Gemini models", () => {
     expect(e).toMatchObject({ provider: "anthropic", streamed: true, outputTokens: 12 });
   });
 
-  it("refuses clearly a model whose provider does not speak the endpoint", async () => {
-    const r = await fetch(`${h.url}/v1/messages`, { method: "POST", headers: { "x-api-key": String(client.apiKey), "content-type": "application/json" }, body: JSON.stringify({ model: "gpt-4o", max_tokens: 5, messages: [{ role: "user", content: "x" }] }) });
+  it("refuses clearly an operation that is never translated, for a model whose provider does not speak it", async () => {
+    const r = await fetch(`${h.url}/v1/messages/count_tokens`, { method: "POST", headers: { "x-api-key": String(client.apiKey), "content-type": "application/json" }, body: JSON.stringify({ model: "gpt-4o", messages: [{ role: "user", content: "x" }] }) });
     expect(r.status).toBe(400);
     expect(((await r.json()) as { error: { message: string } }).error.message).toMatch(/served by openai/);
   });

@@ -5,7 +5,8 @@ import type { CatalogModel } from "../store/index.js";
 import type { AdmissionRequest } from "./admission.js";
 import type { GatewayCore } from "./core.js";
 import { requestIdHeader, sendError } from "./respond.js";
-import { clientResponseHeaders, upstreamRequestHeaders } from "./upstream-headers.js";
+import { Translator, type Translation } from "./translator.js";
+import { clientResponseHeaders, translatedRequestHeaders, upstreamRequestHeaders } from "./upstream-headers.js";
 
 /** One upstream to try: where, with which credential. */
 export interface Candidate {
@@ -30,7 +31,11 @@ export interface Plan {
   workspaceId: string;
   keyId: string;
   model: CatalogModel;
+  /** The model as the caller named it (translated answers carry it). */
+  modelName: string;
   provider: string;
+  /** Set when the caller's dialect differs from the provider's; null on the pass-through path. */
+  translation: Translation | null;
   inputTokenBound: number;
   admission: AdmissionRequest | null;
   ticket: unknown;
@@ -71,6 +76,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private retryAfterMs = 0;
   private timer: NodeJS.Timeout | null = null;
   private upstreamFailed: string | null = null;
+  private translator: Translator | null = null;
   private readonly headers: Record<string, string>;
 
   constructor(
@@ -81,7 +87,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     private readonly body: Buffer,
     private readonly candidates: Candidate[],
   ) {
-    this.headers = upstreamRequestHeaders(req.headers, [], body.length);
+    this.headers = plan.translation ? translatedRequestHeaders(plan.translation.upstream === "anthropic", body.length) : upstreamRequestHeaders(req.headers, [], body.length);
     (res as Tagged)[EXCHANGE] = this;
     // \`on\`, not \`once\`: close is emitted once, and once would wrap the listener on every request.
     res.on("close", onClientClose);
@@ -119,6 +125,11 @@ export class Exchange implements Dispatcher.DispatchHandler {
     const sse = contentType.includes("event-stream");
     const strip = p.strip && sse;
     this.meter = status < 300 ? new UsageMeter(this.candidates[this.attempt % this.candidates.length]!.target.dialect, sse, strip) : null;
+    if (p.translation) {
+      this.translator = new Translator(p, p.translation, status, sse);
+      this.translator.start(this.res);
+      return;
+    }
     // Headers go out with the first body bytes: one write instead of two on the common path.
     this.res.writeHead(status, clientResponseHeaders(headers, requestIdHeader(p.dialect), p.requestId, !strip, p.headers));
     void controller;
@@ -127,7 +138,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     if (this.state !== STREAMING) return;
     if (this.ttfbMs === null) this.ttfbMs = msSince(this.plan.startedHr);
-    const out = this.meter ? this.meter.push(chunk) : chunk;
+    const metered = this.meter ? this.meter.push(chunk) : chunk;
+    const out = this.translator ? this.translator.push(metered) : metered;
     if (out.length > 0 && !this.res.write(out) && !controller.paused) {
       controller.pause();
       this.res.once("drain", onClientDrain);
@@ -140,6 +152,11 @@ export class Exchange implements Dispatcher.DispatchHandler {
       return;
     }
     if (this.state !== STREAMING) return;
+    if (this.translator) {
+      this.status = this.translator.finish(this.res);
+      this.finish(false);
+      return;
+    }
     const rest = this.meter?.flushCarry();
     if (rest && rest.length) this.res.write(rest);
     this.res.end();
@@ -164,7 +181,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
     // Bytes were sent: the stream cannot be retried. Tell an Anthropic stream in its own terms;
     // otherwise drop the connection so the client sees the answer was cut.
     this.upstreamFailed = code || "upstream_died";
-    if (this.plan.dialect === "anthropic" && this.plan.sse && this.plan.streamed && !this.res.destroyed) {
+    if (this.translator) this.translator.abort(this.res);
+    else if (this.plan.dialect === "anthropic" && this.plan.sse && this.plan.streamed && !this.res.destroyed) {
       const rest = this.meter?.flushCarry();
       if (rest && rest.length) this.res.write(rest);
       this.res.end(`event: error\ndata: {"type":"error","error":{"type":"api_error","message":"The provider's stream ended unexpectedly."},"request_id":"${this.plan.requestId}"}\n\n`);

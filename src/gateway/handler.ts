@@ -3,7 +3,7 @@ import type { ErrorCode } from "../errors/index.js";
 import type { VerifiedKey, VerifyResult } from "../keys/index.js";
 import { newId, tokenCostNano } from "../lib/index.js";
 import {
-  getProvider, inputTokenBound, outputTokenBound, pickCredentials, priceAt, simulator, type UpstreamRequest, type UsableCredential, type WireDialect,
+  CODECS, codecDialectOf, getProvider, inputTokenBound, nativeRequest, TranslationError, outputTokenBound, pickCredentials, priceAt, simulator, type UpstreamRequest, type UsableCredential, type WireDialect,
 } from "../providers/index.js";
 import type { CatalogModel } from "../store/index.js";
 import type { AdmissionRequest } from "./admission.js";
@@ -14,6 +14,7 @@ import { Exchange, msSince, type Candidate, type Plan } from "./exchange.js";
 import { renderModels } from "./models-list.js";
 import { sendError, sendJson } from "./respond.js";
 import { guessDialect, matchRoute, type Route } from "./routes.js";
+import type { Translation } from "./translator.js";
 
 /** The request path of DESIGN.md: authenticate, authorise, admit, then hand over to an Exchange. */
 export async function handleRequest(core: GatewayCore, req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -102,20 +103,39 @@ export async function handleRequest(core: GatewayCore, req: IncomingMessage, res
   }
   const streamed = route.op === "stream_generate" || body.stream === true;
   const sse = route.op === "stream_generate" ? query?.get("alt") === "sse" : streamed;
-  const upstream: UpstreamRequest = { op: route.op, dialect, model: modelName, inboundPath: path, sse };
   const toSimulator = entry.key.kind === "test";
   const providerId = toSimulator ? "simulator" : model.provider;
+  // A test key takes the live route (same provider, same codecs); only the transport is the simulator.
   const provider = getProvider(model.provider);
-  if (!toSimulator && (!provider || !provider.target(upstream, provider.defaultBaseUrl, "-"))) {
-    const status = sendError(res, dialect, "invalid_request", `The model '${modelName}' is served by ${model.provider}, which does not speak this endpoint's API; call it through its own endpoint.`, requestId, { param: "model" });
-    recordRefusal(core, entry, model.id, model.provider, route, requestId, startedAt, startedHr, streamed, status, "dialect_mismatch");
-    return;
+  let upstream: UpstreamRequest = { op: route.op, dialect, model: modelName, inboundPath: path, sse };
+  let translation: Translation | null = null;
+  let payload = raw;
+  if (!provider || !provider.target(upstream, provider.defaultBaseUrl, "-")) {
+    const caller = codecDialectOf(route.op);
+    const codec = provider?.codec;
+    if (!provider || !codec || !caller) {
+      const status = sendError(res, dialect, "invalid_request", `The model '${modelName}' is served by ${model.provider}, which does not speak this endpoint's API; call it through its own endpoint.`, requestId, { param: "model" });
+      recordRefusal(core, entry, model.id, model.provider, route, requestId, startedAt, startedHr, streamed, status, "dialect_mismatch");
+      return;
+    }
+    try {
+      const canonical = CODECS[caller].decodeRequest(body, provider.id);
+      canonical.stream = streamed;
+      payload = Buffer.from(JSON.stringify(codec.encodeRequest(canonical, { model: modelName, maxOutputTokens: model.maxOutputTokens })));
+    } catch (err) {
+      if (!(err instanceof TranslationError)) throw err;
+      const status = sendError(res, dialect, "invalid_request", err.message, requestId, { param: err.param });
+      recordRefusal(core, entry, model.id, providerId, route, requestId, startedAt, startedHr, streamed, status, "untranslatable");
+      return;
+    }
+    const opts = body.stream_options as Record<string, unknown> | undefined;
+    translation = { upstream: codec.dialect, caller, includeUsage: opts?.include_usage === true };
+    upstream = nativeRequest(codec.dialect, upstream, streamed);
   }
 
   // Forward with the include_usage chunk so a stream can be metered; strip it if not asked for.
   let strip = false;
-  let payload = raw;
-  if (route.op === "chat" && streamed) {
+  if (route.op === "chat" && streamed && !translation) {
     const opts = body.stream_options as Record<string, unknown> | undefined;
     if (opts?.include_usage !== true) {
       body.stream_options = { ...opts, include_usage: true };
@@ -163,7 +183,7 @@ export async function handleRequest(core: GatewayCore, req: IncomingMessage, res
 
   const plan: Plan = {
     requestId, dialect, op: route.op, startedAt, startedHr, streamed, sse, strip,
-    orgId: entry.key.orgId, workspaceId: entry.key.workspaceId, keyId: entry.key.id, model, provider: providerId,
+    orgId: entry.key.orgId, workspaceId: entry.key.workspaceId, keyId: entry.key.id, model, modelName, provider: providerId, translation,
     inputTokenBound: inBound, admission, ticket, headers,
   };
   if (res.destroyed) {
@@ -182,7 +202,7 @@ export function allowsModel(entry: VerifiedKey, model: CatalogModel): boolean {
 
 /** The credentials to try, in order; without a promise when the credentials and the simulator are at hand. */
 function upstreams(core: GatewayCore, entry: VerifiedKey, providerId: string, toSimulator: boolean, r: UpstreamRequest): Candidate[] | null | Promise<Candidate[] | null> {
-  if (toSimulator) return builtInSimulator(core, r);
+  if (toSimulator) return builtInSimulator(core, r, providerId);
   const orgId = entry.key.orgId;
   const all = core.vault.peek(orgId);
   if (all) return fromCredentials(core, all, entry, providerId, r);
@@ -198,16 +218,17 @@ function fromCredentials(core: GatewayCore, all: UsableCredential[], entry: Veri
   }
   if (out.length) return out;
   // Models of the simulator provider fall back to the built-in simulator when no credential names one.
-  return providerId === "simulator" ? builtInSimulator(core, r) : null;
+  return providerId === "simulator" ? builtInSimulator(core, r, providerId) : null;
 }
 
-function builtInSimulator(core: GatewayCore, r: UpstreamRequest): Candidate[] | Promise<Candidate[]> {
+function builtInSimulator(core: GatewayCore, r: UpstreamRequest, providerId: string): Candidate[] | Promise<Candidate[]> {
   const url = core.simulatorUrl();
-  return typeof url === "string" ? simulatorCandidate(core, r, url) : url.then((base) => simulatorCandidate(core, r, base));
+  return typeof url === "string" ? simulatorCandidate(core, r, url, providerId) : url.then((base) => simulatorCandidate(core, r, base, providerId));
 }
 
-function simulatorCandidate(core: GatewayCore, r: UpstreamRequest, base: string): Candidate[] {
-  const target = simulator.target(r, base, "latchkey-built-in")!;
+/** The built-in simulator behind the model's own provider's transport: its paths, its dialect. */
+function simulatorCandidate(core: GatewayCore, r: UpstreamRequest, base: string, providerId: string): Candidate[] {
+  const target = (getProvider(providerId) ?? simulator).target(r, base, "latchkey-built-in")!;
   return [{ target, pool: core.pool(target.origin), credentialId: "simulator" }];
 }
 

@@ -45,3 +45,13 @@ export function clientResponseHeaders(upstream: IncomingHttpHeaders, requestIdNa
   if (ours) for (const name in ours) out[name] = ours[name]!;
   return out;
 }
+
+/**
+ * Headers for a translated request: the caller's headers belong to another provider's API (its
+ * SDK's version and beta flags), so none pass; the provider's own required version header is set.
+ */
+export function translatedRequestHeaders(upstreamIsAnthropic: boolean, bodyLength: number): Record<string, string> {
+  const out: Record<string, string> = { "content-type": "application/json", "accept-encoding": "identity", "content-length": String(bodyLength) };
+  if (upstreamIsAnthropic) out["anthropic-version"] = "2023-06-01";
+  return out;
+}

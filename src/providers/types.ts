@@ -1,3 +1,5 @@
+import type { DialectCodec } from "./dialects/codec.js";
+
 /** The wire dialect an endpoint speaks. */
 export type WireDialect = "anthropic" | "openai" | "gemini";
 
@@ -45,9 +47,11 @@ export interface UpstreamRequest {
 }
 
 /**
- * A provider: transport only (base URL, auth headers, endpoint paths). Request and response
- * bodies of the provider's own dialect pass through unchanged; usage extraction is by dialect.
- * `target` returns null when the provider cannot serve the operation in the caller's dialect.
+ * A provider: its transport (base URL, auth headers, endpoint paths) and the codecs of the dialect
+ * it speaks natively. Bodies in the provider's own dialect pass through unchanged; usage
+ * extraction is by dialect. `target` returns null when the provider cannot serve the operation in
+ * the caller's dialect; the gateway then translates through `codec` (when it has one) and asks
+ * `target` again for the operation of the provider's own dialect (see `nativeRequest`).
  */
 export interface Provider {
   id: ProviderId;
@@ -55,6 +59,8 @@ export interface Provider {
   dialects: readonly WireDialect[];
   defaultBaseUrl: string;
   target(r: UpstreamRequest, baseUrl: string, secret: string): UpstreamTarget | null;
+  /** The generation dialect requests from other dialects are translated into; null when none are. */
+  codec: DialectCodec | null;
 }
 
 // Base URLs are few (one per credential) and parsed on every request: each is parsed once.

@@ -1,17 +1,19 @@
+import { anthropicCodec } from "../dialects/anthropic/index.js";
 import { splitBaseUrl, type Provider } from "../types.js";
 
-/** Anthropic: Messages natively; Chat Completions through Anthropic's OpenAI-compatible endpoint. */
+/**
+ * Anthropic: Messages natively. Other dialects are translated into Messages rather than sent to
+ * Anthropic's OpenAI-compatible endpoint, which drops prompt caching and extended thinking.
+ */
 export const anthropic: Provider = {
   id: "anthropic",
   dialects: ["anthropic"],
   defaultBaseUrl: "https://api.anthropic.com",
+  codec: anthropicCodec,
   target(r, baseUrl, secret) {
+    if (r.dialect !== "anthropic") return null;
     const { origin, prefix } = splitBaseUrl(baseUrl);
-    if (r.dialect === "anthropic") {
-      const path = r.op === "count_tokens" ? "/v1/messages/count_tokens" : "/v1/messages";
-      return { origin, path: prefix + path, auth: [["x-api-key", secret]], dialect: "anthropic" };
-    }
-    if (r.op === "chat") return { origin, path: `${prefix}/v1/chat/completions`, auth: [["authorization", `Bearer ${secret}`]], dialect: "openai" };
-    return null;
+    const path = r.op === "count_tokens" ? "/v1/messages/count_tokens" : "/v1/messages";
+    return { origin, path: prefix + path, auth: [["x-api-key", secret]], dialect: "anthropic" };
   },
 };

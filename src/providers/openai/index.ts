@@ -1,3 +1,4 @@
+import { chatCodec } from "../dialects/chat/index.js";
 import { splitBaseUrl, type Operation, type Provider } from "../types.js";
 
 const PATHS: Partial<Record<Operation, string>> = { chat: "/chat/completions", embeddings: "/embeddings", responses: "/responses" };
@@ -7,11 +8,12 @@ export function openaiPrefix(prefix: string): string {
   return prefix === "" ? "/v1" : prefix;
 }
 
-/** OpenAI: Chat Completions, Embeddings and Responses. */
+/** OpenAI: Chat Completions, Embeddings and Responses; other dialects are translated into Chat Completions, which OpenAI-compatible servers also speak. */
 export const openai: Provider = {
   id: "openai",
   dialects: ["openai"],
   defaultBaseUrl: "https://api.openai.com/v1",
+  codec: chatCodec,
   target(r, baseUrl, secret) {
     const path = r.dialect === "openai" ? PATHS[r.op] : undefined;
     if (!path) return null;

@@ -5,6 +5,8 @@ export const simulator: Provider = {
   id: "simulator",
   dialects: ["anthropic", "openai", "gemini"],
   defaultBaseUrl: "http://127.0.0.1:8421",
+  // Its own models (sim-*) answer in every dialect, so nothing is translated for them.
+  codec: null,
   target(r, baseUrl, secret) {
     const { origin, prefix } = splitBaseUrl(baseUrl);
     const sse = r.op === "stream_generate" && r.sse ? "?alt=sse" : "";

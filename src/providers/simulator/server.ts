@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { renderError } from "../../errors/index.js";
 import type { WireDialect } from "../types.js";
 import { simulateCountTokens, simulateMessages } from "./anthropic.js";
 import { answerFault, sendJson, simId, type SimCall } from "./emit.js";
@@ -99,6 +100,14 @@ function route(req: IncomingMessage, res: ServerResponse, text: string, paceMs: 
   const script = planScript(text, req.headers, maxTokens, promptText(body), caps);
   const model = gemini ? decodeURIComponent(gemini[1]!) : String(body.model ?? "sim-small");
   const stream = gemini ? gemini[2] === "streamGenerateContent" : body.stream === true;
+  const owner = ownerOf(model);
+  if (owner && owner !== dialect) {
+    // As the real providers do: a model is served in its provider's dialect only (the gateway translates).
+    const { status, body: err } = renderError(dialect, { code: "model_not_found", message: `simulator: the model '${model}' is not served on ${path}.`, requestId: headers["request-id"] ?? headers["x-request-id"] ?? "req_sim" });
+    res.writeHead(status, { ...headers, "content-type": "application/json" });
+    res.end(JSON.stringify(err));
+    return;
+  }
   const call: SimCall = { res, body, model, script, stream, paceMs, headers };
   const answer = () => {
     if (answerFault(dialect, script.fault, res, headers)) return;
@@ -117,6 +126,14 @@ function route(req: IncomingMessage, res: ServerResponse, text: string, paceMs: 
   };
   if (script.fault === "slow") setTimeout(answer, script.delayMs);
   else answer();
+}
+
+/** The provider whose dialect a model name belongs to (null: a simulator model, served in every dialect). */
+export function ownerOf(model: string): WireDialect | null {
+  if (model.startsWith("claude-")) return "anthropic";
+  if (/^(gpt-|o\d|chatgpt-|text-embedding-3|text-embedding-ada)/.test(model)) return "openai";
+  if (/^(models\/)?gemini-/.test(model)) return "gemini";
+  return null;
 }
 
 function listModels(res: ServerResponse, dialect: WireDialect, headers: Record<string, string>): void {

@@ -1,0 +1,95 @@
+import type { ServerResponse } from "node:http";
+import { CODECS, codeForStatus, errorMessage, type CodecDialect, type StreamDecoder, type StreamEncoder, type StreamEvent } from "../providers/index.js";
+import type { Plan } from "./exchange.js";
+import { requestIdHeader, sendError } from "./respond.js";
+
+/** What the handler decided about a translated call (plain data, on the plan). */
+export interface Translation {
+  /** The provider's dialect (what the upstream answers in). */
+  upstream: CodecDialect;
+  /** The caller's dialect (what the answer is written in). */
+  caller: CodecDialect;
+  /** Chat Completions callers: they asked for the usage chunk. */
+  includeUsage: boolean;
+}
+
+/**
+ * Rewrites one upstream answer into the caller's dialect: streams event by event, JSON and error
+ * bodies whole at the end. Usage is metered from the upstream bytes before they reach this
+ * (Exchange), never from what it writes. Plain fields, no closures (DESIGN.md, hot-path lessons).
+ */
+export class Translator {
+  private readonly decoder: StreamDecoder | null;
+  private readonly encoder: StreamEncoder | null;
+  private readonly held: Buffer[] = [];
+
+  constructor(private readonly plan: Plan, private readonly t: Translation, private readonly status: number, upstreamSse: boolean) {
+    const streaming = status < 300 && plan.streamed && upstreamSse;
+    this.decoder = streaming ? CODECS[t.upstream].newStreamDecoder() : null;
+    this.encoder = streaming
+      ? CODECS[t.caller].newStreamEncoder({ model: plan.modelName, includeUsage: t.includeUsage, sse: plan.sse, requestId: plan.requestId })
+      : null;
+  }
+
+  /** Writes the caller's status and headers now for a stream; a JSON or error answer waits for its end. */
+  start(res: ServerResponse): void {
+    if (!this.encoder) return;
+    const headers: Record<string, string> = { ...this.plan.headers, "content-type": this.encoder.contentType, "cache-control": "no-cache" };
+    headers[requestIdHeader(this.plan.dialect)] = this.plan.requestId;
+    res.writeHead(200, headers);
+  }
+
+  /** The caller's bytes for an upstream chunk ("" while holding a JSON body). */
+  push(chunk: Buffer): string {
+    if (!this.decoder || !this.encoder) {
+      this.held.push(chunk);
+      return "";
+    }
+    return this.encode(this.decoder.push(chunk));
+  }
+
+  /** Finishes the answer: the stream's closing events, or the whole translated JSON or error body. Returns the status sent. */
+  finish(res: ServerResponse): number {
+    if (this.decoder && this.encoder) {
+      const rest = this.encode(this.decoder.end());
+      res.end(rest + this.encoder.end(this.decoder.done));
+      return 200;
+    }
+    const text = Buffer.concat(this.held).toString("utf8");
+    if (this.status >= 300) return this.refuse(res, text);
+    let body: Record<string, unknown>;
+    try {
+      body = JSON.parse(text) as Record<string, unknown>;
+    } catch {
+      return sendError(res, this.plan.dialect, "upstream_error", "The provider's answer could not be read.", this.plan.requestId, { headers: this.plan.headers });
+    }
+    let out: string;
+    try {
+      out = JSON.stringify(CODECS[this.t.caller].encodeResponse(CODECS[this.t.upstream].decodeResponse(body), this.plan.modelName));
+    } catch {
+      return sendError(res, this.plan.dialect, "upstream_error", "The provider's answer could not be translated.", this.plan.requestId, { headers: this.plan.headers });
+    }
+    const headers: Record<string, string> = { ...this.plan.headers, "content-type": "application/json", "content-length": String(Buffer.byteLength(out)) };
+    headers[requestIdHeader(this.plan.dialect)] = this.plan.requestId;
+    res.writeHead(200, headers);
+    res.end(out);
+    return 200;
+  }
+
+  /** The upstream broke off after bytes were sent: the caller's in-band error. */
+  abort(res: ServerResponse): void {
+    if (this.encoder && !res.destroyed) res.end(this.encoder.end(false));
+    else if (!res.headersSent) sendError(res, this.plan.dialect, "upstream_error", "The provider's answer ended unexpectedly.", this.plan.requestId, { headers: this.plan.headers });
+    else res.destroy();
+  }
+
+  private refuse(res: ServerResponse, text: string): number {
+    return sendError(res, this.plan.dialect, codeForStatus(this.status), errorMessage(text), this.plan.requestId, { headers: this.plan.headers });
+  }
+
+  private encode(events: StreamEvent[]): string {
+    let out = "";
+    for (const ev of events) out += this.encoder!.encode(ev);
+    return out;
+  }
+}

@@ -1,0 +1,52 @@
+import { isObject, num, parseArgs, safeId, type CanonicalResponse, type CanonicalUsage, type Json, type StopReason } from "../canonical.js";
+
+const STOPS: Record<string, StopReason> = { stop: "end", length: "max_tokens", tool_calls: "tool_use", function_call: "tool_use", content_filter: "refusal" };
+const STOP_OUT: Record<StopReason, string> = { end: "stop", max_tokens: "length", stop_sequence: "stop", tool_use: "tool_calls", refusal: "content_filter" };
+
+export const chatStop = (s: unknown): StopReason => STOPS[String(s)] ?? "end";
+export const chatStopOut = (s: StopReason): string => STOP_OUT[s];
+
+/** OpenAI usage (Chat's prompt/completion or Responses' input/output; input includes cache) → canonical. */
+export function openaiUsage(u: unknown): CanonicalUsage {
+  const o = isObject(u) ? u : {};
+  const inDetails = isObject(o.prompt_tokens_details) ? o.prompt_tokens_details : isObject(o.input_tokens_details) ? o.input_tokens_details : {};
+  const outDetails = isObject(o.completion_tokens_details) ? o.completion_tokens_details : isObject(o.output_tokens_details) ? o.output_tokens_details : {};
+  return {
+    input: num(o.prompt_tokens ?? o.input_tokens), cacheRead: num(inDetails.cached_tokens), cacheWrite: num(inDetails.cache_write_tokens),
+    output: num(o.completion_tokens ?? o.output_tokens), reasoning: num(outDetails.reasoning_tokens),
+  };
+}
+
+export function chatUsageOut(u: CanonicalUsage): Json {
+  return {
+    prompt_tokens: u.input, completion_tokens: u.output, total_tokens: u.input + u.output,
+    prompt_tokens_details: { cached_tokens: u.cacheRead, ...(u.cacheWrite ? { cache_write_tokens: u.cacheWrite } : {}) },
+    completion_tokens_details: { reasoning_tokens: u.reasoning },
+  };
+}
+
+export function decodeChatResponse(body: Json): CanonicalResponse {
+  const choice = Array.isArray(body.choices) && isObject(body.choices[0]) ? body.choices[0] : {};
+  const m = isObject(choice.message) ? choice.message : {};
+  const parts: CanonicalResponse["parts"] = [];
+  if (typeof m.content === "string" && m.content !== "") parts.push({ type: "text", text: m.content });
+  if (typeof m.refusal === "string" && m.refusal !== "") parts.push({ type: "text", text: m.refusal });
+  if (Array.isArray(m.tool_calls)) {
+    for (const t of m.tool_calls) {
+      if (isObject(t) && isObject(t.function)) parts.push({ type: "tool_call", id: String(t.id), name: String(t.function.name), args: parseArgs(String(t.function.arguments ?? ""), "tool_calls.function.arguments") });
+    }
+  }
+  const stop = typeof m.refusal === "string" && m.refusal !== "" ? "refusal" : chatStop(choice.finish_reason);
+  return { id: String(body.id ?? ""), model: String(body.model ?? ""), parts, stop, usage: openaiUsage(body.usage) };
+}
+
+export function encodeChatResponse(r: CanonicalResponse, model: string): Json {
+  const text = r.parts.filter((p) => p.type === "text").map((p) => p.text).join("");
+  const calls = r.parts.filter((p) => p.type === "tool_call").map((p) => ({ id: safeId(p.id), type: "function", function: { name: p.name, arguments: JSON.stringify(p.args) } }));
+  const stop = r.stop === "end" && calls.length ? "tool_use" : r.stop;
+  return {
+    id: r.id.startsWith("chatcmpl-") ? r.id : `chatcmpl-${r.id}`, object: "chat.completion", created: Math.floor(Date.now() / 1000), model,
+    choices: [{ index: 0, message: { role: "assistant", content: text || null, refusal: null, ...(calls.length ? { tool_calls: calls } : {}) }, logprobs: null, finish_reason: chatStopOut(stop) }],
+    usage: chatUsageOut(r.usage),
+  };
+}

@@ -1,0 +1,150 @@
+import { isObject, NO_USAGE, safeId, type CanonicalUsage, type StopReason, type StreamEvent } from "../canonical.js";
+import type { StreamDecoder, StreamEncoder } from "../codec.js";
+import { sse, SseParser } from "../sse.js";
+import { chatStop, chatStopOut, chatUsageOut, openaiUsage } from "./response.js";
+
+/** Chat Completions chunks → canonical events: text and each tool call (by its `index`) become parts. */
+export class ChatStreamDecoder implements StreamDecoder {
+  done = false;
+  private readonly parser = new SseParser();
+  private started = false;
+  private open = -1;
+  private textPart = -1;
+  private next = 0;
+  /** Tool call index → canonical part index. */
+  private readonly tools: number[] = [];
+
+  push(chunk: Uint8Array): StreamEvent[] {
+    return this.frames(this.parser.push(chunk));
+  }
+
+  end(): StreamEvent[] {
+    return this.frames(this.parser.end());
+  }
+
+  private frames(frames: { data: string }[]): StreamEvent[] {
+    const out: StreamEvent[] = [];
+    for (const f of frames) {
+      if (f.data === "[DONE]") {
+        this.close(out);
+        this.done = true;
+        continue;
+      }
+      let d: Record<string, unknown>;
+      try {
+        d = JSON.parse(f.data) as Record<string, unknown>;
+      } catch {
+        continue;
+      }
+      this.chunk(d, out);
+    }
+    return out;
+  }
+
+  private chunk(d: Record<string, unknown>, out: StreamEvent[]): void {
+    if (isObject(d.error)) {
+      out.push({ type: "error", code: "upstream_error", message: String(d.error.message ?? "The provider failed.") });
+      this.done = true;
+      return;
+    }
+    if (!this.started) {
+      this.started = true;
+      out.push({ type: "start", id: String(d.id ?? ""), model: String(d.model ?? "") });
+    }
+    const choice = Array.isArray(d.choices) && isObject(d.choices[0]) ? d.choices[0] : null;
+    const delta = choice && isObject(choice.delta) ? choice.delta : {};
+    const text = typeof delta.content === "string" ? delta.content : typeof delta.refusal === "string" ? delta.refusal : "";
+    if (text !== "") {
+      if (this.textPart < 0 || this.open !== this.textPart) {
+        this.close(out);
+        this.textPart = this.open = this.next++;
+        out.push({ type: "part_start", index: this.open, kind: "text" });
+      }
+      out.push({ type: "text", index: this.open, text });
+    }
+    if (Array.isArray(delta.tool_calls)) {
+      for (const t of delta.tool_calls) {
+        if (!isObject(t)) continue;
+        const k = Number(t.index ?? 0);
+        const f = isObject(t.function) ? t.function : {};
+        if (this.tools[k] === undefined) {
+          this.close(out);
+          this.tools[k] = this.open = this.next++;
+          out.push({ type: "part_start", index: this.open, kind: "tool_call", id: String(t.id ?? `call_${k}`), name: String(f.name ?? "") });
+        }
+        if (typeof f.arguments === "string" && f.arguments !== "") out.push({ type: "args", index: this.tools[k]!, json: f.arguments });
+      }
+    }
+    if (choice && choice.finish_reason) {
+      this.close(out);
+      out.push({ type: "stop", reason: chatStop(choice.finish_reason) });
+    }
+    if (isObject(d.usage)) out.push({ type: "usage", usage: openaiUsage(d.usage) });
+  }
+
+  private close(out: StreamEvent[]): void {
+    if (this.open >= 0) out.push({ type: "part_stop", index: this.open });
+    this.open = -1;
+  }
+}
+
+/** Canonical events → Chat Completions chunks; tool calls are numbered by their own ordinal, not the part index. */
+export class ChatStreamEncoder implements StreamEncoder {
+  readonly contentType = "text/event-stream; charset=utf-8";
+  private id = "";
+  private readonly created = Math.floor(Date.now() / 1000);
+  private started = false;
+  private tool = -1;
+  private sawTool = false;
+  private stop: StopReason = "end";
+  private usage: CanonicalUsage = NO_USAGE;
+  private ended = false;
+
+  constructor(private readonly model: string, private readonly includeUsage: boolean, private readonly requestId: string) {}
+
+  encode(ev: StreamEvent): string {
+    if (this.ended) return "";
+    let out = this.started || ev.type === "error" ? "" : this.start(ev.type === "start" ? ev.id : this.requestId);
+    switch (ev.type) {
+      case "text": return out + this.chunk({ content: ev.text }, null);
+      case "part_start":
+        if (ev.kind !== "tool_call") return out;
+        this.tool++;
+        this.sawTool = true;
+        return out + this.chunk({ tool_calls: [{ index: this.tool, id: safeId(ev.id ?? ""), type: "function", function: { name: ev.name, arguments: "" } }] }, null);
+      case "args": return out + (ev.json === "" ? "" : this.chunk({ tool_calls: [{ index: this.tool, function: { arguments: ev.json } }] }, null));
+      case "usage":
+        this.usage = ev.usage;
+        return out;
+      case "stop":
+        this.stop = ev.reason;
+        return out;
+      case "error":
+        this.ended = true;
+        out = sse(null, { error: { message: ev.message, type: ev.code === "rate_limited" ? "requests" : "server_error", param: null, code: null } });
+        return out;
+      default:
+        return out;
+    }
+  }
+
+  end(clean: boolean): string {
+    if (this.ended) return "";
+    this.ended = true;
+    if (!clean) return sse(null, { error: { message: "The provider's stream ended unexpectedly.", type: "server_error", param: null, code: null } });
+    let out = this.started ? "" : this.start(this.requestId);
+    out += this.chunk({}, chatStopOut(this.stop === "end" && this.sawTool ? "tool_use" : this.stop));
+    if (this.includeUsage) out += sse(null, { id: this.id, object: "chat.completion.chunk", created: this.created, model: this.model, choices: [], usage: chatUsageOut(this.usage) });
+    return out + "data: [DONE]\n\n";
+  }
+
+  private start(id: string): string {
+    this.started = true;
+    this.id = id.startsWith("chatcmpl-") ? id : `chatcmpl-${id}`;
+    return this.chunk({ role: "assistant", content: "" }, null);
+  }
+
+  private chunk(delta: Record<string, unknown>, finish: string | null): string {
+    return sse(null, { id: this.id, object: "chat.completion.chunk", created: this.created, model: this.model, choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] });
+  }
+}

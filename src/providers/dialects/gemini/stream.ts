@@ -1,0 +1,163 @@
+import { isObject, NO_USAGE, parseArgs, TranslationError, type CanonicalUsage, type Json, type StopReason, type StreamEvent } from "../canonical.js";
+import type { StreamDecoder, StreamEncoder } from "../codec.js";
+import { sse, SseParser } from "../sse.js";
+import { geminiStop, geminiStopOut, geminiUsage, geminiUsageOut } from "./response.js";
+
+/** Gemini `alt=sse` chunks → canonical events. Function calls arrive whole, each its own part. */
+export class GeminiStreamDecoder implements StreamDecoder {
+  done = false;
+  private readonly parser = new SseParser();
+  private started = false;
+  private open = -1;
+  private openKind: "text" | "thinking" | null = null;
+  private next = 0;
+  private calls = 0;
+  private id = "";
+
+  push(chunk: Uint8Array): StreamEvent[] {
+    return this.frames(this.parser.push(chunk));
+  }
+
+  end(): StreamEvent[] {
+    return this.frames(this.parser.end());
+  }
+
+  private frames(frames: { data: string }[]): StreamEvent[] {
+    const out: StreamEvent[] = [];
+    for (const f of frames) {
+      try {
+        this.chunk(JSON.parse(f.data) as Json, out);
+      } catch {
+        // not JSON: nothing of ours
+      }
+    }
+    return out;
+  }
+
+  private chunk(d: Json, out: StreamEvent[]): void {
+    if (isObject(d.error)) {
+      out.push({ type: "error", code: "upstream_error", message: String(d.error.message ?? "The provider failed.") });
+      this.done = true;
+      return;
+    }
+    if (!this.started) {
+      this.started = true;
+      this.id = String(d.responseId ?? "");
+      out.push({ type: "start", id: this.id, model: String(d.modelVersion ?? "") });
+    }
+    const c = Array.isArray(d.candidates) && isObject(d.candidates[0]) ? d.candidates[0] : null;
+    const content = c && isObject(c.content) ? c.content : {};
+    for (const p of Array.isArray(content.parts) ? content.parts : []) {
+      if (!isObject(p)) continue;
+      if (typeof p.text === "string") {
+        if (p.text === "") continue;
+        const kind = p.thought === true ? "thinking" : "text";
+        if (this.openKind !== kind) {
+          this.close(out);
+          this.open = this.next++;
+          this.openKind = kind;
+          out.push({ type: "part_start", index: this.open, kind });
+        }
+        out.push(kind === "text" ? { type: "text", index: this.open, text: p.text } : { type: "thinking", index: this.open, text: p.text });
+      } else if (isObject(p.functionCall)) {
+        this.close(out);
+        const f = p.functionCall;
+        const index = this.next++;
+        out.push({ type: "part_start", index, kind: "tool_call", id: typeof f.id === "string" ? f.id : `call_${this.id}_${this.calls}`, name: String(f.name) });
+        out.push({ type: "args", index, json: JSON.stringify(isObject(f.args) ? f.args : {}) });
+        out.push({ type: "part_stop", index });
+        this.calls++;
+      }
+    }
+    if (isObject(d.usageMetadata)) out.push({ type: "usage", usage: geminiUsage(d.usageMetadata) });
+    if (c && typeof c.finishReason === "string") {
+      this.close(out);
+      out.push({ type: "stop", reason: geminiStop(c.finishReason, this.calls > 0) });
+      this.done = true;
+    } else if (!c && isObject(d.promptFeedback) && d.promptFeedback.blockReason) {
+      out.push({ type: "stop", reason: "refusal" });
+      this.done = true;
+    }
+  }
+
+  private close(out: StreamEvent[]): void {
+    if (this.open >= 0) out.push({ type: "part_stop", index: this.open });
+    this.open = -1;
+    this.openKind = null;
+  }
+}
+
+/** Canonical events → Gemini chunks, as SSE or as one JSON array; tool arguments are held until the call is whole. */
+export class GeminiStreamEncoder implements StreamEncoder {
+  readonly contentType: string;
+  private id = "";
+  private count = 0;
+  private tool: { id: string; name: string; args: string } | null = null;
+  private stop: StopReason = "end";
+  private usage: CanonicalUsage = NO_USAGE;
+  private ended = false;
+
+  constructor(private readonly model: string, private readonly sseFraming: boolean, private readonly requestId: string) {
+    this.contentType = sseFraming ? "text/event-stream" : "application/json; charset=UTF-8";
+  }
+
+  encode(ev: StreamEvent): string {
+    if (this.ended) return "";
+    switch (ev.type) {
+      case "start":
+        this.id = ev.id || this.requestId;
+        return "";
+      case "text": return this.chunk([{ text: ev.text }]);
+      case "thinking": return this.chunk([{ text: ev.text, thought: true }]);
+      case "part_start":
+        if (ev.kind === "tool_call") this.tool = { id: ev.id ?? "", name: ev.name ?? "", args: "" };
+        return "";
+      case "args":
+        if (this.tool) this.tool.args += ev.json;
+        return "";
+      case "part_stop": {
+        const t = this.tool;
+        if (!t) return "";
+        this.tool = null;
+        try {
+          return this.chunk([{ functionCall: { id: t.id, name: t.name, args: parseArgs(t.args, "functionCall.args") } }]);
+        } catch (err) {
+          return this.fail(err instanceof TranslationError ? err.message : "The provider sent unreadable tool arguments.");
+        }
+      }
+      case "usage":
+        this.usage = ev.usage;
+        return "";
+      case "stop":
+        this.stop = ev.reason;
+        return "";
+      case "error":
+        return this.fail(ev.message, ev.code === "rate_limited" ? 429 : 500);
+      default:
+        return "";
+    }
+  }
+
+  end(clean: boolean): string {
+    if (this.ended) return "";
+    if (!clean) return this.fail("The provider's stream ended unexpectedly.");
+    this.ended = true;
+    const last = this.frame({ candidates: [{ content: { role: "model", parts: [{ text: "" }] }, finishReason: geminiStopOut(this.stop), index: 0 }], usageMetadata: geminiUsageOut(this.usage), modelVersion: this.model, responseId: this.id || this.requestId });
+    return last + (this.sseFraming ? "" : "]");
+  }
+
+  private fail(message: string, code = 500): string {
+    this.ended = true;
+    const out = this.frame({ error: { code, message, status: code === 429 ? "RESOURCE_EXHAUSTED" : "INTERNAL" } });
+    return out + (this.sseFraming ? "" : "]");
+  }
+
+  private chunk(parts: Json[]): string {
+    return this.frame({ candidates: [{ content: { role: "model", parts }, index: 0 }], modelVersion: this.model, responseId: this.id || this.requestId });
+  }
+
+  private frame(payload: Json): string {
+    if (this.sseFraming) return sse(null, payload);
+    return (this.count++ === 0 ? "[" : ",\r\n") + JSON.stringify(payload);
+  }
+}

@@ -1,0 +1,213 @@
+import { isObject, NO_USAGE, safeId, type CanonicalUsage, type Json, type StopReason, type StreamEvent } from "../canonical.js";
+import { openaiUsage } from "../chat/response.js";
+import type { StreamDecoder, StreamEncoder } from "../codec.js";
+import { sse, SseParser } from "../sse.js";
+import { itemId, responseObject, responsesStop } from "./response.js";
+
+/** Responses API events → canonical events; argument deltas are keyed by item id, not call id. */
+export class ResponsesStreamDecoder implements StreamDecoder {
+  done = false;
+  private readonly parser = new SseParser();
+  private readonly items = new Map<string, number>();
+  private open = -1;
+  private next = 0;
+  private called = false;
+
+  push(chunk: Uint8Array): StreamEvent[] {
+    return this.frames(this.parser.push(chunk));
+  }
+
+  end(): StreamEvent[] {
+    return this.frames(this.parser.end());
+  }
+
+  private frames(frames: { data: string }[]): StreamEvent[] {
+    const out: StreamEvent[] = [];
+    for (const f of frames) {
+      try {
+        this.event(JSON.parse(f.data) as Json, out);
+      } catch {
+        // a frame that is not JSON carries nothing of ours
+      }
+    }
+    return out;
+  }
+
+  private begin(key: string, out: StreamEvent[], kind: "text" | "tool_call" | "thinking", id?: string, name?: string): number {
+    this.close(out);
+    const index = this.next++;
+    this.items.set(key, index);
+    this.open = index;
+    out.push(kind === "tool_call" ? { type: "part_start", index, kind, id: id ?? "", name: name ?? "" } : { type: "part_start", index, kind });
+    return index;
+  }
+
+  private event(d: Json, out: StreamEvent[]): void {
+    const key = `${String(d.item_id ?? "")}`;
+    switch (d.type) {
+      case "response.created": {
+        const r = isObject(d.response) ? d.response : {};
+        out.push({ type: "start", id: String(r.id ?? ""), model: String(r.model ?? "") });
+        break;
+      }
+      case "response.output_item.added": {
+        const item = isObject(d.item) ? d.item : {};
+        if (item.type === "function_call") {
+          this.called = true;
+          this.begin(String(item.id), out, "tool_call", String(item.call_id), String(item.name));
+        } else if (item.type === "reasoning") this.begin(String(item.id), out, "thinking");
+        break;
+      }
+      case "response.output_text.delta":
+      case "response.refusal.delta": {
+        const index = this.items.get(key) ?? this.begin(key, out, "text");
+        out.push({ type: "text", index, text: String(d.delta ?? "") });
+        break;
+      }
+      case "response.function_call_arguments.delta": {
+        const index = this.items.get(key);
+        if (index !== undefined) out.push({ type: "args", index, json: String(d.delta ?? "") });
+        break;
+      }
+      case "response.reasoning_summary_text.delta": {
+        const index = this.items.get(key) ?? this.begin(key, out, "thinking");
+        out.push({ type: "thinking", index, text: String(d.delta ?? "") });
+        break;
+      }
+      case "response.output_item.done": {
+        const item = isObject(d.item) ? d.item : {};
+        if (this.items.get(String(item.id)) === this.open) this.close(out);
+        break;
+      }
+      case "response.completed":
+      case "response.incomplete": {
+        this.close(out);
+        const r = isObject(d.response) ? d.response : {};
+        out.push({ type: "usage", usage: openaiUsage(r.usage) });
+        out.push({ type: "stop", reason: responsesStop(r, this.called) });
+        this.done = true;
+        break;
+      }
+      case "response.failed":
+      case "error": {
+        const r = isObject(d.response) && isObject(d.response.error) ? d.response.error : d;
+        out.push({ type: "error", code: "upstream_error", message: String(r.message ?? "The provider failed.") });
+        this.done = true;
+        break;
+      }
+    }
+  }
+
+  private close(out: StreamEvent[]): void {
+    if (this.open >= 0) out.push({ type: "part_stop", index: this.open });
+    this.open = -1;
+  }
+}
+
+/** Canonical events → Responses API events, each with a rising sequence_number; the last carries every item. */
+export class ResponsesStreamEncoder implements StreamEncoder {
+  readonly contentType = "text/event-stream; charset=utf-8";
+  private seq = 0;
+  private id = "";
+  private started = false;
+  private readonly output: Json[] = [];
+  private item: Json | null = null;
+  private buf = "";
+  private stop: StopReason = "end";
+  private usage: CanonicalUsage = NO_USAGE;
+  private ended = false;
+
+  constructor(private readonly model: string, private readonly requestId: string) {}
+
+  encode(ev: StreamEvent): string {
+    if (this.ended) return "";
+    let out = this.started || ev.type === "error" ? "" : this.start(ev.type === "start" ? ev.id : this.requestId);
+    switch (ev.type) {
+      case "part_start": return out + this.close() + this.open(ev.kind, ev.id ?? "", ev.name ?? "");
+      case "text":
+        if (!this.item || this.item.type !== "message") out += this.close() + this.open("text", "", "");
+        this.buf += ev.text;
+        return out + this.ev("response.output_text.delta", { ...this.at(), content_index: 0, delta: ev.text, logprobs: [] });
+      case "args":
+        this.buf += ev.json;
+        return out + (this.item?.type === "function_call" ? this.ev("response.function_call_arguments.delta", { ...this.at(), delta: ev.json }) : "");
+      case "thinking":
+        this.buf += ev.text;
+        return out + (this.item?.type === "reasoning" ? this.ev("response.reasoning_summary_text.delta", { ...this.at(), summary_index: 0, delta: ev.text }) : "");
+      case "part_stop": return out + this.close();
+      case "usage":
+        this.usage = ev.usage;
+        return out;
+      case "stop":
+        this.stop = ev.reason;
+        return out;
+      case "error":
+        this.ended = true;
+        return out + this.ev("error", { code: ev.code === "rate_limited" ? "rate_limit_exceeded" : "server_error", message: ev.message, param: null });
+      default:
+        return out;
+    }
+  }
+
+  end(clean: boolean): string {
+    if (this.ended) return "";
+    this.ended = true;
+    if (!clean) return this.ev("error", { code: "server_error", message: "The provider's stream ended unexpectedly.", param: null });
+    const out = (this.started ? "" : this.start(this.requestId)) + this.close();
+    const stop = this.stop === "tool_use" || this.stop === "stop_sequence" ? "end" : this.stop;
+    const response = responseObject(this.id, this.model, this.output, this.usage, stop);
+    return out + this.ev(response.status === "completed" ? "response.completed" : "response.incomplete", { response });
+  }
+
+  private start(id: string): string {
+    this.started = true;
+    this.id = id.startsWith("resp_") ? id : `resp_${id}`;
+    const response = responseObject(this.id, this.model, [], null, null);
+    return this.ev("response.created", { response }) + this.ev("response.in_progress", { response });
+  }
+
+  private at(): Json {
+    return { item_id: this.item?.id, output_index: this.output.length };
+  }
+
+  private open(kind: "text" | "tool_call" | "thinking", callId: string, name: string): string {
+    this.buf = "";
+    this.item = kind === "text" ? { type: "message", id: itemId("msg"), status: "in_progress", role: "assistant", content: [] }
+      : kind === "tool_call" ? { type: "function_call", id: itemId("fc"), call_id: safeId(callId), name, arguments: "", status: "in_progress" }
+        : { type: "reasoning", id: itemId("rs"), summary: [] };
+    let out = this.ev("response.output_item.added", { output_index: this.output.length, item: this.item });
+    if (kind === "text") out += this.ev("response.content_part.added", { ...this.at(), content_index: 0, part: { type: "output_text", text: "", annotations: [] } });
+    if (kind === "thinking") out += this.ev("response.reasoning_summary_part.added", { ...this.at(), summary_index: 0, part: { type: "summary_text", text: "" } });
+    return out;
+  }
+
+  private close(): string {
+    const item = this.item;
+    if (!item) return "";
+    let out = "";
+    if (item.type === "message") {
+      const part = { type: "output_text", text: this.buf, annotations: [] };
+      out += this.ev("response.output_text.done", { ...this.at(), content_index: 0, text: this.buf, logprobs: [] });
+      out += this.ev("response.content_part.done", { ...this.at(), content_index: 0, part });
+      item.content = [part];
+      item.status = "completed";
+    } else if (item.type === "function_call") {
+      item.arguments = this.buf;
+      item.status = "completed";
+      out += this.ev("response.function_call_arguments.done", { ...this.at(), name: item.name, arguments: this.buf });
+    } else {
+      const part = { type: "summary_text", text: this.buf };
+      out += this.ev("response.reasoning_summary_text.done", { ...this.at(), summary_index: 0, text: this.buf });
+      out += this.ev("response.reasoning_summary_part.done", { ...this.at(), summary_index: 0, part });
+      item.summary = [part];
+    }
+    out += this.ev("response.output_item.done", { output_index: this.output.length, item });
+    this.output.push(item);
+    this.item = null;
+    return out;
+  }
+
+  private ev(type: string, data: Json): string {
+    return sse(type, { type, sequence_number: this.seq++, ...data });
+  }
+}

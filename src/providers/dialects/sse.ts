@@ -1,0 +1,59 @@
+/** One server-sent event: its `event:` name (empty when none) and its joined `data:` lines. */
+export interface SseFrame { event: string; data: string }
+
+/**
+ * An incremental SSE parser for translated streams only (pass-through streams are never parsed:
+ * DESIGN.md, hot-path lessons). Bytes are decoded as UTF-8 with a carry for split characters.
+ */
+export class SseParser {
+  private text = "";
+  private readonly decoder = new TextDecoder();
+
+  push(chunk: Uint8Array): SseFrame[] {
+    this.text += this.decoder.decode(chunk, { stream: true });
+    return this.frames(false);
+  }
+
+  /** Frames left when the stream ends (a last frame without its blank line still counts). */
+  end(): SseFrame[] {
+    this.text += this.decoder.decode();
+    return this.frames(true);
+  }
+
+  private frames(final: boolean): SseFrame[] {
+    const out: SseFrame[] = [];
+    const text = this.text.includes("\r") ? this.text.replace(/\r\n?/g, "\n") : this.text;
+    let at = 0;
+    for (;;) {
+      const stop = text.indexOf("\n\n", at);
+      if (stop < 0) break;
+      const frame = parseFrame(text.slice(at, stop));
+      if (frame) out.push(frame);
+      at = stop + 2;
+    }
+    this.text = text.slice(at);
+    if (final && this.text.trim() !== "") {
+      const frame = parseFrame(this.text);
+      if (frame) out.push(frame);
+      this.text = "";
+    }
+    return out;
+  }
+}
+
+function parseFrame(block: string): SseFrame | null {
+  let event = "";
+  let data: string | null = null;
+  for (const line of block.split("\n")) {
+    if (line.startsWith("data:")) {
+      const v = line.charCodeAt(5) === 0x20 ? line.slice(6) : line.slice(5);
+      data = data === null ? v : data + "\n" + v;
+    } else if (line.startsWith("event:")) event = line.slice(6).trim();
+  }
+  return data === null ? null : { event, data };
+}
+
+export function sse(event: string | null, data: unknown): string {
+  const json = JSON.stringify(data);
+  return event ? `event: ${event}\ndata: ${json}\n\n` : `data: ${json}\n\n`;
+}
