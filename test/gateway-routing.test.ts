@@ -113,7 +113,7 @@ describe("malformed and oversized requests, credentials", () => {
 
 describe("browsers and publishable keys", () => {
   it("answers a preflight only for an allowed origin and adds CORS headers to the answer", async () => {
-    const pub = await h.issueKey({ kind: "publishable", allowedOrigins: ["https://app.example.com"], allowedModels: ["claude-haiku-4-5"] });
+    const pub = await h.issueKey({ kind: "publishable", allowedOrigins: ["https://app.example.com"], allowedModels: ["claude-haiku-4-5"], rateLimits: { requestsPerMinute: 60, tokensPerMinute: null, concurrentRequests: null } });
     const pre = await fetch(`${h.url}/v1/messages`, { method: "OPTIONS", headers: { origin: "https://app.example.com", "access-control-request-method": "POST", "access-control-request-headers": "x-api-key, content-type" } });
     expect(pre.status).toBe(204);
     expect(pre.headers.get("access-control-allow-origin")).toBe("https://app.example.com");

@@ -44,7 +44,7 @@ for (const b of all) {
 
     it("answers verification of malformed and unknown keys without a record", async () => {
       const bad = await t.api("POST", "/api/v1/keys/verify", { key: "lk_live_notakey" });
-      expect(bad.body).toMatchObject({ valid: false, code: "MALFORMED", key: null });
+      expect(bad.body).toEqual({ valid: false, code: "MALFORMED" });
       const flipped = t.testKey.slice(0, 20) + (t.testKey[20] === "a" ? "b" : "a") + t.testKey.slice(21);
       expect((await t.api("POST", "/api/v1/keys/verify", { key: flipped })).body.code).toBe("MALFORMED");
     });

@@ -33,7 +33,7 @@ const webhookUrl = z.url({ protocol: /^https?$/ }).max(2000);
 
 export const alertRoutes: RouteDef[] = [
   defineRoute({
-    method: "GET", path: "/api/v1/alerts", tag: "alerts", scope: "alerts:read", summary: "Fired alerts, newest first",
+    method: "GET", path: "/api/v1/alerts", tag: "alerts", summary: "Fired alerts, newest first",
     query: z.strictObject({
       ...pageQuery,
       type: z.enum(["spend_limit.threshold_crossed", "credits.low_balance", "credits.auto_top_up_requested", "key.leaked"]).optional(),
@@ -47,7 +47,7 @@ export const alertRoutes: RouteDef[] = [
     },
   }),
   defineRoute({
-    method: "POST", path: "/api/v1/webhooks", tag: "webhooks", scope: "webhooks:write",
+    method: "POST", path: "/api/v1/webhooks", tag: "webhooks",
     summary: "Add a webhook endpoint; the answer alone shows its signing secret",
     body: z.strictObject({ url: webhookUrl, events: z.array(z.enum([...WEBHOOK_EVENT_TYPES, "*"])).min(1).max(20) }),
     handler: async ({ body, principal, actor, services: s }) => {
@@ -57,11 +57,11 @@ export const alertRoutes: RouteDef[] = [
     },
   }),
   defineRoute({
-    method: "GET", path: "/api/v1/webhooks", tag: "webhooks", scope: "webhooks:read", summary: "List webhook endpoints",
+    method: "GET", path: "/api/v1/webhooks", tag: "webhooks", summary: "List webhook endpoints",
     handler: async ({ principal, services: s }) => ({ body: page((await s.webhooks.listEndpoints(principal.orgId)).map(presentEndpoint), false, null) }),
   }),
   defineRoute({
-    method: "DELETE", path: "/api/v1/webhooks/:id", tag: "webhooks", scope: "webhooks:write", summary: "Remove a webhook endpoint (pending deliveries are dropped)",
+    method: "DELETE", path: "/api/v1/webhooks/:id", tag: "webhooks", summary: "Remove a webhook endpoint (pending deliveries are dropped)",
     handler: async ({ params, principal, actor, services: s }) => {
       const e = await s.webhooks.getEndpoint(principal.orgId, params.id!);
       if (!e) throw new NotFoundError("webhook endpoint");
@@ -70,7 +70,7 @@ export const alertRoutes: RouteDef[] = [
     },
   }),
   defineRoute({
-    method: "GET", path: "/api/v1/webhooks/:id/deliveries", tag: "webhooks", scope: "webhooks:read", summary: "Delivery log of an endpoint: each attempt, status, response code, time",
+    method: "GET", path: "/api/v1/webhooks/:id/deliveries", tag: "webhooks", summary: "Delivery log of an endpoint: each attempt, status, response code, time",
     query: z.strictObject({ ...pageQuery, after: z.string().max(100).optional() }),
     handler: async ({ params, query, principal, services: s }) => {
       const e = await s.webhooks.getEndpoint(principal.orgId, params.id!);

@@ -4,7 +4,7 @@ import { presentAudit } from "./present.js";
 
 export const auditRoutes: RouteDef[] = [
   defineRoute({
-    method: "GET", path: "/api/v1/audit", tag: "audit", scope: "audit:read", summary: "Audit events, newest first; filter by time, actor, target, action",
+    method: "GET", path: "/api/v1/audit", tag: "audit", summary: "Audit events, newest first; filter by time, actor, target, action",
     query: z.strictObject({
       since: z.iso.datetime({ offset: true }).optional(), until: z.iso.datetime({ offset: true }).optional(),
       actor: z.string().max(100).optional(), target: z.string().max(100).optional(), action: z.string().max(100).optional(),
@@ -20,7 +20,7 @@ export const auditRoutes: RouteDef[] = [
     },
   }),
   defineRoute({
-    method: "GET", path: "/api/v1/audit/verify", tag: "audit", scope: "audit:read", summary: "Check the audit chain; reports the first broken link",
+    method: "GET", path: "/api/v1/audit/verify", tag: "audit", summary: "Check the audit chain; reports the first broken link",
     handler: async ({ services: s }) => {
       const r = await s.store.audit.verify();
       return { body: { ok: r.ok, count: r.count, broken_at: r.brokenAt ?? null } };

@@ -43,7 +43,7 @@ async function ownCredential(s: AdminServices, orgId: string, id: string): Promi
 
 export const credentialRoutes: RouteDef[] = [
   defineRoute({
-    method: "POST", path: "/api/v1/credentials", tag: "credentials", scope: "credentials:write",
+    method: "POST", path: "/api/v1/credentials", tag: "credentials",
     summary: "Store a provider credential, encrypted; `secret` is write-only and never returned",
     body: createBody,
     handler: async ({ body, principal, actor, services: s }) => {
@@ -64,14 +64,14 @@ export const credentialRoutes: RouteDef[] = [
     },
   }),
   defineRoute({
-    method: "GET", path: "/api/v1/credentials", tag: "credentials", scope: "credentials:read", summary: "List provider credentials (hints only)",
+    method: "GET", path: "/api/v1/credentials", tag: "credentials", summary: "List provider credentials (hints only)",
     handler: async ({ principal, services: s }) => {
       const list = await s.store.credentials.list(principal.orgId);
       return { body: page(list.map(presentCredential), false, list.at(-1)?.id ?? null) };
     },
   }),
   defineRoute({
-    method: "DELETE", path: "/api/v1/credentials/:id", tag: "credentials", scope: "credentials:write", summary: "Delete a provider credential",
+    method: "DELETE", path: "/api/v1/credentials/:id", tag: "credentials", summary: "Delete a provider credential",
     handler: async ({ params, principal, actor, services: s }) => {
       const c = await ownCredential(s, principal.orgId, params.id!);
       await audited(s, actor, "credential.deleted", c.id, { provider: c.provider, name: c.name }, (trx) => s.store.credentials.delete(c.id, trx));
@@ -80,7 +80,7 @@ export const credentialRoutes: RouteDef[] = [
     },
   }),
   defineRoute({
-    method: "POST", path: "/api/v1/credentials/:id/test", tag: "credentials", scope: "credentials:write", summary: "Check a credential against its provider",
+    method: "POST", path: "/api/v1/credentials/:id/test", tag: "credentials", summary: "Check a credential against its provider",
     handler: async ({ params, principal, services: s }) => {
       const c = await ownCredential(s, principal.orgId, params.id!);
       const secret = await s.store.credentials.secretOf(c.id, s.masterKey);

@@ -48,12 +48,12 @@ async function presentCredits(s: AdminServices, orgId: string, limit: number, af
 
 export const creditRoutes: RouteDef[] = [
   defineRoute({
-    method: "GET", path: "/api/v1/credits", tag: "credits", scope: "billing:read", summary: "Credit balance, settings and the ledger (newest first)",
+    method: "GET", path: "/api/v1/credits", tag: "credits", summary: "Credit balance, settings and the ledger (newest first)",
     query: z.strictObject(pageQuery),
     handler: async ({ query, principal, services: s }) => ({ body: await presentCredits(s, principal.orgId, query.limit, query.after) }),
   }),
   defineRoute({
-    method: "POST", path: "/api/v1/credits", tag: "credits", scope: "billing:write", summary: "Add credits or adjust the balance (a ledger entry)",
+    method: "POST", path: "/api/v1/credits", tag: "credits", summary: "Add credits or adjust the balance (a ledger entry)",
     body: z.strictObject({ amount_usd: signedUsd, note: z.string().trim().min(1).max(500), kind: z.enum(["top_up", "adjustment"]).optional() }),
     handler: async ({ body, principal, actor, services: s }) => {
       const now = s.clock.now();
@@ -65,7 +65,7 @@ export const creditRoutes: RouteDef[] = [
     },
   }),
   defineRoute({
-    method: "PATCH", path: "/api/v1/credits/settings", tag: "credits", scope: "billing:write",
+    method: "PATCH", path: "/api/v1/credits/settings", tag: "credits",
     summary: "Enable or disable credits, set the low-balance threshold and the auto top-up rule",
     body: z.strictObject({
       credits_enabled: z.boolean().optional(),

@@ -11,6 +11,9 @@ import { usageRoutes } from "./usage-routes.js";
 import { userRoutes } from "./users.js";
 
 export * from "./audit.js";
+export * from "./authorize.js";
+export * from "./ceiling.js";
+export * from "./policy.js";
 export * from "./bootstrap.js";
 export * from "./present.js";
 export * from "./route.js";

@@ -1,6 +1,8 @@
 import { z } from "zod";
-import { AppError, NotFoundError } from "../errors/index.js";
+import { NotFoundError } from "../errors/index.js";
 import { hashFromSha256, KEY_KINDS, type KeySettings } from "../keys/index.js";
+import { inWorkspace, within } from "./authorize.js";
+import { adminKeyExcess, keyTargetExcess, limitsExcess } from "./ceiling.js";
 import { defineRoute, type Principal, type RouteDef } from "./route.js";
 import { modelList, pageQuery, rateLimitsSchema, spendLimitSchema, timestamp, toMs, toRateLimits, toSpendLimit } from "./schemas.js";
 import { keyStatus, page, presentKey } from "./present.js";
@@ -42,14 +44,17 @@ const listKeysQuery = z.strictObject({
   search: z.string().max(200).optional(),
 });
 
-/** Developers act only on keys in their own workspaces. */
-function checkWorkspace(p: Principal, workspaceId: string): void {
-  if (p.workspaceIds && !p.workspaceIds.includes(workspaceId)) throw new AppError("forbidden", "you are not a member of this key's workspace");
+/** A key the caller may see (the policy's workspace narrowing). */
+export async function visibleKey(s: AdminServices, p: Principal, id: string) {
+  const key = await s.keys.get(id, p.orgId);
+  inWorkspace(p, key.workspaceId, "key");
+  return key;
 }
 
-async function ownKey(s: AdminServices, p: Principal, id: string) {
-  const key = await s.keys.get(id, p.orgId);
-  checkWorkspace(p, key.workspaceId);
+/** A key the caller may act on: visible, and (for an admin key) within the caller's own power. */
+export async function changeableKey(s: AdminServices, p: Principal, id: string) {
+  const key = await visibleKey(s, p, id);
+  within(keyTargetExcess(p, key));
   return key;
 }
 
@@ -62,14 +67,13 @@ async function defaultWorkspaceId(s: AdminServices, orgId: string): Promise<stri
 
 export const keyRoutes: RouteDef[] = [
   defineRoute({
-    method: "POST", path: "/api/v1/keys", tag: "keys", scope: "keys:write", summary: "Create a key; the answer alone carries the plaintext `key`",
+    method: "POST", path: "/api/v1/keys", tag: "keys", summary: "Create a key; the answer alone carries the plaintext `key`",
     body: createKeyBody,
     handler: async ({ body, principal, actor, services: s }) => {
       const workspaceId = body.workspace_id ?? (await defaultWorkspaceId(s, principal.orgId));
-      checkWorkspace(principal, workspaceId);
-      if (body.kind === "admin" && principal.type === "key" && !principal.scopes.includes("*")) {
-        throw new AppError("forbidden", "only a key with every scope can create admin keys");
-      }
+      inWorkspace(principal, workspaceId, "workspace");
+      // An admin key left without scopes would get every scope: the ceiling judges what it would really get.
+      if (body.kind === "admin") within(adminKeyExcess(principal, body.scopes ?? ["*"]));
       const settings: KeySettings = {
         name: body.name, kind: body.kind, workspaceId, scopes: body.scopes, allowedModels: body.allowed_models,
         ipAllowlist: body.ip_allowlist, allowedOrigins: body.allowed_origins, rateLimits: toRateLimits(body.rate_limits),
@@ -80,7 +84,7 @@ export const keyRoutes: RouteDef[] = [
     },
   }),
   defineRoute({
-    method: "GET", path: "/api/v1/keys", tag: "keys", scope: "keys:read", summary: "List keys (filters, cursor pagination)",
+    method: "GET", path: "/api/v1/keys", tag: "keys", summary: "List keys (filters, cursor pagination)",
     query: listKeysQuery,
     handler: async ({ query, principal, services: s }) => {
       const result = await s.keys.list({
@@ -92,14 +96,20 @@ export const keyRoutes: RouteDef[] = [
     },
   }),
   defineRoute({
-    method: "GET", path: "/api/v1/keys/:id", tag: "keys", scope: "keys:read", summary: "Get a key",
-    handler: async ({ params, principal, services: s }) => ({ body: presentKey(await ownKey(s, principal, params.id!), s.clock.now()) }),
+    method: "GET", path: "/api/v1/keys/:id", tag: "keys", summary: "Get a key",
+    handler: async ({ params, principal, services: s }) => ({ body: presentKey(await visibleKey(s, principal, params.id!), s.clock.now()) }),
   }),
   defineRoute({
-    method: "PATCH", path: "/api/v1/keys/:id", tag: "keys", scope: "keys:write", summary: "Change a key's settings",
+    method: "PATCH", path: "/api/v1/keys/:id", tag: "keys", summary: "Change a key's settings",
     body: updateKeyBody,
     handler: async ({ params, body, principal, actor, services: s }) => {
-      await ownKey(s, principal, params.id!);
+      const old = await changeableKey(s, principal, params.id!);
+      if (old.kind === "admin" && body.scopes) within(adminKeyExcess(principal, body.scopes));
+      const next = {
+        rateLimits: toRateLimits(body.rate_limits), spendLimit: toSpendLimit(body.spend_limit), allowedModels: body.allowed_models,
+        ipAllowlist: body.ip_allowlist, allowedOrigins: body.allowed_origins, expiresAt: toMs(body.expires_at),
+      };
+      within(limitsExcess(principal, old, next));
       const key = await s.keys.update(params.id!, {
         name: body.name, scopes: body.scopes, allowedModels: body.allowed_models, ipAllowlist: body.ip_allowlist,
         allowedOrigins: body.allowed_origins, rateLimits: toRateLimits(body.rate_limits), spendLimit: toSpendLimit(body.spend_limit),
@@ -109,28 +119,28 @@ export const keyRoutes: RouteDef[] = [
     },
   }),
   defineRoute({
-    method: "POST", path: "/api/v1/keys/:id/roll", tag: "keys", scope: "keys:write",
+    method: "POST", path: "/api/v1/keys/:id/roll", tag: "keys",
     summary: "Issue a replacement with the same settings; the old key works until grace_seconds (default 86400) pass",
     body: z.strictObject({ grace_seconds: z.number().int().min(0).max(30 * 86400).default(86400) }).default({ grace_seconds: 86400 }),
     handler: async ({ params, body, principal, actor, services: s }) => {
-      await ownKey(s, principal, params.id!);
+      await changeableKey(s, principal, params.id!);
       const { issued, old } = await s.keys.roll(params.id!, body.grace_seconds, actor);
       const now = s.clock.now();
       return { status: 201, body: { ...presentKey(issued.key, now), key: issued.plaintext, previous: presentKey(old, now) } };
     },
   }),
   ...(["revoke", "disable", "enable"] as const).map((action) => defineRoute({
-    method: "POST", path: `/api/v1/keys/:id/${action}`, tag: "keys", scope: "keys:write",
+    method: "POST", path: `/api/v1/keys/:id/${action}`, tag: "keys",
     summary: action === "revoke" ? "Revoke a key for good (it stays listed)" : `${action[0]!.toUpperCase()}${action.slice(1)} a key`,
     body: z.strictObject({ reason: z.string().max(500).optional() }).optional(),
     handler: async ({ params, body, principal, actor, services: s }) => {
-      await ownKey(s, principal, params.id!);
+      await changeableKey(s, principal, params.id!);
       const key = action === "revoke" ? await s.keys.revoke(params.id!, actor, body?.reason) : await s.keys[action](params.id!, actor);
       return { body: presentKey(key, s.clock.now()) };
     },
   })),
   defineRoute({
-    method: "POST", path: "/api/v1/keys/lookup", tag: "keys", scope: "keys:read",
+    method: "POST", path: "/api/v1/keys/lookup", tag: "keys",
     summary: "Which keys these are, by the SHA-256 of their plaintext (the plaintext never leaves the client)",
     body: z.strictObject({ sha256: z.array(z.string().regex(/^[0-9a-f]{64}$/, "a lowercase hex SHA-256")).min(1).max(1000) }),
     handler: async ({ body, principal, services: s }) => {
@@ -138,14 +148,14 @@ export const keyRoutes: RouteDef[] = [
       const data = [];
       for (const sha of body.sha256) {
         const key = await s.store.keys.getByHash(hashFromSha256(sha, s.config.pepper));
-        const mine = key && key.orgId === principal.orgId ? key : null;
+        const mine = key && key.orgId === principal.orgId && (!principal.workspaceIds || principal.workspaceIds.includes(key.workspaceId)) ? key : null;
         data.push({ sha256: sha, found: mine !== null, key: mine && { id: mine.id, name: mine.name, status: keyStatus(mine, now), workspace_id: mine.workspaceId, hint: mine.hint, kind: mine.kind } });
       }
       return { body: { data } };
     },
   }),
   defineRoute({
-    method: "POST", path: "/api/v1/keys/verify", tag: "verify", scope: "public",
+    method: "POST", path: "/api/v1/keys/verify", tag: "verify",
     summary: "Verify a key for your own API: is it valid, for this scope, model, IP and origin?",
     body: z.strictObject({
       key: z.string().min(1).max(200), scope: z.string().max(64).optional(), model: z.string().max(200).optional(),
@@ -153,14 +163,18 @@ export const keyRoutes: RouteDef[] = [
     }),
     handler: async ({ body, services: s }) => {
       const r = await s.verifier.verify(body.key, { scope: body.scope, model: body.model, ip: body.ip, origin: body.origin });
-      const k = r.entry?.key;
+      // An admin key is no key for a customer's API: answered as unknown, never described.
+      const valid = r.valid && r.entry.key.kind !== "admin";
+      // A refusal says only its code: whoever holds a revoked or foreign key learns nothing about it.
+      if (!valid) return { body: { valid: false, code: r.valid ? "NOT_FOUND" : r.code }, authFailed: true };
+      const k = r.entry.key;
       return {
         body: {
-          valid: r.valid, code: r.code, ...(r.valid ? {} : { message: r.message }),
-          key: k && r.code !== "MALFORMED" && r.code !== "NOT_FOUND" ? {
+          valid: true, code: r.code,
+          key: {
             id: k.id, name: k.name, kind: k.kind, workspace_id: k.workspaceId, scopes: k.scopes, metadata: k.metadata,
             expires_at: k.expiresAt === null ? null : new Date(k.expiresAt).toISOString(),
-          } : null,
+          },
         },
       };
     },

@@ -3,6 +3,7 @@ import { AppError } from "../errors/index.js";
 import { hashKey } from "../keys/index.js";
 import { feedbackFor, isValidLatchkeyKey, parsePartnerReport, verifyGithubSignature, type ReportOutcome } from "../leaks/index.js";
 import type { Actor } from "../keys/index.js";
+import { changeableKey } from "./keys-routes.js";
 import { presentKey } from "./present.js";
 import { defineRoute, type RouteDef } from "./route.js";
 import type { AdminServices } from "./services.js";
@@ -29,7 +30,7 @@ async function revokeLeaked(s: AdminServices, keyId: string, orgId: string, wher
 
 export const leakRoutes: RouteDef[] = [
   defineRoute({
-    method: "POST", path: "/api/v1/leaks/github", tag: "leaks", scope: "public", rawBody: true,
+    method: "POST", path: "/api/v1/leaks/github", tag: "leaks", rawBody: true,
     summary: "GitHub secret scanning partner endpoint: verifies the signature, revokes reported live keys at once",
     handler: async ({ rawBody, headers, services: s, requestId, ip }) => {
       const keys = githubKeys(s);
@@ -56,11 +57,11 @@ export const leakRoutes: RouteDef[] = [
     },
   }),
   defineRoute({
-    method: "POST", path: "/api/v1/keys/:id/report-leak", tag: "keys", scope: "keys:write",
+    method: "POST", path: "/api/v1/keys/:id/report-leak", tag: "keys",
     summary: "Report a key as leaked: revoked at once, with where it was found",
     body: z.strictObject({ url: z.string().max(2000).optional(), note: z.string().max(1000).optional() }).default({}),
     handler: async ({ params, body, principal, actor, services: s }) => {
-      const key = await s.keys.get(params.id!, principal.orgId);
+      const key = await changeableKey(s, principal, params.id!);
       const revoked = await revokeLeaked(s, key.id, key.orgId, { url: body.url ?? null, note: body.note ?? null, reporter: actor.id }, actor);
       return { body: presentKey(revoked, s.clock.now()) };
     },

@@ -94,18 +94,18 @@ async function findModel(s: AdminServices, id: string): Promise<CatalogModel> {
 
 export const modelRoutes: RouteDef[] = [
   defineRoute({
-    method: "GET", path: "/api/v1/models", tag: "models", scope: "authenticated", summary: "The model catalog with current prices and price history",
+    method: "GET", path: "/api/v1/models", tag: "models", summary: "The model catalog with current prices and price history",
     handler: async ({ services: s }) => {
       const all = await s.store.models.listAll();
       return { body: page(all.map((m) => presentModel(m, s.clock.now())), false, all.at(-1)?.id ?? null) };
     },
   }),
   defineRoute({
-    method: "GET", path: "/api/v1/models/:id", tag: "models", scope: "authenticated", summary: "One model (by id or alias)",
+    method: "GET", path: "/api/v1/models/:id", tag: "models", summary: "One model (by id or alias)",
     handler: async ({ params, services: s }) => ({ body: presentModel(await findModel(s, params.id!), s.clock.now()) }),
   }),
   defineRoute({
-    method: "POST", path: "/api/v1/models", tag: "models", scope: "models:write", summary: "Add a model to the catalog",
+    method: "POST", path: "/api/v1/models", tag: "models", summary: "Add a model to the catalog",
     body: createBody,
     handler: async ({ body, actor, services: s }) => {
       const now = s.clock.now();
@@ -120,7 +120,7 @@ export const modelRoutes: RouteDef[] = [
     },
   }),
   defineRoute({
-    method: "PATCH", path: "/api/v1/models/:id", tag: "models", scope: "models:write", summary: "Change a model; a new price takes effect at `pricing.effective_at` (default now)",
+    method: "PATCH", path: "/api/v1/models/:id", tag: "models", summary: "Change a model; a new price takes effect at `pricing.effective_at` (default now)",
     body: updateBody,
     handler: async ({ params, body, actor, services: s }) => {
       const now = s.clock.now();

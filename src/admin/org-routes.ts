@@ -3,6 +3,7 @@ import { AppError, NotFoundError } from "../errors/index.js";
 import { newId } from "../lib/index.js";
 import type { Workspace } from "../store/index.js";
 import { audited } from "./audit.js";
+import { inWorkspace } from "./authorize.js";
 import { page, presentOrganization, presentWorkspace } from "./present.js";
 import { defineRoute, type RouteDef } from "./route.js";
 import { modelList, pageQuery, rateLimitsSchema, spendLimitSchema, toRateLimits, toSpendLimit } from "./schemas.js";
@@ -23,7 +24,7 @@ async function ownWorkspace(s: AdminServices, orgId: string, id: string): Promis
 
 export const orgRoutes: RouteDef[] = [
   defineRoute({
-    method: "GET", path: "/api/v1/organization", tag: "organization", scope: "org:read", summary: "The organization, its limits and settings",
+    method: "GET", path: "/api/v1/organization", tag: "organization", summary: "The organization, its limits and settings",
     handler: async ({ principal, services: s }) => {
       const org = await s.store.orgs.getOrganizationById(principal.orgId);
       if (!org) throw new NotFoundError("organization");
@@ -31,7 +32,7 @@ export const orgRoutes: RouteDef[] = [
     },
   }),
   defineRoute({
-    method: "PATCH", path: "/api/v1/organization", tag: "organization", scope: "org:write", summary: "Rename the organization or change its limits",
+    method: "PATCH", path: "/api/v1/organization", tag: "organization", summary: "Rename the organization or change its limits",
     body: z.strictObject({
       name: workspaceFields.name.optional(), rate_limits: workspaceFields.rate_limits, spend_limit: workspaceFields.spend_limit,
       /** Percentages of each spend limit at which an alert fires (default 50, 80, 100); null restores the default. */
@@ -51,7 +52,7 @@ export const orgRoutes: RouteDef[] = [
     },
   }),
   defineRoute({
-    method: "GET", path: "/api/v1/workspaces", tag: "workspaces", scope: "workspaces:read", summary: "List workspaces",
+    method: "GET", path: "/api/v1/workspaces", tag: "workspaces", summary: "List workspaces",
     query: z.strictObject({ ...pageQuery, include_archived: z.enum(["true", "false"]).optional() }),
     handler: async ({ query, principal, services: s }) => {
       const r = await s.store.orgs.listWorkspaces(principal.orgId, { limit: query.limit, after: query.after }, { includeArchived: query.include_archived === "true" });
@@ -60,7 +61,7 @@ export const orgRoutes: RouteDef[] = [
     },
   }),
   defineRoute({
-    method: "POST", path: "/api/v1/workspaces", tag: "workspaces", scope: "workspaces:write", summary: "Create a workspace",
+    method: "POST", path: "/api/v1/workspaces", tag: "workspaces", summary: "Create a workspace",
     body: z.strictObject(workspaceFields),
     handler: async ({ body, principal, actor, services: s }) => {
       const now = s.clock.now();
@@ -73,11 +74,15 @@ export const orgRoutes: RouteDef[] = [
     },
   }),
   defineRoute({
-    method: "GET", path: "/api/v1/workspaces/:id", tag: "workspaces", scope: "workspaces:read", summary: "Get a workspace",
-    handler: async ({ params, principal, services: s }) => ({ body: presentWorkspace(await ownWorkspace(s, principal.orgId, params.id!)) }),
+    method: "GET", path: "/api/v1/workspaces/:id", tag: "workspaces", summary: "Get a workspace",
+    handler: async ({ params, principal, services: s }) => {
+      const ws = await ownWorkspace(s, principal.orgId, params.id!);
+      inWorkspace(principal, ws.id, "workspace");
+      return { body: presentWorkspace(ws) };
+    },
   }),
   defineRoute({
-    method: "PATCH", path: "/api/v1/workspaces/:id", tag: "workspaces", scope: "workspaces:write", summary: "Rename a workspace or change its limits and models",
+    method: "PATCH", path: "/api/v1/workspaces/:id", tag: "workspaces", summary: "Rename a workspace or change its limits and models",
     body: z.strictObject({ ...workspaceFields, name: workspaceFields.name.optional() }),
     handler: async ({ params, body, principal, actor, services: s }) => {
       const ws = await ownWorkspace(s, principal.orgId, params.id!);
@@ -90,7 +95,7 @@ export const orgRoutes: RouteDef[] = [
     },
   }),
   defineRoute({
-    method: "POST", path: "/api/v1/workspaces/:id/archive", tag: "workspaces", scope: "workspaces:write",
+    method: "POST", path: "/api/v1/workspaces/:id/archive", tag: "workspaces",
     summary: "Archive a workspace: its keys stop working; it stays listed with include_archived",
     handler: async ({ params, principal, actor, services: s }) => {
       const ws = await ownWorkspace(s, principal.orgId, params.id!);

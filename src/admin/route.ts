@@ -34,6 +34,8 @@ export interface RouteResult {
   status?: number;
   body?: unknown;
   headers?: Record<string, string>;
+  /** The answer is a failed authentication: counted against an anonymous caller's address. */
+  authFailed?: boolean;
   /** Send `body` as-is (a string or Buffer) with this content type instead of JSON. */
   contentType?: string;
 }
@@ -42,15 +44,14 @@ export type ZodAny = z.ZodType;
 
 /**
  * One management API operation. The same zod schemas validate requests and describe them in
- * the OpenAPI document. `scope` is the admin scope required; "public" routes authenticate
- * themselves (leak reports, key verification, sign-in).
+ * the OpenAPI document. Who may call it is not here but in the one policy (policy.ts), keyed by
+ * method and path.
  */
 export interface RouteDef {
   method: "GET" | "POST" | "PATCH" | "PUT" | "DELETE";
   path: string;
   summary: string;
   tag: string;
-  scope: string | "public" | "authenticated";
   body?: ZodAny;
   query?: ZodAny;
   response?: ZodAny;

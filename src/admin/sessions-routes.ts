@@ -32,7 +32,7 @@ export async function signedIn(s: AdminServices, user: User, ip: string, headers
 
 export const sessionRoutes: RouteDef[] = [
   defineRoute({
-    method: "POST", path: "/api/v1/session", tag: "session", scope: "public", summary: "Sign in to the console with email and password; sets the session cookie",
+    method: "POST", path: "/api/v1/session", tag: "session", summary: "Sign in to the console with email and password; sets the session cookie",
     body: z.strictObject({ email: z.string().trim().max(320), password: z.string().max(1000) }),
     handler: async ({ body, ip, headers, actor, services: s }) => {
       checkOrigin(s, headers);
@@ -53,7 +53,7 @@ export const sessionRoutes: RouteDef[] = [
     },
   }),
   defineRoute({
-    method: "GET", path: "/api/v1/session", tag: "session", scope: "authenticated", summary: "Who is signed in: user, role, scopes and the CSRF token for changes",
+    method: "GET", path: "/api/v1/session", tag: "session", summary: "Who is signed in: user, role, scopes and the CSRF token for changes",
     handler: async ({ principal, headers, services: s }) => {
       const found = principal.type === "user" ? await findSession(s, headers) : null;
       const org = await s.store.orgs.getOrganizationById(principal.orgId);
@@ -69,7 +69,7 @@ export const sessionRoutes: RouteDef[] = [
     },
   }),
   defineRoute({
-    method: "DELETE", path: "/api/v1/session", tag: "session", scope: "authenticated", summary: "Sign out of this browser",
+    method: "DELETE", path: "/api/v1/session", tag: "session", summary: "Sign out of this browser",
     handler: async ({ headers, services: s }) => {
       const found = await findSession(s, headers);
       if (found) await s.store.users.deleteSession(found.session.id);
@@ -77,7 +77,7 @@ export const sessionRoutes: RouteDef[] = [
     },
   }),
   defineRoute({
-    method: "POST", path: "/api/v1/session/revoke-all", tag: "session", scope: "authenticated", summary: "Sign out everywhere: end every session of the signed-in user",
+    method: "POST", path: "/api/v1/session/revoke-all", tag: "session", summary: "Sign out everywhere: end every session of the signed-in user",
     handler: async ({ principal, actor, headers, services: s }) => {
       if (principal.type !== "user") throw new AppError("invalid_request", "only a console user has sessions; sign in to the console");
       const ended = await audited(s, actor, "session.revoked_all", principal.id, {}, (trx) => s.store.users.deleteSessionsOf(principal.id, trx));

@@ -47,7 +47,7 @@ function toRequest(q: UsageQueryInput, principal: Principal): UsageReportRequest
 
 export const usageRoutes: RouteDef[] = [
   defineRoute({
-    method: "GET", path: "/api/v1/usage", tag: "usage", scope: "usage:read",
+    method: "GET", path: "/api/v1/usage", tag: "usage",
     summary: "Usage report: requests, errors, tokens by type and cost per 1m/1h/1d bucket, grouped and filtered by key, workspace, model, provider",
     query: usageQuery,
     handler: async ({ query, principal, services: s }) => {
@@ -57,7 +57,7 @@ export const usageRoutes: RouteDef[] = [
     },
   }),
   defineRoute({
-    method: "GET", path: "/api/v1/cost", tag: "usage", scope: "usage:read",
+    method: "GET", path: "/api/v1/cost", tag: "usage",
     summary: "Cost report: the usage report's buckets with cost in USD (decimal strings)",
     query: usageQuery,
     handler: async ({ query, principal, services: s }) => {

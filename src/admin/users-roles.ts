@@ -12,7 +12,7 @@ export const ROLE_SCOPES: Record<UserRole, readonly string[]> = {
   owner: ["*"],
   admin: ADMIN_SCOPES,
   // Keys only in the workspaces they are members of (Principal.workspaceIds narrows them).
-  developer: ["keys:write", "workspaces:read", "usage:read", "org:read", "alerts:read", "models:read"],
+  developer: ["keys:write", "workspaces:read", "usage:read", "org:read", "models:read"],
   billing: ["billing:write", "org:write", "usage:read", "keys:read", "workspaces:read", "alerts:read", "webhooks:write", "models:read"],
   viewer: [...READS, "models:read"],
 };
@@ -22,9 +22,4 @@ export function principalForUser(u: User): Principal {
     type: "user", id: u.id, orgId: u.orgId, role: u.role, scopes: [...ROLE_SCOPES[u.role]],
     workspaceIds: u.role === "developer" ? (u.workspaceIds ?? []) : null,
   };
-}
-
-/** Only an owner may make, change or remove an owner. */
-export function mayManageRole(actorRole: string | undefined, targetRole: UserRole): boolean {
-  return targetRole !== "owner" || actorRole === "owner" || actorRole === undefined;
 }

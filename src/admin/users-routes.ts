@@ -4,12 +4,15 @@ import { AppError, NotFoundError } from "../errors/index.js";
 import { newId, sha256Hex, toIso } from "../lib/index.js";
 import { USER_ROLES, type User, type UserInvitation, type UserRole } from "../store/index.js";
 import { audited } from "./audit.js";
+import { within } from "./authorize.js";
+import { roleExcess } from "./ceiling.js";
 import { defineRoute, type Principal, type RouteDef } from "./route.js";
 import type { AdminServices } from "./services.js";
 import { checkOrigin } from "./sessions.js";
 import { presentUser, signedIn } from "./sessions-routes.js";
 import { hashPassword } from "./users-passwords.js";
-import { mayManageRole } from "./users-roles.js";
+import { principalForUser } from "./users-roles.js";
+import { disableKeysBeyond } from "./users-keys.js";
 import { consumeSetupToken, setupTokenMatches } from "./users-setup.js";
 
 const INVITATION_TTL_MS = 7 * 24 * 3600_000;
@@ -32,8 +35,9 @@ async function checkWorkspaces(s: AdminServices, orgId: string, ids: string[] | 
   }
 }
 
+/** The ceiling for people: nobody makes, changes, removes or invites a role above their own power. */
 function guardRole(p: Principal, role: UserRole): void {
-  if (!mayManageRole(p.role, role)) throw new AppError("forbidden", "only an owner may make, change or remove an owner");
+  within(roleExcess(p, role));
 }
 
 async function ownUser(s: AdminServices, p: Principal, id: string): Promise<User> {
@@ -53,11 +57,11 @@ async function newUser(s: AdminServices, orgId: string, f: { email: string; name
 
 export const userRoutes: RouteDef[] = [
   defineRoute({
-    method: "GET", path: "/api/v1/setup", tag: "users", scope: "public", summary: "Whether the console still needs its first owner",
+    method: "GET", path: "/api/v1/setup", tag: "users", summary: "Whether the console still needs its first owner",
     handler: async ({ services: s }) => ({ body: { needs_owner: (await s.store.users.countByRole("owner")) === 0 } }),
   }),
   defineRoute({
-    method: "POST", path: "/api/v1/setup", tag: "users", scope: "public", summary: "Create the first owner with the one-time link printed by `latchkey up`; signs them in",
+    method: "POST", path: "/api/v1/setup", tag: "users", summary: "Create the first owner with the one-time link printed by `latchkey up`; signs them in",
     body: z.strictObject({ token: z.string().min(1).max(200), email, password, name: name.optional() }),
     handler: async ({ body, ip, headers, actor, services: s }) => {
       checkOrigin(s, headers);
@@ -74,11 +78,11 @@ export const userRoutes: RouteDef[] = [
     },
   }),
   defineRoute({
-    method: "GET", path: "/api/v1/users", tag: "users", scope: "users:read", summary: "Console users and their roles",
+    method: "GET", path: "/api/v1/users", tag: "users", summary: "Console users and their roles",
     handler: async ({ principal, services: s }) => ({ body: { data: (await s.store.users.list(principal.orgId)).map(presentUser), has_more: false } }),
   }),
   defineRoute({
-    method: "PATCH", path: "/api/v1/users/:id", tag: "users", scope: "users:write", summary: "Change a user's name, role or workspaces",
+    method: "PATCH", path: "/api/v1/users/:id", tag: "users", summary: "Change a user's name, role or workspaces",
     body: z.strictObject({ name: name.optional(), role: z.enum(USER_ROLES).optional(), workspace_ids: workspaceIds.optional() }),
     handler: async ({ params, body, principal, actor, services: s }) => {
       const u = await ownUser(s, principal, params.id!);
@@ -90,25 +94,28 @@ export const userRoutes: RouteDef[] = [
       const ws = role === "developer" ? (body.workspace_ids !== undefined ? (body.workspace_ids ?? []) : (u.workspaceIds ?? [])) : null;
       await audited(s, actor, "user.updated", u.id, body as Record<string, unknown>, (trx) =>
         s.store.users.update(u.id, { name: body.name, role, workspaceIds: ws, updatedAt: s.clock.now() }, trx));
-      return { body: presentUser((await s.store.users.getById(u.id))!) };
+      const updated = (await s.store.users.getById(u.id))!;
+      await disableKeysBeyond(s, u.id, u.orgId, principalForUser(updated), actor);
+      return { body: presentUser(updated) };
     },
   }),
   defineRoute({
-    method: "DELETE", path: "/api/v1/users/:id", tag: "users", scope: "users:write", summary: "Remove a user and end their sessions",
+    method: "DELETE", path: "/api/v1/users/:id", tag: "users", summary: "Remove a user and end their sessions",
     handler: async ({ params, principal, actor, services: s }) => {
       const u = await ownUser(s, principal, params.id!);
       guardRole(principal, u.role);
       if (u.role === "owner" && (await s.store.users.countByRole("owner")) <= 1) throw new AppError("conflict", "the organization needs at least one owner");
       await audited(s, actor, "user.deleted", u.id, { email: u.email }, (trx) => s.store.users.delete(u.id, trx));
-      return { body: { id: u.id, deleted: true } };
+      const keys = await disableKeysBeyond(s, u.id, u.orgId, null, actor);
+      return { body: { id: u.id, deleted: true, disabled_keys: keys } };
     },
   }),
   defineRoute({
-    method: "GET", path: "/api/v1/users/invitations", tag: "users", scope: "users:read", summary: "Invitations not yet accepted",
+    method: "GET", path: "/api/v1/users/invitations", tag: "users", summary: "Invitations not yet accepted",
     handler: async ({ principal, services: s }) => ({ body: { data: (await s.store.users.listPendingInvitations(principal.orgId, s.clock.now())).map(presentInvitation), has_more: false } }),
   }),
   defineRoute({
-    method: "POST", path: "/api/v1/users/invitations", tag: "users", scope: "users:write", summary: "Invite someone: answers a one-time link (no mail is sent)",
+    method: "POST", path: "/api/v1/users/invitations", tag: "users", summary: "Invite someone: answers a one-time link (no mail is sent)",
     body: z.strictObject({ email, role: z.enum(USER_ROLES), workspace_ids: workspaceIds.optional() }),
     handler: async ({ body, principal, actor, services: s }) => {
       guardRole(principal, body.role);
@@ -128,7 +135,7 @@ export const userRoutes: RouteDef[] = [
     },
   }),
   defineRoute({
-    method: "DELETE", path: "/api/v1/users/invitations/:id", tag: "users", scope: "users:write", summary: "Withdraw an invitation",
+    method: "DELETE", path: "/api/v1/users/invitations/:id", tag: "users", summary: "Withdraw an invitation",
     handler: async ({ params, principal, actor, services: s }) => {
       // Unknown: refused inside the transaction, so no audit record says it was withdrawn.
       await audited(s, actor, "invitation.deleted", params.id!, {}, async (trx) => {
@@ -138,7 +145,7 @@ export const userRoutes: RouteDef[] = [
     },
   }),
   defineRoute({
-    method: "POST", path: "/api/v1/invitations/inspect", tag: "users", scope: "public", summary: "The email and role an invitation link is for",
+    method: "POST", path: "/api/v1/invitations/inspect", tag: "users", summary: "The email and role an invitation link is for",
     body: z.strictObject({ token: z.string().min(1).max(200) }),
     handler: async ({ body, services: s }) => {
       const inv = await s.store.users.getInvitationByHash(sha256Hex(body.token));
@@ -147,7 +154,7 @@ export const userRoutes: RouteDef[] = [
     },
   }),
   defineRoute({
-    method: "POST", path: "/api/v1/invitations/accept", tag: "users", scope: "public", summary: "Accept an invitation: choose a password; signs the new user in",
+    method: "POST", path: "/api/v1/invitations/accept", tag: "users", summary: "Accept an invitation: choose a password; signs the new user in",
     body: z.strictObject({ token: z.string().min(1).max(200), password, name: name.optional() }),
     handler: async ({ body, ip, headers, actor, services: s }) => {
       checkOrigin(s, headers);

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { AppError, renderError, type Dialect } from "../errors/index.js";
 import { hasScope, type AuthFailureLimiter } from "../keys/index.js";
 import { newId } from "../lib/index.js";
-import type { AdminServices, Principal, RouteDef } from "../admin/index.js";
+import { authorize, ruleFor, type AdminServices, type Principal, type Rule, type RouteDef } from "../admin/index.js";
 import { parseInput } from "./validation.js";
 
 declare module "fastify" {
@@ -34,17 +34,13 @@ export function sendError(reply: FastifyReply, err: AppError, requestId: string,
 export function registerManagementRoutes(app: FastifyInstance, o: ManagementOptions): void {
   const s = o.services;
   for (const route of o.routes) {
+    const rule = ruleFor(route.method, route.path);
     app.route({
       method: route.method,
       url: route.path,
       handler: async (req, reply) => {
         const requestId = req.latchkeyRequestId;
-        const principal = route.scope === "public" ? ANONYMOUS : await authenticate(req, route, o);
-        if (route.scope !== "public" && route.scope !== "authenticated" && !hasScope(principal.scopes, route.scope)) {
-          throw new AppError("forbidden", principal.type === "user"
-            ? `your role (${principal.role}) does not allow this`
-            : `this key lacks the '${route.scope}' scope`);
-        }
+        const principal = await principalFor(req, route, rule, o);
         const body = route.body ? parseInput(route.body, req.body, "body") : undefined;
         const query = route.query ? parseInput(route.query, req.query ?? {}, "query") : undefined;
         const result = await route.handler({
@@ -54,11 +50,33 @@ export function registerManagementRoutes(app: FastifyInstance, o: ManagementOpti
         });
         reply.code(result.status ?? 200).header("x-request-id", requestId);
         for (const [k, v] of Object.entries(result.headers ?? {})) reply.header(k, v);
+        if (result.authFailed && principal === ANONYMOUS) o.failures.recordFailure(req.ip, s.clock.now());
         if (result.contentType) return reply.type(result.contentType).send(result.body);
         return reply.send(result.body ?? {});
       },
     });
   }
+}
+
+/**
+ * Who calls, and whether the policy lets them. A public operation with a scope (key verification)
+ * takes an optional key with that scope; without one, its failures count against the address.
+ */
+async function principalFor(req: FastifyRequest, route: RouteDef, rule: Rule, o: ManagementOptions): Promise<Principal> {
+  if (rule.resource !== "public") {
+    const p = await authenticate(req, route, o);
+    authorize(p, rule);
+    return p;
+  }
+  if (rule.scope === "public") return ANONYMOUS;
+  if (req.headers.authorization) {
+    const p = await authenticate(req, route, o);
+    if (!hasScope(p.scopes, rule.scope)) throw new AppError("forbidden", `this key lacks the '${rule.scope}' scope`);
+    return p;
+  }
+  const wait = o.failures.blockedFor(req.ip, o.services.clock.now());
+  if (wait > 0) throw new AppError("rate_limited", "too many failed attempts from this address; try again later", { retryAfterSeconds: wait });
+  return ANONYMOUS;
 }
 
 async function authenticate(req: FastifyRequest, route: RouteDef, o: ManagementOptions): Promise<Principal> {

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { RouteDef } from "../admin/index.js";
+import { ruleFor, type RouteDef } from "../admin/index.js";
 
 /** The OpenAPI 3.1 document, generated from the same zod schemas that validate requests. */
 export function buildOpenApi(routes: RouteDef[], version: string): unknown {
@@ -24,7 +24,7 @@ export function buildOpenApi(routes: RouteDef[], version: string): unknown {
         "401": { description: "Missing or invalid credentials" },
         "403": { description: "The credentials lack the scope or role" },
       },
-      ...(r.scope === "public" ? { security: [] } : { "x-required-scope": r.scope }),
+      ...(ruleFor(r.method, r.path).resource === "public" ? { security: [] } : { "x-required-scope": ruleFor(r.method, r.path).scope, "x-roles": ruleFor(r.method, r.path).roles }),
     };
     if (r.body) {
       op.requestBody = { required: !r.body.safeParse(undefined).success, content: { "application/json": { schema: z.toJSONSchema(r.body, { io: "input", unrepresentable: "any" }) } } };

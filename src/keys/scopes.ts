@@ -9,6 +9,8 @@ export const ADMIN_SCOPES = [
   "keys:read", "keys:write", "workspaces:read", "workspaces:write", "org:read", "org:write", "usage:read",
   "billing:read", "billing:write", "credentials:read", "credentials:write", "models:write", "audit:read",
   "webhooks:read", "webhooks:write", "alerts:read", "users:read", "users:write", "leaks:write",
+  // Verifies keys through POST /api/v1/keys/verify without its per-address failure limit.
+  "keys:verify",
 ] as const;
 export type AdminScope = (typeof ADMIN_SCOPES)[number];
 

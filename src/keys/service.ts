@@ -94,11 +94,11 @@ export class KeyService {
     });
   }
 
-  disable(id: string, actor: Actor): Promise<ApiKey> {
+  disable(id: string, actor: Actor, reason?: string): Promise<ApiKey> {
     return this.change(id, actor, "key.disabled", async (key) => {
       if (key.status === "revoked") throw new ValidationError([{ field: "status", message: "the key is revoked" }]);
       return { status: "disabled" };
-    });
+    }, reason ? { reason } : {});
   }
 
   enable(id: string, actor: Actor): Promise<ApiKey> {
@@ -196,6 +196,13 @@ export function validateSettings(s: KeySettings, now: number, changed: Partial<K
   }
   if (s.kind === "publishable" && !(s.allowedOrigins && s.allowedOrigins.length)) {
     issues.push({ field: "allowed_origins", message: "publishable keys need at least one allowed origin" });
+  }
+  // A publishable key sits in a browser for anyone to copy: it must say what it may use and how much.
+  if (s.kind === "publishable" && !(s.allowedModels && s.allowedModels.length)) {
+    issues.push({ field: "allowed_models", message: "publishable keys need a model list" });
+  }
+  if (s.kind === "publishable" && !s.rateLimits?.requestsPerMinute && !s.spendLimit) {
+    issues.push({ field: "rate_limits", message: "publishable keys need a requests_per_minute limit or a spend limit" });
   }
   if (changed.expiresAt !== undefined && changed.expiresAt !== null && changed.expiresAt <= now) {
     issues.push({ field: "expires_at", message: "must be in the future" });

@@ -11,6 +11,8 @@ export interface KeyFilter {
   workspaceIds?: string[] | undefined;
   status?: KeyStatus | "expired" | undefined;
   kind?: ApiKey["kind"] | undefined;
+  /** The user or key that created it. */
+  createdBy?: string | undefined;
   /** Case-insensitive substring of the name or hint. */
   search?: string | undefined;
   now: number;
@@ -42,6 +44,7 @@ export class KeyStore {
     if (f.workspaceId) q = q.where("workspace_id", "=", f.workspaceId);
     if (f.workspaceIds) q = q.where("workspace_id", "in", f.workspaceIds.length ? f.workspaceIds : ["-"]);
     if (f.kind) q = q.where("kind", "=", f.kind);
+    if (f.createdBy) q = q.where("created_by", "=", f.createdBy);
     if (f.status === "expired") {
       q = q.where("status", "=", "active").where("expires_at", "<=", f.now);
     } else if (f.status === "active") {

@@ -2,6 +2,7 @@ import { useState, type FormEvent } from "react";
 import type { ApiKey, Workspace } from "../types";
 import { lines, trimUsd } from "../format";
 import { ErrorText, Field, Select, TextArea } from "../ui";
+import { useSession } from "../session";
 import { RateLimitFields, SpendLimitFields } from "./limits-form";
 
 const GATEWAY_SCOPES = ["messages", "chat", "embeddings", "responses", "gemini", "models", "count_tokens"];
@@ -13,7 +14,15 @@ export function KeyForm({ initial, workspaces, submitLabel, busy, error, onSubmi
   const [name, setName] = useState(initial?.name ?? "");
   const [kind, setKind] = useState<string>(initial?.kind ?? "live");
   const [workspaceId, setWorkspaceId] = useState(initial?.workspace_id ?? workspaces.find((w) => w.is_default)?.id ?? workspaces[0]?.id ?? "");
+  const session = useSession();
+  // The server refuses an admin key beyond its maker's power (and any admin key from a workspace-limited
+  // developer): offer it only to those who may make one, and never pre-fill "*" they do not hold.
+  const mayMakeAdmin = session.workspace_ids === null && (session.scopes.includes("*") || session.scopes.includes("keys:write"));
   const [scopes, setScopes] = useState((initial?.scopes ?? ["*"]).join(", "));
+  const chooseKind = (k: string) => {
+    setKind(k);
+    if (k === "admin" && scopes.trim() === "*" && !session.scopes.includes("*")) setScopes("");
+  };
   const [models, setModels] = useState((initial?.allowed_models ?? []).join("\n"));
   const [ips, setIps] = useState((initial?.ip_allowlist ?? []).join("\n"));
   const [origins, setOrigins] = useState((initial?.allowed_origins ?? []).join("\n"));
@@ -53,9 +62,10 @@ export function KeyForm({ initial, workspaces, submitLabel, busy, error, onSubmi
       <Field label="Name" required value={name} onChange={(e) => setName(e.target.value)} hint="Who or what uses it, like “search backend (prod)”." />
       {!initial && (
         <>
-          <Select label="Kind" value={kind} onChange={(e) => setKind(e.target.value)} options={[
+          <Select label="Kind" value={kind} onChange={(e) => chooseKind(e.target.value)} options={[
             ["live", "Live — calls real providers"], ["test", "Test — simulator only, never spends"],
-            ["publishable", "Publishable — from a browser, needs origins"], ["admin", "Admin — management API"],
+            ["publishable", "Publishable — from a browser, needs origins, models and a limit"],
+            ...(mayMakeAdmin ? [["admin", "Admin — management API, at most your own permissions"] as [string, string]] : []),
           ]} />
           <Select label="Workspace" value={workspaceId} onChange={(e) => setWorkspaceId(e.target.value)} options={workspaces.map((w) => [w.id, w.name])} />
         </>
