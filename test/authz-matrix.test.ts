@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { POLICY, policyKey, ROUTES, type Rule } from "../src/admin/index.js";
 import { hasScope } from "../src/keys/index.js";
 import { startSqliteApp, type TestApp } from "./support/app.js";
-import { invite, keyCaller, signUpOwner, type Caller } from "./support/people.js";
+import { invite, keyCaller, signIn, signUpOwner, type Caller } from "./support/people.js";
 
 const KEY_SCOPES: string[][] = [
   ["*"], ["keys:read"], ["keys:write"], ["users:write"], ["billing:write", "org:write"], ["credentials:read"],
@@ -16,7 +16,7 @@ const KEY_SCOPES: string[][] = [
 ];
 const ROLES = ["owner", "admin", "developer", "billing", "viewer"] as const;
 
-interface Who { label: string; call: Caller; role?: string; scopes?: string[] }
+interface Who { label: string; call: Caller; role?: string; email?: string; scopes?: string[] }
 
 function expected(w: Who, r: Rule): boolean {
   if (r.scope === "authenticated") return true;
@@ -28,7 +28,7 @@ function concrete(path: string): string {
   return path.replace(/:id\b/g, "xyz_0000000000000000000000000");
 }
 
-// Signing out ends the session the rest of the walk uses: those go last.
+// Signing out ends the session the rest of the walk uses: those go last, each with fresh sessions.
 const LAST = new Set(["DELETE /api/v1/session", "POST /api/v1/session/revoke-all"]);
 const walked = ROUTES.filter((r) => POLICY[policyKey(r.method, r.path)]!.resource !== "public")
   .sort((a, b) => Number(LAST.has(policyKey(a.method, a.path))) - Number(LAST.has(policyKey(b.method, b.path))));
@@ -41,10 +41,10 @@ describe("authorization matrix", () => {
     t = await startSqliteApp({ logLevel: "fatal" });
     const owner = await signUpOwner(t);
     const ws = await t.api("POST", "/api/v1/workspaces", { name: "Team A" });
-    principals.push({ label: "role owner", role: "owner", call: owner });
+    principals.push({ label: "role owner", role: "owner", email: "owner@example.com", call: owner });
     for (const role of ROLES.slice(1)) {
       const who = await invite(t, owner, `${role}@example.com`, role, role === "developer" ? [ws.body.id] : undefined);
-      principals.push({ label: `role ${role}`, role, call: who.call });
+      principals.push({ label: `role ${role}`, role, email: `${role}@example.com`, call: who.call });
     }
     for (const scopes of KEY_SCOPES) {
       const k = await t.api("POST", "/api/v1/keys", { name: `scopes ${scopes.join(" ")}`, kind: "admin", scopes });
@@ -66,6 +66,9 @@ describe("authorization matrix", () => {
     let checked = 0;
     for (const route of walked) {
       const rule = POLICY[policyKey(route.method, route.path)]!;
+      if (LAST.has(policyKey(route.method, route.path))) {
+        for (const w of principals) if (w.email) w.call = await signIn(t, w.email);
+      }
       for (const w of principals) {
         const body = route.method === "GET" || route.method === "DELETE" ? undefined : { __junk: true };
         const r = await w.call(route.method, concrete(route.path), body);

@@ -51,3 +51,10 @@ export async function invite(t: TestApp, by: Caller, email: string, role: string
   if (acc.status !== 201) throw new Error(`accept failed: ${acc.status} ${JSON.stringify(acc.body)}`);
   return { call: sessionCaller(t.url, acc.headers.get("set-cookie"), acc.body.csrf_token), id: acc.body.user.id };
 }
+
+/** Signs an existing user in again: a fresh session. */
+export async function signIn(t: TestApp, email: string): Promise<Caller> {
+  const r = await raw(t.url, "POST", "/api/v1/session", { email, password: PASSWORD }, { origin: t.url });
+  if (r.status !== 200) throw new Error(`sign-in failed: ${r.status} ${JSON.stringify(r.body)}`);
+  return sessionCaller(t.url, r.headers.get("set-cookie"), r.body.csrf_token);
+}
