@@ -18,7 +18,7 @@ import { createLogger } from "./logger.js";
 import { loadMasterKey } from "./master-key.js";
 import { RedisInvalidationBus } from "./invalidation.js";
 import { createRedactor } from "./leaks/index.js";
-import { createGateway, LimitsAdmission } from "./gateway/index.js";
+import { createGateway, LimitsAdmission, recoverJournal } from "./gateway/index.js";
 import { CredentialVault, ModelCatalog } from "./providers/index.js";
 import { createLimits, createLimitsRedis, redisReady, type Limits } from "./limits/index.js";
 import { AlertService, WebhookDispatcher, WebhookService } from "./alerts/index.js";
@@ -107,8 +107,11 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     metrics.observe(batch);
     alerts.noteUsage(batch, (err) => logger.warn({ err }, "alert evaluation failed"));
   };
+  // What a killed process left in flight or unwritten is settled before this one serves.
+  const usageJournalFile = join(config.dataDir, "usage-journal.jsonl");
+  await recoverJournal(usageJournalFile, store, logger);
   const gateway = createGateway({ config, clock, logger, store, verifier, masterKey: masterKey.key, catalog, vault: credentialVault, admission, onUsageWritten,
-    usageSpoolFile: join(config.dataDir, "usage-spool.jsonl"),
+    usageSpoolFile: join(config.dataDir, "usage-spool.jsonl"), usageJournalFile,
   });
 
   const boot = opts.skipBootstrap ? null : await bootstrap(services);

@@ -181,6 +181,10 @@ export async function handleRequest(core: GatewayCore, req: IncomingMessage, res
     headers = decision.headers;
   }
 
+  core.recorder.journal?.reserve({
+    id: requestId, at: startedAt, orgId: entry.key.orgId, workspaceId: entry.key.workspaceId, keyId: entry.key.id, provider: providerId, model: model.id,
+    endpoint: route.op, streamed, amountNano: admission?.costBoundNano ?? 0,
+  });
   const plan: Plan = {
     requestId, dialect, op: route.op, startedAt, startedHr, streamed, sse, strip,
     orgId: entry.key.orgId, workspaceId: entry.key.workspaceId, keyId: entry.key.id, model, modelName, provider: providerId, translation,

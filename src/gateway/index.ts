@@ -9,6 +9,7 @@ import type { Store, UsageEvent } from "../store/index.js";
 import type { Admission } from "./admission.js";
 import { GatewayCore } from "./core.js";
 import { handleRequest } from "./handler.js";
+import { UsageJournal } from "./journal.js";
 import { UsageRecorder } from "./recorder.js";
 import { guessDialect } from "./routes.js";
 import { sendError } from "./respond.js";
@@ -17,6 +18,7 @@ import { newId } from "../lib/index.js";
 export type { Admission, AdmissionDecision, AdmissionRequest, AdmissionSettlement } from "./admission.js";
 export { allowsModel } from "./handler.js";
 export { LimitsAdmission } from "./limits-admission.js";
+export { recoverJournal } from "./journal.js";
 
 export interface GatewayDeps {
   config: Config;
@@ -40,6 +42,8 @@ export interface GatewayDeps {
   onUsageWritten?: (batch: readonly UsageEvent[]) => void;
   /** Where usage waits, on disk, while the database is unreachable. */
   usageSpoolFile?: string;
+  /** The usage journal (journal.ts), recovered by the caller before the gateway is built; none: no journal. */
+  usageJournalFile?: string;
 }
 
 export interface Gateway {
@@ -58,7 +62,8 @@ export interface Gateway {
 export function createGateway(deps: GatewayDeps): Gateway {
   const catalog = deps.catalog ?? new ModelCatalog(deps.store);
   const vault = deps.vault ?? new CredentialVault(deps.store, deps.masterKey, { now: () => deps.clock.now(), staleMs: deps.config.keyCacheStaleSeconds * 1000 });
-  const recorder = new UsageRecorder(deps.store, deps.logger, { intervalMs: deps.usageFlushMs, onWritten: deps.onUsageWritten, spoolFile: deps.usageSpoolFile });
+  const journal = deps.usageJournalFile ? new UsageJournal(deps.usageJournalFile, deps.logger) : undefined;
+  const recorder = new UsageRecorder(deps.store, deps.logger, { intervalMs: deps.usageFlushMs, onWritten: deps.onUsageWritten, spoolFile: deps.usageSpoolFile, journal });
   const c = deps.config;
   const core = new GatewayCore(c, deps.clock, deps.logger, deps.store, deps.verifier, catalog, vault, recorder, deps.admission ?? null, {
     connectMs: c.upstreamConnectTimeoutMs, firstByteMs: c.upstreamFirstByteTimeoutMs, idleMs: c.upstreamIdleTimeoutMs,
@@ -96,6 +101,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
       await core.close();
       await recorder.flush().catch(() => undefined);
       recorder.stop();
+      journal?.close();
     },
     catalog,
     vault,

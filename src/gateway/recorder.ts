@@ -2,6 +2,7 @@ import { appendFileSync, closeSync, createReadStream, existsSync, openSync, read
 import { createInterface } from "node:readline";
 import type { Logger } from "pino";
 import type { Store, UsageEvent } from "../store/index.js";
+import type { UsageJournal } from "./journal.js";
 
 /** Held in memory while there is no spool file to fall back on; beyond it the oldest are dropped (and logged). */
 const MAX_PENDING = 200_000;
@@ -18,6 +19,8 @@ export interface RecorderOptions {
    * memory.
    */
   spoolFile?: string;
+  /** Durable metering: each event is journaled before it waits for a batch (journal.ts). */
+  journal?: UsageJournal;
 }
 
 /**
@@ -48,7 +51,13 @@ export class UsageRecorder {
     if (this.spooled) this.schedule();
   }
 
+  /** Where reservations are journaled before a request leaves, when there is a journal. */
+  get journal(): UsageJournal | undefined {
+    return this.o.journal;
+  }
+
   record(e: UsageEvent): void {
+    this.o.journal?.settle(e);
     if (this.pending.length >= MAX_PENDING) {
       this.pending.shift();
       this.dropped++;
@@ -91,6 +100,7 @@ export class UsageRecorder {
       return;
     }
     this.retryAt = 0;
+    this.o.journal?.durable(batch);
     if (this.dropped) {
       this.logger.error({ dropped: this.dropped }, "usage events were dropped: the database was unreachable and nothing could hold them");
       this.dropped = 0;
@@ -104,6 +114,7 @@ export class UsageRecorder {
     if (spool && (batch.length === 0 || this.appendToSpool(spool, batch))) {
       if (!this.spooled) this.logger.warn({ err, spool }, "usage write failed; spooling usage to disk until the database answers");
       this.spooled = this.spooled || batch.length > 0;
+      this.o.journal?.durable(batch);
       return;
     }
     this.logger.warn({ err, events: batch.length }, "usage flush failed; will retry");

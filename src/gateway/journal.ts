@@ -1,0 +1,144 @@
+import { closeSync, existsSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import type { Logger } from "pino";
+import type { Store, UsageEvent } from "../store/index.js";
+
+/** What a request is known to be before it leaves: enough to charge it if the process dies. */
+export interface JournalReservation {
+  id: string;
+  at: number;
+  orgId: string;
+  workspaceId: string;
+  keyId: string;
+  provider: string;
+  model: string;
+  endpoint: string;
+  streamed: boolean;
+  /** The request's cost bound: what the lease rule charges if it never finishes. */
+  amountNano: number;
+}
+
+/** Rewritten (open reservations and unwritten events only) once it grows past this. */
+const ROTATE_BYTES = 8 * 1024 * 1024;
+
+/**
+ * Durable metering on one node: an append-only file in the data directory. A reservation line is
+ * written before a request leaves, its usage event when it finishes (before the event waits in the
+ * recorder's batch), so a crash loses neither. Lines go out with write(2) on an O_APPEND file: a
+ * killed process loses nothing the kernel has, so no fsync on the request path (a power cut may
+ * lose the last moments; the usage spool, written rarely, is fsynced). `recoverJournal` runs at
+ * start: every finished request's event is written (ids are request ids, so an event already
+ * stored counts once) and every reservation that never finished is charged in full under its
+ * request id with error code `lease_expired`: the lease rule of budget.ts, applied at once since
+ * the process that held the lease is known to be gone.
+ */
+export class UsageJournal {
+  private fd: number;
+  private bytes = 0;
+  private readonly open = new Map<string, string>();
+  private readonly unwritten = new Map<string, string>();
+  private failed = false;
+
+  constructor(private readonly file: string, private readonly logger: Logger, private readonly rotateBytes = ROTATE_BYTES) {
+    this.fd = openSync(file, "a");
+  }
+
+  reserve(r: JournalReservation): void {
+    const line = `{"r":${JSON.stringify(r)}}\n`;
+    this.open.set(r.id, line);
+    this.append(line);
+  }
+
+  settle(e: UsageEvent): void {
+    const line = `{"e":${JSON.stringify(e)}}\n`;
+    this.open.delete(e.id);
+    this.unwritten.set(e.id, line);
+    this.append(line);
+  }
+
+  /** Events now in the database (or its spool): no longer the journal's to keep. */
+  durable(batch: readonly UsageEvent[]): void {
+    for (const e of batch) this.unwritten.delete(e.id);
+    if (this.bytes > this.rotateBytes) this.rotate();
+  }
+
+  /** After a clean stop nothing is left to recover, and the file goes. */
+  close(): void {
+    closeSync(this.fd);
+    if (this.open.size === 0 && this.unwritten.size === 0 && !this.failed) unlinkSync(this.file);
+  }
+
+  private append(line: string): void {
+    try {
+      this.bytes += writeSync(this.fd, line);
+      if (this.failed) this.logger.info({ file: this.file }, "the usage journal is written again");
+      this.failed = false;
+    } catch (err) {
+      if (!this.failed) this.logger.error({ err, file: this.file }, "cannot write the usage journal: a crash now would lose in-flight usage");
+      this.failed = true;
+    }
+  }
+
+  /** Replaces the file by one that holds only what is still needed (written aside, then renamed over it). */
+  private rotate(): void {
+    const next = `${this.file}.next`;
+    try {
+      const fd = openSync(next, "w");
+      try {
+        let text = "";
+        for (const line of this.open.values()) text += line;
+        for (const line of this.unwritten.values()) text += line;
+        this.bytes = text.length ? writeSync(fd, text) : 0;
+      } finally {
+        closeSync(fd);
+      }
+      renameSync(next, this.file);
+      closeSync(this.fd);
+      this.fd = openSync(this.file, "a");
+    } catch (err) {
+      this.logger.error({ err, file: this.file }, "cannot rotate the usage journal; it keeps growing");
+    }
+  }
+}
+
+/** What a journal left by a previous process held: events to write, reservations to charge. */
+export function readJournal(file: string): { events: UsageEvent[]; unreadable: number } {
+  if (!existsSync(file)) return { events: [], unreadable: 0 };
+  const reserved = new Map<string, JournalReservation>();
+  const finished = new Map<string, UsageEvent>();
+  let unreadable = 0;
+  for (const text of readFileSync(file, "utf8").split("\n")) {
+    if (!text) continue;
+    try {
+      const line = JSON.parse(text) as { r?: JournalReservation; e?: UsageEvent };
+      if (line.r) reserved.set(line.r.id, line.r);
+      if (line.e) finished.set(line.e.id, line.e);
+    } catch {
+      unreadable++; // the line being appended when the process died
+    }
+  }
+  const events = [...finished.values()];
+  for (const r of reserved.values()) {
+    if (finished.has(r.id)) continue;
+    events.push({
+      id: r.id, at: r.at, orgId: r.orgId, workspaceId: r.workspaceId, keyId: r.keyId, provider: r.provider, model: r.model, endpoint: r.endpoint,
+      inputTokens: 0, outputTokens: 0, cacheWriteTokens: 0, cacheReadTokens: 0, costNano: r.amountNano, status: 0, errorCode: "lease_expired",
+      streamed: r.streamed, aborted: true, latencyMs: 0, ttfbMs: null,
+    });
+  }
+  return { events, unreadable };
+}
+
+/**
+ * Settles what a dead process left in its journal, before this one serves: writes the events in
+ * bounded transactions, then removes the file. A store that cannot take them leaves the file for
+ * the next start (and the error in the log).
+ */
+export async function recoverJournal(file: string, store: Store, logger: Logger): Promise<{ events: number; charged: number }> {
+  const { events, unreadable } = readJournal(file);
+  if (!existsSync(file)) return { events: 0, charged: 0 };
+  for (let i = 0; i < events.length; i += 1_000) await store.usage.insertMany(events.slice(i, i + 1_000));
+  unlinkSync(file);
+  const charged = events.filter((e) => e.errorCode === "lease_expired").length;
+  if (events.length || unreadable) logger.warn({ events: events.length, chargedByLease: charged, unreadable }, "usage journal of a previous run recovered");
+  return { events: events.length, charged };
+}
