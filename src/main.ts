@@ -85,7 +85,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const alerts = new AlertService({ store, clock, webhooks });
   const webhookDispatcher = new WebhookDispatcher({ store, clock, webhooks, logger });
   const usageRollups = new UsageRollupJob({ store, clock, retentionDays: config.usageRetentionDays });
-  const catalog = new ModelCatalog(store, bus ? () => bus.publish({ catalog: true }) : undefined);
+  const catalog = new ModelCatalog(store, { patterns: config.modelPatterns, onChange: bus ? () => bus.publish({ catalog: true }) : undefined });
   await catalog.load(clock.now());
   const credentialVault = new CredentialVault(store, masterKey.key, {
     now: () => clock.now(), staleMs: config.keyCacheStaleSeconds * 1000, onInvalidate: bus ? () => bus.publish({ credentials: true }) : undefined,

@@ -55,7 +55,7 @@ describe("official Anthropic SDK against the gateway", () => {
     await expect(bad.messages.create({ model: "claude-sonnet-4-6", max_tokens: 5, messages: [{ role: "user", content: "x" }] })).rejects.toBeInstanceOf(Anthropic.AuthenticationError);
     const noScope = new Anthropic({ apiKey: await h.issueKey({ scopes: ["chat"] }), baseURL: h.url, maxRetries: 0 });
     await expect(noScope.messages.create({ model: "claude-sonnet-4-6", max_tokens: 5, messages: [{ role: "user", content: "x" }] })).rejects.toBeInstanceOf(Anthropic.PermissionDeniedError);
-    await expect(client.messages.create({ model: "claude-nonexistent", max_tokens: 5, messages: [{ role: "user", content: "x" }] })).rejects.toBeInstanceOf(Anthropic.NotFoundError);
+    await expect(client.messages.create({ model: "nonexistent-model", max_tokens: 5, messages: [{ role: "user", content: "x" }] })).rejects.toBeInstanceOf(Anthropic.NotFoundError);
     const limited = new Anthropic({ apiKey: key, baseURL: h.url, maxRetries: 0, defaultHeaders: { "x-simulator-fault": "429" } });
     await expect(limited.messages.create({ model: "claude-sonnet-4-6", max_tokens: 5, messages: [{ role: "user", content: "x" }] })).rejects.toBeInstanceOf(Anthropic.RateLimitError);
     const overloaded = new Anthropic({ apiKey: key, baseURL: h.url, maxRetries: 0, defaultHeaders: { "x-simulator-fault": "529" } });

@@ -73,7 +73,7 @@ describe("official OpenAI SDK against the gateway", () => {
     await expect(new OpenAI({ apiKey: "sk-not-ours", baseURL: `${h.url}/v1`, maxRetries: 0 }).chat.completions.create(body)).rejects.toBeInstanceOf(OpenAI.AuthenticationError);
     const embedOnly = new OpenAI({ apiKey: await h.issueKey({ scopes: ["embeddings"] }), baseURL: `${h.url}/v1`, maxRetries: 0 });
     await expect(embedOnly.chat.completions.create(body)).rejects.toBeInstanceOf(OpenAI.PermissionDeniedError);
-    const err404 = await client.chat.completions.create({ ...body, model: "gpt-unknown" }).catch((e: unknown) => e);
+    const err404 = await client.chat.completions.create({ ...body, model: "unknown-model" }).catch((e: unknown) => e);
     expect(err404).toBeInstanceOf(OpenAI.NotFoundError);
     expect((err404 as InstanceType<typeof OpenAI.APIError>).code).toBe("model_not_found");
     await expect(client.chat.completions.create(body, { headers: { "x-simulator-fault": "429" } })).rejects.toBeInstanceOf(OpenAI.RateLimitError);

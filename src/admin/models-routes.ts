@@ -19,7 +19,7 @@ declare module "./services.js" {
 /** USD per million tokens, kept in micro-USD: parsed like every USD amount (nano-USD), then a thousandth of it. */
 const usdPerMTok = usdAmount.transform((nano) => Math.round(nano / 1000));
 
-const pricing = z.strictObject({
+export const pricing = z.strictObject({
   input_usd_per_mtok: usdPerMTok,
   output_usd_per_mtok: usdPerMTok,
   cache_write_usd_per_mtok: usdPerMTok.optional(),
@@ -28,8 +28,8 @@ const pricing = z.strictObject({
   effective_at: z.iso.datetime({ offset: true }).optional(),
 });
 
-const modelId = z.string().min(1).max(200).regex(/^[A-Za-z0-9._:/@-]+$/);
-const fields = {
+export const modelId = z.string().min(1).max(200).regex(/^[A-Za-z0-9._:/@-]+$/);
+export const fields = {
   provider: z.enum(PROVIDER_IDS),
   display_name: z.string().trim().min(1).max(200),
   kind: z.enum(["chat", "embedding"]),
@@ -62,21 +62,21 @@ function presentModel(m: CatalogModel, now: number) {
   };
 }
 
-function toPrice(p: z.infer<typeof pricing>, now: number): ModelPrice {
+export function toPrice(p: z.infer<typeof pricing>, now: number): ModelPrice {
   return {
     effectiveAt: p.effective_at ? Date.parse(p.effective_at) : now, input: p.input_usd_per_mtok, output: p.output_usd_per_mtok,
     cacheWrite: p.cache_write_usd_per_mtok ?? 0, cacheRead: p.cache_read_usd_per_mtok ?? 0,
   };
 }
 
-async function reload(s: AdminServices): Promise<CatalogModel[]> {
-  const all = await s.store.models.listAll();
-  s.catalog?.replace(all);
+export async function reload(s: AdminServices): Promise<CatalogModel[]> {
+  const [all, families] = await Promise.all([s.store.models.listAll(), s.store.models.listFamilies()]);
+  s.catalog?.replace(all, families);
   return all;
 }
 
 /** Refuses names already taken by another model (or repeated in the request). */
-function refuseClash(existing: CatalogModel[], self: string | null, names: string[]): void {
+export function refuseClash(existing: CatalogModel[], self: string | null, names: string[]): void {
   const taken = new Set(existing.filter((m) => m.id !== self).flatMap((m) => [m.id, ...m.aliases]));
   const seen = new Set<string>();
   for (const n of names) {

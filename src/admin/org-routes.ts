@@ -1,13 +1,21 @@
 import { z } from "zod";
 import { AppError, NotFoundError } from "../errors/index.js";
-import { newId } from "../lib/index.js";
+import { microToUsdPerMTok, newId } from "../lib/index.js";
 import type { Workspace } from "../store/index.js";
 import { audited } from "./audit.js";
 import { inWorkspace } from "./authorize.js";
 import { page, presentOrganization, presentWorkspace } from "./present.js";
 import { defineRoute, type RouteDef } from "./route.js";
-import { modelList, pageQuery, rateLimitsSchema, spendLimitSchema, toRateLimits, toSpendLimit } from "./schemas.js";
+import { modelList, pageQuery, usdAmount, rateLimitsSchema, spendLimitSchema, toRateLimits, toSpendLimit } from "./schemas.js";
 import type { AdminServices } from "./services.js";
+
+const usdString = usdAmount.transform((nano) => microToUsdPerMTok(Math.round(nano / 1000)));
+
+/** Refuse (the default), or charge a stated price per million tokens; kept as given, in USD strings. */
+const unpricedRule = z.discriminatedUnion("action", [
+  z.strictObject({ action: z.literal("refuse") }),
+  z.strictObject({ action: z.literal("charge"), input_usd_per_mtok: usdString, output_usd_per_mtok: usdString }),
+]);
 
 const workspaceFields = {
   name: z.string().trim().min(1).max(200),
@@ -37,13 +45,18 @@ export const orgRoutes: RouteDef[] = [
       name: workspaceFields.name.optional(), rate_limits: workspaceFields.rate_limits, spend_limit: workspaceFields.spend_limit,
       /** Percentages of each spend limit at which an alert fires (default 50, 80, 100); null restores the default. */
       alert_thresholds: z.array(z.number().int().min(1).max(1000)).min(1).max(10).nullable().optional(),
+      /** What the gateway does with a model that matches a provider pattern but has no price; null restores the default (refuse). */
+      unpriced_models: unpricedRule.nullable().optional(),
     }),
     handler: async ({ body, principal, actor, services: s }) => {
       await audited(s, actor, "organization.updated", principal.orgId, body as Record<string, unknown>, async (trx) => {
         let settings: Record<string, unknown> | undefined;
-        if (body.alert_thresholds !== undefined) {
-          const { alert_thresholds: _old, ...rest } = (await s.store.orgs.getOrganizationById(principal.orgId, trx))?.settings ?? {};
-          settings = body.alert_thresholds === null ? rest : { ...rest, alert_thresholds: [...new Set(body.alert_thresholds)].sort((a, b) => a - b) };
+        if (body.alert_thresholds !== undefined || body.unpriced_models !== undefined) {
+          settings = { ...(await s.store.orgs.getOrganizationById(principal.orgId, trx))?.settings };
+          if (body.alert_thresholds === null) delete settings.alert_thresholds;
+          else if (body.alert_thresholds) settings.alert_thresholds = [...new Set(body.alert_thresholds)].sort((a, b) => a - b);
+          if (body.unpriced_models === null) delete settings.unpriced_models;
+          else if (body.unpriced_models) settings.unpriced_models = body.unpriced_models;
         }
         await s.store.orgs.updateOrganization(principal.orgId, { name: body.name, rateLimits: toRateLimits(body.rate_limits), spendLimit: toSpendLimit(body.spend_limit), settings }, trx);
       });

@@ -1,5 +1,6 @@
+import { readFileSync } from "node:fs";
 import type { Command } from "commander";
-import { printObject, printTable, type CliContext } from "./context.js";
+import { CliError, EXIT, printObject, printTable, type CliContext } from "./context.js";
 
 interface PriceOptions { input?: string; output?: string; cacheWrite?: string; cacheRead?: string; effective?: string }
 
@@ -27,5 +28,17 @@ export function registerModelsCommand(program: Command, ctx: CliContext): void {
       if (o.effective) pricing.effective_at = o.effective;
       const m = await ctx.api("PATCH", `/api/v1/models/${encodeURIComponent(model)}`, { pricing });
       printObject(ctx, { id: m.id, ...m.pricing });
+    });
+
+  cmd.command("import <file>").description("load a JSON price list ({\"models\": [...], \"families\": [...]}); changed prices take effect now")
+    .action(async (file: string) => {
+      let list: unknown;
+      try {
+        list = JSON.parse(readFileSync(file, "utf8"));
+      } catch (err) {
+        throw new CliError(`cannot read the price list ${file}: ${(err as Error).message}`, EXIT.usage);
+      }
+      const r = await ctx.api("POST", "/api/v1/models/import", list);
+      printObject(ctx, { created: (r.created as string[]).join(", ") || "none", updated: (r.updated as string[]).join(", ") || "none", unchanged: r.unchanged, families: r.families });
     });
 }

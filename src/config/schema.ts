@@ -46,6 +46,8 @@ export const configSchema = z.object({
   /** Seconds a verified key keeps working from cache while the database is unreachable. */
   keyCacheStaleSeconds: positiveInt.default(300),
   trustProxy: z.coerce.boolean().default(false),
+  /** Which provider serves a model the catalog does not list: `glob=provider,…`, tried in order (default claude-*, gpt-*, o[0-9]*, chatgpt-*, gemini-*). */
+  modelPatterns: z.string().regex(/^\s*[^=,\s]+\s*=\s*[a-z-]+\s*(,\s*[^=,\s]+\s*=\s*[a-z-]+\s*)*$/, "glob=provider pairs separated by commas").optional(),
 });
 
 export type Config = z.infer<typeof configSchema>;

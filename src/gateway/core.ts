@@ -10,6 +10,7 @@ import type { Plan } from "./exchange.js";
 import type { UsageRecorder } from "./recorder.js";
 import { CorsPolicy } from "./cors.js";
 import { AuthFailureLimiter } from "../keys/index.js";
+import { UnpricedRules } from "./unpriced.js";
 
 export interface Timeouts {
   connectMs: number;
@@ -26,6 +27,8 @@ export class GatewayCore {
   private simulator: SimulatorServer | null = null;
   private simulatorStarting: Promise<SimulatorServer> | null = null;
   readonly cors: CorsPolicy;
+  /** Organizations' rules for models with no price (read only when such a model is asked for). */
+  readonly unpriced: UnpricedRules;
   /** Failed authentication per client IP: guessing keys is slow. */
   readonly authFailures = new AuthFailureLimiter();
 
@@ -43,6 +46,7 @@ export class GatewayCore {
     private readonly simulatorPaceMs: number,
   ) {
     this.cors = new CorsPolicy(store, () => clock.now());
+    this.unpriced = new UnpricedRules(store, () => clock.now());
   }
 
   /** The keep-alive pool for an upstream origin (one per origin, made on first use). */

@@ -12,6 +12,7 @@ import { BodyTooLargeError, readBody } from "./body.js";
 import type { GatewayCore } from "./core.js";
 import { Exchange, msSince, type Candidate, type Plan } from "./exchange.js";
 import { renderModels } from "./models-list.js";
+import { UnpricedRules, unpricedMessage } from "./unpriced.js";
 import { sendError, sendJson } from "./respond.js";
 import { guessDialect, matchRoute, type Route } from "./routes.js";
 import type { Translation } from "./translator.js";
@@ -30,9 +31,10 @@ export async function handleRequest(core: GatewayCore, req: IncomingMessage, res
     await core.cors.preflight(req, res);
     return;
   }
-  const route = matchRoute(req.method ?? "GET", path, anthropicHeaders);
+  const geminiCaller = req.headers["x-goog-api-key"] !== undefined || (query !== null && query.has("key"));
+  const route = matchRoute(req.method ?? "GET", path, anthropicHeaders, geminiCaller);
   if (route === null || route === "method") {
-    const dialect = guessDialect(path, anthropicHeaders);
+    const dialect = guessDialect(path, anthropicHeaders, geminiCaller);
     if (route === null) sendError(res, dialect, "not_found", `No such endpoint: ${req.method} ${path}`, requestId);
     else sendError(res, dialect, "method_not_allowed", `${req.method} is not allowed on ${path}`, requestId);
     return;
@@ -95,11 +97,20 @@ export async function handleRequest(core: GatewayCore, req: IncomingMessage, res
     recordRefusal(core, entry, "unknown", "unknown", route, requestId, startedAt, startedHr, false, status, "no_model");
     return;
   }
-  const model = core.catalog.resolve(modelName);
+  let model = core.catalog.resolve(modelName);
   if (!model || !allowsModel(entry, model)) {
     const status = sendError(res, dialect, "model_not_found", `The model '${modelName}' does not exist or you do not have access to it.`, requestId, { param: "model" });
     recordRefusal(core, entry, model?.id ?? "unknown", model?.provider ?? "unknown", route, requestId, startedAt, startedHr, false, status, "model_not_found");
     return;
+  }
+  if (model.match === "unpriced") {
+    const rule = await core.unpriced.get(entry.key.orgId);
+    if (rule.action === "refuse") {
+      const status = sendError(res, dialect, "invalid_request", unpricedMessage(model), requestId, { param: "model", openaiCode: "model_not_priced" });
+      recordRefusal(core, entry, model.id, model.provider, route, requestId, startedAt, startedHr, false, status, "model_not_priced");
+      return;
+    }
+    model = UnpricedRules.priced(model, rule);
   }
   const streamed = route.op === "stream_generate" || body.stream === true;
   const sse = route.op === "stream_generate" ? query?.get("alt") === "sse" : streamed;

@@ -60,7 +60,7 @@ export interface Gateway {
 }
 
 export function createGateway(deps: GatewayDeps): Gateway {
-  const catalog = deps.catalog ?? new ModelCatalog(deps.store);
+  const catalog = deps.catalog ?? new ModelCatalog(deps.store, { patterns: deps.config.modelPatterns });
   const vault = deps.vault ?? new CredentialVault(deps.store, deps.masterKey, { now: () => deps.clock.now(), staleMs: deps.config.keyCacheStaleSeconds * 1000 });
   const journal = deps.usageJournalFile ? new UsageJournal(deps.usageJournalFile, deps.logger) : undefined;
   const recorder = new UsageRecorder(deps.store, deps.logger, { intervalMs: deps.usageFlushMs, onWritten: deps.onUsageWritten, spoolFile: deps.usageSpoolFile, journal });

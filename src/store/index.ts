@@ -1,5 +1,6 @@
 import { AlertStore, WebhookStore } from "./alerts.js";
 import { AuditStore } from "./audit.js";
+import { BatchStore } from "./batches.js";
 import { CreditStore } from "./credits.js";
 import { UsageRollupStore } from "./usage-rollups.js";
 import { CredentialStore } from "./credentials.js";
@@ -13,10 +14,12 @@ import { UserStore } from "./users.js";
 
 export * from "./alerts.js";
 export * from "./audit.js";
+export * from "./batches.js";
 export * from "./credits.js";
 export * from "./usage-rollups.js";
 export * from "./credentials.js";
 export * from "./models.js";
+export { DEFAULT_MODELS } from "./model-defaults.js";
 export * from "./database.js";
 export * from "./keys.js";
 export * from "./kv.js";
@@ -41,6 +44,7 @@ export interface Store {
   readonly credits: CreditStore;
   readonly alerts: AlertStore;
   readonly webhooks: WebhookStore;
+  readonly batches: BatchStore;
 }
 
 export function createStore(database: Database): Store {
@@ -58,5 +62,6 @@ export function createStore(database: Database): Store {
     credits: new CreditStore(database),
     alerts: new AlertStore(database),
     webhooks: new WebhookStore(database),
+    batches: new BatchStore(database),
   };
 }

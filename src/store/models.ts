@@ -25,11 +25,36 @@ export interface ModelPriceRow {
   cache_read_micro: number;
 }
 
+export interface ModelFamilyRow {
+  pattern: string;
+  provider: string;
+  kind: string;
+  max_output_tokens: number;
+  context_window: number;
+  input_micro: number;
+  output_micro: number;
+  cache_write_micro: number;
+  cache_read_micro: number;
+  position: number;
+  updated_at: number;
+}
+
 declare module "./schema.js" {
   interface Tables {
     models: ModelRow;
     model_prices: ModelPriceRow;
+    model_families: ModelFamilyRow;
   }
+}
+
+/** A price for every model a pattern matches (`claude-opus-*`), for models the catalog does not list. */
+export interface ModelFamily {
+  pattern: string;
+  provider: string;
+  kind: "chat" | "embedding";
+  maxOutputTokens: number;
+  contextWindow: number;
+  price: Omit<ModelPrice, "effectiveAt">;
 }
 
 /** Micro-USD per million tokens for each kind of token. */
@@ -100,6 +125,24 @@ export class ModelStore {
     await this.database.db.deleteFrom("model_prices").where("model_id", "=", modelId).execute();
     const r = await this.database.db.deleteFrom("models").where("id", "=", modelId).executeTakeFirst();
     return Number(r.numDeletedRows) > 0;
+  }
+
+  /** Imported family prices, in the order they are tried. */
+  async listFamilies(): Promise<ModelFamily[]> {
+    const rows = await this.database.db.selectFrom("model_families").selectAll().orderBy("position").orderBy("pattern").execute();
+    return rows.map((r) => ({
+      pattern: r.pattern, provider: r.provider, kind: r.kind === "embedding" ? "embedding" : "chat", maxOutputTokens: r.max_output_tokens, contextWindow: r.context_window,
+      price: { input: Number(r.input_micro), output: Number(r.output_micro), cacheWrite: Number(r.cache_write_micro), cacheRead: Number(r.cache_read_micro) },
+    }));
+  }
+
+  /** Adds or replaces a family (by pattern); `position` orders the tries. */
+  async upsertFamily(f: ModelFamily, position: number, now: number, db: Kysely<Tables> = this.database.db): Promise<void> {
+    const row = {
+      provider: f.provider, kind: f.kind, max_output_tokens: f.maxOutputTokens, context_window: f.contextWindow, input_micro: f.price.input,
+      output_micro: f.price.output, cache_write_micro: f.price.cacheWrite, cache_read_micro: f.price.cacheRead, position, updated_at: now,
+    };
+    await db.insertInto("model_families").values({ pattern: f.pattern, ...row }).onConflict((oc) => oc.column("pattern").doUpdateSet(row)).execute();
   }
 
   /** Loads the shipped catalog into an empty table (never overwrites edits); returns how many. */

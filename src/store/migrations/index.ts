@@ -4,6 +4,7 @@ import { gateway } from "./0002-gateway.js";
 import { users } from "./0003-users.js";
 import { metering } from "./0004-metering.js";
 import { rollupsWithoutRowid } from "./0005-rollups-without-rowid.js";
+import { openCatalog } from "./0009-open-catalog.js";
 
 /**
  * Every migration, in order. Names sort in the order they run; add new ones at the end with the
@@ -15,4 +16,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   "0003-users": users,
   "0004-metering": metering,
   "0005-rollups-without-rowid": rollupsWithoutRowid,
+  "0009-open-catalog": openCatalog,
 };
