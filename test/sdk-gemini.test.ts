@@ -46,6 +46,45 @@ describe("official Google GenAI SDK against the gateway", () => {
     expect(names).not.toContain("models/claude-opus-4-7");
   });
 
+  it("speaks Gemini API v1 (the SDK's default) and v1beta alike", async () => {
+    const seen: string[] = [];
+    const probe = new GoogleGenAI({ apiKey: key, httpOptions: { baseUrl: h.url, apiVersion: "v1beta" } });
+    for (const client of [ai, probe]) {
+      const r = await client.models.generateContent({ model: "gemini-2.5-flash", contents: "Hello" });
+      expect(r.text).toContain("Latchkey simulator");
+      seen.push(r.sdkHttpResponse?.headers?.["x-request-id"] ?? "");
+    }
+    const events = await eventually(async () => { const e = (await h.usage()).filter((x) => seen.includes(x.id)); return e.length === 2 ? e : null; });
+    expect(events.every((e) => e.status === 200 && e.outputTokens === 12)).toBe(true);
+    // The v1 list is Gemini's own shape when Google's SDK asks (its key header), not OpenAI's.
+    const v1 = await fetch(`${h.url}/v1/models`, { headers: { "x-goog-api-key": key } });
+    const body = (await v1.json()) as { models?: { name: string }[] };
+    expect(body.models?.map((m) => m.name)).toContain("models/gemini-2.5-pro");
+    const asOpenAI = (await (await fetch(`${h.url}/v1/models`, { headers: { authorization: `Bearer ${key}` } })).json()) as { object: string };
+    expect(asOpenAI.object).toBe("list");
+  });
+
+  it("embeds one text and a batch, and meters both", async () => {
+    const one = await ai.models.embedContent({ model: "gemini-embedding-001", contents: "embed me" });
+    expect(one.embeddings?.[0]?.values?.length).toBe(8);
+    const many = await ai.models.embedContent({ model: "gemini-embedding-001", contents: ["first text", "second text", "third"] });
+    expect(many.embeddings).toHaveLength(3);
+    const single = await fetch(`${h.url}/v1/models/gemini-embedding-001:embedContent`, {
+      method: "POST", headers: { "x-goog-api-key": key, "content-type": "application/json" }, body: JSON.stringify({ content: { parts: [{ text: "one" }] } }),
+    });
+    expect(single.status).toBe(200);
+    expect(((await single.json()) as { embedding: { values: number[] } }).embedding.values).toHaveLength(8);
+    const events = await eventually(async () => { const e = (await h.usage()).filter((x) => x.model === "gemini-embedding-001"); return e.length === 3 ? e : null; });
+    expect(events.map((e) => e.endpoint).sort()).toEqual(["batch_embed_contents", "batch_embed_contents", "embed_content"]);
+    for (const e of events) {
+      expect(e.inputTokens).toBeGreaterThan(0);
+      expect(e.costNano).toBe(e.inputTokens * 150); // $0.15 per million input tokens
+    }
+    // A key without the embeddings scope is refused in Gemini's shape.
+    const chatOnly = make(await h.issueKey({ scopes: ["gemini"] }));
+    await expect(chatOnly.models.embedContent({ model: "gemini-embedding-001", contents: "x" })).rejects.toMatchObject({ status: 403 });
+  });
+
   it("answers errors the SDK reports with their statuses", async () => {
     const status = async (p: Promise<unknown>) => {
       const e = await p.catch((x: unknown) => x);
@@ -56,7 +95,9 @@ describe("official Google GenAI SDK against the gateway", () => {
     // Google answers a bad key with 400 INVALID_ARGUMENT (API_KEY_INVALID).
     expect(await status(make("AIzaNotOurs").models.generateContent(req))).toBe(400);
     expect(await status(make(await h.issueKey({ scopes: ["chat"] })).models.generateContent(req))).toBe(403);
-    expect(await status(ai.models.generateContent({ ...req, model: "gemini-0-nope" }))).toBe(404);
+    expect(await status(ai.models.generateContent({ ...req, model: "palm-0-nope" }))).toBe(404);
+    // A gemini-* name the catalog cannot price is refused by default (the open catalog's rule).
+    expect(await status(ai.models.generateContent({ ...req, model: "gemini-0-nope" }))).toBe(400);
     expect(await status(make(key, { "x-simulator-fault": "429" }).models.generateContent(req))).toBe(429);
     expect(await status(make(key, { "x-simulator-fault": "503" }).models.generateContent(req))).toBe(503);
   });

@@ -243,7 +243,14 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private usage(aborted: boolean): TokenUsage {
     if (!this.meter) return { input: 0, output: 0, cacheWrite: 0, cacheRead: 0 };
     const r = this.meter.read();
-    if (!aborted && !this.upstreamFailed) return r.usage;
+    if (!aborted && !this.upstreamFailed) {
+      // Gemini's embeddings reported no usage before its newest API versions: they are billed on
+      // an estimate of the input (four bytes a token) rather than not at all.
+      if (!r.reported && (this.plan.op === "embed_content" || this.plan.op === "batch_embed_contents") && this.status < 300) {
+        return { input: Math.ceil(this.plan.inputTokenBound / 4), output: 0, cacheWrite: 0, cacheRead: 0 };
+      }
+      return r.usage;
+    }
     const u = r.usage;
     return {
       input: r.reported ? u.input : Math.ceil(this.plan.inputTokenBound / 4),

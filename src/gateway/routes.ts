@@ -23,29 +23,44 @@ const GEMINI_METHODS: Record<string, Pick<Route, "op" | "scope">> = {
   generateContent: { op: "generate", scope: "gemini" },
   streamGenerateContent: { op: "stream_generate", scope: "gemini" },
   countTokens: { op: "gemini_count_tokens", scope: "count_tokens" },
+  embedContent: { op: "embed_content", scope: "embeddings" },
+  batchEmbedContents: { op: "batch_embed_contents", scope: "embeddings" },
 };
 
+// Gemini API v1 and v1beta both: the newest @google/genai calls v1, older ones v1beta.
+const GEMINI_CALL = /^\/v1(?:beta)?\/models\/([^/:]+):([A-Za-z]+)$/;
+
+/**
+ * Who is calling, from its headers, for paths several dialects share (GET /v1/models):
+ * `x-goog-api-key` or `?key=` is Google's SDKs, `anthropic-version` or `x-api-key` Anthropic's,
+ * anything else OpenAI's.
+ */
+export function callerDialect(geminiCaller: boolean, anthropicHeaders: boolean): WireDialect {
+  return geminiCaller ? "gemini" : anthropicHeaders ? "anthropic" : "openai";
+}
+
 /** The route for a method and path; "method" when the path exists with another method; null when unknown. */
-export function matchRoute(method: string, path: string, anthropicHeaders: boolean): Readonly<Route> | "method" | null {
+export function matchRoute(method: string, path: string, anthropicHeaders: boolean, geminiCaller = false): Readonly<Route> | "method" | null {
   if (method === "POST") {
     const r = POST_ROUTES.get(path);
     if (r) return r;
-    const g = /^\/v1beta\/models\/([^/:]+):([A-Za-z]+)$/.exec(path);
+    const g = GEMINI_CALL.exec(path);
     const m = g ? GEMINI_METHODS[g[2]!] : undefined;
     if (g && m) return { ...m, dialect: "gemini", pathModel: decodeURIComponent(g[1]!) };
   } else if (method === "GET") {
-    const dialect: WireDialect = anthropicHeaders ? "anthropic" : "openai";
-    if (path === "/v1/models") return { op: "models", dialect, scope: "models", pathModel: null };
-    if (path.startsWith("/v1/models/")) return { op: "models", dialect, scope: "models", pathModel: decodeURIComponent(path.slice(11)) };
+    const shared = callerDialect(geminiCaller, anthropicHeaders);
+    if (path === "/v1/models") return { op: "models", dialect: shared, scope: "models", pathModel: null };
+    if (path.startsWith("/v1/models/")) return { op: "models", dialect: shared, scope: "models", pathModel: decodeURIComponent(path.slice(11)) };
     if (path === "/v1beta/models") return { op: "models", dialect: "gemini", scope: "models", pathModel: null };
     if (path.startsWith("/v1beta/models/")) return { op: "models", dialect: "gemini", scope: "models", pathModel: decodeURIComponent(path.slice(15)) };
   }
-  if (POST_ROUTES.has(path) || path === "/v1/models" || /^\/v1beta\/models/.test(path)) return "method";
+  if (POST_ROUTES.has(path) || path === "/v1/models" || /^\/v1(beta)?\/models/.test(path)) return "method";
   return null;
 }
 
 /** The dialect to answer a request in before its route is known. */
-export function guessDialect(path: string, anthropicHeaders: boolean): WireDialect {
-  if (path.startsWith("/v1beta/")) return "gemini";
-  return anthropicHeaders || path.startsWith("/v1/messages") ? "anthropic" : "openai";
+export function guessDialect(path: string, anthropicHeaders: boolean, geminiCaller = false): WireDialect {
+  if (path.startsWith("/v1beta/") || GEMINI_CALL.test(path)) return "gemini";
+  if (path.startsWith("/v1/messages")) return "anthropic";
+  return callerDialect(geminiCaller, anthropicHeaders);
 }

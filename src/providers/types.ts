@@ -7,7 +7,7 @@ export type WireDialect = "anthropic" | "openai" | "gemini";
 export type Operation =
   | "messages" | "count_tokens"
   | "chat" | "embeddings" | "responses"
-  | "generate" | "stream_generate" | "gemini_count_tokens"
+  | "generate" | "stream_generate" | "gemini_count_tokens" | "embed_content" | "batch_embed_contents"
   | "models";
 
 export const PROVIDER_IDS = ["anthropic", "openai", "gemini", "openai-compatible", "simulator"] as const;

@@ -1,7 +1,10 @@
 import { geminiCodec } from "../dialects/gemini/index.js";
-import { splitBaseUrl, type Provider } from "../types.js";
+import { splitBaseUrl, type Operation, type Provider } from "../types.js";
 
-const METHODS = { generate: "generateContent", stream_generate: "streamGenerateContent", gemini_count_tokens: "countTokens" } as const;
+const METHODS: Partial<Record<Operation, string>> = {
+  generate: "generateContent", stream_generate: "streamGenerateContent", gemini_count_tokens: "countTokens",
+  embed_content: "embedContent", batch_embed_contents: "batchEmbedContents",
+};
 
 /** Google Gemini: generateContent natively; other dialects are translated into it (not its OpenAI-compatible endpoint). */
 export const gemini: Provider = {
@@ -10,9 +13,12 @@ export const gemini: Provider = {
   defaultBaseUrl: "https://generativelanguage.googleapis.com",
   codec: geminiCodec,
   target(r, baseUrl, secret) {
-    if (r.dialect !== "gemini" || !(r.op === "generate" || r.op === "stream_generate" || r.op === "gemini_count_tokens")) return null;
+    const method = r.dialect === "gemini" ? METHODS[r.op] : undefined;
+    if (!method) return null;
     const { origin, prefix } = splitBaseUrl(baseUrl);
     const sse = r.op === "stream_generate" && r.sse ? "?alt=sse" : "";
-    return { origin, path: `${prefix}/v1beta/models/${encodeURIComponent(r.model)}:${METHODS[r.op]}${sse}`, auth: [["x-goog-api-key", secret]], dialect: "gemini" };
+    // A Gemini caller's API version goes upstream (v1 for the newest SDKs); translated requests use v1beta.
+    const version = r.inboundPath.startsWith("/v1/models/") ? "v1" : "v1beta";
+    return { origin, path: `${prefix}/${version}/models/${encodeURIComponent(r.model)}:${method}${sse}`, auth: [["x-goog-api-key", secret]], dialect: "gemini" };
   },
 };

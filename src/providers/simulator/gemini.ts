@@ -25,3 +25,16 @@ export function simulateGenerate(call: SimCall, sse: boolean): void {
 export function simulateGeminiCountTokens(call: SimCall): void {
   sendJson(call, { totalTokens: call.script.inputTokens });
 }
+
+/** embedContent and batchEmbedContents: small deterministic vectors, and usage as the newest API reports it. */
+export function simulateEmbedContents(call: SimCall, batch: boolean): void {
+  const requests = batch ? ((call.body.requests as Record<string, unknown>[] | undefined) ?? []) : [call.body];
+  const embeddings = requests.map((r) => {
+    const seed = JSON.stringify(r.content ?? "").length;
+    return { values: Array.from({ length: 8 }, (_, i) => Math.round(Math.sin(seed + i) * 1e4) / 1e4) };
+  });
+  const tokens = call.script.inputTokens;
+  // usageMetadata comes last, as Google sends it: the gateway reads it from the body's tail.
+  const usageMetadata = { promptTokenCount: tokens, totalTokenCount: tokens };
+  sendJson(call, batch ? { embeddings, usageMetadata } : { embedding: embeddings[0], usageMetadata });
+}

@@ -4,7 +4,7 @@ import { renderError } from "../../errors/index.js";
 import type { WireDialect } from "../types.js";
 import { simulateCountTokens, simulateMessages } from "./anthropic.js";
 import { answerFault, sendJson, simId, type SimCall } from "./emit.js";
-import { simulateGeminiCountTokens, simulateGenerate } from "./gemini.js";
+import { simulateEmbedContents, simulateGeminiCountTokens, simulateGenerate } from "./gemini.js";
 import { simulateChat, simulateEmbeddings, simulateResponses } from "./openai.js";
 import { planScript, promptText, type SimulatorCaps } from "./script.js";
 
@@ -78,8 +78,8 @@ function route(req: IncomingMessage, res: ServerResponse, text: string, paceMs: 
     stats.requests++;
     stats.byKey.set(auth, (stats.byKey.get(auth) ?? 0) + 1);
   }
-  const gemini = /\/v1beta\/models\/([^/:]+):(\w+)$/.exec(path);
-  const dialect: WireDialect = gemini || path.endsWith("/v1beta/models") ? "gemini"
+  const gemini = /\/v1(?:beta)?\/models\/([^/:]+):(\w+)$/.exec(path);
+  const dialect: WireDialect = gemini || path.endsWith("/v1beta/models") || (path.endsWith("/v1/models") && req.headers["x-goog-api-key"]) ? "gemini"
     : /\/(chat\/completions|embeddings|responses)$/.test(path) ? "openai"
       : path.endsWith("/messages") || path.endsWith("/count_tokens") || req.headers["anthropic-version"] ? "anthropic" : "openai";
   const headers: Record<string, string> = dialect === "anthropic" ? { "request-id": simId("req_sim") } : { "x-request-id": simId("req_sim") };
@@ -113,6 +113,7 @@ function route(req: IncomingMessage, res: ServerResponse, text: string, paceMs: 
     if (answerFault(dialect, script.fault, res, headers)) return;
     if (gemini) {
       if (gemini[2] === "countTokens") simulateGeminiCountTokens(call);
+      else if (gemini[2] === "embedContent" || gemini[2] === "batchEmbedContents") simulateEmbedContents(call, gemini[2] === "batchEmbedContents");
       else simulateGenerate(call, url.searchParams.get("alt") === "sse");
     } else if (path.endsWith("/messages/count_tokens")) simulateCountTokens(call);
     else if (path.endsWith("/messages")) simulateMessages(call);
