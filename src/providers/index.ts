@@ -1,7 +1,6 @@
 export * from "./types.js";
 export * from "./registry.js";
 export * from "./catalog.js";
-export { DEFAULT_MODEL_PATTERNS, parseModelPatterns, SHIPPED_FAMILIES } from "./model-families.js";
 export * from "./bounds.js";
 export * from "./usage-meter.js";
 export { createSimulatorServer, handleSimulated, type SimulatorServer, type SimulatorOptions } from "./simulator/server.js";
