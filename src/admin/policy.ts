@@ -84,6 +84,7 @@ export const POLICY: Readonly<Record<string, Rule>> = {
   "GET /api/v1/models/:id": rule("authenticated", ALL),
   "POST /api/v1/models": rule("models:write", ADMINS),
   "PATCH /api/v1/models/:id": rule("models:write", ADMINS),
+  "POST /api/v1/models/import": rule("models:write", ADMINS),
 
   "POST /api/v1/session": open,
   "GET /api/v1/session": own,
