@@ -107,7 +107,8 @@ export function loadOptions(options: LoadOptions | string | undefined): LoadOpti
 
 export interface BudgetCounter {
   reserve(input: ReserveInput): Promise<ReserveResult>;
-  settle(reservation: BudgetReservation, actualNano: number): Promise<SettleOutcome>;
+  /** `settledAt` (default now): when the request finished, for a settle replayed after an outage. */
+  settle(reservation: BudgetReservation, actualNano: number, settledAt?: number): Promise<SettleOutcome>;
   /** In-process backends only: the same as reserve and settle, answered without a promise (the gateway's hot path). */
   reserveSync?(input: ReserveInput): ReserveResult;
   settleSync?(reservation: BudgetReservation, actualNano: number): SettleOutcome;

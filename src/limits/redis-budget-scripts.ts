@@ -69,11 +69,14 @@ return {1}
 `;
 
 /**
- * KEYS: leases, res, counter…  ARGV: actual, n, requestId, keepSettledMs.
+ * KEYS: leases, res, counter…  ARGV: actual, n, requestId, keepSettledMs, countedBefore.
  * Answers 0 settled, 1 already settled, 2 lease expired, 3 unknown reservation.
+ * An unknown reservation (Redis lost it) adds its cost only to a counter loaded before
+ * `countedBefore`: a counter loaded later read the request's usage record already (a settle held
+ * through an outage and replayed after a reload counted it twice).
  */
 export const BUDGET_SETTLE_LUA = `
-local actual, n, id, keep = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], ARGV[4]
+local actual, n, id, keep, countedBefore = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], ARGV[4], tonumber(ARGV[5])
 local rec = redis.call('HMGET', KEYS[2], 'st', 'amt')
 if rec[1] == '1' then return 1 end
 if rec[1] == '2' then return 2 end
@@ -81,9 +84,10 @@ local open = 0
 if rec[1] == '0' then open = tonumber(rec[2]) end
 for i = 1, n do
   local ck = KEYS[2 + i]
-  if redis.call('HEXISTS', ck, 'ep') == 1 then
+  local ep = tonumber(redis.call('HGET', ck, 'ep'))
+  if ep then
     if open ~= 0 then redis.call('HINCRBY', ck, 'open', -open) end
-    if actual ~= 0 then redis.call('HINCRBY', ck, 'spent', actual) end
+    if actual ~= 0 and (rec[1] == '0' or ep < countedBefore) then redis.call('HINCRBY', ck, 'spent', actual) end
   end
 end
 redis.call('HDEL', KEYS[2], 'amt', 'k', 'at', 'exp')

@@ -28,6 +28,12 @@ const SWEEP_BATCH = 500;
 const TAG_DISCOVERY_MS = 5 * 60_000;
 const SWEEP_TAGS_PER_CALL = 50;
 
+/**
+ * How long after a request finishes its usage record is surely in the database (the recorder writes
+ * every ~100 ms): a counter loaded later than that counted it.
+ */
+const RECORD_SETTLE_MS = 1_000;
+
 /** The several-node budget counter: one Lua script per reserve and one per settle (rules in budget.ts). */
 export class RedisBudgetCounter implements BudgetCounter {
   private readonly redis: Redis & LimitsCommands;
@@ -87,12 +93,16 @@ export class RedisBudgetCounter implements BudgetCounter {
     return { outcome: "refused", subject: s.id, period: s.period, limitNano: raw[2]!, spentNano: raw[3]!, openNano: raw[4]! };
   }
 
-  async settle(r: BudgetReservation, actualNano: number): Promise<SettleOutcome> {
+  /**
+   * `settledAt`: when the request finished (its usage record was handed to the recorder then);
+   * a settle replayed later passes the time it was first made.
+   */
+  async settle(r: BudgetReservation, actualNano: number, settledAt = this.clock.now()): Promise<SettleOutcome> {
     const base = keyBase(this.prefix, this.tagOf(r.tag));
     const n = r.subjects.length;
     const keys: string[] = [`${base}leases`, `${base}res:${r.requestId}`];
     for (let i = 0; i < n; i++) keys.push(`${base}b:${r.subjects[i]!.id}:${r.periodKeys[i]!}`);
-    const code = (await this.redis.lkBudgetSettle(keys.length, ...keys, Math.max(0, Math.round(actualNano)), n, r.requestId, SETTLED_MEMORY_MS)) as number;
+    const code = (await this.redis.lkBudgetSettle(keys.length, ...keys, Math.max(0, Math.round(actualNano)), n, r.requestId, SETTLED_MEMORY_MS, settledAt + RECORD_SETTLE_MS)) as number;
     return SETTLE_OUTCOMES[code] ?? "settled";
   }
 

@@ -34,6 +34,8 @@ interface DeferredSettle {
   ticket: RateTicket | null;
   reservation: BudgetReservation | null;
   actual: number;
+  /** When the request finished: a counter loaded after its record was written has it already. */
+  at: number;
 }
 
 /** Settles waiting for Redis; plain records, replayed in order on recovery. */
@@ -52,7 +54,7 @@ export class DeferredSettles {
       const item = this.queue[0]!;
       try {
         if (item.ticket && rate) await rate.settle(item.ticket, item.actual);
-        if (item.reservation && budgets) await budgets.settle(item.reservation, item.actual);
+        if (item.reservation && budgets) await budgets.settle(item.reservation, item.actual, item.at);
       } catch (err) {
         if (isUnavailable(err)) throw err;
         this.dropped++; // Redis answered with an error: retrying cannot help
@@ -119,7 +121,7 @@ export class ResilientRateLimiter implements RateLimiter {
         this.health.markDown(err);
       }
     }
-    this.deferred.push({ ticket, reservation: null, actual: actualTokens });
+    this.deferred.push({ ticket, reservation: null, actual: actualTokens, at: this.clock.now() });
   }
 }
 
@@ -167,7 +169,7 @@ export class ResilientBudgetCounter implements BudgetCounter {
         this.health.markDown(err);
       }
     }
-    this.deferred.push({ ticket: null, reservation, actual: actualNano });
+    this.deferred.push({ ticket: null, reservation, actual: actualNano, at: this.clock.now() });
     return "deferred";
   }
 
