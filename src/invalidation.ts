@@ -3,14 +3,19 @@ import type { Logger } from "pino";
 import type { InvalidationMessage, KeyVerifier } from "./keys/index.js";
 import type { CredentialVault, ModelCatalog } from "./providers/index.js";
 
-/** What travels between nodes: a key change (the verifier's message), or "reload" for the model catalog or the provider credentials. */
-export type BusMessage = InvalidationMessage | { catalog: true } | { credentials: true };
+/**
+ * What travels between nodes: a key change (the verifier's message), "reload" for the model
+ * catalog or the provider credentials, or an organization whose settings (limits, credits) changed.
+ */
+export type BusMessage = InvalidationMessage | { catalog: true } | { credentials: true } | { org: string };
 
 /** The caches a node keeps of things any node can change. */
 export interface CachedState {
   verifier: KeyVerifier;
   catalog: ModelCatalog;
   vault: CredentialVault;
+  /** The gateway's cached organization settings (spend limits, credits on or off). */
+  orgSettings?: { invalidate(orgId?: string): void };
 }
 
 /**
@@ -49,8 +54,9 @@ export class RedisInvalidationBus {
     );
   }
 
-  publish(message: BusMessage): void {
-    this.publisher.publish(this.channel, JSON.stringify(message)).catch((err: unknown) => {
+  /** Resolves once Redis has handed the message to every subscribed node (never rejects). */
+  publish(message: BusMessage): Promise<void> {
+    return this.publisher.publish(this.channel, JSON.stringify(message)).then(() => undefined, (err: unknown) => {
       this.logger.warn({ err }, "could not tell other nodes of a change; they will see it at their next cache refresh");
     });
   }
@@ -67,6 +73,7 @@ export class RedisInvalidationBus {
     if (!state) return;
     if ("catalog" in m) this.reloadCatalog(state.catalog);
     else if ("credentials" in m) state.vault.forget();
+    else if ("org" in m) state.orgSettings?.invalidate(m.org);
     else state.verifier.applyRemote(m);
   }
 
@@ -75,6 +82,7 @@ export class RedisInvalidationBus {
     if (!state) return;
     state.verifier.invalidateAll(true);
     state.vault.forget();
+    state.orgSettings?.invalidate();
     this.reloadCatalog(state.catalog);
   }
 

@@ -91,10 +91,11 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     now: () => clock.now(), staleMs: config.keyCacheStaleSeconds * 1000, onInvalidate: bus ? () => bus.publish({ credentials: true }) : undefined,
     onStale: (orgId, err) => logger.warn({ orgId, err: (err as Error).message }, "the store cannot be reached: provider credentials served from the stale cache"),
   });
-  bus?.start({ verifier, catalog, vault: credentialVault });
+  let admission: LimitsAdmission | null = null;
+  const orgSettingsCache = { invalidate: (orgId?: string) => admission?.invalidate(orgId) };
+  bus?.start({ verifier, catalog, vault: credentialVault, orgSettings: orgSettingsCache });
   const services: AdminServices = { config, clock, logger, store, verifier, keys, prefixes, alerts, webhooks, webhookDispatcher, usageRollups, masterKey: masterKey.key, catalog, credentialVault };
   if (redis && !(await redisReady(redis))) logger.warn("Redis does not answer yet; limits follow the failure policy until it does");
-  let admission: LimitsAdmission | null = null;
   const limits = createLimits({
     redis, prefix: config.redisPrefix, clock, nodeCount: config.nodeCount, reservationLeaseMs: config.reservationLeaseSeconds * 1000,
     failure: { spend: config.redisFailureSpend, rate: config.redisFailureRate },
@@ -102,6 +103,19 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     onLeaseExpired: (expired) => admission?.recordExpiredLeases(expired),
   });
   admission = new LimitsAdmission(limits, store, () => clock.now());
+  const orgSettings = admission;
+  services.settingsChanges = {
+    orgChanged: async (orgId) => {
+      orgSettings.invalidate(orgId);
+      await bus?.publish({ org: orgId });
+    },
+    creditsEnabled: async (orgId) => {
+      await orgSettings.creditsEnabled(orgId);
+      await bus?.publish({ org: orgId });
+    },
+    // The counter is shared over Redis, so other nodes see the new balance at once.
+    creditsAdded: (orgId, amountNano, seq) => orgSettings.creditsAdded(orgId, amountNano, seq),
+  };
   const metrics = new UsageMetrics();
   const onUsageWritten = (batch: readonly UsageEvent[]) => {
     metrics.observe(batch);

@@ -1,5 +1,6 @@
 /** Spend and rate limits through the real gateway: concurrent requests never overshoot a budget. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createSimulatorServer, type SimulatorServer } from "../src/providers/index.js";
 import { startSqliteApp, type TestApp } from "./support/app.js";
 import { readUntil } from "./support/gateway-harness.js";
 
@@ -19,11 +20,16 @@ async function spendOf(t: TestApp, column: "key_id" | "workspace_id", id: string
 
 describe("limits through the gateway", () => {
   let t: TestApp;
+  let sim: SimulatorServer;
 
   beforeAll(async () => {
+    sim = await createSimulatorServer();
     t = await startSqliteApp();
   });
-  afterAll(async () => t?.close());
+  afterAll(async () => {
+    await t?.close();
+    await sim?.close();
+  });
 
   it("keeps 500 concurrent requests within a $1.00 key spend limit", async () => {
     const k = (await t.api("POST", "/api/v1/keys", { name: "budget", kind: "test", spend_limit: { amount_usd: "1.00", period: "month" } })).body;
@@ -48,13 +54,18 @@ describe("limits through the gateway", () => {
 
   it("shares a workspace spend limit across keys", async () => {
     const ws = (await t.api("POST", "/api/v1/workspaces", { name: "shared", spend_limit: { amount_usd: "0.50", period: "day" } })).body;
-    const keys = await Promise.all([1, 2, 3].map(async (i) => (await t.api("POST", "/api/v1/keys", { name: `k${i}`, kind: "test", workspace_id: ws.id })).body.key as string));
+    // Live keys, served by the simulator as the workspace's provider credential.
+    expect((await t.api("POST", "/api/v1/credentials", { provider: "anthropic", name: "sim", secret: "sk-ant-sim-secret", base_url: sim.url, workspace_id: ws.id })).status).toBe(201);
+    const keys = await Promise.all([1, 2, 3].map(async (i) => (await t.api("POST", "/api/v1/keys", { name: `k${i}`, kind: "live", workspace_id: ws.id })).body.key as string));
     const responses = await Promise.all(Array.from({ length: 300 }, (_, i) => message(t, keys[i % 3]!, 2000)));
     const statuses = responses.map((r) => r.status);
     expect(statuses.filter((s) => s === 429).length).toBeGreaterThan(0);
     expect(statuses.filter((s) => s === 200).length).toBeGreaterThanOrEqual(49);
     await new Promise((r) => setTimeout(r, 300));
     expect(await spendOf(t, "workspace_id", ws.id)).toBeLessThanOrEqual(500_000_000);
+    // A test key's simulated usage neither counts against the workspace's limit nor is refused by it.
+    const test = (await t.api("POST", "/api/v1/keys", { name: "sandbox", kind: "test", workspace_id: ws.id })).body.key as string;
+    expect((await Promise.all(Array.from({ length: 5 }, () => message(t, test, 2000)))).map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
   });
 
   it("runs an organization on prepaid credits: refused with the billing error when they run out, served again after a top-up", async () => {
@@ -67,7 +78,6 @@ describe("limits through the gateway", () => {
       body: JSON.stringify({ model: "sim-large", max_tokens: 2000, messages: [{ role: "user", content: "sim-tokens:1900" }] }),
     });
     const test = (await t.api("POST", "/api/v1/keys", { name: "free", kind: "test" })).body;
-    await new Promise((r) => setTimeout(r, 2100)); // organization settings are re-read every 2 s
     const statuses: number[] = [];
     let refusal: any = null;
     for (let i = 0; i < 8; i++) {

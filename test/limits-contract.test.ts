@@ -343,6 +343,18 @@ describe.each(backends)("limits contract: %s", (_name, make, enabled) => {
       await b.credits.load(org, 7_500); // the ledger now holds the debits
       expect(await b.credits.balance(org)).toEqual({ balanceNano: 7_500, spentNano: 0, openNano: 0, availableNano: 7_500 });
     });
+
+    itIf("adds a top-up's ledger entry once: never when the loaded balance already has it", async () => {
+      const org = uniq("org_");
+      expect(await b.credits.topUp(org, 100, 1)).toBe(false); // not loaded: the next load reads the ledger
+      await b.credits.load(org, 1_000, { replace: false, seq: 4 });
+      // Entry 4 was in the ledger the load read (a top-up committed just before a node loaded).
+      expect(await b.credits.topUp(org, 100, 4)).toBe(false);
+      // Entries after it arrive in any order, each once.
+      expect(await b.credits.topUp(org, 300, 6)).toBe(true);
+      expect(await b.credits.topUp(org, 200, 5)).toBe(true);
+      expect((await b.credits.balance(org))!.balanceNano).toBe(1_500);
+    });
   });
 });
 

@@ -6,6 +6,7 @@ import { audited } from "./audit.js";
 import { defineRoute, type RouteDef } from "./route.js";
 import { pageQuery, usdAmount } from "./schemas.js";
 import type { AdminServices } from "./services.js";
+import "./settings-changes.js";
 
 const signedUsd = z.union([z.string(), z.number()]).transform((v, ctx) => {
   try {
@@ -60,6 +61,8 @@ export const creditRoutes: RouteDef[] = [
       const kind = body.kind ?? (body.amount_usd > 0 ? "top_up" : "adjustment");
       const entry = await audited(s, actor, "credits.added", principal.orgId, { amount_nano_usd: body.amount_usd, note: body.note, kind }, (trx) =>
         s.store.credits.append({ orgId: principal.orgId, id: newId("crd", now), at: now, kind, amountNano: body.amount_usd, actor: actor.id, note: body.note }, trx));
+      // The gateway's balance counter takes the entry before this call returns.
+      await s.settingsChanges?.creditsAdded(principal.orgId, body.amount_usd, Number(entry.seq));
       await s.alerts.checkCredits(principal.orgId);
       return { status: 201, body: presentEntry(entry) };
     },
@@ -87,6 +90,9 @@ export const creditRoutes: RouteDef[] = [
           if (org) await s.store.orgs.updateOrganization(org.id, { settings: { ...org.settings, credits_enabled: body.credits_enabled } }, trx);
         }
       });
+      // In force before this call returns: a request sent the moment it does is charged (or not).
+      if (changes.enabledAt) await s.settingsChanges?.creditsEnabled(principal.orgId);
+      else await s.settingsChanges?.orgChanged(principal.orgId);
       await s.alerts.checkCredits(principal.orgId);
       return { body: await presentCredits(s, principal.orgId, 20) };
     },

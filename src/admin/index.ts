@@ -20,6 +20,7 @@ export * from "./present.js";
 export * from "./route.js";
 export * from "./schemas.js";
 export * from "./services.js";
+export * from "./settings-changes.js";
 export * from "./users.js";
 
 /** Every management API route; areas add their list here. */

@@ -61,6 +61,7 @@ export const orgRoutes: RouteDef[] = [
         await s.store.orgs.updateOrganization(principal.orgId, { name: body.name, rateLimits: toRateLimits(body.rate_limits), spendLimit: toSpendLimit(body.spend_limit), settings }, trx);
       });
       s.verifier.invalidateAll();
+      await s.settingsChanges?.orgChanged(principal.orgId);
       return { body: presentOrganization((await s.store.orgs.getOrganizationById(principal.orgId))!) };
     },
   }),

@@ -30,6 +30,8 @@ export const usageQuery = z.preprocess(normalizeArrays, z.strictObject({
   api_key_ids: ids, workspace_ids: ids, models: ids, providers: ids,
   limit: z.coerce.number().int().min(1).max(1440).optional(),
   page: z.string().max(200).optional(),
+  /** `only`: test keys' simulated usage alone, which every report otherwise leaves out. */
+  test_usage: z.enum(["exclude", "only"]).default("exclude"),
 }));
 
 type UsageQueryInput = z.infer<typeof usageQuery>;
@@ -41,14 +43,14 @@ function toRequest(q: UsageQueryInput, principal: Principal): UsageReportRequest
   return {
     orgId: principal.orgId, start, end, width: q.bucket_width, groupBy: [...new Set(q.group_by ?? [])] as GroupField[],
     filters: { api_key_id: q.api_key_ids, workspace_id: q.workspace_ids, model: q.models, provider: q.providers },
-    allowedWorkspaces: principal.workspaceIds ?? null, limit: q.limit, page: q.page,
+    allowedWorkspaces: principal.workspaceIds ?? null, limit: q.limit, page: q.page, test: q.test_usage === "only",
   };
 }
 
 export const usageRoutes: RouteDef[] = [
   defineRoute({
     method: "GET", path: "/api/v1/usage", tag: "usage",
-    summary: "Usage report: requests, errors, tokens by type and cost per 1m/1h/1d bucket, grouped and filtered by key, workspace, model, provider",
+    summary: "Usage report: requests, errors, tokens by type and cost per 1m/1h/1d bucket, grouped and filtered by key, workspace, model, provider; test keys' usage apart (test_usage=only)",
     query: usageQuery,
     handler: async ({ query, principal, services: s }) => {
       const rep = await buildUsageReport(s.store, toRequest(query, principal), s.clock.now());

@@ -8,8 +8,6 @@ interface OrgState {
   rateLimits: RateLimits | null;
   spendLimit: SpendLimit | null;
   creditsEnabled: boolean;
-  /** Ledger entries when the credit counter was last loaded; a new entry (a top-up) reloads it. */
-  ledgerEntries: number;
   loadedAt: number;
 }
 
@@ -28,7 +26,12 @@ interface Ticket {
   budget: BudgetReservation | null;
 }
 
-const ORG_REFRESH_MS = 2_000;
+/**
+ * How long organization settings are read from memory. A change through the management API
+ * drops them at once on its node and, over the invalidation bus, on the others; this bounds how
+ * late a node that missed that message learns of the change.
+ */
+const ORG_REFRESH_MS = 1_000;
 
 /**
  * Rate limits, spend limits and credits on the gateway's admission seam (DESIGN.md request path
@@ -82,7 +85,8 @@ export class LimitsAdmission implements Admission {
     const hit = this.subjects.get(r.key);
     if (hit && hit.workspace === r.workspace && hit.org === org) return hit;
     const budget = budgetSubjectsOf(r, org);
-    // Test keys never spend credits (DESIGN.md, key kinds); their spend limits still apply.
+    // Test keys' usage is simulated (DESIGN.md, key kinds): it never spends credits nor counts
+    // against a workspace's or the organization's spend limits; a test key's own limit applies.
     if (org.creditsEnabled && r.key.kind !== "test") budget.push(creditSubject(r.orgId));
     const made: Subjects = { workspace: r.workspace, org, rate: rateSubjectsOf(r, org), budget };
     this.subjects.set(r.key, made);
@@ -139,10 +143,25 @@ export class LimitsAdmission implements Admission {
     await this.store.usage.insertMany(events);
   }
 
-  /** Forget cached organization settings (after a change through the management API). */
+  /** Forget cached organization settings (after a change through the management API, here or on another node). */
   invalidate(orgId?: string): void {
     if (orgId) this.orgs.delete(orgId);
     else this.orgs.clear();
+  }
+
+  /**
+   * Credits were just turned on: the counter is set from the ledger (replacing what it held
+   * from an earlier time they were on), before the organization's settings are read again.
+   */
+  async creditsEnabled(orgId: string): Promise<void> {
+    await this.loadCredits(orgId, true);
+    this.invalidate(orgId);
+  }
+
+  /** Ledger entry `seq` added `amountNano` (a top-up, or a negative adjustment): the counter takes it exactly once. */
+  async creditsAdded(orgId: string, amountNano: number, seq: number): Promise<void> {
+    await this.limits.credits.topUp(orgId, amountNano, seq);
+    this.invalidate(orgId);
   }
 
   /** A reservation, loading the counters it names (after a restart or a lost Redis) and trying again. */
@@ -181,9 +200,13 @@ export class LimitsAdmission implements Admission {
     }
   }
 
+  /**
+   * The balance as of a ledger entry (charged usage and top-ups), less live usage not charged yet,
+   * read in one snapshot; the counter remembers the entry so a top-up it includes is not added again.
+   */
   private async loadCredits(orgId: string, replace = false): Promise<void> {
-    const { balanceNano } = await this.store.credits.balance(orgId);
-    await this.limits.credits.load(orgId, balanceNano, { replace });
+    const { account, balanceNano } = await this.store.credits.balance(orgId);
+    await this.limits.credits.load(orgId, balanceNano, { replace, seq: Number(account?.entries ?? 0) });
   }
 
   private freshOrg(orgId: string): OrgState | undefined {
@@ -204,12 +227,9 @@ export class LimitsAdmission implements Admission {
       if (cached) return cached;
       throw err;
     }
-    const state: OrgState = {
-      rateLimits: org?.rateLimits ?? null, spendLimit: org?.spendLimit ?? null,
-      creditsEnabled: account?.enabled_at != null, ledgerEntries: Number(account?.entries ?? 0), loadedAt: now,
-    };
-    // A new ledger entry (a top-up or an adjustment) since the last look: re-read the balance.
-    if (cached && state.creditsEnabled && state.ledgerEntries !== cached.ledgerEntries) await this.loadCredits(orgId, true);
+    // The credit counter is not reloaded here: a reload replacing it would drop the spend of
+    // requests settled but not yet written (see limits/credits.ts); top-ups reach it exactly.
+    const state: OrgState = { rateLimits: org?.rateLimits ?? null, spendLimit: org?.spendLimit ?? null, creditsEnabled: account?.enabled_at != null, loadedAt: now };
     this.orgs.set(orgId, state);
     return state;
   }
@@ -254,6 +274,7 @@ function budgetSubjectsOf(r: AdmissionRequest, org: OrgState): BudgetSubject[] {
     if (l) out.push({ id, limitNano: l.amountNano, period: l.period });
   };
   add(`key:${r.key.id}`, r.key.spendLimit);
+  if (r.key.kind === "test") return out;
   add(`wrk:${r.workspace.id}`, r.workspace.spendLimit);
   add(`org:${r.orgId}`, org.spendLimit);
   return out;

@@ -98,6 +98,11 @@ export interface LoadOptions {
   tag?: string;
   /** Overwrite a loaded counter (reconciliation); by default a loaded counter is left alone. */
   replace?: boolean;
+  /**
+   * Balance counters: how many ledger entries the loaded balance includes. A top-up naming an
+   * entry at or below it is already counted and is not added again.
+   */
+  seq?: number;
 }
 
 /** A bare string is the tag (the older call form). */
@@ -117,8 +122,11 @@ export interface BudgetCounter {
   load(subject: string, period: CounterPeriod, spentNano: number, options?: LoadOptions | string): Promise<boolean>;
   /** Seed a balance counter: balance = the ledger's sum, spent = 0; false when it was loaded already. */
   loadBalance(subject: string, balanceNano: number, options?: LoadOptions | string): Promise<boolean>;
-  /** Add to a balance counter atomically; false when it is not loaded (the next load reads the ledger). */
-  topUp(subject: string, amountNano: number, tag?: string): Promise<boolean>;
+  /**
+   * Add to a balance counter atomically; false when it is not loaded (the next load reads the
+   * ledger) or when `seq`, the top-up's ledger entry, is already in the loaded balance.
+   */
+  topUp(subject: string, amountNano: number, tag?: string, seq?: number): Promise<boolean>;
   /** The current period's counter, or null when not loaded. */
   snapshot(subject: string, period: CounterPeriod, tag?: string): Promise<CounterSnapshot | null>;
   /** Expire reservations whose lease ended (by the lease rule) and return each one exactly once. */

@@ -2,10 +2,15 @@
  * An organization's prepaid credit balance, as a counter: a budget with no period whose limit is
  * the balance. `reserve` refuses when `balance - spent - open < amount`; `topUp` raises the
  * balance atomically; `load(balance)` sets it from the ledger (the system of record, kept
- * elsewhere) and zeroes the spend counted since, keeping open reservations. It replaces a loaded
- * balance by default (a ledger change is the usual reason to load); after `needs_load`, pass
- * `{ replace: false }` so that two nodes seeding at once cannot wipe spend counted in between.
- * For a top-up, `topUp` is exact: it adds without touching the spend.
+ * elsewhere) and zeroes the spend counted since, keeping open reservations.
+ *
+ * Ledger-backed: the counter is loaded once (after `needs_load`, with `{ replace: false }`, so two
+ * nodes seeding at once cannot wipe spend counted in between; or when credits are turned on),
+ * together with the ledger seq its balance includes. After that it is never reloaded by
+ * replacement, which would drop the spend of requests settled here but not yet written: a
+ * top-up is added with `topUp(…, seq)` (exact, and ignored when the load already counted that
+ * entry), and the roll-up's usage entries need nothing, since they move cost the counter has
+ * already counted from "spent" to the ledger.
  *
  * To reserve credits and spend limits in one atomic step (one round trip), put
  * `creditSubject(org)` among the subjects of `BudgetCounter.reserve`.
@@ -38,10 +43,10 @@ export interface CreditCounter {
   reserve(input: CreditReserveInput): Promise<ReserveResult>;
   settle(reservation: BudgetReservation, actualNano: number): Promise<SettleOutcome>;
   release(reservation: BudgetReservation): Promise<SettleOutcome>;
-  /** Add to the balance; false when the counter is not loaded (the next load reads the ledger). */
-  topUp(organizationId: string, amountNano: number): Promise<boolean>;
-  /** Set the balance from the ledger (replaces by default, see above); false when it was loaded and left alone. */
-  load(organizationId: string, balanceNano: number, options?: { replace?: boolean }): Promise<boolean>;
+  /** Add ledger entry `seq` to the balance; false when not loaded, or when the loaded balance has it already. */
+  topUp(organizationId: string, amountNano: number, seq?: number): Promise<boolean>;
+  /** Set the balance from the ledger as of entry `seq` (replaces by default); false when it was loaded and left alone. */
+  load(organizationId: string, balanceNano: number, options?: { replace?: boolean; seq?: number }): Promise<boolean>;
   /** Null when not loaded. */
   balance(organizationId: string): Promise<CreditBalance | null>;
 }
@@ -68,12 +73,12 @@ export class BudgetCreditCounter implements CreditCounter {
     return this.budgets.release(reservation);
   }
 
-  topUp(organizationId: string, amountNano: number): Promise<boolean> {
-    return this.budgets.topUp(creditSubject(organizationId).id, amountNano, organizationId);
+  topUp(organizationId: string, amountNano: number, seq?: number): Promise<boolean> {
+    return this.budgets.topUp(creditSubject(organizationId).id, amountNano, organizationId, seq);
   }
 
-  load(organizationId: string, balanceNano: number, options: { replace?: boolean } = {}): Promise<boolean> {
-    return this.budgets.loadBalance(creditSubject(organizationId).id, balanceNano, { tag: organizationId, replace: options.replace ?? true });
+  load(organizationId: string, balanceNano: number, options: { replace?: boolean; seq?: number } = {}): Promise<boolean> {
+    return this.budgets.loadBalance(creditSubject(organizationId).id, balanceNano, { tag: organizationId, replace: options.replace ?? true, seq: options.seq });
   }
 
   async balance(organizationId: string): Promise<CreditBalance | null> {

@@ -14,6 +14,8 @@ interface Counter {
   limit: number;
   loadedAt: number;
   expiresAt: number;
+  /** Balance counters: the ledger entries the loaded balance includes. */
+  seq: number;
 }
 
 /**
@@ -140,10 +142,11 @@ export class MemoryBudgetCounter implements BudgetCounter {
   }
 
   loadBalance(subject: string, balanceNano: number, options?: LoadOptions | string): Promise<boolean> {
-    return Promise.resolve(this.loadNow(subject, "balance", 0, balanceNano, loadOptions(options).replace ?? false));
+    const o = loadOptions(options);
+    return Promise.resolve(this.loadNow(subject, "balance", 0, balanceNano, o.replace ?? false, o.seq ?? 0));
   }
 
-  private loadNow(subject: string, period: CounterPeriod, spent: number, limit: number | null, replace: boolean): boolean {
+  private loadNow(subject: string, period: CounterPeriod, spent: number, limit: number | null, replace: boolean, seq = 0): boolean {
     const now = this.clock.now();
     const range = periodRange(period, now);
     const key = counterKey(subject, range.key);
@@ -154,17 +157,19 @@ export class MemoryBudgetCounter implements BudgetCounter {
       c.spent = spent;
       c.loadedAt = now;
       c.expiresAt = expiresAt;
+      c.seq = seq;
       if (limit !== null) c.limit = limit;
     } else {
-      this.counters.set(key, { spent, open: 0, limit: limit ?? 0, loadedAt: now, expiresAt });
+      this.counters.set(key, { spent, open: 0, limit: limit ?? 0, loadedAt: now, expiresAt, seq });
     }
     return true;
   }
 
-  topUp(subject: string, amountNano: number): Promise<boolean> {
+  topUp(subject: string, amountNano: number, _tag?: string, seq?: number): Promise<boolean> {
     const c = this.counters.get(counterKey(subject, "b"));
-    if (c) c.limit += amountNano;
-    return Promise.resolve(c !== undefined);
+    if (!c || (seq !== undefined && seq <= c.seq)) return Promise.resolve(false);
+    c.limit += amountNano;
+    return Promise.resolve(true);
   }
 
   snapshot(subject: string, period: CounterPeriod): Promise<CounterSnapshot | null> {

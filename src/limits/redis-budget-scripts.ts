@@ -108,19 +108,27 @@ if #out > 0 then redis.call('LTRIM', KEYS[2], #out, -1) end
 return out
 `;
 
-/** KEYS: counter.  ARGV: spent, loadedAt, ttlMs, balance ('' unless a balance counter), replace (1/0).  Answers 1 if loaded. */
+/**
+ * KEYS: counter.  ARGV: spent, loadedAt, ttlMs, balance ('' unless a balance counter), replace (1/0),
+ * ledger seq the balance includes ('' for none).  Answers 1 if loaded.
+ */
 export const BUDGET_LOAD_LUA = `
 if ARGV[5] ~= '1' and redis.call('HEXISTS', KEYS[1], 'ep') == 1 then return 0 end
 redis.call('HSET', KEYS[1], 'spent', ARGV[1], 'ep', ARGV[2])
 if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'limit', ARGV[4]) end
+if ARGV[6] and ARGV[6] ~= '' then redis.call('HSET', KEYS[1], 'seq', ARGV[6]) end
 redis.call('HSETNX', KEYS[1], 'open', '0')
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 return 1
 `;
 
-/** KEYS: counter.  ARGV: amount.  Answers 1, or 0 when the counter is not loaded. */
+/**
+ * KEYS: counter.  ARGV: amount, the top-up's ledger seq ('' for none).  Answers 1, or 0 when the
+ * counter is not loaded or its loaded balance already includes that ledger entry.
+ */
 export const BUDGET_TOPUP_LUA = `
 if redis.call('HEXISTS', KEYS[1], 'ep') == 0 then return 0 end
+if ARGV[2] and ARGV[2] ~= '' and tonumber(redis.call('HGET', KEYS[1], 'seq') or '0') >= tonumber(ARGV[2]) then return 0 end
 redis.call('HINCRBY', KEYS[1], 'limit', ARGV[1])
 return 1
 `;

@@ -123,12 +123,12 @@ export class RedisBudgetCounter implements BudgetCounter {
     const range = periodRange(period, now);
     const key = `${keyBase(this.prefix, this.tagOf(options.tag))}b:${subject}:${range.key}`;
     const ttl = counterExpiresAt(range.end, now) - now;
-    return (await this.redis.lkBudgetLoad(1, key, Math.round(spent), now, ttl, balance, options.replace ? 1 : 0)) === 1;
+    return (await this.redis.lkBudgetLoad(1, key, Math.round(spent), now, ttl, balance, options.replace ? 1 : 0, options.seq ?? "")) === 1;
   }
 
-  async topUp(subject: string, amountNano: number, tag?: string): Promise<boolean> {
+  async topUp(subject: string, amountNano: number, tag?: string, seq?: number): Promise<boolean> {
     const key = `${keyBase(this.prefix, this.tagOf(tag))}b:${subject}:b`;
-    return (await this.redis.lkBudgetTopUp(1, key, Math.round(amountNano))) === 1;
+    return (await this.redis.lkBudgetTopUp(1, key, Math.round(amountNano), seq ?? "")) === 1;
   }
 
   async snapshot(subject: string, period: CounterPeriod, tag?: string): Promise<CounterSnapshot | null> {

@@ -185,8 +185,8 @@ export class ResilientBudgetCounter implements BudgetCounter {
     return this.guard(() => this.redis.loadBalance(subject, balanceNano, options));
   }
 
-  topUp(subject: string, amountNano: number, tag?: string): Promise<boolean> {
-    return this.guard(() => this.redis.topUp(subject, amountNano, tag)).catch(() => false);
+  topUp(subject: string, amountNano: number, tag?: string, seq?: number): Promise<boolean> {
+    return this.guard(() => this.redis.topUp(subject, amountNano, tag, seq)).catch(() => false);
   }
 
   snapshot(subject: string, period: CounterPeriod, tag?: string): Promise<CounterSnapshot | null> {

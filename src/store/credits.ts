@@ -1,6 +1,7 @@
 import type { Kysely } from "kysely";
 import { inTransaction, type Database } from "./database.js";
 import type { Tables } from "./schema.js";
+import { testKeyIds } from "./test-usage.js";
 
 export interface CreditAccountRow {
   org_id: string;
@@ -131,7 +132,8 @@ export class CreditStore {
       let pendingNano = 0;
       if (account.enabled_at !== null) {
         const r = await trx.selectFrom("usage_events").select((eb) => eb.fn.sum<number>("cost_nano").as("c"))
-          .where("rolled_at", "is", null).where("org_id", "=", orgId).where("at", ">=", account.enabled_at).executeTakeFirst();
+          .where("rolled_at", "is", null).where("org_id", "=", orgId).where("at", ">=", account.enabled_at)
+          .where("key_id", "not in", testKeyIds(trx)).executeTakeFirst();
         pendingNano = Number(r?.c ?? 0);
       }
       return { account, balanceNano: Number(account.balance_nano) - pendingNano, pendingNano };
@@ -144,16 +146,18 @@ export class CreditStore {
   }
 }
 
-/** What the roll-up charges: the cost of rolled events made while credits were enabled. */
+/** What the roll-up charges: the cost of rolled events made with live keys while credits were enabled. */
 export async function chargeRolledUsage(
-  credits: CreditStore, trx: Kysely<Tables>, events: readonly { org_id: string; at: number; cost_nano: number }[], now: number, newLedgerId: () => string,
+  credits: CreditStore, trx: Kysely<Tables>, events: readonly { org_id: string; key_id: string; at: number; cost_nano: number }[], now: number, newLedgerId: () => string,
 ): Promise<void> {
   const accounts = await credits.enabledAccounts(trx);
+  if (accounts.length === 0) return;
+  const testKeys = new Set((await testKeyIds(trx).execute()).map((k) => k.id));
   for (const acc of accounts) {
     let cost = 0;
     let n = 0;
     for (const e of events) {
-      if (e.org_id === acc.org_id && e.at >= acc.enabled_at! && Number(e.cost_nano) > 0) {
+      if (e.org_id === acc.org_id && e.at >= acc.enabled_at! && Number(e.cost_nano) > 0 && !testKeys.has(e.key_id)) {
         cost += Number(e.cost_nano);
         n += 1;
       }

@@ -26,6 +26,7 @@ export * from "./kv.js";
 export * from "./orgs.js";
 export * from "./types.js";
 export * from "./usage.js";
+export * from "./test-usage.js";
 export * from "./users.js";
 export type { Tables } from "./schema.js";
 

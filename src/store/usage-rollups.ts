@@ -1,6 +1,7 @@
 import { sql, type Kysely } from "kysely";
 import { inTransaction, type Database } from "./database.js";
 import type { Tables, UsageEventRow } from "./schema.js";
+import { byTestUsage, NOT_TEST_USAGE } from "./test-usage.js";
 
 export interface UsageRollupRow {
   width: string;
@@ -42,6 +43,8 @@ export interface UsageQuery {
   widthMs: number;
   groupBy: ReportDimension[];
   filters: Partial<Record<ReportDimension, string[]>>;
+  /** Test keys' usage alone; without it, the report leaves test usage out. */
+  test?: boolean;
 }
 
 export interface UsageTotals {
@@ -62,7 +65,7 @@ export interface UsageGroupRow extends UsageTotals {
 export type SpendSubject = { type: "key" | "workspace" | "org"; id: string };
 
 /** What the credits charge needs of a counted event. */
-export type RolledCost = Pick<UsageEventRow, "org_id" | "at" | "cost_nano">;
+export type RolledCost = Pick<UsageEventRow, "org_id" | "key_id" | "at" | "cost_nano">;
 
 /**
  * Called inside the roll-up transaction with the events it just counted (credits charge them
@@ -155,8 +158,8 @@ export class UsageRollupStore {
             cost_nano = cost_nano + excluded.cost_nano`.execute(trx);
       }
       if (hook) {
-        const priced = await sql<RolledCost>`select org_id, at, cost_nano from usage_events where ${batch} and cost_nano > 0
-          and org_id in (select org_id from credit_accounts where enabled_at is not null)`.execute(trx);
+        const priced = await sql<RolledCost>`select org_id, key_id, at, cost_nano from usage_events where ${batch} and cost_nano > 0
+          and ${NOT_TEST_USAGE} and org_id in (select org_id from credit_accounts where enabled_at is not null)`.execute(trx);
         await hook(trx, priced.rows);
       }
       await sql`update usage_events set rolled_at = ${now} where ${batch}`.execute(trx);
@@ -186,6 +189,7 @@ export class UsageRollupStore {
       let r = trx.selectFrom("usage_rollups").where("width", "=", width).where("org_id", "=", q.orgId)
         .where("bucket_start", ">=", q.start).where("bucket_start", "<", q.end);
       for (const [dim, values] of Object.entries(q.filters)) if (values?.length) r = r.where(dim as ReportDimension, "in", values);
+      r = r.where(byTestUsage(trx, q.test === true));
       const rows = await r.select((eb) => [
         "bucket_start as bucket", ...dims,
         eb.fn.sum<number>("requests").as("requests"), eb.fn.sum<number>("errors").as("errors"),
@@ -203,6 +207,7 @@ export class UsageRollupStore {
     let r = trx.selectFrom("usage_events").where("org_id", "=", q.orgId).where("at", ">=", q.start).where("at", "<", q.end);
     if (unrolledOnly) r = r.where("rolled_at", "is", null);
     for (const [dim, values] of Object.entries(q.filters)) if (values?.length) r = r.where(dim as ReportDimension, "in", values);
+    r = r.where(byTestUsage(trx, q.test === true));
     const rows = await r.select((eb) => [
       bucket.as("bucket"), ...dims,
       eb.fn.countAll<number>().as("requests"),
@@ -220,11 +225,17 @@ export class UsageRollupStore {
     const run = async (trx: Kysely<Tables>) => {
       for (const s of subjects) {
         const col = SUBJECT_COLUMN[s.type];
-        const a = await trx.selectFrom("usage_rollups").select((eb) => eb.fn.sum<number>("cost_nano").as("c"))
-          .where("width", "=", "d").where(col, "=", s.id).where("bucket_start", ">=", start).where("bucket_start", "<", end).executeTakeFirst();
-        const b = await trx.selectFrom("usage_events").select((eb) => eb.fn.sum<number>("cost_nano").as("c"))
-          .where("rolled_at", "is", null).where(col, "=", s.id).where("at", ">=", start).where("at", "<", end).executeTakeFirst();
-        out.set(`${s.type}:${s.id}`, Number(a?.c ?? 0) + Number(b?.c ?? 0));
+        // A test key's own total is its (simulated) usage; above the key, test usage does not count.
+        let a = trx.selectFrom("usage_rollups").select((eb) => eb.fn.sum<number>("cost_nano").as("c"))
+          .where("width", "=", "d").where(col, "=", s.id).where("bucket_start", ">=", start).where("bucket_start", "<", end);
+        let b = trx.selectFrom("usage_events").select((eb) => eb.fn.sum<number>("cost_nano").as("c"))
+          .where("rolled_at", "is", null).where(col, "=", s.id).where("at", ">=", start).where("at", "<", end);
+        if (s.type !== "key") {
+          a = a.where(byTestUsage(trx, false));
+          b = b.where(byTestUsage(trx, false));
+        }
+        const [ra, rb] = [await a.executeTakeFirst(), await b.executeTakeFirst()];
+        out.set(`${s.type}:${s.id}`, Number(ra?.c ?? 0) + Number(rb?.c ?? 0));
       }
     };
     if (db) await run(db);
@@ -235,7 +246,7 @@ export class UsageRollupStore {
   /** Cost of the organization's events not yet rolled up, from `since` on (credits not yet charged). */
   async unrolledCost(orgId: string, since: number, db: Kysely<Tables> = this.database.db): Promise<number> {
     const r = await db.selectFrom("usage_events").select((eb) => eb.fn.sum<number>("cost_nano").as("c"))
-      .where("rolled_at", "is", null).where("org_id", "=", orgId).where("at", ">=", since).executeTakeFirst();
+      .where("rolled_at", "is", null).where("org_id", "=", orgId).where("at", ">=", since).where(byTestUsage(db, false)).executeTakeFirst();
     return Number(r?.c ?? 0);
   }
 

@@ -23,6 +23,8 @@ export interface UsageReportRequest {
   limit?: number | undefined;
   /** The `next_page` token of the previous page. */
   page?: string | undefined;
+  /** Test keys' (simulated) usage alone; by default it is left out. */
+  test?: boolean | undefined;
 }
 
 export interface ReportBucket {
@@ -71,7 +73,7 @@ export async function buildUsageReport(store: Store, r: UsageReportRequest, now:
     empty = filters.workspace_id.length === 0;
   }
   const dims = r.groupBy.map((g) => GROUP_FIELDS[g]);
-  const rows = empty || pageEnd <= pageStart ? [] : await store.rollups.report({ orgId: r.orgId, start: pageStart, end: pageEnd, widthMs: w, groupBy: dims, filters });
+  const rows = empty || pageEnd <= pageStart ? [] : await store.rollups.report({ orgId: r.orgId, start: pageStart, end: pageEnd, widthMs: w, groupBy: dims, filters, test: r.test === true });
 
   const buckets: ReportBucket[] = [];
   const index = new Map<number, ReportBucket>();
