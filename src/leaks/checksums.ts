@@ -35,3 +35,33 @@ export function isValidGithubTokenChecksum(token: string): boolean {
   if (random.length !== 30 || !isBase62(random)) return false;
   return checksumMatches(random, token.slice(-CHECKSUM_LENGTH));
 }
+
+/** CRC-24 of OpenPGP ASCII armor (RFC 4880 §6.1): init 0xB704CE, polynomial 0x1864CFB. */
+function crc24(data: Buffer): number {
+  let crc = 0xb704ce;
+  for (const byte of data) {
+    crc ^= byte << 16;
+    for (let i = 0; i < 8; i++) {
+      crc <<= 1;
+      if (crc & 0x1000000) crc ^= 0x1864cfb;
+    }
+  }
+  return crc & 0xffffff;
+}
+
+/**
+ * The armor checksum of a PGP block (`=XXXX` after the base64 body): true or false when the block
+ * carries one, null when it does not (RFC 9580 made it optional). The block may be escaped (`\n`).
+ */
+export function pgpArmorChecksum(block: string): boolean | null {
+  // Each line as written, less the quotes and `+` of a concatenated string literal around it.
+  const lines = block.replace(/\\+[rn]/g, "\n").split(/\r?\n/)
+    .map((l) => l.trim().replace(/^\+?\s*["'`]/, "").replace(/["'`]\s*[+,]?$/, "").trim());
+  const sumAt = lines.findIndex((l) => /^=[A-Za-z0-9+/]{4}$/.test(l));
+  if (sumAt < 0) return null;
+  const blank = lines.findIndex((l, i) => i > 0 && l === "");
+  const body = lines.slice(blank > 0 ? blank + 1 : 1, sumAt).join("");
+  if (!/^[A-Za-z0-9+/]+=*$/.test(body)) return false;
+  const expected = Buffer.from(lines[sumAt]!.slice(1), "base64");
+  return expected.length === 3 && expected.readUIntBE(0, 3) === crc24(Buffer.from(body, "base64"));
+}

@@ -3,6 +3,7 @@ import { maskSecret } from "./mask.js";
 import { describeRule, type RuleVerdict, type SecretRule } from "./patterns.js";
 import type { Finding } from "./types.js";
 import { joinContinuations, type JoinedText } from "./continuations.js";
+import { exclusionFor } from "./exclusions.js";
 
 interface Hit extends RuleVerdict {
   start: number;
@@ -11,9 +12,6 @@ interface Hit extends RuleVerdict {
 }
 
 const ALLOW_MARKER = "latchkey:allow";
-// Six identical characters in a row almost never occur in a random key (p < 1e-7 for base64 of
-// this length), and constantly occur in placeholders such as "AIza…0000000000".
-const PLACEHOLDER_RUN = /(.)\1{5}/;
 
 function rulesFor(text: string, rules: readonly SecretRule[]): SecretRule[] {
   let lower: string | undefined;
@@ -28,9 +26,14 @@ function runRule(rule: SecretRule, text: string, hits: Hit[]): void {
   rule.pattern.lastIndex = 0;
   for (let m = rule.pattern.exec(text); m; m = rule.pattern.exec(text)) {
     const groups = m.groups;
-    const secret = groups?.dq ?? groups?.sq ?? groups?.bare ?? m[0];
-    const start = m.index + m[0].lastIndexOf(secret);
-    if (!rule.multiline && PLACEHOLDER_RUN.test(secret)) continue;
+    const secret = groups?.secret ?? groups?.dq ?? groups?.sq ?? groups?.bare ?? m[0];
+    // A rule whose secret is not the last occurrence of itself in the match (a URL's password) asks for indices.
+    const start = m.indices?.groups?.secret?.[0] ?? m.index + m[0].lastIndexOf(secret);
+    const candidate = { ruleId: rule.id, confidence: rule.confidence, secret, name: groups?.name, text, start, end: start + secret.length };
+    if (exclusionFor(candidate, rule.multiline === true)) {
+      if (m[0].length === 0) rule.pattern.lastIndex++;
+      continue;
+    }
     const verdict = rule.classify ? rule.classify(secret) : { ruleId: rule.id, confidence: rule.confidence };
     if (verdict) hits.push({ ...verdict, start, end: start + secret.length, secret });
     if (m[0].length === 0) rule.pattern.lastIndex++;
@@ -69,10 +72,10 @@ function mergeSplitHits(direct: Hit[], split: Hit[]): Hit[] {
   return [...kept, ...split];
 }
 
-/** A low-confidence hit inside a high one (a provider key assigned to `api_key = …`) says nothing new. */
+/** A low-confidence hit over a named one (a provider key assigned to `api_key = …`) says nothing new. */
 function dropShadowedLowHits(hits: Hit[]): Hit[] {
-  const high = hits.filter((h) => h.confidence === "high");
-  return hits.filter((h) => h.confidence === "high" || !high.some((x) => x.start < h.end && h.start < x.end));
+  const named = hits.filter((h) => h.confidence !== "low");
+  return hits.filter((h) => h.confidence !== "low" || !named.some((x) => x.start < h.end && h.start < x.end));
 }
 
 function toFindings(text: string, hits: Hit[]): Finding[] {

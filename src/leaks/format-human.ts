@@ -11,7 +11,8 @@ function location(f: Finding): string {
 }
 
 function describe(f: Finding, notes: KeyStatusNote): string[] {
-  const lines = [`${pc.bold(location(f))}  ${pc.red(f.ruleId)}  ${f.masked}`];
+  const confidence = f.confidence === "medium" ? `  ${pc.dim("(medium confidence)")}` : "";
+  const lines = [`${pc.bold(location(f))}  ${pc.red(f.ruleId)}  ${f.masked}${confidence}`];
   lines.push(`    ${pc.dim(f.description)}  ${pc.dim(`fingerprint ${f.fingerprint}`)}`);
   if (f.commit) {
     lines.push(`    ${pc.dim(`commit ${f.commit.sha.slice(0, 12)}  ${f.commit.author} <${f.commit.email}>  ${f.commit.date}`)}`);
@@ -23,7 +24,7 @@ function describe(f: Finding, notes: KeyStatusNote): string[] {
 
 /** The report for people: masked secrets, where they are, high-confidence findings first. */
 export function formatHuman(result: ScanResult, notes: KeyStatusNote = {}): string {
-  const high = result.findings.filter((f) => f.confidence === "high");
+  const high = result.findings.filter((f) => f.confidence !== "low");
   const low = result.findings.filter((f) => f.confidence === "low");
   const out: string[] = [];
   if (high.length) {

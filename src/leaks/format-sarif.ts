@@ -1,4 +1,4 @@
-import { RULE_IDS, describeRule } from "./patterns.js";
+import { RULE_IDS, describeRule, ruleCatalog } from "./patterns.js";
 import type { ScanResult } from "./types.js";
 
 const SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json";
@@ -8,13 +8,13 @@ const SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json";
  * region and a partial fingerprint (so re-uploads match the same alert).
  */
 export function formatSarif(result: ScanResult, toolVersion = "0.1.0"): string {
-  const rules = RULE_IDS.map((id) => ({
+  const rules = ruleCatalog().map(({ id, confidence }) => ({
     id,
     name: id.replace(/(^|-)([a-z])/g, (_, _d: string, c: string) => c.toUpperCase()),
     shortDescription: { text: describeRule(id) },
     fullDescription: { text: `${describeRule(id)}. A secret committed to a repository must be treated as leaked: revoke it, then remove it.` },
-    defaultConfiguration: { level: id === "generic-secret" || id === "github-token-unverified" ? "warning" : "error" },
-    properties: { tags: ["security", "secret"], "security-severity": id === "generic-secret" ? "5.0" : "9.0" },
+    defaultConfiguration: { level: confidence === "low" ? "warning" : "error" },
+    properties: { tags: ["security", "secret"], "security-severity": confidence === "low" ? "5.0" : "9.0" },
   }));
   const sarif = {
     $schema: SARIF_SCHEMA,
@@ -24,8 +24,8 @@ export function formatSarif(result: ScanResult, toolVersion = "0.1.0"): string {
         tool: { driver: { name: "latchkey", version: toolVersion, rules } },
         results: result.findings.map((f) => ({
           ruleId: f.ruleId,
-          ruleIndex: RULE_IDS.indexOf(f.ruleId as (typeof RULE_IDS)[number]),
-          level: f.confidence === "high" ? "error" : "warning",
+          ruleIndex: RULE_IDS.indexOf(f.ruleId),
+          level: f.confidence === "low" ? "warning" : "error",
           message: {
             text: `${describeRule(f.ruleId)}: ${f.masked}${f.commit ? ` (commit ${f.commit.sha.slice(0, 12)} by ${f.commit.author})` : ""}`,
           },

@@ -1,5 +1,6 @@
-export { buildRules, describeRule, RULE_IDS, type Confidence, type RuleOptions, type SecretRule } from "./patterns.js";
-export { DEFAULT_LATCHKEY_PREFIXES, isValidGithubTokenChecksum, isValidLatchkeyKey } from "./checksums.js";
+export { buildRules, describeRule, ruleCatalog, RULE_IDS, type Confidence, type RuleInfo, type RuleOptions, type SecretRule } from "./patterns.js";
+export { EXCLUSIONS, type ExclusionRule } from "./exclusions.js";
+export { DEFAULT_LATCHKEY_PREFIXES, isValidGithubTokenChecksum, isValidLatchkeyKey, pgpArmorChecksum } from "./checksums.js";
 export { maskSecret } from "./mask.js";
 export { shannonEntropy } from "./entropy.js";
 export { detectSecrets, fingerprintOf } from "./detect.js";

@@ -4,3 +4,4 @@ export * from "./hashing.js";
 export * from "./ids.js";
 export * from "./money.js";
 export * from "./canonical-json.js";
+export * from "./pem.js";
