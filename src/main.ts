@@ -82,6 +82,9 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const keys = new KeyService(store, clock, prefixes, verifier, config.pepper);
   const masterKey = loadMasterKey(config.masterKey, config.dataDir);
   const webhooks = new WebhookService(store, clock, masterKey.key);
+  // Credentials stored before leak fingerprints existed get theirs now, once, with the master key at hand.
+  const fingerprinted = await store.credentialFingerprints.backfill(masterKey.key);
+  if (fingerprinted > 0) logger.info({ credentials: fingerprinted }, "leak fingerprints written for existing provider credentials");
   const alerts = new AlertService({ store, clock, webhooks });
   const webhookDispatcher = new WebhookDispatcher({ store, clock, webhooks, logger });
   const usageRollups = new UsageRollupJob({ store, clock, retentionDays: config.usageRetentionDays });

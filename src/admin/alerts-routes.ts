@@ -36,8 +36,8 @@ export const alertRoutes: RouteDef[] = [
     method: "GET", path: "/api/v1/alerts", tag: "alerts", summary: "Fired alerts, newest first",
     query: z.strictObject({
       ...pageQuery,
-      type: z.enum(["spend_limit.threshold_crossed", "credits.low_balance", "credits.auto_top_up_requested", "key.leaked"]).optional(),
-      subject_type: z.enum(["api_key", "workspace", "organization"]).optional(),
+      type: z.enum(["spend_limit.threshold_crossed", "credits.low_balance", "credits.auto_top_up_requested", "key.leaked", "credential.leaked"]).optional(),
+      subject_type: z.enum(["api_key", "workspace", "organization", "provider_credential"]).optional(),
       subject_id: z.string().max(200).optional(),
     }),
     handler: async ({ query, principal, services: s }) => {

@@ -2,6 +2,8 @@ import { z } from "zod";
 import { AppError } from "../errors/index.js";
 import { hashKey } from "../keys/index.js";
 import { feedbackFor, isValidLatchkeyKey, parsePartnerReport, verifyGithubSignature, type ReportOutcome } from "../leaks/index.js";
+import { leakDigest } from "../lib/index.js";
+import { checkLeakedCredentials } from "./credential-leaks.js";
 import type { Actor } from "../keys/index.js";
 import { changeableKey } from "./keys-routes.js";
 import { presentKey } from "./present.js";
@@ -31,7 +33,7 @@ async function revokeLeaked(s: AdminServices, keyId: string, orgId: string, wher
 export const leakRoutes: RouteDef[] = [
   defineRoute({
     method: "POST", path: "/api/v1/leaks/github", tag: "leaks", rawBody: true,
-    summary: "GitHub secret scanning partner endpoint: verifies the signature, revokes reported live keys at once",
+    summary: "GitHub secret scanning partner endpoint: verifies the signature, revokes reported live keys at once, alerts on reported provider credentials",
     handler: async ({ rawBody, headers, services: s, requestId, ip }) => {
       const keys = githubKeys(s);
       const keyId = headers["github-public-key-identifier"] as string | undefined;
@@ -51,9 +53,28 @@ export const leakRoutes: RouteDef[] = [
             await revokeLeaked(s, key.id, key.orgId, { url: m.url, source: m.source, type: m.type, reporter: "github" }, { id: "github-secret-scanning", orgId: key.orgId, requestId, clientIp: ip });
           }
         }
+        if (!ours) {
+          // Not a Latchkey key: perhaps one of the provider credentials this deployment holds.
+          const found = { url: m.url, source: m.source, type: m.type, reporter: "github" };
+          ours = (await checkLeakedCredentials(s, [leakDigest(m.token)], null, found)).size > 0;
+        }
         outcomes.push({ token: m.token, type: m.type, isOurKey: ours });
       }
       return { body: feedbackFor(outcomes) };
+    },
+  }),
+  defineRoute({
+    method: "POST", path: "/api/v1/credentials/lookup", tag: "credentials",
+    summary: "Which provider credentials found secrets are, by the SHA-256 of each (the plaintext never leaves the client); raises credential.leaked once per credential",
+    body: z.strictObject({
+      sha256: z.array(z.string().regex(/^[0-9a-f]{64}$/, "a lowercase hex SHA-256")).min(1).max(1000),
+      source: z.string().max(500).optional(),
+    }),
+    handler: async ({ body, principal, actor, services: s }) => {
+      const found = { source: body.source ?? null, reporter: actor.id };
+      const byDigest = await checkLeakedCredentials(s, body.sha256, principal.orgId, found);
+      const data = body.sha256.map((sha) => ({ sha256: sha, found: byDigest.has(sha), credentials: byDigest.get(sha) ?? [] }));
+      return { body: { data } };
     },
   }),
   defineRoute({

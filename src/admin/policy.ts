@@ -80,6 +80,8 @@ export const POLICY: Readonly<Record<string, Rule>> = {
   "GET /api/v1/credentials": rule("credentials:read", READERS),
   "DELETE /api/v1/credentials/:id": rule("credentials:write", ADMINS),
   "POST /api/v1/credentials/:id/test": rule("credentials:write", ADMINS),
+  // Answers which held credentials found secrets are, and raises credential.leaked for them.
+  "POST /api/v1/credentials/lookup": rule("credentials:read", READERS),
   "GET /api/v1/models": rule("authenticated", ALL),
   "GET /api/v1/models/:id": rule("authenticated", ALL),
   "POST /api/v1/models": rule("models:write", ADMINS),

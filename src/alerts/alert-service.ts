@@ -5,8 +5,9 @@ import type { WebhookEventType, WebhookService } from "./webhooks.js";
 
 export const DEFAULT_THRESHOLDS = [50, 80, 100];
 
-type SubjectType = "key" | "workspace" | "org";
-const WIRE_SUBJECT: Record<SubjectType, string> = { key: "api_key", workspace: "workspace", org: "organization" };
+type SpendSubjectType = "key" | "workspace" | "org";
+type SubjectType = SpendSubjectType | "credential";
+const WIRE_SUBJECT: Record<SubjectType, string> = { key: "api_key", workspace: "workspace", org: "organization", credential: "provider_credential" };
 
 export interface AlertServiceOptions {
   store: Store;
@@ -16,7 +17,9 @@ export interface AlertServiceOptions {
   limitCacheMs?: number;
 }
 
+/** What an alert is about; spend limits apply to keys, workspaces and organizations only. */
 interface Subject { type: SubjectType; id: string; orgId: string }
+interface SpendSubject extends Subject { type: SpendSubjectType }
 interface CachedLimit { limit: SpendLimit | null; thresholds: number[]; at: number }
 
 /**
@@ -33,7 +36,7 @@ export class AlertService {
 
   /** Call after each usage batch is written: checks every key, workspace and organization it touched. */
   async onUsageRecorded(events: readonly { orgId: string; workspaceId: string; keyId: string }[]): Promise<number> {
-    const subjects = new Map<string, Subject>();
+    const subjects = new Map<string, SpendSubject>();
     const orgs = new Set<string>();
     for (const e of events) {
       subjects.set(`key:${e.keyId}`, { type: "key", id: e.keyId, orgId: e.orgId });
@@ -89,7 +92,7 @@ export class AlertService {
     this.limits.clear();
   }
 
-  private async checkSpend(s: Subject): Promise<number> {
+  private async checkSpend(s: SpendSubject): Promise<number> {
     const { limit, thresholds } = await this.limitOf(s);
     if (!limit || limit.amountNano <= 0) return 0;
     const period = spendPeriod(limit.period, this.o.clock.now());
@@ -118,7 +121,7 @@ export class AlertService {
     const { account, balanceNano } = await this.o.store.credits.balance(orgId);
     if (!account || account.enabled_at === null) return 0;
     const cycle = `c${account.last_credit_seq}`;
-    const subject: Subject = { type: "org", id: orgId, orgId };
+    const subject: SpendSubject = { type: "org", id: orgId, orgId };
     const base = { organization_id: orgId, balance_usd: nanoToUsd(balanceNano, 9), balance_nano_usd: balanceNano };
     let n = 0;
     const low = account.low_balance_nano;
@@ -138,6 +141,15 @@ export class AlertService {
     return this.fire(orgId, "key.leaked", { type: "key", id: keyId, orgId }, "leak", 0, { key_id: keyId, ...data });
   }
 
+  /**
+   * A provider credential found leaked (by a scan or a leak report): one alert and one
+   * `credential.leaked` webhook event per credential, however often it is found. True when this
+   * call fired it.
+   */
+  credentialLeaked(orgId: string, credentialId: string, data: Record<string, unknown>): Promise<boolean> {
+    return this.fire(orgId, "credential.leaked", { type: "credential", id: credentialId, orgId }, "leak", 0, { credential_id: credentialId, ...data });
+  }
+
   private async fire(orgId: string, type: WebhookEventType, s: Subject, periodKey: string, threshold: number, data: Record<string, unknown>): Promise<boolean> {
     const key = `${type}|${s.type}:${s.id}|${periodKey}|${threshold}`;
     if (this.fired.has(key)) return false;
@@ -155,7 +167,7 @@ export class AlertService {
     return inserted;
   }
 
-  private async limitOf(s: Subject): Promise<CachedLimit> {
+  private async limitOf(s: SpendSubject): Promise<CachedLimit> {
     const k = `${s.type}:${s.id}`;
     const now = this.o.clock.now();
     const hit = this.limits.get(k);

@@ -6,6 +6,7 @@ import { inTransaction, type Store, type Tables, type WebhookDeliveryRow, type W
 /** Every event type a webhook endpoint can subscribe to ("*" takes them all). */
 export const WEBHOOK_EVENT_TYPES = [
   "spend_limit.threshold_crossed", "credits.low_balance", "credits.auto_top_up_requested", "key.leaked",
+  "credential.leaked",
 ] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 

@@ -6,6 +6,7 @@ import {
   type KeyStatusNote, type LookupAnswer, type ScanResult,
 } from "../leaks/index.js";
 import { CliError, EXIT, type CliContext } from "./context.js";
+import { checkCredentials } from "./scan-credentials.js";
 
 interface ScanOptions {
   git?: boolean;
@@ -32,7 +33,7 @@ export function registerScanCommand(program: Command, ctx: CliContext): void {
     .option("--stdin", "scan standard input")
     .option("--format <format>", "human, json or sarif", "human")
     .option("--max-file-size <bytes>", "skip larger files (default 1048576)", (v) => Number(v))
-    .option("--check", "ask the server whether the Latchkey keys found are live (sends only their SHA-256)")
+    .option("--check", "ask the server whether the Latchkey keys and provider credentials found are its own (sends only SHA-256 digests); a held provider credential raises credential.leaked")
     .option("--revoke", "with --check: revoke each key of this server that was found")
     .action(async (paths: string[], opts: ScanOptions) => {
       if (!FORMATS.includes(opts.format)) throw new CliError(`--format: '${opts.format}' is not one of ${FORMATS.join(", ")}`);
@@ -41,7 +42,9 @@ export function registerScanCommand(program: Command, ctx: CliContext): void {
       const result = await runScan(ctx, paths, opts).catch((err: unknown) => {
         throw err instanceof CliError ? err : new CliError((err as Error).message, EXIT.usage);
       });
-      const notes = opts.check || opts.revoke ? await checkKeys(ctx, result, Boolean(opts.revoke)) : {};
+      const notes = opts.check || opts.revoke
+        ? { ...(await checkKeys(ctx, result, Boolean(opts.revoke))), ...(await checkCredentials(ctx, result, describeScan(paths, opts))) }
+        : {};
       const render = opts.format === "json" ? formatJson(result, notes) : opts.format === "sarif" ? formatSarif(result) : formatHuman(result, notes);
       ctx.out.write(render);
       if (result.findings.length > 0) {
@@ -49,6 +52,14 @@ export function registerScanCommand(program: Command, ctx: CliContext): void {
       }
       if (result.errors.length > 0) throw new CliError(`${result.errors.length} path(s) could not be scanned`, EXIT.usage);
     });
+}
+
+/** Where the scan looked, for the alert a held credential raises (no secret in it). */
+function describeScan(paths: string[], opts: ScanOptions): string {
+  if (opts.stdin) return "latchkey scan --stdin";
+  if (opts.staged) return `latchkey scan --staged in ${process.cwd()}`;
+  if (opts.git || opts.since !== undefined) return `latchkey scan --git in ${process.cwd()}`;
+  return `latchkey scan ${paths.length ? paths.join(" ") : "."} in ${process.cwd()}`;
 }
 
 async function runScan(ctx: CliContext, paths: string[], opts: ScanOptions): Promise<ScanResult> {

@@ -18,3 +18,4 @@ export type { CommitInfo, Finding, ScanResult } from "./types.js";
 export {
   describeLookedUpKey, latchkeyKeyHashes, LOOKUP_BATCH, needsRevocation, type LookedUpKey, type LookupAnswer,
 } from "./key-check.js";
+export { rotationAdvice, type LeakedCredential } from "./rotation.js";

@@ -5,3 +5,4 @@ export * from "./ids.js";
 export * from "./money.js";
 export * from "./canonical-json.js";
 export * from "./pem.js";
+export * from "./fingerprint.js";

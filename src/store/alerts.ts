@@ -5,7 +5,7 @@ import type { Tables } from "./schema.js";
 export interface AlertRow {
   id: string;
   org_id: string;
-  /** spend_limit.threshold_crossed | credits.low_balance | credits.auto_top_up_requested | key.leaked */
+  /** spend_limit.threshold_crossed | credits.low_balance | credits.auto_top_up_requested | key.leaked | credential.leaked */
   type: string;
   subject_type: string;
   subject_id: string;

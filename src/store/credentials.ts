@@ -1,5 +1,6 @@
 import type { Kysely } from "kysely";
 import { openSecret, rewrapEnvelope, sealSecret } from "../lib/envelope.js";
+import { writeFingerprints } from "./credential-fingerprints.js";
 import { inTransaction, type Database } from "./database.js";
 import type { Tables } from "./schema.js";
 
@@ -64,6 +65,7 @@ export class CredentialStore {
       id: c.id, org_id: c.orgId, workspace_id: c.workspaceId, provider: c.provider, name: c.name, base_url: c.baseUrl,
       weight: c.weight, hint: record.hint, wrapped_key: env.wrappedKey, ciphertext: env.ciphertext, created_at: c.createdAt, created_by: c.createdBy,
     }).execute();
+    await writeFingerprints(db, c, c.secret, masterKey);
     return record;
   }
 
@@ -95,15 +97,19 @@ export class CredentialStore {
 }
 
 /**
- * Re-wraps every credential's data key from `oldMaster` to `newMaster` in one transaction: either
- * every record moves to the new key or none does. Returns how many were re-wrapped.
+ * Re-wraps every credential's data key from `oldMaster` to `newMaster`, and re-keys its leak
+ * fingerprints, in one transaction: either every record moves to the new key or none does.
+ * Returns how many were re-wrapped.
  */
 export async function rotateMasterKey(database: Database, oldMaster: Buffer, newMaster: Buffer): Promise<number> {
   return inTransaction(database, async (trx) => {
-    const rows = await trx.selectFrom("provider_credentials").select(["id", "provider", "wrapped_key", "ciphertext"]).execute();
+    const rows = await trx.selectFrom("provider_credentials").select(["id", "org_id", "provider", "wrapped_key", "ciphertext"]).execute();
     for (const r of rows) {
-      const env = rewrapEnvelope(oldMaster, newMaster, { wrappedKey: r.wrapped_key, ciphertext: r.ciphertext }, credentialAad(r.id, r.provider));
+      const envelope = { wrappedKey: r.wrapped_key, ciphertext: r.ciphertext };
+      const env = rewrapEnvelope(oldMaster, newMaster, envelope, credentialAad(r.id, r.provider));
       await trx.updateTable("provider_credentials").set({ wrapped_key: env.wrappedKey }).where("id", "=", r.id).execute();
+      // Leak fingerprints are keyed from the master key too.
+      await writeFingerprints(trx, { id: r.id, orgId: r.org_id }, openSecret(oldMaster, envelope, credentialAad(r.id, r.provider)), newMaster);
     }
     return rows.length;
   });

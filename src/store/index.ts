@@ -4,6 +4,7 @@ import { BatchStore } from "./batches.js";
 import { CreditStore } from "./credits.js";
 import { UsageRollupStore } from "./usage-rollups.js";
 import { CredentialStore } from "./credentials.js";
+import { CredentialFingerprintStore } from "./credential-fingerprints.js";
 import { ModelStore } from "./models.js";
 import type { Database } from "./database.js";
 import { KeyStore } from "./keys.js";
@@ -18,6 +19,7 @@ export * from "./batches.js";
 export * from "./credits.js";
 export * from "./usage-rollups.js";
 export * from "./credentials.js";
+export { CredentialFingerprintStore, type FingerprintMatch } from "./credential-fingerprints.js";
 export * from "./models.js";
 export { DEFAULT_MODELS } from "./model-defaults.js";
 export * from "./database.js";
@@ -39,6 +41,7 @@ export interface Store {
   readonly usage: UsageStore;
   readonly kv: KvStore;
   readonly credentials: CredentialStore;
+  readonly credentialFingerprints: CredentialFingerprintStore;
   readonly models: ModelStore;
   readonly users: UserStore;
   readonly rollups: UsageRollupStore;
@@ -57,6 +60,7 @@ export function createStore(database: Database): Store {
     usage: new UsageStore(database),
     kv: new KvStore(database),
     credentials: new CredentialStore(database),
+    credentialFingerprints: new CredentialFingerprintStore(database),
     models: new ModelStore(database),
     users: new UserStore(database),
     rollups: new UsageRollupStore(database),

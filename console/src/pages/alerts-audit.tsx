@@ -13,7 +13,7 @@ export function AlertsPage() {
   return (
     <Page title="Alerts">
       <div className="filters">
-        <Select label="Type" value={type} onChange={(e) => setType(e.target.value)} options={[["", "Any"], ["spend_limit.threshold_crossed", "Spend threshold crossed"], ["credits.low_balance", "Low credit balance"], ["credits.auto_top_up_requested", "Auto top-up requested"], ["key.leaked", "Leaked key"]]} />
+        <Select label="Type" value={type} onChange={(e) => setType(e.target.value)} options={[["", "Any"], ["spend_limit.threshold_crossed", "Spend threshold crossed"], ["credits.low_balance", "Low credit balance"], ["credits.auto_top_up_requested", "Auto top-up requested"], ["key.leaked", "Leaked key"], ["credential.leaked", "Leaked provider credential"]]} />
       </div>
       <Loaded q={list} what="Alerts">
         {(l) => l.data.length === 0 ? <Empty title="No alerts">Alerts appear when spend crosses a threshold of a limit, credits run low or a key leaks. Set limits and thresholds on the Billing page.</Empty> : (

@@ -119,7 +119,7 @@ function WebhooksCard() {
             {canWrite && (
               <form className="form-grid" onSubmit={(e) => { e.preventDefault(); create.mutate({ url, events: events.split(/\s+/).filter(Boolean) }); }}>
                 <Field label="Endpoint URL" type="url" required placeholder="https://hooks.example.com/latchkey" value={url} onChange={(e) => setUrl(e.target.value)} />
-                <TextArea label="Events" value={events} onChange={setEvents} rows={3} hint="One per line, or * for all: spend_limit.threshold_crossed, credits.low_balance, credits.auto_top_up_requested, key.leaked." />
+                <TextArea label="Events" value={events} onChange={setEvents} rows={3} hint="One per line, or * for all: spend_limit.threshold_crossed, credits.low_balance, credits.auto_top_up_requested, key.leaked, credential.leaked." />
                 <ErrorText error={create.error} />
                 <div className="buttons"><button type="submit" disabled={create.isPending}>Add webhook</button></div>
               </form>

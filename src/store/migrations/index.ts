@@ -5,6 +5,7 @@ import { users } from "./0003-users.js";
 import { metering } from "./0004-metering.js";
 import { rollupsWithoutRowid } from "./0005-rollups-without-rowid.js";
 import { openCatalog } from "./0009-open-catalog.js";
+import { credentialFingerprints } from "./0010-credential-fingerprints.js";
 
 /**
  * Every migration, in order. Names sort in the order they run; add new ones at the end with the
@@ -17,4 +18,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   "0004-metering": metering,
   "0005-rollups-without-rowid": rollupsWithoutRowid,
   "0009-open-catalog": openCatalog,
+  "0010-credential-fingerprints": credentialFingerprints,
 };
