@@ -2,7 +2,7 @@ import type { Kysely } from "kysely";
 import { openSecret } from "../lib/envelope.js";
 import { credentialFingerprints, fingerprintKey } from "../lib/index.js";
 import { credentialAad } from "./credentials.js";
-import type { Database } from "./database.js";
+import { inTransaction, type Database } from "./database.js";
 import type { Tables } from "./schema.js";
 
 export interface CredentialFingerprintRow {
@@ -71,7 +71,7 @@ export class CredentialFingerprintStore {
       .execute();
     for (const c of missing) {
       const secret = openSecret(masterKey, { wrappedKey: c.wrapped_key, ciphertext: c.ciphertext }, credentialAad(c.id, c.provider));
-      await db.transaction().execute((trx) => writeFingerprints(trx, { id: c.id, orgId: c.org_id }, secret, masterKey));
+      await inTransaction(this.database, (trx) => writeFingerprints(trx, { id: c.id, orgId: c.org_id }, secret, masterKey));
     }
     return missing.length;
   }
