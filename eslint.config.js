@@ -4,7 +4,7 @@ import tseslint from "typescript-eslint";
 
 /**
  * The one-way import order of DESIGN.md: each layer may import only the layers before it.
- * lib → errors → config → store → {keys, limits, usage, providers, alerts, leaks} → {gateway, admin} → http → cli.
+ * lib → errors → config → store → {keys, limits, usage, providers, alerts, leaks, telemetry} → {gateway, admin} → http → cli.
  * Domain folders do not import each other; only main.ts and cli/ compose everything.
  */
 const LAYERS = [
@@ -12,7 +12,7 @@ const LAYERS = [
   ["errors"],
   ["config"],
   ["store"],
-  ["keys", "limits", "usage", "providers", "alerts", "leaks"],
+  ["keys", "limits", "usage", "providers", "alerts", "leaks", "telemetry"],
   ["gateway", "admin"],
   ["http"],
   ["cli"],

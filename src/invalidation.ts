@@ -25,10 +25,16 @@ export interface CachedState {
  * node that misses messages while Redis is away drops what it caches when the subscription comes
  * back, since it cannot know what changed meanwhile.
  */
+/** "never": not yet subscribed since start (not ready); "lost": subscribed once, connection down now. */
+export type SubscriptionState = "subscribed" | "lost" | "never";
+
 export class RedisInvalidationBus {
   private readonly subscriber: Redis;
   private state: CachedState | null = null;
   private subscribed = false;
+  private connected = false;
+  private closed = false;
+  private retryTimer: NodeJS.Timeout | null = null;
 
   private readonly channel: string;
 
@@ -37,20 +43,46 @@ export class RedisInvalidationBus {
     this.subscriber = publisher.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null, lazyConnect: true });
     this.subscriber.on("message", (_channel: string, text: string) => this.receive(text));
     this.subscriber.on("ready", () => {
+      this.connected = true;
       if (this.subscribed) this.forgetAll();
     });
+    this.subscriber.on("close", () => (this.connected = false));
     this.subscriber.on("error", () => undefined);
   }
 
   /**
-   * Subscribes without waiting for Redis: the command waits in the offline queue until the first
-   * connection, and ioredis subscribes again after every reconnection.
+   * Subscribes without waiting for Redis, and keeps trying until a subscription succeeds: the
+   * command can time out in the offline queue (the client's command timeout) while Redis is
+   * unreachable at start. Once subscribed, ioredis subscribes again after every reconnection.
    */
   start(state: CachedState): void {
     this.state = state;
+    this.trySubscribe(0);
+  }
+
+  /** Whether this node hears other nodes' changes (/readyz: "never" is not ready). */
+  subscription(): SubscriptionState {
+    if (!this.subscribed) return "never";
+    return this.connected ? "subscribed" : "lost";
+  }
+
+  private trySubscribe(failures: number): void {
+    if (this.closed) return;
     this.subscriber.subscribe(this.channel).then(
-      () => (this.subscribed = true),
-      (err: unknown) => this.logger.warn({ err }, "cannot subscribe to cache invalidations; other nodes' changes arrive at cache refresh"),
+      () => {
+        this.subscribed = true;
+        this.connected = true;
+        if (failures === 0) return;
+        this.logger.info({ failures }, "subscribed to cache invalidations");
+        // Changes made elsewhere before now were never heard: what was cached meanwhile may be stale.
+        this.forgetAll();
+      },
+      (err: unknown) => {
+        if (this.closed) return;
+        if (failures === 0) this.logger.warn({ err }, "cannot subscribe to cache invalidations yet; retrying until Redis answers (not ready meanwhile)");
+        this.retryTimer = setTimeout(() => this.trySubscribe(failures + 1), Math.min(2000, 100 * 2 ** Math.min(failures, 5)));
+        this.retryTimer.unref();
+      },
     );
   }
 
@@ -91,6 +123,8 @@ export class RedisInvalidationBus {
   }
 
   close(): void {
+    this.closed = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
     this.subscriber.disconnect();
   }
 }

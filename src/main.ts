@@ -6,11 +6,11 @@ import { readFileSync, existsSync, mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
+import { Registry } from "prom-client";
 import { ROUTES, bootstrap, ensureOwnerSetupLink, sessionAuthenticator, type AdminServices, type BootstrapResult } from "./admin/index.js";
 import type { Config } from "./config/index.js";
-import { buildHttpServer } from "./http/index.js";
+import { bindServer, buildHttpServer } from "./http/index.js";
 import { KeyService, KeyVerifier, type KeyPrefixes } from "./keys/index.js";
 import { systemClock, type Clock } from "./lib/index.js";
 import { createStore, migrate, openDatabase, ping, type Database, type Store, type UsageEvent } from "./store/index.js";
@@ -23,6 +23,7 @@ import { CredentialVault, ModelCatalog } from "./providers/index.js";
 import { createLimits, createLimitsRedis, redisReady, type Limits } from "./limits/index.js";
 import { AlertService, WebhookDispatcher, WebhookService } from "./alerts/index.js";
 import { UsageMetrics, UsageRollupJob } from "./usage/index.js";
+import { OperatorMetrics, createRequestTracer } from "./telemetry/index.js";
 
 /** The package root: where package.json is, from src/ (tests) or dist/src/ (built). */
 const ROOT = (() => {
@@ -50,7 +51,7 @@ export interface App {
   server: Server;
   /** The limit counters (for operators' tooling and tests: snapshots of spend and reservations). */
   limits: Limits;
-  /** Starts listening; resolves with the base URL. */
+  /** The base URL (the port is bound when createApp begins, before anything is created). */
   listen(): Promise<string>;
   url(): string;
   /** Stops accepting, finishes in-flight work (cut after `graceMs`), flushes usage, closes the store. */
@@ -65,7 +66,21 @@ export function keyPrefixes(config: Config): KeyPrefixes {
   return { live: config.keyPrefixLive, test: config.keyPrefixTest, publishable: config.keyPrefixPublishable, admin: config.keyPrefixAdmin };
 }
 
+/**
+ * Builds and starts a whole Latchkey. The port is bound first: on a busy port nothing is created
+ * (no data directory, database, master key, organization or keys).
+ */
 export async function createApp(config: Config, opts: AppOptions = {}): Promise<App> {
+  const bound = await bindServer({ host: config.host, port: config.port, tlsCertFile: config.tlsCertFile, tlsKeyFile: config.tlsKeyFile });
+  try {
+    return await buildApp(config, opts, bound.server, bound.url);
+  } catch (err) {
+    bound.server.close();
+    throw err;
+  }
+}
+
+async function buildApp(config: Config, opts: AppOptions, server: Server, baseUrl: string): Promise<App> {
   const clock = opts.clock ?? systemClock;
   const prefixes = keyPrefixes(config);
   const logger = opts.logger ?? createLogger(config.logLevel, createRedactor(Object.values(prefixes)), opts.logDestination);
@@ -119,22 +134,36 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     // The counter is shared over Redis, so other nodes see the new balance at once.
     creditsAdded: (orgId, amountNano, seq) => orgSettings.creditsAdded(orgId, amountNano, seq),
   };
-  const metrics = new UsageMetrics();
+  const registry = new Registry();
+  const usageMetrics = new UsageMetrics(registry);
   const onUsageWritten = (batch: readonly UsageEvent[]) => {
-    metrics.observe(batch);
+    usageMetrics.observe(batch);
     alerts.noteUsage(batch, (err) => logger.warn({ err }, "alert evaluation failed"));
   };
+  const tracer = await createRequestTracer({
+    endpoint: config.otelExporterOtlpEndpoint, tracesEndpoint: config.otelExporterOtlpTracesEndpoint, exporter: config.otelTracesExporter, serviceName: config.otelServiceName,
+  }, VERSION);
+  // The gateway's backlog is read at scrape time, once the gateway exists.
+  let backlog = () => ({ queued: 0, spoolBytes: 0 });
+  const storeUp = () => ping(database);
+  const metrics = new OperatorMetrics(registry, { version: VERSION }, {
+    usageBacklog: () => backlog(), databaseUp: () => within(storeUp(), 1000, false),
+    ...(redis ? { redisUp: () => limits.health() === "healthy", invalidationsSubscribed: () => bus?.subscription() === "subscribed" } : {}),
+  });
+  webhookDispatcher.onFailure(() => metrics.webhookFailed());
   // What a killed process left in flight or unwritten is settled before this one serves.
   const usageJournalFile = join(config.dataDir, "usage-journal.jsonl");
   await recoverJournal(usageJournalFile, store, logger);
   const gateway = createGateway({ config, clock, logger, store, verifier, masterKey: masterKey.key, catalog, vault: credentialVault, admission, onUsageWritten,
-    usageSpoolFile: join(config.dataDir, "usage-spool.jsonl"), usageJournalFile,
+    usageSpoolFile: join(config.dataDir, "usage-spool.jsonl"), usageJournalFile, metrics, tracer,
   });
+  backlog = () => gateway.usageBacklog();
 
   const boot = opts.skipBootstrap ? null : await bootstrap(services);
   if (boot) boot.setupUrl = (await ensureOwnerSetupLink(services)) ?? undefined;
   const consoleDir = join(ROOT, "console", "dist");
-  const { server } = await buildHttpServer({
+  await buildHttpServer({
+    server,
     services,
     routes: ROUTES,
     authenticators: [sessionAuthenticator(services)],
@@ -142,7 +171,16 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     version: VERSION,
     consoleDir: existsSync(consoleDir) ? consoleDir : undefined,
     metrics: () => metrics.render(),
-    readiness: async () => ({ database: await ping(database), ...(redis ? { redis: limits.health() } : {}) }),
+    health: {
+      store: storeUp,
+      ...(redis && bus ? {
+        // Without Redis, rate limits fall back to local counters unless the policy fails closed.
+        // "ok" once the limits use Redis again (their own probe), not merely once it answers a ping.
+        redis: { ping: async () => limits.health() === "healthy" && (await redis.ping()) === "PONG", servesWithout: config.redisFailureRate !== "closed" },
+        invalidations: () => bus.subscription(),
+      } : {}),
+    },
+    observer: { logger, level: config.accessLogLevel, count: (method, route, status) => metrics.management(method, route, status) },
   });
 
   const timers = [
@@ -153,18 +191,9 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   webhookDispatcher.start();
   for (const t of timers) t.unref();
 
-  let baseUrl = "";
   return {
     config, services, database, store, bootstrap: boot, server, limits,
-    listen: () => new Promise((ok, fail) => {
-      server.once("error", fail);
-      server.listen(config.port, config.host, () => {
-        const a = server.address() as AddressInfo;
-        const host = a.family === "IPv6" ? `[${a.address}]` : a.address;
-        baseUrl = `http://${host}:${a.port}`;
-        ok(baseUrl);
-      });
-    }),
+    listen: () => Promise.resolve(baseUrl),
     url: () => baseUrl,
     close: async (graceMs = 30_000) => {
       for (const t of timers) clearInterval(t);
@@ -185,10 +214,17 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       // The last usage batch may have queued an alert evaluation: it runs now, before the store closes.
       await alerts.drain((err) => logger.warn({ err }, "alert evaluation failed"));
       await webhookDispatcher.stop();
+      await tracer?.shutdown().catch((err: unknown) => logger.warn({ err }, "could not send the last spans"));
       limits.close();
       bus?.close();
       redis?.disconnect();
       await database.close();
     },
   };
+}
+
+/** `p`'s value, or `fallback` when it takes longer than `ms` (a probe must not hang a scrape). */
+function within<T>(p: Promise<T>, ms: number, fallback: T): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([p, new Promise<T>((ok) => (timer = setTimeout(ok, ms, fallback)))]).finally(() => clearTimeout(timer));
 }

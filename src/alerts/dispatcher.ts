@@ -34,6 +34,7 @@ export class WebhookDispatcher {
   private running: Promise<number> | null = null;
   private again = false;
   private readonly maxAttempts: number;
+  private readonly failureHooks: ((final: boolean) => void)[] = [];
   private readonly backoffMs: (n: number) => number;
 
   constructor(private readonly o: DispatcherOptions) {
@@ -45,6 +46,11 @@ export class WebhookDispatcher {
     this.o.webhooks.onQueued = () => void this.kick();
     this.timer = setInterval(() => void this.kick(), intervalMs);
     this.timer.unref();
+  }
+
+  /** Told of each failed delivery attempt (`final` when no attempt follows): the metrics count them. */
+  onFailure(hook: (final: boolean) => void): void {
+    this.failureHooks.push(hook);
   }
 
   async stop(): Promise<void> {
@@ -116,6 +122,7 @@ export class WebhookDispatcher {
       error = ((err as { cause?: { code?: string } }).cause?.code ?? (err as Error).name) || "request failed";
     }
     const finished = clock.now();
+    if (error !== null) for (const hook of this.failureHooks) hook(attempt >= this.maxAttempts);
     const next = error === null ? { status: "delivered", nextAttemptAt: finished }
       : attempt >= this.maxAttempts ? { status: "failed", nextAttemptAt: finished }
         : { status: "pending", nextAttemptAt: finished + this.backoffMs(attempt) };

@@ -57,10 +57,12 @@ export function registerUpCommand(program: Command, ctx: CliContext): void {
     .option("--data-dir <dir>", "data directory (default ./.latchkey)")
     .action(async (o: UpOptions) => {
       const config = configFrom(o, ctx.env);
-      const app = await createApp(config);
-      const url = await app.listen().catch((e: NodeJS.ErrnoException) => {
-        throw new CliError(e.code === "EADDRINUSE" ? `port ${config.port} is in use: is Latchkey already running? Use --port to pick another.` : e.message);
+      // createApp binds the port before it creates anything: a busy port stops a first run here.
+      const app = await createApp(config).catch((e: NodeJS.ErrnoException) => {
+        throw new CliError(e.code === "EADDRINUSE" ? `port ${config.port} is in use: is Latchkey already running? Use --port to pick another.`
+          : e.code === "EACCES" ? `cannot listen on port ${config.port}: permission denied` : e.message);
       });
+      const url = await app.listen();
       const publicUrl = config.publicUrl ?? url;
       if (app.bootstrap?.created) {
         mkdirSync(config.dataDir, { recursive: true });

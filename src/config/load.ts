@@ -1,6 +1,6 @@
 import { readFileSync, existsSync } from "node:fs";
 import { resolve } from "node:path";
-import { configSchema, SECRET_SETTINGS, type Config } from "./schema.js";
+import { configSchema, SECRET_SETTINGS, STANDARD_ENV_NAMES, type Config } from "./schema.js";
 
 /** Bad configuration: every problem is listed, not only the first. */
 export class ConfigError extends Error {
@@ -11,6 +11,8 @@ export class ConfigError extends Error {
 }
 
 export function envName(setting: string): string {
+  const standard = STANDARD_ENV_NAMES[setting];
+  if (standard) return standard;
   return `LATCHKEY_${setting.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
 }
 

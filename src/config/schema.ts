@@ -48,7 +48,27 @@ export const configSchema = z.object({
   trustProxy: z.coerce.boolean().default(false),
   /** Which provider serves a model the catalog does not list: `glob=provider,…`, tried in order (default claude-*, gpt-*, o[0-9]*, chatgpt-*, gemini-*). */
   modelPatterns: z.string().regex(/^\s*[^=,\s]+\s*=\s*[a-z-]+\s*(,\s*[^=,\s]+\s*=\s*[a-z-]+\s*)*$/, "glob=provider pairs separated by commas").optional(),
+  /** The level of the access log's line per gateway and management request; "off" writes none. */
+  accessLogLevel: z.enum(["trace", "debug", "info", "warn", "off"]).default("info"),
+  /** PEM files: with both, the server speaks HTTPS on its port. */
+  tlsCertFile: z.string().min(1).optional(),
+  tlsKeyFile: z.string().min(1).optional(),
+  /** OpenTelemetry, read from the standard variables (OTEL_…, see STANDARD_ENV_NAMES); tracing is on when an endpoint is set. */
+  otelExporterOtlpEndpoint: z.string().url().optional(),
+  otelExporterOtlpTracesEndpoint: z.string().url().optional(),
+  otelTracesExporter: z.enum(["otlp", "none"]).optional(),
+  otelServiceName: z.string().min(1).default("latchkey"),
+}).refine((c) => (c.tlsCertFile === undefined) === (c.tlsKeyFile === undefined), {
+  message: "set both tlsCertFile and tlsKeyFile (LATCHKEY_TLS_CERT_FILE, LATCHKEY_TLS_KEY_FILE), or neither", path: ["tlsCertFile"],
 });
+
+/** Settings read from a name of their own standard rather than LATCHKEY_… (OpenTelemetry's). */
+export const STANDARD_ENV_NAMES: Record<string, string> = {
+  otelExporterOtlpEndpoint: "OTEL_EXPORTER_OTLP_ENDPOINT",
+  otelExporterOtlpTracesEndpoint: "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+  otelTracesExporter: "OTEL_TRACES_EXPORTER",
+  otelServiceName: "OTEL_SERVICE_NAME",
+};
 
 export type Config = z.infer<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;

@@ -24,7 +24,11 @@ export interface AdmissionRequest {
 
 export type AdmissionDecision =
   | { allowed: true; ticket?: unknown; headers?: Record<string, string> | undefined }
-  | { allowed: false; code: ErrorCode; message: string; retryAfterSeconds?: number; headers?: Record<string, string> };
+  | {
+    allowed: false; code: ErrorCode; message: string; retryAfterSeconds?: number; headers?: Record<string, string>;
+    /** Which limit refused, for the access log and metrics: "key_requests_per_minute", "workspace_spend_limit", "org_credits"… */
+    limit?: string;
+  };
 
 /** What the request actually used (step 7): the priced part of its usage event. */
 export type AdmissionSettlement = Pick<UsageEvent, "inputTokens" | "outputTokens" | "cacheWriteTokens" | "cacheReadTokens" | "costNano" | "status" | "aborted">;

@@ -9,6 +9,7 @@ import type { Admission, AdmissionSettlement } from "./admission.js";
 import type { Plan } from "./exchange.js";
 import type { UsageRecorder } from "./recorder.js";
 import { CorsPolicy } from "./cors.js";
+import type { RequestDetail, RequestObserver } from "./observe.js";
 import { AuthFailureLimiter } from "../keys/index.js";
 import { UnpricedRules } from "./unpriced.js";
 
@@ -44,6 +45,7 @@ export class GatewayCore {
     readonly admission: Admission | null,
     readonly timeouts: Timeouts,
     private readonly simulatorPaceMs: number,
+    readonly observer: RequestObserver,
   ) {
     this.cors = new CorsPolicy(store, () => clock.now());
     this.unpriced = new UnpricedRules(store, () => clock.now());
@@ -66,9 +68,10 @@ export class GatewayCore {
     return this.simulatorStarting.then((s) => s.url);
   }
 
-  /** Hands a finished request's usage to the recorder and the limits. */
-  record(e: UsageEvent, plan: Plan | null, s: AdmissionSettlement | null): void {
+  /** Hands a finished request's usage to the recorder and the limits, and tells the observer (access log, metrics, trace). */
+  record(e: UsageEvent, plan: Plan | null, s: AdmissionSettlement | null, d: RequestDetail): void {
     this.recorder.record(e);
+    this.observer.finished(e, d);
     if (this.admission && plan?.admission && s) {
       try {
         const r = this.admission.settle(plan.admission, plan.ticket, s);

@@ -7,6 +7,7 @@ import type { GatewayCore } from "./core.js";
 import { requestIdHeader, sendError } from "./respond.js";
 import { Translator, type Translation } from "./translator.js";
 import { clientResponseHeaders, translatedRequestHeaders, upstreamRequestHeaders } from "./upstream-headers.js";
+import { traceHeader } from "./trace-header.js";
 
 /** One upstream to try: where, with which credential. */
 export interface Candidate {
@@ -30,6 +31,7 @@ export interface Plan {
   orgId: string;
   workspaceId: string;
   keyId: string;
+  keyName: string;
   model: CatalogModel;
   /** The model as the caller named it (translated answers carry it). */
   modelName: string;
@@ -77,6 +79,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private timer: NodeJS.Timeout | null = null;
   private upstreamFailed: string | null = null;
   private translator: Translator | null = null;
+  /** The last status an upstream answered with, retried or not (for the access log). */
+  private upstreamStatus: number | null = null;
   private readonly headers: Record<string, string>;
 
   constructor(
@@ -110,11 +114,13 @@ export class Exchange implements Dispatcher.DispatchHandler {
 
   onResponseStart(controller: Dispatcher.DispatchController, status: number, headers: IncomingHttpHeaders): void {
     if (status < 200 || this.state === DONE) return;
-    if (isRetryable(status) && this.attempt + 1 < this.core.timeouts.maxAttempts) {
-      const after = retryAfterMs(headers);
-      if (after <= this.core.timeouts.maxRetryAfterMs) {
+    this.upstreamStatus = status;
+    if (isRetryable(status)) {
+      const retrying = this.attempt + 1 < this.core.timeouts.maxAttempts && retryAfterMs(headers) <= this.core.timeouts.maxRetryAfterMs;
+      this.attemptFailed(status === 429 || status === 529 ? `status_${status}` : "status_5xx", retrying);
+      if (retrying) {
         this.state = DISCARDING;
-        this.retryAfterMs = after;
+        this.retryAfterMs = retryAfterMs(headers);
         return;
       }
     }
@@ -167,11 +173,14 @@ export class Exchange implements Dispatcher.DispatchHandler {
     if (this.state === DONE) return;
     const code = (err as { code?: string }).code ?? "";
     if (this.state === WAITING || this.state === DISCARDING) {
-      if (this.attempt + 1 < this.core.timeouts.maxAttempts) {
+      const retrying = this.attempt + 1 < this.core.timeouts.maxAttempts;
+      const timeout = code === "UND_ERR_HEADERS_TIMEOUT" || code === "UND_ERR_CONNECT_TIMEOUT";
+      // A discarded retryable answer that then fails to drain was counted once already.
+      if (this.state === WAITING) this.attemptFailed(timeout ? "timeout" : code === "ECONNREFUSED" ? "connect" : "reset", retrying);
+      if (retrying) {
         this.retry();
         return;
       }
-      const timeout = code === "UND_ERR_HEADERS_TIMEOUT" || code === "UND_ERR_CONNECT_TIMEOUT";
       this.status = sendError(this.res, this.plan.dialect, timeout ? "upstream_timeout" : "upstream_error",
         timeout ? "The provider did not answer in time." : "The provider could not be reached.", this.plan.requestId, { headers: this.plan.headers });
       this.upstreamFailed = code || "upstream_error";
@@ -181,6 +190,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     // Bytes were sent: the stream cannot be retried. Tell an Anthropic stream in its own terms;
     // otherwise drop the connection so the client sees the answer was cut.
     this.upstreamFailed = code || "upstream_died";
+    this.attemptFailed("stream_cut", false);
     if (this.translator) this.translator.abort(this.res);
     else if (this.plan.dialect === "anthropic" && this.plan.sse && this.plan.streamed && !this.res.destroyed) {
       const rest = this.meter?.flushCarry();
@@ -205,6 +215,11 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.controller?.abort(new Error("client closed"));
     if (!wasStreaming && this.status === 0) this.status = 499;
     this.settle(true);
+  }
+
+  private attemptFailed(cls: string, retried: boolean): void {
+    const c = this.candidates[this.attempt % this.candidates.length]!;
+    this.core.observer.attemptFailed(this.plan.provider, c.credentialId, cls, retried);
   }
 
   private retry(): void {
@@ -236,7 +251,11 @@ export class Exchange implements Dispatcher.DispatchHandler {
       endpoint: p.op, inputTokens: usage.input, outputTokens: usage.output, cacheWriteTokens: usage.cacheWrite, cacheReadTokens: usage.cacheRead,
       costNano, status, errorCode: this.upstreamFailed ?? (aborted ? "client_closed" : status >= 400 ? "upstream_status" : null),
       streamed: p.streamed, aborted, latencyMs: msSince(p.startedHr), ttfbMs: this.ttfbMs,
-    }, p, { inputTokens: usage.input, outputTokens: usage.output, cacheWriteTokens: usage.cacheWrite, cacheReadTokens: usage.cacheRead, costNano, status, aborted });
+    }, p, { inputTokens: usage.input, outputTokens: usage.output, cacheWriteTokens: usage.cacheWrite, cacheReadTokens: usage.cacheRead, costNano, status, aborted }, {
+      keyName: p.keyName, upstreamStatus: this.upstreamStatus, attempts: this.attempt + 1,
+      deployment: this.candidates[this.attempt % this.candidates.length]!.credentialId, refusal: null,
+      traceparent: traceHeader(this.req.headers.traceparent), tracestate: traceHeader(this.req.headers.tracestate),
+    });
   }
 
   /** What the response reported; for a cut stream that never reported, an estimate from what passed. */

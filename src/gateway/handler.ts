@@ -13,6 +13,8 @@ import type { GatewayCore } from "./core.js";
 import { Exchange, msSince, type Candidate, type Plan } from "./exchange.js";
 import { renderModels } from "./models-list.js";
 import { UnpricedRules, unpricedMessage } from "./unpriced.js";
+import type { RequestDetail } from "./observe.js";
+import { traceHeader } from "./trace-header.js";
 import { sendError, sendJson } from "./respond.js";
 import { guessDialect, matchRoute, type Route } from "./routes.js";
 import type { Translation } from "./translator.js";
@@ -35,19 +37,24 @@ export async function handleRequest(core: GatewayCore, req: IncomingMessage, res
   const route = matchRoute(req.method ?? "GET", path, anthropicHeaders, geminiCaller);
   if (route === null || route === "method") {
     const dialect = guessDialect(path, anthropicHeaders, geminiCaller);
-    if (route === null) sendError(res, dialect, "not_found", `No such endpoint: ${req.method} ${path}`, requestId);
-    else sendError(res, dialect, "method_not_allowed", `${req.method} is not allowed on ${path}`, requestId);
+    const status = route === null
+      ? sendError(res, dialect, "not_found", `No such endpoint: ${req.method} ${path}`, requestId)
+      : sendError(res, dialect, "method_not_allowed", `${req.method} is not allowed on ${path}`, requestId);
+    observeEarly(core, req, requestId, startedAt, startedHr, "unknown", status, route === null ? "not_found" : "method_not_allowed");
     return;
   }
   const { dialect } = route;
   if (Number(req.headers["content-length"] ?? 0) > core.config.maxBodyBytes) {
-    sendError(res, dialect, "payload_too_large", `The request body exceeds ${core.config.maxBodyBytes} bytes.`, requestId);
+    const status = sendError(res, dialect, "payload_too_large", `The request body exceeds ${core.config.maxBodyBytes} bytes.`, requestId);
+    observeEarly(core, req, requestId, startedAt, startedHr, route.op, status, "payload_too_large");
     return;
   }
   const reading = readApiKey(req, query?.get("key") ?? null);
   if ("problem" in reading) {
-    if (reading.problem === "conflict") sendError(res, dialect, "invalid_request", "The request carries more than one API key, and they differ; send exactly one.", requestId);
-    else sendError(res, dialect, "unauthenticated", "No API key was provided. Send it in the x-api-key or Authorization: Bearer header.", requestId);
+    const status = reading.problem === "conflict"
+      ? sendError(res, dialect, "invalid_request", "The request carries more than one API key, and they differ; send exactly one.", requestId)
+      : sendError(res, dialect, "unauthenticated", "No API key was provided. Send it in the x-api-key or Authorization: Bearer header.", requestId);
+    observeEarly(core, req, requestId, startedAt, startedHr, route.op, status, reading.problem === "conflict" ? "conflicting_keys" : "no_key");
     return;
   }
   const ip = clientIp(req, core.config.trustProxy);
@@ -55,14 +62,16 @@ export async function handleRequest(core: GatewayCore, req: IncomingMessage, res
   // included, until its failures age out: guessing is slowed to the limit's pace.
   const wait = core.authFailures.blockedFor(ip, startedAt);
   if (wait > 0) {
-    sendError(res, dialect, "rate_limited", "Too many requests with invalid API keys from this address; try again later.", requestId, { retryAfterSeconds: wait });
+    const status = sendError(res, dialect, "rate_limited", "Too many requests with invalid API keys from this address; try again later.", requestId, { retryAfterSeconds: wait });
+    observeEarly(core, req, requestId, startedAt, startedHr, route.op, status, "auth_failures");
     return;
   }
   const verifying = core.verifier.verifyNow(reading.key, { surface: "gateway", scope: route.scope, ip, origin: req.headers.origin ?? null });
   const verdict = verifying instanceof Promise ? await verifying : verifying;
   if (!verdict.valid) {
     if (verdict.code === "MALFORMED" || verdict.code === "NOT_FOUND") core.authFailures.recordFailure(ip, startedAt);
-    refuseKey(res, dialect, verdict, requestId);
+    const status = refuseKey(res, dialect, verdict, requestId);
+    observeEarly(core, req, requestId, startedAt, startedHr, route.op, status, `key_${verdict.code.toLowerCase()}`);
     return;
   }
   const entry = verdict.entry;
@@ -78,7 +87,7 @@ export async function handleRequest(core: GatewayCore, req: IncomingMessage, res
     const tooLarge = err instanceof BodyTooLargeError;
     if (tooLarge) sendError(res, dialect, "payload_too_large", `The request body exceeds ${core.config.maxBodyBytes} bytes.`, requestId);
     else res.destroy();
-    recordRefusal(core, entry, "unknown", "unknown", route, requestId, startedAt, startedHr, false, tooLarge ? 413 : 499, tooLarge ? "payload_too_large" : "client_closed");
+    recordRefusal(core, req, entry, "unknown", "unknown", route, requestId, startedAt, startedHr, false, tooLarge ? 413 : 499, tooLarge ? "payload_too_large" : "client_closed");
     return;
   }
   let body: Record<string, unknown>;
@@ -88,26 +97,26 @@ export async function handleRequest(core: GatewayCore, req: IncomingMessage, res
     body = parsed as Record<string, unknown>;
   } catch {
     const status = sendError(res, dialect, "invalid_request", "The request body is not valid JSON.", requestId);
-    recordRefusal(core, entry, "unknown", "unknown", route, requestId, startedAt, startedHr, false, status, "invalid_json");
+    recordRefusal(core, req, entry, "unknown", "unknown", route, requestId, startedAt, startedHr, false, status, "invalid_json");
     return;
   }
   const modelName = route.pathModel ?? body.model;
   if (typeof modelName !== "string" || modelName === "") {
     const status = sendError(res, dialect, "invalid_request", "model: a model is required.", requestId, { param: "model" });
-    recordRefusal(core, entry, "unknown", "unknown", route, requestId, startedAt, startedHr, false, status, "no_model");
+    recordRefusal(core, req, entry, "unknown", "unknown", route, requestId, startedAt, startedHr, false, status, "no_model");
     return;
   }
   let model = core.catalog.resolve(modelName);
   if (!model || !allowsModel(entry, model)) {
     const status = sendError(res, dialect, "model_not_found", `The model '${modelName}' does not exist or you do not have access to it.`, requestId, { param: "model" });
-    recordRefusal(core, entry, model?.id ?? "unknown", model?.provider ?? "unknown", route, requestId, startedAt, startedHr, false, status, "model_not_found");
+    recordRefusal(core, req, entry, model?.id ?? "unknown", model?.provider ?? "unknown", route, requestId, startedAt, startedHr, false, status, "model_not_found");
     return;
   }
   if (model.match === "unpriced") {
     const rule = await core.unpriced.get(entry.key.orgId);
     if (rule.action === "refuse") {
       const status = sendError(res, dialect, "invalid_request", unpricedMessage(model), requestId, { param: "model", openaiCode: "model_not_priced" });
-      recordRefusal(core, entry, model.id, model.provider, route, requestId, startedAt, startedHr, false, status, "model_not_priced");
+      recordRefusal(core, req, entry, model.id, model.provider, route, requestId, startedAt, startedHr, false, status, "model_not_priced");
       return;
     }
     model = UnpricedRules.priced(model, rule);
@@ -126,7 +135,7 @@ export async function handleRequest(core: GatewayCore, req: IncomingMessage, res
     const codec = provider?.codec;
     if (!provider || !codec || !caller) {
       const status = sendError(res, dialect, "invalid_request", `The model '${modelName}' is served by ${model.provider}, which does not speak this endpoint's API; call it through its own endpoint.`, requestId, { param: "model" });
-      recordRefusal(core, entry, model.id, model.provider, route, requestId, startedAt, startedHr, streamed, status, "dialect_mismatch");
+      recordRefusal(core, req, entry, model.id, model.provider, route, requestId, startedAt, startedHr, streamed, status, "dialect_mismatch");
       return;
     }
     try {
@@ -136,7 +145,7 @@ export async function handleRequest(core: GatewayCore, req: IncomingMessage, res
     } catch (err) {
       if (!(err instanceof TranslationError)) throw err;
       const status = sendError(res, dialect, "invalid_request", err.message, requestId, { param: err.param });
-      recordRefusal(core, entry, model.id, providerId, route, requestId, startedAt, startedHr, streamed, status, "untranslatable");
+      recordRefusal(core, req, entry, model.id, providerId, route, requestId, startedAt, startedHr, streamed, status, "untranslatable");
       return;
     }
     const opts = body.stream_options as Record<string, unknown> | undefined;
@@ -159,14 +168,14 @@ export async function handleRequest(core: GatewayCore, req: IncomingMessage, res
   const candidates = finding instanceof Promise ? await finding : finding;
   if (candidates === null) {
     sendError(res, dialect, "invalid_request", `No ${model.provider} credential is configured for this workspace; add one with 'latchkey credentials add --provider ${model.provider}'.`, requestId);
-    recordRefusal(core, entry, model.id, providerId, route, requestId, startedAt, startedHr, streamed, 400, "no_credential");
+    recordRefusal(core, req, entry, model.id, providerId, route, requestId, startedAt, startedHr, streamed, 400, "no_credential");
     return;
   }
 
   const bounding = inputTokenBound(body, raw.length, model.contextWindow);
   if (typeof bounding !== "number") {
     const status = sendError(res, dialect, "invalid_request", `${bounding.unbounded}.`, requestId);
-    recordRefusal(core, entry, model.id, providerId, route, requestId, startedAt, startedHr, streamed, status, "unbounded_input");
+    recordRefusal(core, req, entry, model.id, providerId, route, requestId, startedAt, startedHr, streamed, status, "unbounded_input");
     return;
   }
   const inBound = bounding;
@@ -185,7 +194,7 @@ export async function handleRequest(core: GatewayCore, req: IncomingMessage, res
     const decision = admitting instanceof Promise ? await admitting : admitting;
     if (!decision.allowed) {
       const status = sendError(res, dialect, decision.code, decision.message, requestId, { retryAfterSeconds: decision.retryAfterSeconds, headers: decision.headers });
-      recordRefusal(core, entry, model.id, providerId, route, requestId, startedAt, startedHr, streamed, status, decision.code);
+      recordRefusal(core, req, entry, model.id, providerId, route, requestId, startedAt, startedHr, streamed, status, decision.code, decision.limit);
       return;
     }
     ticket = decision.ticket;
@@ -198,7 +207,7 @@ export async function handleRequest(core: GatewayCore, req: IncomingMessage, res
   });
   const plan: Plan = {
     requestId, dialect, op: route.op, startedAt, startedHr, streamed, sse, strip,
-    orgId: entry.key.orgId, workspaceId: entry.key.workspaceId, keyId: entry.key.id, model, modelName, provider: providerId, translation,
+    orgId: entry.key.orgId, workspaceId: entry.key.workspaceId, keyId: entry.key.id, keyName: entry.key.name, model, modelName, provider: providerId, translation,
     inputTokenBound: inBound, admission, ticket, headers,
   };
   if (res.destroyed) {
@@ -261,18 +270,30 @@ const KEY_REFUSALS: Record<Exclude<VerifyResult["code"], "VALID">, ErrorCode> = 
   FORBIDDEN_IP: "forbidden", FORBIDDEN_ORIGIN: "forbidden", FORBIDDEN_SCOPE: "forbidden", FORBIDDEN_MODEL: "model_not_found",
 };
 
-function refuseKey(res: ServerResponse, dialect: WireDialect, v: Extract<VerifyResult, { valid: false }>, requestId: string): void {
+function refuseKey(res: ServerResponse, dialect: WireDialect, v: Extract<VerifyResult, { valid: false }>, requestId: string): number {
   const message = v.code === "MALFORMED" || v.code === "NOT_FOUND" ? "Invalid API key." : v.message;
-  sendError(res, dialect, KEY_REFUSALS[v.code], message, requestId);
+  return sendError(res, dialect, KEY_REFUSALS[v.code], message, requestId);
+}
+
+/** A request refused before its key was known: no usage record, but an access line and the outcome series. */
+function observeEarly(core: GatewayCore, req: IncomingMessage, requestId: string, at: number, hr: number, endpoint: string, status: number, reason: string): void {
+  core.observer.finished({
+    id: requestId, at, provider: "none", model: "unknown", endpoint, inputTokens: 0, outputTokens: 0, cacheWriteTokens: 0, cacheReadTokens: 0,
+    costNano: 0, status, errorCode: reason, streamed: false, latencyMs: msSince(hr), ttfbMs: null,
+  }, refusalDetail(req, null, reason));
+}
+
+function refusalDetail(req: IncomingMessage, keyName: string | null, refusal: string): RequestDetail {
+  return { keyName, upstreamStatus: null, attempts: 0, deployment: null, refusal, traceparent: traceHeader(req.headers.traceparent), tracestate: traceHeader(req.headers.tracestate) };
 }
 
 /** A request refused or given up after its key was known: no cost, but one record, like every request. */
-function recordRefusal(core: GatewayCore, entry: VerifiedKey, model: string, provider: string, route: Route, requestId: string, at: number, hr: number, streamed: boolean, status: number, errorCode: string): void {
+function recordRefusal(core: GatewayCore, req: IncomingMessage, entry: VerifiedKey, model: string, provider: string, route: Route, requestId: string, at: number, hr: number, streamed: boolean, status: number, errorCode: string, limit?: string): void {
   core.record({
     id: requestId, at, orgId: entry.key.orgId, workspaceId: entry.key.workspaceId, keyId: entry.key.id, provider, model, endpoint: route.op,
     inputTokens: 0, outputTokens: 0, cacheWriteTokens: 0, cacheReadTokens: 0, costNano: 0, status, errorCode, streamed, aborted: false,
     latencyMs: msSince(hr), ttfbMs: null,
-  }, null, null);
+  }, null, null, refusalDetail(req, entry.key.name, limit ?? errorCode));
 }
 
 function clientIp(req: IncomingMessage, trustProxy: boolean): string {

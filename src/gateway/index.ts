@@ -14,6 +14,8 @@ import { UsageRecorder } from "./recorder.js";
 import { guessDialect } from "./routes.js";
 import { sendError } from "./respond.js";
 import { newId } from "../lib/index.js";
+import type { OperatorMetrics, RequestTracer } from "../telemetry/index.js";
+import { RequestObserver } from "./observe.js";
 
 export type { Admission, AdmissionDecision, AdmissionRequest, AdmissionSettlement } from "./admission.js";
 export { allowsModel } from "./handler.js";
@@ -44,6 +46,10 @@ export interface GatewayDeps {
   usageSpoolFile?: string;
   /** The usage journal (journal.ts), recovered by the caller before the gateway is built; none: no journal. */
   usageJournalFile?: string;
+  /** The operator's Prometheus series (outcomes, timings, upstream errors); none when absent. */
+  metrics?: OperatorMetrics;
+  /** Spans for finished requests, when tracing is configured. */
+  tracer?: RequestTracer | null;
 }
 
 export interface Gateway {
@@ -57,6 +63,8 @@ export interface Gateway {
   close(): Promise<void>;
   readonly catalog: ModelCatalog;
   readonly vault: CredentialVault;
+  /** Usage events waiting in memory and bytes in the spool (for the metrics). */
+  usageBacklog(): { queued: number; spoolBytes: number };
 }
 
 export function createGateway(deps: GatewayDeps): Gateway {
@@ -68,7 +76,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const core = new GatewayCore(c, deps.clock, deps.logger, deps.store, deps.verifier, catalog, vault, recorder, deps.admission ?? null, {
     connectMs: c.upstreamConnectTimeoutMs, firstByteMs: c.upstreamFirstByteTimeoutMs, idleMs: c.upstreamIdleTimeoutMs,
     maxAttempts: c.upstreamMaxAttempts, maxRetryAfterMs: 10_000,
-  }, deps.simulatorPaceMs ?? 0);
+  }, deps.simulatorPaceMs ?? 0, new RequestObserver(deps.logger, c.accessLogLevel, deps.metrics ?? null, deps.tracer ?? null));
   let loading: Promise<void> | null = deps.catalog ? null : catalog.load(deps.clock.now());
   if (loading) loading.catch(() => undefined);
   const ready = async () => {
@@ -105,5 +113,6 @@ export function createGateway(deps: GatewayDeps): Gateway {
     },
     catalog,
     vault,
+    usageBacklog: () => recorder.backlog(),
   };
 }

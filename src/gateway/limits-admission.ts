@@ -244,17 +244,18 @@ function rateRefusal(rate: RateDecision, r: AdmissionRequest, now: number): Admi
     : x.exceedsLimit
       ? `This request alone needs more than the ${what} limit (${x.limit}) of ${describe(x.subject)}; lower max_tokens.`
       : `Rate limit of ${x.limit} ${what} reached for ${describe(x.subject)}. Try again in ${x.retryAfterSeconds}s.`;
-  return { allowed: false, code, message, retryAfterSeconds: x.retryAfterSeconds, headers: rateHeaders(rate, r.dialect, now) };
+  const limit = x.reason === "unavailable" ? "limits_unavailable" : `${level(x.subject)}_${x.kind === "requests" ? "requests_per_minute" : x.kind === "tokens" ? "tokens_per_minute" : "concurrent_requests"}`;
+  return { allowed: false, code, message, retryAfterSeconds: x.retryAfterSeconds, headers: rateHeaders(rate, r.dialect, now), limit };
 }
 
 function budgetRefusal(res: Exclude<ReserveResult, { outcome: "admitted" }>, r: AdmissionRequest): AdmissionDecision {
   if (res.outcome === "refused" && res.period === "balance") {
-    return { allowed: false, code: "insufficient_credits", message: `Your credit balance is too low for this request (it could cost up to $${usd(r.costBoundNano)}). Add credits to continue.` };
+    return { allowed: false, code: "insufficient_credits", limit: "org_credits", message: `Your credit balance is too low for this request (it could cost up to $${usd(r.costBoundNano)}). Add credits to continue.` };
   }
   if (res.outcome === "refused") {
-    return { allowed: false, code: "spend_limit_reached", message: `This request could cost up to $${usd(r.costBoundNano)}, more than remains of the spend limit of ${describe(res.subject)} ($${usd(res.limitNano - res.spentNano - res.openNano)} of $${usd(res.limitNano)} this ${res.period}).` };
+    return { allowed: false, code: "spend_limit_reached", limit: `${level(res.subject)}_spend_limit`, message: `This request could cost up to $${usd(r.costBoundNano)}, more than remains of the spend limit of ${describe(res.subject)} ($${usd(res.limitNano - res.spentNano - res.openNano)} of $${usd(res.limitNano)} this ${res.period}).` };
   }
-  return { allowed: false, code: "store_unavailable", message: "Spend limits and credits cannot be checked right now; the request was not sent." };
+  return { allowed: false, code: "store_unavailable", limit: "limits_unavailable", message: "Spend limits and credits cannot be checked right now; the request was not sent." };
 }
 
 function rateSubjectsOf(r: AdmissionRequest, org: OrgState): RateSubject[] {
@@ -283,6 +284,12 @@ function budgetSubjectsOf(r: AdmissionRequest, org: OrgState): BudgetSubject[] {
 function describe(subject: string): string {
   const [kind, id] = subject.split(":");
   return kind === "key" ? `key ${id}` : kind === "wrk" ? `workspace ${id}` : `the organization`;
+}
+
+/** A subject's level in a bounded word for labels: key, workspace or org. */
+function level(subject: string): string {
+  const kind = subject.slice(0, subject.indexOf(":"));
+  return kind === "key" ? "key" : kind === "wrk" ? "workspace" : "org";
 }
 
 function usd(nano: number): string {

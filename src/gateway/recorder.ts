@@ -181,6 +181,19 @@ export class UsageRecorder {
     this.timer.unref();
   }
 
+  /** Events waiting in memory, and the spool file's size (read only when asked: at a metrics scrape). */
+  backlog(): { queued: number; spoolBytes: number } {
+    let spoolBytes = 0;
+    if (this.spooled) {
+      try {
+        spoolBytes = statSync(this.o.spoolFile!).size;
+      } catch {
+        spoolBytes = 0; // replayed and removed meanwhile
+      }
+    }
+    return { queued: this.pending.length, spoolBytes };
+  }
+
   stop(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;

@@ -64,19 +64,25 @@ export function registerManagementRoutes(app: FastifyInstance, o: ManagementOpti
  */
 async function principalFor(req: FastifyRequest, route: RouteDef, rule: Rule, o: ManagementOptions): Promise<Principal> {
   if (rule.resource !== "public") {
-    const p = await authenticate(req, route, o);
+    const p = noteActor(req, await authenticate(req, route, o));
     authorize(p, rule);
     return p;
   }
   if (rule.scope === "public") return ANONYMOUS;
   if (req.headers.authorization) {
-    const p = await authenticate(req, route, o);
+    const p = noteActor(req, await authenticate(req, route, o));
     if (!hasScope(p.scopes, rule.scope)) throw new AppError("forbidden", `this key lacks the '${rule.scope}' scope`);
     return p;
   }
   const wait = o.failures.blockedFor(req.ip, o.services.clock.now());
   if (wait > 0) throw new AppError("rate_limited", "too many failed attempts from this address; try again later", { retryAfterSeconds: wait });
   return ANONYMOUS;
+}
+
+/** Remembers who called, for the access log (a refused request's line names its caller too). */
+function noteActor(req: FastifyRequest, p: Principal): Principal {
+  req.latchkeyActor = { type: p.type, id: p.id, orgId: p.orgId };
+  return p;
 }
 
 async function authenticate(req: FastifyRequest, route: RouteDef, o: ManagementOptions): Promise<Principal> {

@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import Fastify, { type FastifyInstance } from "fastify";
 import { AppError, isDependencyFailure } from "../errors/index.js";
 import { AuthFailureLimiter } from "../keys/index.js";
@@ -6,6 +6,8 @@ import type { AdminServices, RouteDef } from "../admin/index.js";
 import { registerManagementRoutes, requestIdHook, sendError, type Authenticator } from "./management.js";
 import { buildOpenApi } from "./openapi.js";
 import { registerConsole } from "./console.js";
+import { registerHealth, type HealthProbes } from "./health.js";
+import { registerAccessLog, type ManagementObserver } from "./access-log.js";
 
 /** The gateway's request handler; it answers every path under /v1/ and /v1beta/. */
 export interface GatewayHandler {
@@ -17,8 +19,12 @@ export interface HttpOptions {
   routes: RouteDef[];
   gateway?: GatewayHandler;
   authenticators?: Authenticator[];
-  /** Answers /readyz: each named dependency and whether it is up. */
-  readiness: () => Promise<Record<string, boolean | string>>;
+  /** The listening server (HTTP or HTTPS), bound before anything else starts; its request handler is set here. */
+  server: Server;
+  /** What /healthz and /readyz probe. */
+  health: HealthProbes;
+  /** Told of each management, console and health request once answered (access log, metrics). */
+  observer?: ManagementObserver;
   metrics?: () => Promise<{ contentType: string; body: string }>;
   consoleDir?: string;
   version: string;
@@ -37,13 +43,15 @@ function isGatewayPath(url: string | undefined): boolean {
  * never touches Fastify); Fastify answers the management API, the console and health.
  */
 export async function buildHttpServer(o: HttpOptions): Promise<{ server: Server; app: FastifyInstance }> {
-  let server!: Server;
+  const server = o.server;
   const app = Fastify({
     logger: false,
     bodyLimit: MANAGEMENT_BODY_LIMIT,
     trustProxy: o.services.config.trustProxy,
     serverFactory: (fastifyHandler) => {
-      server = createServer((req, res) => {
+      // Replaces the answer the server gave while the rest of the process was starting.
+      server.removeAllListeners("request");
+      server.on("request", (req: IncomingMessage, res: ServerResponse) => {
         if (o.gateway && isGatewayPath(req.url)) o.gateway.handle(req, res);
         else fastifyHandler(req, res);
       });
@@ -52,6 +60,7 @@ export async function buildHttpServer(o: HttpOptions): Promise<{ server: Server;
   });
 
   app.addHook("onRequest", async (req) => requestIdHook(req));
+  if (o.observer) registerAccessLog(app, o.observer);
   app.removeContentTypeParser("application/json");
   app.addContentTypeParser("application/json", { parseAs: "buffer" }, (req, body, done) => {
     const raw = body as Buffer;
@@ -82,12 +91,7 @@ export async function buildHttpServer(o: HttpOptions): Promise<{ server: Server;
 
   app.setNotFoundHandler((req, reply) => sendError(reply, new AppError("not_found", `no route for ${req.method} ${req.url.split("?")[0]}`), req.latchkeyRequestId));
 
-  app.get("/healthz", async () => ({ status: "ok" }));
-  app.get("/readyz", async (_req, reply) => {
-    const checks = await o.readiness();
-    const ok = Object.values(checks).every((v) => v === true || v === "ok" || v === "healthy");
-    return reply.code(ok ? 200 : 503).send({ status: ok ? "ready" : "not ready", checks });
-  });
+  registerHealth(app, o.health);
   if (o.metrics) {
     const metrics = o.metrics;
     app.get("/metrics", async (_req, reply) => {

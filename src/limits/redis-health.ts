@@ -28,7 +28,11 @@ export const LIMITS_REDIS_OPTIONS: RedisOptions = {
 };
 
 export function createLimitsRedis(url: string, overrides: RedisOptions = {}): Redis {
-  return new (ioredis().Redis)(url, { ...LIMITS_REDIS_OPTIONS, ...overrides });
+  const redis = new (ioredis().Redis)(url, { ...LIMITS_REDIS_OPTIONS, ...overrides });
+  // Connection errors surface through failed commands; without a listener ioredis prints each
+  // reconnection attempt while a start-up waits for a Redis that is not there yet.
+  redis.on("error", () => undefined);
+  return redis;
 }
 
 /** Wait until `redis` is connected (false after `timeoutMs`): without an offline queue, commands sent earlier fail. */

@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { Counter, type Registry } from "prom-client";
 import type { UsageEvent } from "../store/index.js";
 
 interface Sums {
@@ -14,22 +14,20 @@ interface Sums {
 }
 
 /**
- * Prometheus metrics, fed from written usage batches rather than from the request path: the
+ * Token, cost and status counters, fed from written usage batches rather than from the request path: the
  * gateway pays nothing per request for them. Labels are provider, model and status only — never a
  * key, an id or anything a client sent besides the model name the catalog resolved.
  */
 export class UsageMetrics {
-  readonly registry = new Registry();
-  private readonly requests = new Counter({ name: "latchkey_gateway_requests_total", help: "Gateway requests by provider, model and HTTP status", labelNames: ["provider", "model", "status"], registers: [this.registry] });
-  private readonly tokens = new Counter({ name: "latchkey_gateway_tokens_total", help: "Tokens by provider, model and type", labelNames: ["provider", "model", "type"], registers: [this.registry] });
-  private readonly cost = new Counter({ name: "latchkey_gateway_cost_usd_total", help: "Priced cost in USD", labelNames: ["provider", "model"], registers: [this.registry] });
-  private readonly latency = new Histogram({
-    name: "latchkey_gateway_request_duration_seconds", help: "Gateway request duration, first byte to last", labelNames: ["provider"],
-    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120], registers: [this.registry],
-  });
+  private readonly requests: Counter;
+  private readonly tokens: Counter;
+  private readonly cost: Counter;
 
-  constructor() {
-    collectDefaultMetrics({ register: this.registry, prefix: "latchkey_" });
+  constructor(registry: Registry) {
+    const registers = [registry];
+    this.requests = new Counter({ name: "latchkey_gateway_requests_total", help: "Gateway requests by provider, model and HTTP status", labelNames: ["provider", "model", "status"], registers });
+    this.tokens = new Counter({ name: "latchkey_gateway_tokens_total", help: "Tokens by provider, model and type", labelNames: ["provider", "model", "type"], registers });
+    this.cost = new Counter({ name: "latchkey_gateway_cost_usd_total", help: "Priced cost in USD", labelNames: ["provider", "model"], registers });
   }
 
   /**
@@ -48,7 +46,6 @@ export class UsageMetrics {
       g.cacheWrite += e.cacheWriteTokens;
       g.cacheRead += e.cacheReadTokens;
       g.costNano += e.costNano;
-      this.latencyFor(e.provider).observe(e.latencyMs / 1000);
     }
     for (const g of groups.values()) {
       const { provider, model } = g;
@@ -59,17 +56,5 @@ export class UsageMetrics {
       if (g.cacheRead) this.tokens.inc({ provider, model, type: "cache_read" }, g.cacheRead);
       if (g.costNano) this.cost.inc({ provider, model }, g.costNano / 1e9);
     }
-  }
-
-  private readonly latencyChildren = new Map<string, { observe(v: number): void }>();
-
-  private latencyFor(provider: string): { observe(v: number): void } {
-    let c = this.latencyChildren.get(provider);
-    if (!c) this.latencyChildren.set(provider, (c = this.latency.labels({ provider })));
-    return c;
-  }
-
-  async render(): Promise<{ contentType: string; body: string }> {
-    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
   }
 }

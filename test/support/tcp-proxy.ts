@@ -8,6 +8,8 @@ import type { AddressInfo } from "node:net";
 export class TcpProxy {
   private server: Server | null = null;
   private readonly sockets = new Set<Socket>();
+  private readonly pairs = new Set<[Socket, Socket]>();
+  private frozen = false;
   port = 0;
 
   constructor(private readonly targetHost: string, private readonly targetPort: number) {}
@@ -20,11 +22,31 @@ export class TcpProxy {
         s.on("close", () => this.sockets.delete(s));
         s.on("error", () => { client.destroy(); upstream.destroy(); });
       }
-      client.pipe(upstream).pipe(client);
+      const pair: [Socket, Socket] = [client, upstream];
+      this.pairs.add(pair);
+      client.on("close", () => this.pairs.delete(pair));
+      if (!this.frozen) client.pipe(upstream).pipe(client);
     });
     await new Promise<void>((ok) => this.server!.listen(this.port, "127.0.0.1", ok));
     this.port = (this.server.address() as AddressInfo).port;
     return this.port;
+  }
+
+  /** Stops passing bytes either way without closing anything: the service looks hung, not down. */
+  freeze(): void {
+    this.frozen = true;
+    for (const [client, upstream] of this.pairs) {
+      client.unpipe(upstream);
+      upstream.unpipe(client);
+      client.pause();
+      upstream.pause();
+    }
+  }
+
+  /** Passes bytes again, what waited included. */
+  thaw(): void {
+    this.frozen = false;
+    for (const [client, upstream] of this.pairs) client.pipe(upstream).pipe(client);
   }
 
   /** Refuses new connections and cuts every open one. */

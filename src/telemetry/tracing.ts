@@ -1,0 +1,110 @@
+import type { Tracer } from "@opentelemetry/api";
+
+/** Where spans go; unset endpoints leave tracing off. Read from the standard OTEL_* variables by the config loader. */
+export interface TracingSettings {
+  /** OTEL_EXPORTER_OTLP_ENDPOINT: the collector's base URL; spans go to <it>/v1/traces. */
+  endpoint?: string | undefined;
+  /** OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: the full URL for spans, when it is not <endpoint>/v1/traces. */
+  tracesEndpoint?: string | undefined;
+  /** OTEL_TRACES_EXPORTER: "none" turns tracing off even with an endpoint. */
+  exporter?: "otlp" | "none" | undefined;
+  serviceName: string;
+}
+
+/** A finished request as a span reads it (the gateway's usage event and detail satisfy it). */
+export interface SpanSource {
+  id: string;
+  at: number;
+  provider: string;
+  model: string;
+  endpoint: string;
+  inputTokens: number;
+  outputTokens: number;
+  cacheWriteTokens: number;
+  cacheReadTokens: number;
+  costNano: number;
+  status: number;
+  errorCode: string | null;
+  streamed: boolean;
+  latencyMs: number;
+  ttfbMs: number | null;
+  keyId?: string | undefined;
+  workspaceId?: string | undefined;
+}
+export interface SpanDetail {
+  attempts: number;
+  upstreamStatus: number | null;
+  deployment: string | null;
+  refusal: string | null;
+  traceparent: string | undefined;
+  tracestate: string | undefined;
+}
+
+export interface RequestTracer {
+  /** Records a finished request as a span, its start and end taken from the request's own times. */
+  record(e: SpanSource, d: SpanDetail): void;
+  /** Sends what is buffered and stops. */
+  shutdown(): Promise<void>;
+}
+
+/** GenAI semantic conventions: the operation name for each gateway operation. */
+const OPERATIONS: Record<string, string> = {
+  messages: "chat", chat: "chat", responses: "chat", generate: "generate_content", stream_generate: "generate_content",
+  embeddings: "embeddings", embed: "embeddings", count_tokens: "count_tokens",
+};
+/** GenAI semantic conventions: gen_ai.provider.name values. */
+const PROVIDERS: Record<string, string> = { anthropic: "anthropic", openai: "openai", gemini: "gcp.gemini" };
+
+export function tracingEnabled(s: TracingSettings): boolean {
+  return s.exporter !== "none" && (s.endpoint !== undefined || s.tracesEndpoint !== undefined);
+}
+
+/**
+ * An OTLP/HTTP span exporter when tracing is configured, else null. The OpenTelemetry packages are
+ * loaded only then, so a server without tracing neither loads them nor does any work per request.
+ */
+export async function createRequestTracer(s: TracingSettings, version: string): Promise<RequestTracer | null> {
+  if (!tracingEnabled(s)) return null;
+  const [api, core, sdk, resources, otlp] = await Promise.all([
+    import("@opentelemetry/api"), import("@opentelemetry/core"), import("@opentelemetry/sdk-trace"),
+    import("@opentelemetry/resources"), import("@opentelemetry/exporter-trace-otlp-http"),
+  ]);
+  const url = s.tracesEndpoint ?? `${s.endpoint!.replace(/\/+$/, "")}/v1/traces`;
+  const provider = new sdk.TracerProvider({
+    resource: resources.resourceFromAttributes({ "service.name": s.serviceName, "service.version": version }),
+    spanProcessors: [new sdk.BatchSpanProcessor({ exporter: new otlp.OTLPTraceExporter({ url }), scheduledDelayMillis: 1000 })],
+  });
+  const tracer: Tracer = provider.getTracer("latchkey", version);
+  const propagator = new core.W3CTraceContextPropagator();
+  return {
+    record(e, d) {
+      const carrier = { traceparent: d.traceparent, tracestate: d.tracestate };
+      const parent = d.traceparent ? propagator.extract(api.ROOT_CONTEXT, carrier, api.defaultTextMapGetter) : api.ROOT_CONTEXT;
+      const operation = OPERATIONS[e.endpoint] ?? e.endpoint;
+      const span = tracer.startSpan(`${operation} ${e.model}`, { kind: api.SpanKind.SERVER, startTime: e.at, attributes: {
+        "gen_ai.operation.name": operation,
+        "gen_ai.provider.name": PROVIDERS[e.provider] ?? e.provider,
+        "gen_ai.request.model": e.model,
+        "gen_ai.usage.input_tokens": e.inputTokens + e.cacheReadTokens + e.cacheWriteTokens,
+        "gen_ai.usage.output_tokens": e.outputTokens,
+        "gen_ai.usage.cache_read.input_tokens": e.cacheReadTokens,
+        "gen_ai.usage.cache_creation.input_tokens": e.cacheWriteTokens,
+        "http.response.status_code": e.status,
+        "latchkey.request_id": e.id,
+        "latchkey.streamed": e.streamed,
+        "latchkey.attempts": d.attempts,
+        "latchkey.cost_usd": e.costNano / 1e9,
+        ...(e.keyId ? { "latchkey.key_id": e.keyId, "latchkey.workspace_id": e.workspaceId ?? "" } : {}),
+        ...(d.deployment ? { "latchkey.deployment": d.deployment } : {}),
+        ...(d.upstreamStatus !== null ? { "latchkey.upstream_status": d.upstreamStatus } : {}),
+        ...(e.ttfbMs !== null ? { "latchkey.time_to_first_byte_ms": e.ttfbMs } : {}),
+      } }, parent);
+      if (e.status >= 400 || e.errorCode) {
+        span.setAttribute("error.type", d.refusal ?? e.errorCode ?? String(e.status));
+        span.setStatus({ code: api.SpanStatusCode.ERROR });
+      }
+      span.end(e.at + e.latencyMs);
+    },
+    shutdown: () => provider.shutdown(),
+  };
+}
