@@ -3,28 +3,14 @@
  * finished: after a restart every finished request has exactly one usage record, every one in
  * flight is charged its bound by the lease rule, and the spend limit still holds.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { createSimulatorServer, type SimulatorServer } from "../src/providers/index.js";
 import { openDatabase, type Database } from "../src/store/index.js";
-
-const ROOT = join(import.meta.dirname, "..");
-
-/** `latchkey up` on a data directory; resolves with its URL (and the admin key on a first run). */
-export async function startUp(dataDir: string, env: Record<string, string> = {}): Promise<{ proc: ChildProcess; url: string; admin: string | null }> {
-  const proc = spawn(process.execPath, [join(ROOT, "bin", "latchkey.js"), "up", "--port", "0", "--data-dir", dataDir], {
-    env: { ...process.env, LATCHKEY_LOG_LEVEL: "fatal", NO_COLOR: "1", ...env }, stdio: ["ignore", "pipe", "ignore"],
-  });
-  let out = "";
-  proc.stdout!.on("data", (d: Buffer) => (out += d.toString()));
-  for (let i = 0; i < 300 && !/running at http/.test(out); i++) await new Promise((r) => setTimeout(r, 50));
-  const url = /running at (http:\/\/\S+)/.exec(out)?.[1];
-  if (!url) throw new Error(`latchkey up did not start: ${out}`);
-  return { proc, url, admin: /lk_admin_[0-9A-Za-z]{36}/.exec(out)?.[0] ?? null };
-}
+import { startUp } from "./support/processes.js";
 
 describe("a one-node SQLite server killed mid-traffic", () => {
   const dir = mkdtempSync(join(tmpdir(), "latchkey-journal-"));

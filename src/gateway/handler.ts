@@ -1,12 +1,12 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { ErrorCode } from "../errors/index.js";
+import { isDependencyFailure, type ErrorCode } from "../errors/index.js";
 import type { VerifiedKey, VerifyResult } from "../keys/index.js";
 import { newId, tokenCostNano } from "../lib/index.js";
 import {
   CODECS, codecDialectOf, getProvider, inputTokenBound, nativeRequest, TranslationError, outputTokenBound, pickCredentials, priceAt, simulator, type UpstreamRequest, type UsableCredential, type WireDialect,
 } from "../providers/index.js";
 import type { CatalogModel } from "../store/index.js";
-import type { AdmissionRequest } from "./admission.js";
+import type { AdmissionDecision, AdmissionRequest } from "./admission.js";
 import { readApiKey } from "./auth.js";
 import { BodyTooLargeError, readBody } from "./body.js";
 import type { GatewayCore } from "./core.js";
@@ -164,8 +164,15 @@ export async function handleRequest(core: GatewayCore, req: IncomingMessage, res
     }
   }
 
-  const finding = upstreams(core, entry, model.provider, toSimulator, upstream);
-  const candidates = finding instanceof Promise ? await finding : finding;
+  let candidates: Candidate[] | null;
+  try {
+    const finding = upstreams(core, entry, model.provider, toSimulator, upstream);
+    candidates = finding instanceof Promise ? await finding : finding;
+  } catch (err) {
+    if (!isDependencyFailure(err)) throw err;
+    refuseUnavailable(core, res, err, entry, model.id, providerId, route, requestId, startedAt, startedHr, streamed);
+    return;
+  }
   if (candidates === null) {
     sendError(res, dialect, "invalid_request", `No ${model.provider} credential is configured for this workspace; add one with 'latchkey credentials add --provider ${model.provider}'.`, requestId);
     recordRefusal(core, req, entry, model.id, providerId, route, requestId, startedAt, startedHr, streamed, 400, "no_credential");
@@ -190,8 +197,15 @@ export async function handleRequest(core: GatewayCore, req: IncomingMessage, res
       inputTokenBound: inBound, outputTokenBound: outBound,
       costBoundNano: tokenCostNano(inBound, Math.max(price.input, price.cacheWrite)) + tokenCostNano(outBound, price.output),
     };
-    const admitting = core.admission.admit(admission);
-    const decision = admitting instanceof Promise ? await admitting : admitting;
+    let decision: AdmissionDecision;
+    try {
+      const admitting = core.admission.admit(admission);
+      decision = admitting instanceof Promise ? await admitting : admitting;
+    } catch (err) {
+      if (!isDependencyFailure(err)) throw err;
+      refuseUnavailable(core, res, err, entry, model.id, providerId, route, requestId, startedAt, startedHr, streamed);
+      return;
+    }
     if (!decision.allowed) {
       const status = sendError(res, dialect, decision.code, decision.message, requestId, { retryAfterSeconds: decision.retryAfterSeconds, headers: decision.headers });
       recordRefusal(core, req, entry, model.id, providerId, route, requestId, startedAt, startedHr, streamed, status, decision.code, decision.limit);
@@ -294,6 +308,13 @@ function recordRefusal(core: GatewayCore, req: IncomingMessage, entry: VerifiedK
     inputTokens: 0, outputTokens: 0, cacheWriteTokens: 0, cacheReadTokens: 0, costNano: 0, status, errorCode, streamed, aborted: false,
     latencyMs: msSince(hr), ttfbMs: null,
   }, null, null, refusalDetail(req, entry.key.name, limit ?? errorCode));
+}
+
+/** A dependency (the store, Redis) failed once the key was known: 503, and a record like every request's. */
+function refuseUnavailable(core: GatewayCore, res: ServerResponse, err: unknown, entry: VerifiedKey, model: string, provider: string, route: Route, requestId: string, at: number, hr: number, streamed: boolean): void {
+  core.logger.warn({ err: (err as Error).message, requestId }, "a dependency failed; the request is refused with 503");
+  const status = sendError(res, route.dialect, "store_unavailable", "A service the gateway depends on is unavailable; try again shortly.", requestId);
+  recordRefusal(core, entry, model, provider, route, requestId, at, hr, streamed, status, "store_unavailable");
 }
 
 function clientIp(req: IncomingMessage, trustProxy: boolean): string {

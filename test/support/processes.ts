@@ -1,0 +1,60 @@
+/** Real processes a fault test kills and restarts: `latchkey up`, and a private redis-server. */
+import { spawn, type ChildProcess } from "node:child_process";
+import { createServer } from "node:net";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+
+const ROOT = join(import.meta.dirname, "..", "..");
+
+/** `latchkey up` on a data directory; resolves with its URL (and the admin key on a first run). */
+export async function startUp(dataDir: string, env: Record<string, string> = {}): Promise<{ proc: ChildProcess; url: string; admin: string | null }> {
+  const proc = spawn(process.execPath, [join(ROOT, "bin", "latchkey.js"), "up", "--port", "0", "--data-dir", dataDir], {
+    env: { ...process.env, LATCHKEY_LOG_LEVEL: "fatal", NO_COLOR: "1", ...env }, stdio: ["ignore", "pipe", "ignore"],
+  });
+  let out = "";
+  proc.stdout!.on("data", (d: Buffer) => (out += d.toString()));
+  for (let i = 0; i < 300 && !/running at http/.test(out) && proc.exitCode === null; i++) await new Promise((r) => setTimeout(r, 50));
+  const url = /running at (http:\/\/\S+)/.exec(out)?.[1];
+  if (!url) {
+    proc.kill("SIGKILL");
+    throw new Error(`latchkey up did not start: ${out}`);
+  }
+  return { proc, url, admin: /lk_admin_[0-9A-Za-z]{36}/.exec(out)?.[0] ?? null };
+}
+
+/** A free loopback port (for a server that must come back on the same port after a restart). */
+export async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((ok) => s.listen(0, "127.0.0.1", ok));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise<void>((ok) => s.close(() => ok()));
+  return port;
+}
+
+/** A redis-server of the test's own, without persistence: a restart loses everything, as an unpersisted Redis does. */
+export class OwnRedis {
+  private proc: ChildProcess | null = null;
+  constructor(readonly port: number) {}
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  async start(): Promise<void> {
+    const proc = spawn("redis-server", ["--port", String(this.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: ["ignore", "pipe", "ignore"] });
+    this.proc = proc;
+    let out = "";
+    proc.stdout!.on("data", (d: Buffer) => (out += d.toString()));
+    for (let i = 0; i < 100 && !/Ready to accept connections/.test(out); i++) await new Promise((r) => setTimeout(r, 50));
+    if (!/Ready to accept connections/.test(out)) throw new Error(`redis-server did not start: ${out}`);
+  }
+
+  /** SIGKILL: no goodbye to clients, nothing saved. */
+  async kill(): Promise<void> {
+    const proc = this.proc;
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+    const exited = new Promise((ok) => proc.once("exit", ok));
+    proc.kill("SIGKILL");
+    await exited;
+  }
+}
