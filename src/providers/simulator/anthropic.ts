@@ -1,7 +1,12 @@
+import { anthropicToolUse } from "./tool-calls.js";
 import { sendEvents, sendJson, simId, sseEvent, type SimCall } from "./emit.js";
 
 /** POST /v1/messages in Anthropic's shape, JSON or SSE. */
 export function simulateMessages(call: SimCall): void {
+  if (call.tool) {
+    anthropicToolUse(call, call.tool);
+    return;
+  }
   const { script, model } = call;
   const id = simId("msg_sim");
   const text = script.words.join("");

@@ -2,6 +2,7 @@ import type { ServerResponse } from "node:http";
 import { renderError, type ErrorCode } from "../../errors/index.js";
 import type { WireDialect } from "../types.js";
 import { simId, type Fault, type Script } from "./script.js";
+import type { ToolCall } from "./tools.js";
 
 /** One simulated call: what was asked and how to answer. */
 export interface SimCall {
@@ -13,6 +14,8 @@ export interface SimCall {
   paceMs: number;
   /** Extra response headers (the request id). */
   headers: Record<string, string>;
+  /** The tool call to answer with instead of text (tools were declared and not yet answered). */
+  tool?: ToolCall | null;
 }
 
 const FAULT_CODES: Record<string, ErrorCode> = { "429": "rate_limited", "500": "internal", "503": "unavailable", "529": "overloaded" };

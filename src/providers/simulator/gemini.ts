@@ -1,7 +1,12 @@
+import { geminiFunctionCall } from "./tool-calls.js";
 import { sendEvents, sendJson, simId, sseEvent, type SimCall } from "./emit.js";
 
 /** generateContent and streamGenerateContent (`alt=sse` or a JSON array) in Gemini's shape. */
 export function simulateGenerate(call: SimCall, sse: boolean): void {
+  if (call.tool) {
+    geminiFunctionCall(call, call.tool, sse);
+    return;
+  }
   const { script, model } = call;
   const responseId = simId("sim");
   const finishReason = script.stopReason === "max_tokens" ? "MAX_TOKENS" : "STOP";

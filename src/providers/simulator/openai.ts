@@ -1,8 +1,13 @@
+import { chatToolCalls, responsesFunctionCall } from "./tool-calls.js";
 import { sendEvents, sendJson, simId, sseEvent, type SimCall } from "./emit.js";
 
 /** POST /v1/chat/completions in OpenAI's shape, JSON or SSE (with `include_usage` honoured). */
 export function simulateChat(call: SimCall): void {
   const { script, model, body } = call;
+  if (call.tool) {
+    chatToolCalls(call, call.tool, (body.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true);
+    return;
+  }
   const id = simId("chatcmpl-sim");
   const created = Math.floor(Date.now() / 1000);
   const finish = script.stopReason === "max_tokens" ? "length" : "stop";
@@ -52,9 +57,10 @@ export function simulateResponses(call: SimCall): void {
   const id = simId("resp_sim");
   const msgId = simId("msg_sim");
   const text = script.words.join("");
+  const output = call.tool ? call.tool.pieces.length : script.words.length;
   const usage = {
     input_tokens: script.inputTokens + script.cacheRead, input_tokens_details: { cached_tokens: script.cacheRead },
-    output_tokens: script.words.length, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: script.inputTokens + script.cacheRead + script.words.length,
+    output_tokens: output, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: script.inputTokens + script.cacheRead + output,
   };
   const part = { type: "output_text", text, annotations: [] };
   const item = { type: "message", id: msgId, status: "completed", role: "assistant", content: [part] };
@@ -62,6 +68,10 @@ export function simulateResponses(call: SimCall): void {
     id, object: "response", created_at: Math.floor(Date.now() / 1000), status, model, output, usage: u,
     error: null, incomplete_details: null, instructions: null, metadata: {}, parallel_tool_calls: true, temperature: 1, tool_choice: "auto", tools: [], top_p: 1,
   });
+  if (call.tool) {
+    responsesFunctionCall(call, call.tool, response, usage);
+    return;
+  }
   if (!call.stream) {
     sendJson(call, response("completed", [item], usage));
     return;

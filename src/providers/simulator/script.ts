@@ -7,6 +7,9 @@
  * Faults: 429, 500, 503, 529 (an error answer in the caller's dialect), `die` (the stream or body
  * stops half way and the connection is dropped), `slow` (the first byte waits
  * `x-simulator-delay-ms` or `sim-delay:<ms>`, default 2000 ms).
+ * With tools declared (and not forbidden), the answer calls the first one, or the forced one, with
+ * arguments fitting its schema, unless the last message is a tool's result; with structured output
+ * asked for, the text is JSON fitting the schema (simulator/tools.ts).
  * `sim-tokens:<n>` sets how many output tokens to produce (capped by max_tokens);
  * `sim-cache-read:<n>` and `sim-cache-write:<n>` report cached input tokens (each at most the prompt's).
  * Caps, when given (the gateway's built-in simulator, which serves test keys), bound what a caller

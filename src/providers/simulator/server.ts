@@ -7,6 +7,7 @@ import { answerFault, sendJson, simId, type SimCall } from "./emit.js";
 import { simulateEmbedContents, simulateGeminiCountTokens, simulateGenerate } from "./gemini.js";
 import { simulateChat, simulateEmbeddings, simulateResponses } from "./openai.js";
 import { planScript, promptText, type SimulatorCaps } from "./script.js";
+import { planStructured, planToolCall, tokenPieces, type SimShape } from "./tools.js";
 
 export interface SimulatorOptions {
   port?: number;
@@ -108,7 +109,16 @@ function route(req: IncomingMessage, res: ServerResponse, text: string, paceMs: 
     res.end(JSON.stringify(err));
     return;
   }
-  const call: SimCall = { res, body, model, script, stream, paceMs, headers };
+  const shape = shapeOf(path, gemini?.[2]);
+  const tool = shape ? planToolCall(shape, body) : null;
+  const structured = shape && !tool ? planStructured(shape, body) : null;
+  if (structured !== null) {
+    // The answer is JSON fitting the requested schema, streamed (and billed) in token-sized pieces.
+    const pieces = tokenPieces(structured);
+    script.words = maxTokens !== null && maxTokens < pieces.length ? pieces.slice(0, maxTokens) : pieces;
+    script.stopReason = script.words.length < pieces.length ? "max_tokens" : "end";
+  }
+  const call: SimCall = { res, body, model, script, stream, paceMs, headers, tool };
   const answer = () => {
     if (answerFault(dialect, script.fault, res, headers)) return;
     if (gemini) {
@@ -127,6 +137,15 @@ function route(req: IncomingMessage, res: ServerResponse, text: string, paceMs: 
   };
   if (script.fault === "slow") setTimeout(answer, script.delayMs);
   else answer();
+}
+
+/** The API a generation request speaks, from its path; null for every other endpoint. */
+function shapeOf(path: string, geminiMethod: string | undefined): SimShape | null {
+  if (geminiMethod) return geminiMethod === "generateContent" || geminiMethod === "streamGenerateContent" ? "gemini" : null;
+  if (path.endsWith("/messages")) return "anthropic";
+  if (path.endsWith("/chat/completions")) return "chat";
+  if (path.endsWith("/responses")) return "responses";
+  return null;
 }
 
 /** The provider whose dialect a model name belongs to (null: a simulator model, served in every dialect). */
