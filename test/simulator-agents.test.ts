@@ -5,17 +5,17 @@
  */
 import Anthropic from "@anthropic-ai/sdk";
 import { GoogleGenAI, Type } from "@google/genai";
-import Ajv2020 from "ajv/dist/2020.js";
+import { Ajv2020 } from "ajv/dist/2020.js";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually, startHarness, type Harness } from "./support/gateway-harness.js";
 
 const ajv = new Ajv2020({ strict: false, validateFormats: false });
 const WEATHER = {
-  type: "object", additionalProperties: false, required: ["city", "unit", "days"],
+  type: "object" as const, additionalProperties: false, required: ["city", "unit", "days"],
   properties: { city: { type: "string", minLength: 3 }, unit: { type: "string", enum: ["celsius", "fahrenheit"] }, days: { type: "integer", minimum: 2, maximum: 5 } },
-} as const;
-const REPORT = { type: "object", additionalProperties: false, required: ["title", "scores"], properties: { title: { type: "string" }, scores: { type: "array", items: { type: "number", minimum: 0, maximum: 1 }, minItems: 2 } } } as const;
+};
+const REPORT = { type: "object" as const, additionalProperties: false, required: ["title", "scores"], properties: { title: { type: "string" }, scores: { type: "array", items: { type: "number", minimum: 0, maximum: 1 }, minItems: 2 } } };
 
 function valid(schema: object, value: unknown): boolean {
   const ok = ajv.validate(schema, value);
