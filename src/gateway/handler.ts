@@ -170,7 +170,7 @@ export async function handleRequest(core: GatewayCore, req: IncomingMessage, res
     candidates = finding instanceof Promise ? await finding : finding;
   } catch (err) {
     if (!isDependencyFailure(err)) throw err;
-    refuseUnavailable(core, res, err, entry, model.id, providerId, route, requestId, startedAt, startedHr, streamed);
+    refuseUnavailable(core, req, res, err, entry, model.id, providerId, route, requestId, startedAt, startedHr, streamed);
     return;
   }
   if (candidates === null) {
@@ -203,7 +203,7 @@ export async function handleRequest(core: GatewayCore, req: IncomingMessage, res
       decision = admitting instanceof Promise ? await admitting : admitting;
     } catch (err) {
       if (!isDependencyFailure(err)) throw err;
-      refuseUnavailable(core, res, err, entry, model.id, providerId, route, requestId, startedAt, startedHr, streamed);
+      refuseUnavailable(core, req, res, err, entry, model.id, providerId, route, requestId, startedAt, startedHr, streamed);
       return;
     }
     if (!decision.allowed) {
@@ -311,10 +311,10 @@ function recordRefusal(core: GatewayCore, req: IncomingMessage, entry: VerifiedK
 }
 
 /** A dependency (the store, Redis) failed once the key was known: 503, and a record like every request's. */
-function refuseUnavailable(core: GatewayCore, res: ServerResponse, err: unknown, entry: VerifiedKey, model: string, provider: string, route: Route, requestId: string, at: number, hr: number, streamed: boolean): void {
+function refuseUnavailable(core: GatewayCore, req: IncomingMessage, res: ServerResponse, err: unknown, entry: VerifiedKey, model: string, provider: string, route: Route, requestId: string, at: number, hr: number, streamed: boolean): void {
   core.logger.warn({ err: (err as Error).message, requestId }, "a dependency failed; the request is refused with 503");
   const status = sendError(res, route.dialect, "store_unavailable", "A service the gateway depends on is unavailable; try again shortly.", requestId);
-  recordRefusal(core, entry, model, provider, route, requestId, at, hr, streamed, status, "store_unavailable");
+  recordRefusal(core, req, entry, model, provider, route, requestId, at, hr, streamed, status, "store_unavailable");
 }
 
 function clientIp(req: IncomingMessage, trustProxy: boolean): string {
