@@ -13,10 +13,37 @@ interface Hit extends RuleVerdict {
 
 const ALLOW_MARKER = "latchkey:allow";
 
+/**
+ * One regex over all keywords of a rule set (one for case-sensitive keywords, one for the others):
+ * most texts hold none, and one scan of the text costs less than a search per keyword (there are
+ * about seventy). Only a text that holds some keyword pays for the per-rule search.
+ */
+interface KeywordGate { exact: RegExp | null; folded: RegExp | null }
+const gates = new WeakMap<readonly SecretRule[], KeywordGate>();
+const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
+function gateOf(rules: readonly SecretRule[]): KeywordGate {
+  let gate = gates.get(rules);
+  if (!gate) {
+    const union = (folded: boolean, flags: string): RegExp | null => {
+      const words = [...new Set(rules.filter((r) => Boolean(r.keywordsIgnoreCase) === folded).flatMap((r) => r.keywords))];
+      return words.length ? new RegExp(words.map(escape).join("|"), flags) : null;
+    };
+    gate = { exact: union(false, ""), folded: union(true, "i") };
+    gates.set(rules, gate);
+  }
+  return gate;
+}
+
 function rulesFor(text: string, rules: readonly SecretRule[]): SecretRule[] {
+  const gate = gateOf(rules);
+  const anyExact = gate.exact?.test(text) ?? false;
+  const anyFolded = gate.folded?.test(text) ?? false;
+  if (!anyExact && !anyFolded) return [];
   let lower: string | undefined;
   return rules.filter((rule) => {
-    if (!rule.keywordsIgnoreCase) return rule.keywords.some((k) => text.includes(k));
+    if (!rule.keywordsIgnoreCase) return anyExact && rule.keywords.some((k) => text.includes(k));
+    if (!anyFolded) return false;
     lower ??= text.toLowerCase();
     return rule.keywords.some((k) => lower!.includes(k));
   });
