@@ -10,6 +10,9 @@ describe("redactSecrets", () => {
       fake.latchkey(), fake.latchkeyBadChecksum("lk_admin_"), fake.anthropic(), fake.anthropic("admin01"),
       fake.openai("proj"), fake.openaiLegacy(), fake.google(), fake.github(), fake.githubFineGrained(),
       fake.aws(), fake.stripe("rk_live"), fake.slack(),
+      fake.openrouter(), fake.deepseek(), fake.groq(), fake.xai(), fake.perplexity(), fake.replicate(), fake.huggingface(),
+      fake.together(), fake.googleOauth(), fake.bedrock(), fake.bedrockShortTerm(), fake.azure(), fake.entra(),
+      fake.slackWebhook(), fake.discordWebhook(),
     ];
     for (const key of keys) {
       const line = `{"msg":"upstream call","key":"${key}","status":200}`;

@@ -12,6 +12,13 @@ const TOKEN_SHAPES = [
   "(?:AKIA|ASIA)[A-Z2-7]{16}",
   "[sr]k_(?:live|test)_[0-9A-Za-z]{24,}",
   "xox[baprs]-[0-9A-Za-z-]{10,}",
+  // The other providers' credentials a deployment holds or sends to.
+  "sk-or-v1-[0-9a-f]{20,}", "sk-[0-9a-f]{32}", "gsk_[A-Za-z0-9]{20,}", "xai-[A-Za-z0-9]{20,}", "pplx-[A-Za-z0-9]{20,}",
+  "r8_[A-Za-z0-9]{20,}", "hf_[A-Za-z]{20,}", "tgp_v1_[A-Za-z0-9_-]{20,}", "GOCSPX-[A-Za-z0-9_-]{20,}",
+  "ABSKQmVkcm9ja0FQSUtleS[A-Za-z0-9+/]{10,}=*", "bedrock-api-key-[A-Za-z0-9+/]{20,}=*",
+  "[A-Za-z0-9]{52}JQQJ99[A-Za-z0-9]{26}", "[A-Za-z0-9_~.]{3}\\dQ~[A-Za-z0-9_~.-]{31,34}",
+  "https://hooks\\.slack\\.com/(?:services|workflows|triggers)/[A-Za-z0-9/]{20,}",
+  "https://(?:(?:ptb|canary)\\.)?discord(?:app)?\\.com/api/(?:v\\d+/)?webhooks/\\d+/[A-Za-z0-9_-]{20,}",
 ];
 const PEM = "-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----[\\s\\S]*?-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----";
 const BEARER = "(?<scheme>\\b[Bb]earer[ \\t]+)(?<bearer>[A-Za-z0-9._~+/-]{8,}=*)(?![A-Za-z0-9._~+/=\u2026-])";
@@ -22,7 +29,7 @@ function combined(extraShapes: readonly string[]): RegExp {
 }
 
 // A line with none of these substrings cannot hold a secret; most log lines stop here.
-const PRECHECK = /lk_|sk-|[sr]k_|AIza|gh[pousr]_|github_pat_|AKIA|ASIA|xox|PRIVATE KEY|earer/;
+const PRECHECK = /lk_|sk-|[sr]k_|AIza|gh[pousr]_|github_pat_|AKIA|ASIA|xox|PRIVATE KEY|earer|gsk_|xai-|pplx-|r8_|hf_|tgp_v1_|GOCSPX-|ABSK|bedrock-api-key-|JQQJ99|Q~|hooks\.slack\.com|webhooks\//;
 
 function replacer(match: string, ...args: unknown[]): string {
   const groups = args[args.length - 1] as { scheme?: string; bearer?: string } | undefined;
