@@ -42,6 +42,12 @@ export class SseParser {
 }
 
 function parseFrame(block: string): SseFrame | null {
+  // The common frames: one `data:` line, or one `event:` line then one `data:` line.
+  if (block.startsWith("data: ") && block.indexOf("\n") < 0) return { event: "", data: block.slice(6) };
+  if (block.startsWith("event: ")) {
+    const nl = block.indexOf("\n");
+    if (nl > 0 && block.startsWith("data: ", nl + 1) && block.indexOf("\n", nl + 1) < 0) return { event: block.slice(7, nl), data: block.slice(nl + 7) };
+  }
   let event = "";
   let data: string | null = null;
   for (const line of block.split("\n")) {

@@ -76,6 +76,14 @@ describe("stream codecs: every dialect's encoder is read back by its own decoder
     });
   }
 
+  for (const d of ALL) {
+    it(`${d}: text with quotes, backslashes, new lines and non-ASCII comes back as sent`, () => {
+      const text = 'say "hi" \\ now\nnext line — ünïcödé 🚀 {"a":1}';
+      const events: StreamEvent[] = [EVENTS[0]!, EVENTS[1]!, { type: "text", index: 0, text }, EVENTS[4]!, { type: "stop", reason: "end" }];
+      expect(summary(roundTrip(d, events, 3).events).text).toBe(text);
+    });
+  }
+
   it("chat: tool calls are numbered by their own ordinal, not the part index (text counted too)", () => {
     const { wire } = roundTrip("chat", EVENTS);
     const chunks = wire.split("\n\n").filter((l) => l.startsWith("data: {")).map((l) => JSON.parse(l.slice(6)));

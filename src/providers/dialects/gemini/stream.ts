@@ -1,6 +1,6 @@
 import { isObject, NO_USAGE, parseArgs, TranslationError, type CanonicalUsage, type Json, type StopReason, type StreamEvent } from "../canonical.js";
 import type { StreamDecoder, StreamEncoder } from "../codec.js";
-import { sse, SseParser } from "../sse.js";
+import { SseParser } from "../sse.js";
 import { geminiStop, geminiStopOut, geminiUsage, geminiUsageOut } from "./response.js";
 
 /** Gemini `alt=sse` chunks → canonical events. Function calls arrive whole, each its own part. */
@@ -107,7 +107,8 @@ export class GeminiStreamEncoder implements StreamEncoder {
       case "start":
         this.id = ev.id || this.requestId;
         return "";
-      case "text": return this.chunk([{ text: ev.text }]);
+      // The per-token frame is written by hand (most of a stream; a template is several times cheaper).
+      case "text": return this.frameText(`{"candidates":[{"content":{"role":"model","parts":[{"text":${JSON.stringify(ev.text)}}]},"index":0}],"modelVersion":${JSON.stringify(this.model)},"responseId":${JSON.stringify(this.id || this.requestId)}}`);
       case "thinking": return this.chunk([{ text: ev.text, thought: true }]);
       case "part_start":
         if (ev.kind === "tool_call") this.tool = { id: ev.id ?? "", name: ev.name ?? "", args: "" };
@@ -157,7 +158,11 @@ export class GeminiStreamEncoder implements StreamEncoder {
   }
 
   private frame(payload: Json): string {
-    if (this.sseFraming) return sse(null, payload);
-    return (this.count++ === 0 ? "[" : ",\r\n") + JSON.stringify(payload);
+    return this.frameText(JSON.stringify(payload));
+  }
+
+  private frameText(json: string): string {
+    if (this.sseFraming) return `data: ${json}\n\n`;
+    return (this.count++ === 0 ? "[" : ",\r\n") + json;
   }
 }

@@ -1,7 +1,7 @@
 import { isObject, NO_USAGE, safeId, type CanonicalUsage, type Json, type StopReason, type StreamEvent } from "../canonical.js";
 import { openaiUsage } from "../chat/response.js";
 import type { StreamDecoder, StreamEncoder } from "../codec.js";
-import { sse, SseParser } from "../sse.js";
+import { SseParser } from "../sse.js";
 import { itemId, responseObject, responsesStop } from "./response.js";
 
 /** Responses API events → canonical events; argument deltas are keyed by item id, not call id. */
@@ -127,7 +127,8 @@ export class ResponsesStreamEncoder implements StreamEncoder {
       case "text":
         if (!this.item || this.item.type !== "message") out += this.close() + this.open("text", "", "");
         this.buf += ev.text;
-        return out + this.ev("response.output_text.delta", { ...this.at(), content_index: 0, delta: ev.text, logprobs: [] });
+        // The per-token frame is written by hand (most of a stream; a template is several times cheaper).
+        return out + `event: response.output_text.delta\ndata: {"type":"response.output_text.delta","sequence_number":${this.seq++},"item_id":${JSON.stringify(this.item!.id)},"output_index":${this.output.length},"content_index":0,"delta":${JSON.stringify(ev.text)},"logprobs":[]}\n\n`;
       case "args":
         this.buf += ev.json;
         return out + (this.item?.type === "function_call" ? this.ev("response.function_call_arguments.delta", { ...this.at(), delta: ev.json }) : "");
@@ -162,8 +163,13 @@ export class ResponsesStreamEncoder implements StreamEncoder {
   private start(id: string): string {
     this.started = true;
     this.id = id.startsWith("resp_") ? id : `resp_${id}`;
-    const response = responseObject(this.id, this.model, [], null, null);
-    return this.ev("response.created", { response }) + this.ev("response.in_progress", { response });
+    // The same in-progress Response opens both events: stringified once.
+    const response = JSON.stringify(responseObject(this.id, this.model, [], null, null));
+    return this.raw("response.created", `"response":${response}`) + this.raw("response.in_progress", `"response":${response}`);
+  }
+
+  private raw(type: string, fields: string): string {
+    return `event: ${type}\ndata: {"type":"${type}","sequence_number":${this.seq++},${fields}}\n\n`;
   }
 
   private at(): Json {
@@ -208,6 +214,7 @@ export class ResponsesStreamEncoder implements StreamEncoder {
   }
 
   private ev(type: string, data: Json): string {
-    return sse(type, { type, sequence_number: this.seq++, ...data });
+    const json = JSON.stringify(data);
+    return `event: ${type}\ndata: {"type":"${type}","sequence_number":${this.seq++}${json === "{}" ? "" : "," + json.slice(1, -1)}}\n\n`;
   }
 }
