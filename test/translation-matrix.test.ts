@@ -116,3 +116,29 @@ describe("test keys take the live route", () => {
     expect(own.status).toBe(200);
   });
 });
+
+describe("tool round trips through the simulator, every caller × every provider", () => {
+  const TOOL = { name: "get_weather", description: "Weather in a city", schema: { type: "object", properties: { city: { type: "string" } }, required: ["city"] } };
+  for (const caller of CALLERS) {
+    for (const [provider, model] of PROVIDERS) {
+      for (const stream of [false, true]) {
+        it(`${caller} → ${provider} (${stream ? "stream" : "JSON"})`, async () => {
+          const first = await call(caller, s, model, stream, { prompt: "Weather in Paris?", tool: TOOL });
+          expect(first.calls).toHaveLength(1);
+          expect(first.calls[0]!.name).toBe("get_weather");
+          expect(typeof first.calls[0]!.args.city).toBe("string");
+          const e1 = await eventually(async () => (await h.usage()).find((x) => x.id === first.requestId));
+          expect(e1).toMatchObject({ provider, outputTokens: first.output });
+          expect(e1.inputTokens + e1.cacheReadTokens + e1.cacheWriteTokens).toBe(first.input);
+          const call1 = { ...first.calls[0]!, id: first.calls[0]!.id || "call_1" };
+          const second = await call(caller, s, model, stream, { prompt: "Weather in Paris?", tool: TOOL, result: { call: call1, output: "18C" } });
+          expect(second.calls).toEqual([]);
+          expect(second.text).toMatch(/^Hello from the Latchkey simulator/);
+          const e2 = await eventually(async () => (await h.usage()).find((x) => x.id === second.requestId));
+          expect(e2.outputTokens).toBe(second.output);
+          expect(e2.inputTokens + e2.cacheReadTokens + e2.cacheWriteTokens).toBe(second.input);
+        });
+      }
+    }
+  }
+});
