@@ -22,8 +22,9 @@ const createBody = z.strictObject({
   name: z.string().trim().min(1).max(200),
   secret: z.string().min(8).max(4096),
   // No user or password in the URL: it is shown in lists and written to the audit log.
-  base_url: z.url({ protocol: /^https?$/ }).refine((u) => { const p = new URL(u); return !p.username && !p.password; }, "must not carry a user name or password; put the secret in `secret`").nullable().optional(),
-  workspace_id: z.string().nullable().optional(),
+  // zod runs the refinement even after the URL check failed: a non-URL is that check's to report.
+  base_url: z.url({ protocol: /^https?$/ }).refine((u) => !URL.canParse(u) || (({ username, password }) => !username && !password)(new URL(u)), "must not carry a user name or password; put the secret in `secret`").nullable().optional(),
+  workspace_id: z.string().min(1).max(64).nullable().optional(),
   weight: z.number().int().min(1).max(1000).optional(),
 });
 

@@ -8,7 +8,7 @@ import {
 import type { CatalogModel } from "../store/index.js";
 import type { AdmissionDecision, AdmissionRequest } from "./admission.js";
 import { readApiKey } from "./auth.js";
-import { BodyTooLargeError, readBody } from "./body.js";
+import { BodyTooLargeError, drainRequest, readBody } from "./body.js";
 import type { GatewayCore } from "./core.js";
 import { Exchange, msSince, type Candidate, type Plan } from "./exchange.js";
 import { renderModels } from "./models-list.js";
@@ -45,7 +45,7 @@ export async function handleRequest(core: GatewayCore, req: IncomingMessage, res
   }
   const { dialect } = route;
   if (Number(req.headers["content-length"] ?? 0) > core.config.maxBodyBytes) {
-    const status = sendError(res, dialect, "payload_too_large", `The request body exceeds ${core.config.maxBodyBytes} bytes.`, requestId);
+    const status = await refuseTooLarge(core, req, res, dialect, requestId);
     observeEarly(core, req, requestId, startedAt, startedHr, route.op, status, "payload_too_large");
     return;
   }
@@ -84,10 +84,15 @@ export async function handleRequest(core: GatewayCore, req: IncomingMessage, res
   try {
     raw = await readBody(req, core.config.maxBodyBytes);
   } catch (err) {
-    const tooLarge = err instanceof BodyTooLargeError;
-    if (tooLarge) sendError(res, dialect, "payload_too_large", `The request body exceeds ${core.config.maxBodyBytes} bytes.`, requestId);
-    else res.destroy();
-    recordRefusal(core, req, entry, "unknown", "unknown", route, requestId, startedAt, startedHr, false, tooLarge ? 413 : 499, tooLarge ? "payload_too_large" : "client_closed");
+    // Too large is refused as when content-length says so up front: answered and logged, but no
+    // usage record (it never became a model call, whichever way its size was learnt).
+    if (err instanceof BodyTooLargeError) {
+      const status = await refuseTooLarge(core, req, res, dialect, requestId);
+      observeEarly(core, req, requestId, startedAt, startedHr, route.op, status, "payload_too_large");
+      return;
+    }
+    res.destroy();
+    recordRefusal(core, req, entry, "unknown", "unknown", route, requestId, startedAt, startedHr, false, 499, "client_closed");
     return;
   }
   let body: Record<string, unknown>;
@@ -283,6 +288,12 @@ const KEY_REFUSALS: Record<Exclude<VerifyResult["code"], "VALID">, ErrorCode> = 
   MALFORMED: "unauthenticated", NOT_FOUND: "unauthenticated", DISABLED: "unauthenticated", REVOKED: "unauthenticated", EXPIRED: "unauthenticated",
   FORBIDDEN_IP: "forbidden", FORBIDDEN_ORIGIN: "forbidden", FORBIDDEN_SCOPE: "forbidden", FORBIDDEN_MODEL: "model_not_found",
 };
+
+/** 413 once the rest of the body is in (up to as much again, or 10 s), then the connection closes. */
+async function refuseTooLarge(core: GatewayCore, req: IncomingMessage, res: ServerResponse, dialect: WireDialect, requestId: string): Promise<number> {
+  await drainRequest(req, core.config.maxBodyBytes, 10_000);
+  return sendError(res, dialect, "payload_too_large", `The request body exceeds ${core.config.maxBodyBytes} bytes.`, requestId, { headers: { connection: "close" } });
+}
 
 function refuseKey(res: ServerResponse, dialect: WireDialect, v: Extract<VerifyResult, { valid: false }>, requestId: string): number {
   const message = v.code === "MALFORMED" || v.code === "NOT_FOUND" ? "Invalid API key." : v.message;

@@ -45,18 +45,27 @@ export function matchRoute(method: string, path: string, anthropicHeaders: boole
     const r = POST_ROUTES.get(path);
     if (r) return r;
     const g = GEMINI_CALL.exec(path);
-    const m = g ? GEMINI_METHODS[g[2]!] : undefined;
+    // Own keys only: "toString" or "constructor" after the colon is no method of ours.
+    const m = g && Object.hasOwn(GEMINI_METHODS, g[2]!) ? GEMINI_METHODS[g[2]!] : undefined;
     if (g && m) return { ...m, dialect: "gemini", pathModel: decodeURIComponent(g[1]!) };
   } else if (method === "GET") {
     const shared = callerDialect(geminiCaller, anthropicHeaders);
     if (path === "/v1/models") return { op: "models", dialect: shared, scope: "models", pathModel: null };
     if (path.startsWith("/v1/models/")) return { op: "models", dialect: shared, scope: "models", pathModel: decodeURIComponent(path.slice(11)) };
     if (path === "/v1beta/models") return { op: "models", dialect: "gemini", scope: "models", pathModel: null };
-    if (path.startsWith("/v1beta/models/")) return { op: "models", dialect: "gemini", scope: "models", pathModel: decodeURIComponent(path.slice(15)) };
+    // Gemini model ids have no colon (one is an action) and no slash.
+    if (MODEL_GET_PATH.test(path)) return { op: "models", dialect: "gemini", scope: "models", pathModel: decodeURIComponent(path.slice(15)) };
   }
-  if (POST_ROUTES.has(path) || path === "/v1/models" || /^\/v1(beta)?\/models/.test(path)) return "method";
+  if (POST_ROUTES.has(path) || (method !== "GET" && MODEL_GET_PATH.test(path))) return "method";
+  if (method !== "POST") {
+    const g = GEMINI_CALL.exec(path);
+    if (g && Object.hasOwn(GEMINI_METHODS, g[2]!)) return "method";
+  }
   return null;
 }
+
+/** A model list or one model (no action after a colon, no deeper path): what GET answers. */
+const MODEL_GET_PATH = /^\/v1(?:beta)?\/models(?:\/[^/:]+)?$/;
 
 /** The dialect to answer a request in before its route is known. */
 export function guessDialect(path: string, anthropicHeaders: boolean, geminiCaller = false): WireDialect {

@@ -15,6 +15,8 @@ export function tokenCostNano(tokens: number, microUsdPerMTok: number): number {
 /** "12.345678" USD (up to 9 decimals) to nano-USD; throws on anything that is not a plain decimal. */
 export function usdToNano(usd: string | number): number {
   const text = typeof usd === "number" ? usd.toFixed(9) : usd.trim();
+  // A number is refused rather than rounded when nine decimals cannot hold it exactly (5e-324 would become 0).
+  if (typeof usd === "number" && Number(text) !== usd) throw new RangeError(`not a USD amount with at most 9 decimals: ${String(usd)}`);
   const m = /^(-)?(\d+)(?:\.(\d{1,9}))?$/.exec(text);
   if (!m) throw new RangeError(`not a USD amount: ${String(usd)}`);
   const nano = Number(m[2]) * NANO_PER_USD + Number((m[3] ?? "").padEnd(9, "0"));
