@@ -173,6 +173,7 @@ async function buildApp(config: Config, opts: AppOptions, server: Server, baseUr
     metrics: () => metrics.render(),
     health: {
       store: storeUp,
+      writes: () => gateway.writeHealth(),
       ...(redis && bus ? {
         // Without Redis, rate limits fall back to local counters unless the policy fails closed.
         // "ok" once the limits use Redis again (their own probe), not merely once it answers a ping.

@@ -59,6 +59,8 @@ export interface Gateway {
   ready(): Promise<void>;
   /** Writes pending usage events. */
   flush(): Promise<void>;
+  /** "ok", or why usage cannot be written (a full disk shows here with its real cause). */
+  writeHealth(): string;
   /** Writes pending usage, closes upstream pools and the built-in simulator. */
   close(): Promise<void>;
   readonly catalog: ModelCatalog;
@@ -104,6 +106,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     },
     ready,
     flush: () => recorder.flush(),
+    writeHealth: () => recorder.writeHealth(),
     async close() {
       // Upstream pools first: a request still finishing there records its usage before the last flush.
       await core.close();

@@ -8,6 +8,8 @@ import type { UsageJournal } from "./journal.js";
 const MAX_PENDING = 200_000;
 /** Spooled events written per transaction when a spool is replayed. */
 const REPLAY_CHUNK = 5_000;
+/** Pending events written per transaction. */
+const WRITE_CHUNK = 2_000;
 
 export interface RecorderOptions {
   intervalMs?: number;
@@ -42,6 +44,8 @@ export class UsageRecorder {
   private spooled: boolean;
   /** Lines at the head of the spool already written by a replay that failed part way. */
   private replayedLines = 0;
+  /** Why the last write failed, until one succeeds. */
+  private problem: string | null = null;
   /** After a failed write the timer waits until then; new events do not bring the retry forward. */
   private retryAt = 0;
 
@@ -74,12 +78,27 @@ export class UsageRecorder {
     }
     while (this.flushing) await this.flushing;
     if (this.pending.length === 0 && !this.spooled) return;
-    const batch = this.pending;
-    this.pending = [];
-    this.flushing = this.write(batch).finally(() => {
+    this.flushing = this.writePending().finally(() => {
       this.flushing = null;
     });
     await this.flushing;
+  }
+
+  /**
+   * What is pending, in transactions of at most WRITE_CHUNK events: after an outage or a full disk
+   * the backlog is written in bounded steps (one transaction of 40,000 events filled the disk again).
+   */
+  private async writePending(): Promise<void> {
+    do {
+      const batch = this.pending.length > WRITE_CHUNK ? this.pending.splice(0, WRITE_CHUNK) : this.pending;
+      if (batch === this.pending) this.pending = [];
+      if (!(await this.write(batch))) return;
+    } while (this.pending.length > 0);
+  }
+
+  /** "ok", or why usage cannot be written now (for /readyz): the disk full, or the store's own error code. */
+  writeHealth(): string {
+    return this.problem ?? "ok";
   }
 
   /** The timer's flush: waits out the backoff after a failed write. */
@@ -89,16 +108,19 @@ export class UsageRecorder {
     else void this.flush();
   }
 
-  private async write(batch: UsageEvent[]): Promise<void> {
+  private async write(batch: UsageEvent[]): Promise<boolean> {
     try {
       if (this.spooled) await this.replay(this.o.spoolFile!);
       if (batch.length) await this.store.usage.insertMany(batch);
     } catch (err) {
+      this.notice(err);
       this.keep(batch, err);
       this.retryAt = Date.now() + this.intervalMs * 10;
       this.schedule();
-      return;
+      return false;
     }
+    if (this.problem) this.logger.info({ was: this.problem }, "usage is written again");
+    this.problem = null;
     this.retryAt = 0;
     this.o.journal?.durable(batch);
     if (this.dropped) {
@@ -106,6 +128,16 @@ export class UsageRecorder {
       this.dropped = 0;
     }
     if (batch.length) this.tell(batch);
+    return true;
+  }
+
+  /** A failed write's real cause, logged once per cause (a rollback's own failure can hide it). */
+  private notice(err: unknown): void {
+    const code = causeCode(err);
+    const problem = code === "SQLITE_FULL" || code === "ENOSPC" ? `disk full (${code})` : `failing (${code ?? "error"})`;
+    if (problem === this.problem) return;
+    this.problem = problem;
+    if (problem.startsWith("disk full")) this.logger.error({ err, code }, "usage cannot be written: the disk is full; it is kept in memory and written in bounded batches when space returns");
   }
 
   /** A batch the database refused: to the spool when there is one, else back to the head of the queue. */
@@ -215,4 +247,12 @@ function endsWithNewline(file: string): boolean {
   } finally {
     closeSync(fd);
   }
+}
+
+/** The first error code found along an error's causes (SQLite's, PostgreSQL's or the system's). */
+function causeCode(err: unknown): string | null {
+  for (let e = err as { code?: unknown; cause?: unknown } | undefined, i = 0; e && i < 4; e = e.cause as typeof e, i++) {
+    if (typeof e.code === "string") return e.code;
+  }
+  return null;
 }

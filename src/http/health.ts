@@ -6,6 +6,8 @@ export interface HealthProbes {
   store: () => Promise<boolean>;
   /** Present with Redis: whether it answers, and whether the failure policy still serves without it. */
   redis?: { ping: () => Promise<boolean>; servesWithout: boolean };
+  /** "ok", or why writes fail (usage writes: a full disk reads "disk full (SQLITE_FULL)"). */
+  writes?: () => string;
   /** Present with Redis: whether this node hears other nodes' invalidations. */
   invalidations?: () => "subscribed" | "lost" | "never";
   /** Longest event-loop stall allowed over the last seconds before /healthz fails (default 2 s). */
@@ -85,6 +87,11 @@ export function registerHealth(app: FastifyInstance, p: HealthProbes): LoopLagMo
     ]);
     const checks: Record<string, string> = { database: store === true ? "ok" : store === TIMED_OUT ? "timeout" : "down" };
     let ready = store === true;
+    if (p.writes) {
+      // A store that answers reads may still refuse every write (a full disk): not ready either.
+      checks.writes = p.writes();
+      if (checks.writes !== "ok") ready = false;
+    }
     if (p.redis) {
       const up = redis === true;
       checks.redis = up ? "ok" : p.redis.servesWithout ? "degraded" : "down";
