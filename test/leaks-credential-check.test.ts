@@ -103,6 +103,23 @@ describe("provider credentials found leaked", () => {
     expect(await alertsOf(vertexCred)).toHaveLength(1);
   });
 
+  it("a key without credentials:read still checks Latchkey keys; provider credentials are said to be unchecked, and no alert fires", async () => {
+    const keysOnly = (await t.api("POST", "/api/v1/keys", { name: "keys reader", kind: "admin", scopes: ["keys:read"] })).body.key as string;
+    const secret = fake.perplexity();
+    const id = (await t.api("POST", "/api/v1/credentials", { provider: "openai-compatible", name: "pplx", secret, base_url: "https://api.perplexity.example" })).body.id;
+    const dir = mkdtempSync(join(tmpdir(), "latchkey-scope-"));
+    const live = (await t.api("POST", "/api/v1/keys", { name: "app" })).body as { id: string; key: string };
+    writeFileSync(join(dir, "a.env"), `PPLX=${secret}\nLK=${live.key}\n`);
+    const env = { ...process.env, NO_COLOR: "1", LATCHKEY_URL: t.url, LATCHKEY_ADMIN_KEY: keysOnly, LATCHKEY_DATA_DIR: dir };
+    const r = await run(process.execPath, [ENTRY, "scan", "--check", "--format", "json", "a.env"], { cwd: dir, env }).catch((e: { code: number; stdout: string; stderr: string }) => e);
+    rmSync(dir, { recursive: true, force: true });
+    expect((r as { code: number }).code).toBe(1);
+    const statuses = (JSON.parse((r as { stdout: string }).stdout) as { findings: { rule_id: string; status: string }[] }).findings.map((f) => `${f.rule_id}: ${f.status.split(" (")[0]}`);
+    expect(statuses).toEqual(["perplexity-api-key: provider credentials not checked", `latchkey-key: LIVE: ${live.id} "app"`]);
+    expect((r as { stderr: string }).stderr).toContain("provider credentials not checked");
+    expect(await alertsOf(id)).toEqual([]);
+  });
+
   it("a GitHub leak report of a held credential is a true positive and raises no second alert", async () => {
     const body = JSON.stringify([
       { token: openaiSecret, type: "openai_api_key", url: "https://github.com/o/r/blob/x/a.json", source: "content" },

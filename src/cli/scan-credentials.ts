@@ -33,6 +33,12 @@ export async function checkCredentials(ctx: CliContext, result: ScanResult, sour
       }
     }
   } catch (err) {
+    // A key without credentials:read still gets its Latchkey keys checked; the rest is said to be unchecked.
+    if (err instanceof CliError && err.exitCode === EXIT.refused) {
+      ctx.err.write(`warning: --check: provider credentials not checked: ${err.message}\n`);
+      for (const list of byDigest.values()) for (const f of list) notes[f.fingerprint] ??= `provider credentials not checked (${err.message})`;
+      return notes;
+    }
     throw new CliError(`--check: ${(err as Error).message}`, EXIT.usage);
   }
   return notes;

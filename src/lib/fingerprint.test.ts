@@ -35,6 +35,7 @@ describe("leak fingerprints", () => {
     expect(leakableParts(`${id}:${secret}`).map((p) => p.value)).toEqual([`${id}:${secret}`, id, secret]);
     expect(leakableParts(JSON.stringify({ access_key_id: id, secret_access_key: secret, region: "us-east-1" })).map((p) => p.part))
       .toEqual(["secret", "access_key_id", "secret_access_key"]);
+    expect(leakableParts(JSON.stringify({ accessKeyId: id, secretAccessKey: secret })).map((p) => p.value)).toEqual(expect.arrayContaining([id, secret]));
     const azureKey = randomBytes(42).toString("base64url");
     expect(leakableParts(`Endpoint=https://x.openai.azure.com/;AccessKey=${azureKey};Version=1.0`).map((p) => p.value)).toContain(azureKey);
   });
