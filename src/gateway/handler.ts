@@ -160,7 +160,7 @@ export async function handleRequest(core: GatewayCore, req: IncomingMessage, res
 
   // Forward with the include_usage chunk so a stream can be metered; strip it if not asked for.
   let strip = false;
-  if (route.op === "chat" && streamed && !translation) {
+  if ((route.op === "chat" || route.op === "completions") && streamed && !translation) {
     const opts = body.stream_options as Record<string, unknown> | undefined;
     if (opts?.include_usage !== true) {
       body.stream_options = { ...opts, include_usage: true };
