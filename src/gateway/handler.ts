@@ -105,7 +105,8 @@ export async function handleRequest(core: GatewayCore, req: IncomingMessage, res
     recordRefusal(core, req, entry, "unknown", "unknown", route, requestId, startedAt, startedHr, false, status, "invalid_json");
     return;
   }
-  const modelName = route.pathModel ?? body.model;
+  // Moderations name their model optionally; OpenAI's default is the latest omni model.
+  const modelName = route.pathModel ?? body.model ?? (route.op === "moderations" ? "omni-moderation-latest" : undefined);
   if (typeof modelName !== "string" || modelName === "") {
     const status = sendError(res, dialect, "invalid_request", "model: a model is required.", requestId, { param: "model" });
     recordRefusal(core, req, entry, "unknown", "unknown", route, requestId, startedAt, startedHr, false, status, "no_model");

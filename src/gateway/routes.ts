@@ -17,6 +17,8 @@ const POST_ROUTES: ReadonlyMap<string, Readonly<Route>> = new Map(([
   ["/v1/chat/completions", { op: "chat", dialect: "openai", scope: "chat", pathModel: null }],
   ["/v1/embeddings", { op: "embeddings", dialect: "openai", scope: "embeddings", pathModel: null }],
   ["/v1/responses", { op: "responses", dialect: "openai", scope: "responses", pathModel: null }],
+  ["/v1/completions", { op: "completions", dialect: "openai", scope: "chat", pathModel: null }],
+  ["/v1/moderations", { op: "moderations", dialect: "openai", scope: "moderations", pathModel: null }],
 ] as const).map(([path, r]) => [path, Object.freeze(r)]));
 
 const GEMINI_METHODS: Record<string, Pick<Route, "op" | "scope">> = {

@@ -2,7 +2,7 @@
  * Scopes. Gateway keys carry endpoint families; admin keys carry management permissions.
  * "*" grants every scope of the key's own surface.
  */
-export const GATEWAY_SCOPES = ["messages", "chat", "embeddings", "responses", "gemini", "models", "count_tokens"] as const;
+export const GATEWAY_SCOPES = ["messages", "chat", "embeddings", "responses", "gemini", "models", "count_tokens", "moderations", "batches"] as const;
 export type GatewayScope = (typeof GATEWAY_SCOPES)[number];
 
 export const ADMIN_SCOPES = [

@@ -6,7 +6,7 @@ export type WireDialect = "anthropic" | "openai" | "gemini";
 /** Every gateway operation. */
 export type Operation =
   | "messages" | "count_tokens"
-  | "chat" | "embeddings" | "responses"
+  | "chat" | "embeddings" | "responses" | "completions" | "moderations"
   | "generate" | "stream_generate" | "gemini_count_tokens" | "embed_content" | "batch_embed_contents"
   | "models";
 

@@ -1,7 +1,9 @@
 import { chatCodec } from "../dialects/chat/index.js";
 import { splitBaseUrl, type Operation, type Provider } from "../types.js";
 
-const PATHS: Partial<Record<Operation, string>> = { chat: "/chat/completions", embeddings: "/embeddings", responses: "/responses" };
+const PATHS: Partial<Record<Operation, string>> = {
+  chat: "/chat/completions", embeddings: "/embeddings", responses: "/responses", completions: "/completions", moderations: "/moderations",
+};
 
 /** The base URL's path, "/v1" when it has none (the OpenAI SDK's convention includes it). */
 export function openaiPrefix(prefix: string): string {

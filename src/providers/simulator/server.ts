@@ -6,6 +6,7 @@ import { simulateCountTokens, simulateMessages } from "./anthropic.js";
 import { answerFault, sendJson, simId, type SimCall } from "./emit.js";
 import { simulateEmbedContents, simulateGeminiCountTokens, simulateGenerate } from "./gemini.js";
 import { simulateChat, simulateEmbeddings, simulateResponses } from "./openai.js";
+import { simulateCompletion, simulateModeration } from "./openai-legacy.js";
 import { planScript, promptText, type SimulatorCaps } from "./script.js";
 import { planStructured, planToolCall, tokenPieces, type SimShape } from "./tools.js";
 
@@ -130,6 +131,8 @@ function route(req: IncomingMessage, res: ServerResponse, text: string, paceMs: 
     else if (path.endsWith("/chat/completions")) simulateChat(call);
     else if (path.endsWith("/embeddings")) simulateEmbeddings(call);
     else if (path.endsWith("/responses")) simulateResponses(call);
+    else if (path.endsWith("/completions")) simulateCompletion(call);
+    else if (path.endsWith("/moderations")) simulateModeration(call);
     else {
       res.writeHead(404, { ...headers, "content-type": "application/json" });
       res.end(JSON.stringify({ error: { message: `simulator: no route ${path}` } }));
