@@ -3,14 +3,14 @@ import { AppError } from "../errors/index.js";
 import { checkCsrf, csrfTokenFor, readSessionToken, sessionCookie } from "./sessions.js";
 import type { AdminServices } from "./services.js";
 
-const services = (config: Record<string, unknown>) => ({ config: { trustProxy: false, ...config } }) as unknown as AdminServices;
+const services = (config: Record<string, unknown>) => ({ config: { trustProxy: { kind: "none" }, ...config } }) as unknown as AdminServices;
 
 describe("session cookie and CSRF", () => {
   it("marks the cookie Secure only when the request came over TLS through a trusted proxy or the public URL is https", () => {
     const https = { "x-forwarded-proto": "https" };
     expect(sessionCookie(services({}), https, "t", 60)).not.toContain("Secure");
-    expect(sessionCookie(services({ trustProxy: true }), https, "t", 60)).toBe("latchkey_session=t; Path=/; HttpOnly; SameSite=Strict; Max-Age=60; Secure");
-    expect(sessionCookie(services({ trustProxy: true }), { "x-forwarded-proto": "http" }, "t", 60)).not.toContain("Secure");
+    expect(sessionCookie(services({ trustProxy: { kind: "hops", hops: 1 } }), https, "t", 60)).toBe("latchkey_session=t; Path=/; HttpOnly; SameSite=Strict; Max-Age=60; Secure");
+    expect(sessionCookie(services({ trustProxy: { kind: "hops", hops: 1 } }), { "x-forwarded-proto": "http" }, "t", 60)).not.toContain("Secure");
     expect(sessionCookie(services({ publicUrl: "https://keys.example.com" }), {}, "t", 60)).toContain("; Secure");
   });
 

@@ -44,7 +44,7 @@ export function csrfTokenFor(sessionToken: string): string {
 }
 
 function isSecure(s: AdminServices, h: Headers): boolean {
-  if (s.config.trustProxy && header(h, "x-forwarded-proto")?.split(",")[0]?.trim() === "https") return true;
+  if (s.config.trustProxy.kind !== "none" && header(h, "x-forwarded-proto")?.split(",")[0]?.trim() === "https") return true;
   return s.config.publicUrl?.startsWith("https:") ?? false;
 }
 
@@ -105,7 +105,7 @@ export function checkOrigin(s: AdminServices, h: Headers): void {
   }
   const allowed = new Set<string>();
   if (s.config.publicUrl) allowed.add(new URL(s.config.publicUrl).host);
-  const reqHost = (s.config.trustProxy ? header(h, "x-forwarded-host") : undefined) ?? header(h, "host");
+  const reqHost = (s.config.trustProxy.kind !== "none" ? header(h, "x-forwarded-host") : undefined) ?? header(h, "host");
   if (reqHost) allowed.add(reqHost);
   if (!allowed.has(host)) throw new AppError("forbidden", `requests from ${origin} are not accepted; use the console on this server`);
 }

@@ -2,19 +2,21 @@ import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "commander";
 import pc from "picocolors";
-import { loadConfig, type Config } from "../config/index.js";
+import { loadConfig, unknownEnvironment, type Config } from "../config/index.js";
 import { createApp, type App } from "../main.js";
 import { CliError, type CliContext } from "./context.js";
 
 export interface UpOptions { port?: string; host?: string; dataDir?: string }
 
-export function configFrom(o: UpOptions, env: NodeJS.ProcessEnv): Config {
+export function configFrom(o: UpOptions, env: NodeJS.ProcessEnv, warn: (line: string) => void = () => undefined): Config {
   const overrides: Record<string, unknown> = {};
   if (o.port !== undefined) overrides.port = o.port;
   if (o.host !== undefined) overrides.host = o.host;
   if (o.dataDir !== undefined) overrides.dataDir = o.dataDir;
   try {
-    return loadConfig({ env, overrides });
+    const config = loadConfig({ env, overrides });
+    for (const name of unknownEnvironment(env)) warn(`Latchkey: ${name} is not a setting Latchkey knows; it is ignored (see the README's settings)\n`);
+    return config;
   } catch (err) {
     throw new CliError((err as Error).message);
   }
@@ -56,7 +58,7 @@ export function registerUpCommand(program: Command, ctx: CliContext): void {
     .option("--port <port>", "port (default 8420)").option("--host <host>", "address to listen on (default 127.0.0.1)")
     .option("--data-dir <dir>", "data directory (default ./.latchkey)")
     .action(async (o: UpOptions) => {
-      const config = configFrom(o, ctx.env);
+      const config = configFrom(o, ctx.env, (line) => ctx.err.write(line));
       // createApp binds the port before it creates anything: a busy port stops a first run here.
       const app = await createApp(config).catch((e: NodeJS.ErrnoException) => {
         throw new CliError(e.code === "EADDRINUSE" ? `port ${config.port} is in use: is Latchkey already running? Use --port to pick another.`

@@ -71,3 +71,19 @@ export function loadConfig(options: LoadOptions = {}): Config {
   if (problems.length > 0 || !result.success) throw new ConfigError(problems);
   return result.data;
 }
+
+/** LATCHKEY_* variables read by the CLI, the hook and the tests rather than the server. */
+const OTHER_READERS = new Set(["LATCHKEY_CONFIG", "LATCHKEY_URL", "LATCHKEY_ADMIN_KEY", "LATCHKEY_CLI_CONFIG", "LATCHKEY_NODE", "LATCHKEY_BIN"]);
+
+/**
+ * LATCHKEY_* variables that name no setting: a misspelt LATCHKEY_TRUST_PROXI would otherwise be
+ * ignored in silence, leaving the default its author meant to change.
+ */
+export function unknownEnvironment(env: NodeJS.ProcessEnv): string[] {
+  const known = new Set(OTHER_READERS);
+  for (const key of Object.keys(configSchema.shape)) {
+    known.add(envName(key));
+    if ((SECRET_SETTINGS as readonly string[]).includes(key)) known.add(`${envName(key)}_FILE`);
+  }
+  return Object.keys(env).filter((n) => n.startsWith("LATCHKEY_") && !n.startsWith("LATCHKEY_TEST_") && !known.has(n)).sort();
+}

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { proxyTrust } from "./values.js";
 
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
@@ -45,9 +46,10 @@ export const configSchema = z.object({
   githubPublicKeys: z.string().optional(),
   /** Seconds a verified key keeps working from cache while the database is unreachable. */
   keyCacheStaleSeconds: positiveInt.default(300),
-  trustProxy: z.coerce.boolean().default(false),
   /** Which provider serves a model the catalog does not list: `glob=provider,…`, tried in order (default claude-*, gpt-*, o[0-9]*, chatgpt-*, gemini-*). */
   modelPatterns: z.string().regex(/^\s*[^=,\s]+\s*=\s*[a-z-]+\s*(,\s*[^=,\s]+\s*=\s*[a-z-]+\s*)*$/, "glob=provider pairs separated by commas").optional(),
+  /** Proxies whose X-Forwarded-For is believed (see values.ts): off, a hop count, or CIDRs. */
+  trustProxy: proxyTrust.default({ kind: "none" }),
   /** The level of the access log's line per gateway and management request; "off" writes none. */
   accessLogLevel: z.enum(["trace", "debug", "info", "warn", "off"]).default("info"),
   /** PEM files: with both, the server speaks HTTPS on its port. */

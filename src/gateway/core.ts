@@ -2,7 +2,7 @@ import type { Logger } from "pino";
 import { Pool } from "undici";
 import type { Config } from "../config/index.js";
 import type { KeyVerifier } from "../keys/index.js";
-import type { Clock } from "../lib/index.js";
+import { compileTrust, type Clock, type TrustFn } from "../lib/index.js";
 import { createSimulatorServer, TEST_KEY_CAPS, type CredentialVault, type ModelCatalog, type SimulatorServer } from "../providers/index.js";
 import type { Store, UsageEvent } from "../store/index.js";
 import type { Admission, AdmissionSettlement } from "./admission.js";
@@ -30,6 +30,8 @@ export class GatewayCore {
   readonly cors: CorsPolicy;
   /** Organizations' rules for models with no price (read only when such a model is asked for). */
   readonly unpriced: UnpricedRules;
+  /** Which peers' X-Forwarded-For is believed (compiled once from the setting). */
+  readonly proxyTrust: TrustFn | null;
   /** Failed authentication per client IP: guessing keys is slow. */
   readonly authFailures = new AuthFailureLimiter();
 
@@ -49,6 +51,7 @@ export class GatewayCore {
   ) {
     this.cors = new CorsPolicy(store, () => clock.now());
     this.unpriced = new UnpricedRules(store, () => clock.now());
+    this.proxyTrust = compileTrust(config.trustProxy);
   }
 
   /** The keep-alive pool for an upstream origin (one per origin, made on first use). */

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { isDependencyFailure, type ErrorCode } from "../errors/index.js";
 import type { VerifiedKey, VerifyResult } from "../keys/index.js";
-import { newId, tokenCostNano } from "../lib/index.js";
+import { clientAddress, newId, tokenCostNano } from "../lib/index.js";
 import {
   CODECS, codecDialectOf, getProvider, inputTokenBound, nativeRequest, TranslationError, outputTokenBound, pickCredentials, priceAt, simulator, type UpstreamRequest, type UsableCredential, type WireDialect,
 } from "../providers/index.js";
@@ -57,7 +57,7 @@ export async function handleRequest(core: GatewayCore, req: IncomingMessage, res
     observeEarly(core, req, requestId, startedAt, startedHr, route.op, status, reading.problem === "conflict" ? "conflicting_keys" : "no_key");
     return;
   }
-  const ip = clientIp(req, core.config.trustProxy);
+  const ip = clientAddress(req, core.proxyTrust);
   // An address that keeps presenting unknown keys is refused before any verification, right keys
   // included, until its failures age out: guessing is slowed to the limit's pace.
   const wait = core.authFailures.blockedFor(ip, startedAt);
@@ -329,8 +329,3 @@ function refuseUnavailable(core: GatewayCore, req: IncomingMessage, res: ServerR
   recordRefusal(core, req, entry, model, provider, route, requestId, at, hr, streamed, status, "store_unavailable");
 }
 
-function clientIp(req: IncomingMessage, trustProxy: boolean): string {
-  const forwarded = trustProxy ? req.headers["x-forwarded-for"] : undefined;
-  const ip = typeof forwarded === "string" ? forwarded.split(",")[0]!.trim() : (req.socket.remoteAddress ?? "");
-  return ip.startsWith("::ffff:") ? ip.slice(7) : ip;
-}

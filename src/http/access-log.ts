@@ -30,7 +30,7 @@ export function registerAccessLog(app: FastifyInstance, o: ManagementObserver): 
     const actor = req.latchkeyActor;
     log.call(o.logger, {
       kind: "api", requestId: req.latchkeyRequestId, method: req.method, route, status: reply.statusCode,
-      latencyMs: Math.round(reply.elapsedTime), actorType: actor?.type ?? null, actorId: actor?.id ?? null, orgId: actor?.orgId ?? null, ip: req.ip,
+      latencyMs: Math.round(reply.elapsedTime), actorType: actor?.type ?? null, actorId: actor?.id ?? null, orgId: actor?.orgId ?? null, ip: req.clientIp,
     }, "management request");
   });
 }

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { AppError, renderError, type Dialect } from "../errors/index.js";
 import { hasScope, type AuthFailureLimiter } from "../keys/index.js";
-import { newId } from "../lib/index.js";
+import { clientAddress, newId, type TrustFn } from "../lib/index.js";
 import { authorize, ruleFor, type AdminServices, type Principal, type Rule, type RouteDef } from "../admin/index.js";
 import { parseInput } from "./validation.js";
 
@@ -9,6 +9,8 @@ declare module "fastify" {
   interface FastifyRequest {
     rawBody?: Buffer;
     latchkeyRequestId: string;
+    /** The client's address by the proxy-trust setting (lib/client-address.ts), as the gateway sees it. */
+    clientIp: string;
   }
 }
 
@@ -44,13 +46,13 @@ export function registerManagementRoutes(app: FastifyInstance, o: ManagementOpti
         const body = route.body ? parseInput(route.body, req.body, "body") : undefined;
         const query = route.query ? parseInput(route.query, req.query ?? {}, "query") : undefined;
         const result = await route.handler({
-          principal, body, query, params: req.params as Record<string, string>, services: s, requestId, ip: req.ip,
-          actor: { id: principal.id, orgId: principal.orgId, requestId, clientIp: req.ip },
+          principal, body, query, params: req.params as Record<string, string>, services: s, requestId, ip: req.clientIp,
+          actor: { id: principal.id, orgId: principal.orgId, requestId, clientIp: req.clientIp },
           rawBody: req.rawBody, headers: req.headers,
         });
         reply.code(result.status ?? 200).header("x-request-id", requestId);
         for (const [k, v] of Object.entries(result.headers ?? {})) reply.header(k, v);
-        if (result.authFailed && principal === ANONYMOUS) o.failures.recordFailure(req.ip, s.clock.now());
+        if (result.authFailed && principal === ANONYMOUS) o.failures.recordFailure(req.clientIp, s.clock.now());
         if (result.contentType) return reply.type(result.contentType).send(result.body);
         return reply.send(result.body ?? {});
       },
@@ -74,7 +76,7 @@ async function principalFor(req: FastifyRequest, route: RouteDef, rule: Rule, o:
     if (!hasScope(p.scopes, rule.scope)) throw new AppError("forbidden", `this key lacks the '${rule.scope}' scope`);
     return p;
   }
-  const wait = o.failures.blockedFor(req.ip, o.services.clock.now());
+  const wait = o.failures.blockedFor(req.clientIp, o.services.clock.now());
   if (wait > 0) throw new AppError("rate_limited", "too many failed attempts from this address; try again later", { retryAfterSeconds: wait });
   return ANONYMOUS;
 }
@@ -87,14 +89,14 @@ function noteActor(req: FastifyRequest, p: Principal): Principal {
 
 async function authenticate(req: FastifyRequest, route: RouteDef, o: ManagementOptions): Promise<Principal> {
   const now = o.services.clock.now();
-  const wait = o.failures.blockedFor(req.ip, now);
+  const wait = o.failures.blockedFor(req.clientIp, now);
   if (wait > 0) throw new AppError("rate_limited", "too many failed authentication attempts from this address; try again later", { retryAfterSeconds: wait });
   const header = req.headers.authorization;
   if (header) {
     const m = /^Bearer\s+(\S+)$/i.exec(header);
-    const result = m ? await o.services.verifier.verify(m[1]!, { surface: "management", ip: req.ip }) : null;
+    const result = m ? await o.services.verifier.verify(m[1]!, { surface: "management", ip: req.clientIp }) : null;
     if (!result || !result.valid) {
-      o.failures.recordFailure(req.ip, now);
+      o.failures.recordFailure(req.clientIp, now);
       throw new AppError(result?.code === "FORBIDDEN_SCOPE" ? "forbidden" : "unauthenticated", result?.message ?? "the Authorization header must be 'Bearer <admin key>'");
     }
     const k = result.entry.key;
@@ -107,6 +109,10 @@ async function authenticate(req: FastifyRequest, route: RouteDef, o: ManagementO
   throw new AppError("unauthenticated", "send an admin key as 'Authorization: Bearer lk_admin_…', or sign in to the console");
 }
 
-export function requestIdHook(req: FastifyRequest): void {
-  req.latchkeyRequestId = newId("req");
+/** Names the request and reads its client address once, by the same rule as the gateway. */
+export function requestHook(trust: TrustFn | null): (req: FastifyRequest) => void {
+  return function identifyRequest(req) {
+    req.latchkeyRequestId = newId("req");
+    req.clientIp = clientAddress(req.raw, trust);
+  };
 }

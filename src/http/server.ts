@@ -3,7 +3,8 @@ import Fastify, { type FastifyInstance } from "fastify";
 import { AppError, isDependencyFailure } from "../errors/index.js";
 import { AuthFailureLimiter } from "../keys/index.js";
 import type { AdminServices, RouteDef } from "../admin/index.js";
-import { registerManagementRoutes, requestIdHook, sendError, type Authenticator } from "./management.js";
+import { compileTrust } from "../lib/index.js";
+import { registerManagementRoutes, requestHook, sendError, type Authenticator } from "./management.js";
 import { buildOpenApi } from "./openapi.js";
 import { registerConsole } from "./console.js";
 import { registerHealth, type HealthProbes } from "./health.js";
@@ -47,7 +48,8 @@ export async function buildHttpServer(o: HttpOptions): Promise<{ server: Server;
   const app = Fastify({
     logger: false,
     bodyLimit: MANAGEMENT_BODY_LIMIT,
-    trustProxy: o.services.config.trustProxy,
+    // Client addresses come from lib/client-address.ts (requestHook), the gateway's own rule.
+    trustProxy: false,
     serverFactory: (fastifyHandler) => {
       // Replaces the answer the server gave while the rest of the process was starting.
       server.removeAllListeners("request");
@@ -59,7 +61,8 @@ export async function buildHttpServer(o: HttpOptions): Promise<{ server: Server;
     },
   });
 
-  app.addHook("onRequest", async (req) => requestIdHook(req));
+  const identify = requestHook(compileTrust(o.services.config.trustProxy));
+  app.addHook("onRequest", async (req) => identify(req));
   if (o.observer) registerAccessLog(app, o.observer);
   app.removeContentTypeParser("application/json");
   app.addContentTypeParser("application/json", { parseAs: "buffer" }, (req, body, done) => {

@@ -6,3 +6,4 @@ export * from "./money.js";
 export * from "./canonical-json.js";
 export * from "./pem.js";
 export * from "./fingerprint.js";
+export * from "./client-address.js";
