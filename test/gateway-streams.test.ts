@@ -136,7 +136,7 @@ describe("timeouts", () => {
     try {
       await t.addCredential("anthropic", "sk-ant-slow-credential-0001");
       const k = await t.issueKey();
-      const r = await fetch(`${t.url}/v1/messages`, { method: "POST", headers: { "x-api-key": k, "x-simulator-fault": "slow", "x-simulator-delay-ms": "1000" }, body: JSON.stringify({ model: "claude-haiku-4-5", max_tokens: 5, messages: [{ role: "user", content: "x" }] }) });
+      const r = await fetch(`${t.url}/v1/messages`, { method: "POST", headers: { "x-api-key": k }, body: JSON.stringify({ model: "claude-haiku-4-5", max_tokens: 5, messages: [{ role: "user", content: "sim-fault:slow sim-delay:1000" }] }) });
       expect(r.status).toBe(504);
       expect(await r.json()).toMatchObject({ type: "error", error: { type: "timeout_error" } });
       expect(t.sim.stats.requests).toBe(2);

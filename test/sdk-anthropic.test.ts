@@ -56,10 +56,10 @@ describe("official Anthropic SDK against the gateway", () => {
     const noScope = new Anthropic({ apiKey: await h.issueKey({ scopes: ["chat"] }), baseURL: h.url, maxRetries: 0 });
     await expect(noScope.messages.create({ model: "claude-sonnet-4-6", max_tokens: 5, messages: [{ role: "user", content: "x" }] })).rejects.toBeInstanceOf(Anthropic.PermissionDeniedError);
     await expect(client.messages.create({ model: "nonexistent-model", max_tokens: 5, messages: [{ role: "user", content: "x" }] })).rejects.toBeInstanceOf(Anthropic.NotFoundError);
-    const limited = new Anthropic({ apiKey: key, baseURL: h.url, maxRetries: 0, defaultHeaders: { "x-simulator-fault": "429" } });
-    await expect(limited.messages.create({ model: "claude-sonnet-4-6", max_tokens: 5, messages: [{ role: "user", content: "x" }] })).rejects.toBeInstanceOf(Anthropic.RateLimitError);
-    const overloaded = new Anthropic({ apiKey: key, baseURL: h.url, maxRetries: 0, defaultHeaders: { "x-simulator-fault": "529" } });
-    const err = await overloaded.messages.create({ model: "claude-sonnet-4-6", max_tokens: 5, messages: [{ role: "user", content: "x" }] }).catch((e: unknown) => e);
+    // Faults ride in the prompt: a client header outside Anthropic's documented set never reaches the upstream.
+    const once = new Anthropic({ apiKey: key, baseURL: h.url, maxRetries: 0 });
+    await expect(once.messages.create({ model: "claude-sonnet-4-6", max_tokens: 5, messages: [{ role: "user", content: "sim-fault:429" }] })).rejects.toBeInstanceOf(Anthropic.RateLimitError);
+    const err = await once.messages.create({ model: "claude-sonnet-4-6", max_tokens: 5, messages: [{ role: "user", content: "sim-fault:529" }] }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(Anthropic.InternalServerError);
     expect((err as InstanceType<typeof Anthropic.APIError>).status).toBe(529);
     expect((err as InstanceType<typeof Anthropic.APIError>).error).toMatchObject({ type: "error", error: { type: "overloaded_error" } });

@@ -98,7 +98,8 @@ describe("official Google GenAI SDK against the gateway", () => {
     expect(await status(ai.models.generateContent({ ...req, model: "palm-0-nope" }))).toBe(404);
     // A gemini-* name the catalog cannot price is refused by default (the open catalog's rule).
     expect(await status(ai.models.generateContent({ ...req, model: "gemini-0-nope" }))).toBe(400);
-    expect(await status(make(key, { "x-simulator-fault": "429" }).models.generateContent(req))).toBe(429);
-    expect(await status(make(key, { "x-simulator-fault": "503" }).models.generateContent(req))).toBe(503);
+    // Faults ride in the prompt: a client header outside Gemini's documented set never reaches the upstream.
+    expect(await status(make(key).models.generateContent({ ...req, contents: "sim-fault:429" }))).toBe(429);
+    expect(await status(make(key).models.generateContent({ ...req, contents: "sim-fault:503" }))).toBe(503);
   });
 });

@@ -76,8 +76,10 @@ describe("official OpenAI SDK against the gateway", () => {
     const err404 = await client.chat.completions.create({ ...body, model: "unknown-model" }).catch((e: unknown) => e);
     expect(err404).toBeInstanceOf(OpenAI.NotFoundError);
     expect((err404 as InstanceType<typeof OpenAI.APIError>).code).toBe("model_not_found");
-    await expect(client.chat.completions.create(body, { headers: { "x-simulator-fault": "429" } })).rejects.toBeInstanceOf(OpenAI.RateLimitError);
-    const err503 = await client.chat.completions.create(body, { headers: { "x-simulator-fault": "503" } }).catch((e: unknown) => e);
+    // Faults ride in the prompt: a client header outside OpenAI's documented set never reaches the upstream.
+    const faulty = (f: string) => ({ ...body, messages: [{ role: "user" as const, content: `sim-fault:${f}` }] });
+    await expect(client.chat.completions.create(faulty("429"))).rejects.toBeInstanceOf(OpenAI.RateLimitError);
+    const err503 = await client.chat.completions.create(faulty("503")).catch((e: unknown) => e);
     expect(err503).toBeInstanceOf(OpenAI.InternalServerError);
     expect((err503 as InstanceType<typeof OpenAI.APIError>).status).toBe(503);
   });

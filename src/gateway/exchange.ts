@@ -81,7 +81,9 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private translator: Translator | null = null;
   /** The last status an upstream answered with, retried or not (for the access log). */
   private upstreamStatus: number | null = null;
-  private readonly headers: Record<string, string>;
+  private headers: Record<string, string>;
+  /** The caller-header allow-list `headers` was built with (a fallback to another provider rebuilds it). */
+  private headerList: readonly string[] | null;
 
   constructor(
     private readonly core: GatewayCore,
@@ -91,7 +93,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
     private readonly body: Buffer,
     private readonly candidates: Candidate[],
   ) {
-    this.headers = plan.translation ? translatedRequestHeaders(plan.translation.upstream === "anthropic", body.length) : upstreamRequestHeaders(req.headers, [], body.length);
+    this.headerList = plan.translation ? null : candidates[0]!.target.clientHeaders;
+    this.headers = this.headerList === null ? translatedRequestHeaders(plan.translation!.upstream === "anthropic", body.length) : upstreamRequestHeaders(req.headers, this.headerList, body.length);
     (res as Tagged)[EXCHANGE] = this;
     // \`on\`, not \`once\`: close is emitted once, and once would wrap the listener on every request.
     res.on("close", onClientClose);
@@ -102,6 +105,11 @@ export class Exchange implements Dispatcher.DispatchHandler {
     if (this.state === DONE) return;
     const c = this.candidates[this.attempt % this.candidates.length]!;
     this.state = WAITING;
+    if (this.headerList !== null && this.headerList !== c.target.clientHeaders) {
+      // Another provider: its own caller headers, and no auth header left from the previous one.
+      this.headerList = c.target.clientHeaders;
+      this.headers = upstreamRequestHeaders(this.req.headers, this.headerList, this.body.length);
+    }
     for (const [name, value] of c.target.auth) this.headers[name] = value;
     const t = this.core.timeouts;
     c.pool.dispatch({ path: c.target.path, method: "POST", headers: this.headers, body: this.body, headersTimeout: t.firstByteMs, bodyTimeout: t.idleMs, blocking: true }, this);

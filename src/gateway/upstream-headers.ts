@@ -1,46 +1,42 @@
 import type { IncomingHttpHeaders } from "node:http";
 
-/** Request headers never passed upstream: hop-by-hop, the caller's credentials, cookies, proxies. */
-const DROP_REQUEST = new Set([
-  "host", "connection", "keep-alive", "proxy-authorization", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade",
-  "content-length", "authorization", "x-api-key", "x-goog-api-key", "cookie", "accept-encoding", "expect", "origin", "referer",
-  "forwarded", "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto", "x-real-ip",
-]);
-
-/** Response headers never passed back: hop-by-hop, upstream account ids, cookies, request ids (ours replace them). */
-const DROP_RESPONSE = new Set([
-  "connection", "keep-alive", "transfer-encoding", "set-cookie", "anthropic-organization-id", "openai-organization", "openai-project",
-  "request-id", "x-request-id", "alt-svc", "server", "via", "cf-ray",
-]);
-
-/** Headers for the upstream request: the caller's, minus DROP_REQUEST, plus the provider's auth. */
-export function upstreamRequestHeaders(incoming: IncomingHttpHeaders, auth: [string, string][], bodyLength: number): Record<string, string> {
+/**
+ * Headers for the upstream request: only those the provider documents for callers (its
+ * `clientHeaders`), then the provider's auth. An allow-list: a header nobody thought of (an account,
+ * project or method override) never rides next to the organization's provider key.
+ */
+export function upstreamRequestHeaders(incoming: IncomingHttpHeaders, allowed: readonly string[], bodyLength: number): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const name in incoming) {
-    if (DROP_REQUEST.has(name)) continue;
+  for (let i = 0; i < allowed.length; i++) {
+    const name = allowed[i]!;
     const v = incoming[name];
     if (v !== undefined) out[name] = Array.isArray(v) ? v.join(", ") : v;
   }
-  for (const [name, value] of auth) out[name] = value;
   out["accept-encoding"] = "identity";
   out["content-length"] = String(bodyLength);
   return out;
 }
 
+/** The name the provider's own request id is answered under (it identifies the upstream call in their support). */
+export const UPSTREAM_REQUEST_ID = "latchkey-upstream-request-id";
+
 /**
- * Headers for the client: the upstream's, minus DROP_RESPONSE, with our request id and our own
- * headers (rate limits), which win over the upstream's of the same name. One object, given whole to
- * writeHead: with no setHeader before it, Node writes it without copying header by header.
+ * Headers for the client, an allow-list: the content type (and length when the body passes whole),
+ * the provider's request id under a Latchkey name, our request id, and our own headers (the rate
+ * limits Latchkey enforces). The provider's rate-limit, account, cookie and server headers describe
+ * the organization's upstream account, not the caller's key, and stay behind. One object, given whole
+ * to writeHead: with no setHeader before it, Node writes it without copying header by header.
  */
 export function clientResponseHeaders(upstream: IncomingHttpHeaders, requestIdName: string, requestId: string, keepLength: boolean, ours?: Record<string, string>): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
-  for (const name in upstream) {
-    if (DROP_RESPONSE.has(name) || (!keepLength && name === "content-length")) continue;
-    const v = upstream[name];
-    if (v !== undefined) out[name] = v;
+  const type = upstream["content-type"];
+  if (type !== undefined) out["content-type"] = type;
+  if (keepLength) {
+    const length = upstream["content-length"];
+    if (length !== undefined) out["content-length"] = length;
   }
   const theirs = upstream[requestIdName] ?? upstream["x-request-id"] ?? upstream["request-id"];
-  if (typeof theirs === "string") out["upstream-request-id"] = theirs;
+  if (typeof theirs === "string") out[UPSTREAM_REQUEST_ID] = theirs;
   out[requestIdName] = requestId;
   if (ours) for (const name in ours) out[name] = ours[name]!;
   return out;

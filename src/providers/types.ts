@@ -31,6 +31,12 @@ export interface UpstreamTarget {
   auth: [string, string][];
   /** The dialect the upstream answers in (decides usage extraction). */
   dialect: WireDialect;
+  /**
+   * Request headers a client may send this provider (lower-case): what its API documents for callers,
+   * like anthropic-version. Every other client header is dropped (account, project and billing
+   * headers would otherwise ride next to the organization's provider key). Declared in the provider's folder.
+   */
+  clientHeaders: readonly string[];
 }
 
 /** What a request needs from a provider to reach it. */

@@ -6,6 +6,9 @@ const METHODS: Partial<Record<Operation, string>> = {
   embed_content: "embedContent", batch_embed_contents: "batchEmbedContents",
 };
 
+/** Gemini callers set only the body's type; x-goog-user-project would bill another Google project. */
+export const GEMINI_CLIENT_HEADERS = ["content-type", "accept"] as const;
+
 /** Google Gemini: generateContent natively; other dialects are translated into it (not its OpenAI-compatible endpoint). */
 export const gemini: Provider = {
   id: "gemini",
@@ -19,6 +22,6 @@ export const gemini: Provider = {
     const sse = r.op === "stream_generate" && r.sse ? "?alt=sse" : "";
     // A Gemini caller's API version goes upstream (v1 for the newest SDKs); translated requests use v1beta.
     const version = r.inboundPath.startsWith("/v1/models/") ? "v1" : "v1beta";
-    return { origin, path: `${prefix}/${version}/models/${encodeURIComponent(r.model)}:${method}${sse}`, auth: [["x-goog-api-key", secret]], dialect: "gemini" };
+    return { origin, path: `${prefix}/${version}/models/${encodeURIComponent(r.model)}:${method}${sse}`, auth: [["x-goog-api-key", secret]], dialect: "gemini", clientHeaders: GEMINI_CLIENT_HEADERS };
   },
 };

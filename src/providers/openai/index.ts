@@ -10,6 +10,9 @@ export function openaiPrefix(prefix: string): string {
   return prefix === "" ? "/v1" : prefix;
 }
 
+/** What OpenAI's API documents for callers; not openai-organization or openai-project, which bill another account. */
+export const OPENAI_CLIENT_HEADERS = ["content-type", "accept", "openai-beta"] as const;
+
 /** OpenAI: Chat Completions, Embeddings and Responses; other dialects are translated into Chat Completions, which OpenAI-compatible servers also speak. */
 export const openai: Provider = {
   id: "openai",
@@ -20,6 +23,6 @@ export const openai: Provider = {
     const path = r.dialect === "openai" ? PATHS[r.op] : undefined;
     if (!path) return null;
     const { origin, prefix } = splitBaseUrl(baseUrl);
-    return { origin, path: openaiPrefix(prefix) + path, auth: [["authorization", `Bearer ${secret}`]], dialect: "openai" };
+    return { origin, path: openaiPrefix(prefix) + path, auth: [["authorization", `Bearer ${secret}`]], dialect: "openai", clientHeaders: OPENAI_CLIENT_HEADERS };
   },
 };

@@ -1,5 +1,8 @@
 import { splitBaseUrl, type Provider } from "../types.js";
 
+/** Every provider's caller headers (it plays them all), and its own fault and pace switches. */
+const SIMULATOR_CLIENT_HEADERS = ["anthropic-version", "anthropic-beta", "openai-beta", "content-type", "accept", "x-simulator-fault", "x-simulator-delay-ms"] as const;
+
 /** The simulator speaks every dialect on the provider's own paths, so the inbound path is mirrored. */
 export const simulator: Provider = {
   id: "simulator",
@@ -10,6 +13,6 @@ export const simulator: Provider = {
   target(r, baseUrl, secret) {
     const { origin, prefix } = splitBaseUrl(baseUrl);
     const sse = r.op === "stream_generate" && r.sse ? "?alt=sse" : "";
-    return { origin, path: prefix + r.inboundPath + sse, auth: [["authorization", `Bearer ${secret}`]], dialect: r.dialect };
+    return { origin, path: prefix + r.inboundPath + sse, auth: [["authorization", `Bearer ${secret}`]], dialect: r.dialect, clientHeaders: SIMULATOR_CLIENT_HEADERS };
   },
 };
