@@ -29,6 +29,10 @@ export const configSchema = z.object({
   upstreamFirstByteTimeoutMs: positiveInt.default(300_000),
   upstreamIdleTimeoutMs: positiveInt.default(120_000),
   upstreamMaxAttempts: z.coerce.number().int().min(1).max(10).default(3),
+  /** Requests one key may have in flight to one upstream origin (its pool has 256 connections): a fair share. */
+  upstreamKeyShare: positiveInt.default(64),
+  /** How long a request over its key's share waits for a slot before a 429. */
+  upstreamQueueTimeoutMs: positiveInt.default(10_000),
   /** How long a budget reservation lives when the request that made it never settles. */
   reservationLeaseSeconds: positiveInt.default(900),
   usageRetentionDays: positiveInt.default(90),

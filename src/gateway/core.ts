@@ -9,6 +9,7 @@ import type { Admission, AdmissionSettlement } from "./admission.js";
 import type { Plan } from "./exchange.js";
 import type { UsageRecorder } from "./recorder.js";
 import { CorsPolicy } from "./cors.js";
+import { FairShare } from "./fair-share.js";
 import type { RequestDetail, RequestObserver } from "./observe.js";
 import { AuthFailureLimiter } from "../keys/index.js";
 import { UnpricedRules } from "./unpriced.js";
@@ -28,6 +29,8 @@ export class GatewayCore {
   private simulator: SimulatorServer | null = null;
   private simulatorStarting: Promise<SimulatorServer> | null = null;
   readonly cors: CorsPolicy;
+  /** Each key's share of each upstream pool. */
+  readonly fairShare: FairShare;
   /** Organizations' rules for models with no price (read only when such a model is asked for). */
   readonly unpriced: UnpricedRules;
   /** Which peers' X-Forwarded-For is believed (compiled once from the setting). */
@@ -50,6 +53,7 @@ export class GatewayCore {
     readonly observer: RequestObserver,
   ) {
     this.cors = new CorsPolicy(store, () => clock.now());
+    this.fairShare = new FairShare(config.upstreamKeyShare, config.upstreamQueueTimeoutMs);
     this.unpriced = new UnpricedRules(store, () => clock.now());
     this.proxyTrust = compileTrust(config.trustProxy);
   }
@@ -75,6 +79,7 @@ export class GatewayCore {
   record(e: UsageEvent, plan: Plan | null, s: AdmissionSettlement | null, d: RequestDetail): void {
     this.recorder.record(e);
     this.observer.finished(e, d);
+    if (plan?.fairSlot) this.fairShare.release(plan.fairSlot);
     if (this.admission && plan?.admission && s) {
       try {
         const r = this.admission.settle(plan.admission, plan.ticket, s);

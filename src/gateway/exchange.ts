@@ -41,6 +41,8 @@ export interface Plan {
   inputTokenBound: number;
   admission: AdmissionRequest | null;
   ticket: unknown;
+  /** The key's slot in the first upstream's fair share ("origin key"), released when the request is recorded. */
+  fairSlot: string | null;
   /** Headers of ours for the answer (rate limits), whatever it turns out to be. */
   headers: Record<string, string> | undefined;
 }

@@ -221,6 +221,19 @@ export async function handleRequest(core: GatewayCore, req: IncomingMessage, res
     headers = decision.headers;
   }
 
+  // A fair share of the upstream's pool: past its share, a key waits for one of its own requests to end.
+  const fairSlot = `${candidates[0]!.target.origin} ${entry.key.id}`;
+  const gate = core.fairShare.acquire(fairSlot);
+  if (gate !== true && !(await gate)) {
+    if (admission && core.admission) {
+      const zero = { inputTokens: 0, outputTokens: 0, cacheWriteTokens: 0, cacheReadTokens: 0, costNano: 0, status: 429, aborted: false };
+      await core.admission.settle(admission, ticket, zero);
+    }
+    const share = core.config.upstreamKeyShare;
+    const status = sendError(res, dialect, "rate_limited", `This key already has ${share} requests in flight to this provider and none ended within ${core.config.upstreamQueueTimeoutMs} ms; retry shortly.`, requestId, { retryAfterSeconds: 1 });
+    recordRefusal(core, req, entry, model.id, providerId, route, requestId, startedAt, startedHr, streamed, status, "upstream_share");
+    return;
+  }
   core.recorder.journal?.reserve({
     id: requestId, at: startedAt, orgId: entry.key.orgId, workspaceId: entry.key.workspaceId, keyId: entry.key.id, provider: providerId, model: model.id,
     endpoint: route.op, streamed, amountNano: admission?.costBoundNano ?? 0,
@@ -228,7 +241,7 @@ export async function handleRequest(core: GatewayCore, req: IncomingMessage, res
   const plan: Plan = {
     requestId, dialect, op: route.op, startedAt, startedHr, streamed, sse, strip,
     orgId: entry.key.orgId, workspaceId: entry.key.workspaceId, keyId: entry.key.id, keyName: entry.key.name, model, modelName, provider: providerId, translation,
-    inputTokenBound: inBound, admission, ticket, headers,
+    inputTokenBound: inBound, admission, ticket, headers, fairSlot,
   };
   if (res.destroyed) {
     new Exchange(core, req, res, plan, payload, candidates).clientClosed();

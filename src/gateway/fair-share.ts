@@ -1,0 +1,51 @@
+/**
+ * A fair share of each upstream's connection pool: one key holds at most `perKey` requests in
+ * flight to one origin (a pool has 256 connections; the default share is 64), and a request over
+ * its share waits in its key's queue for at most `queueMs`. So 256 slow requests from one key
+ * cannot hold every connection while other keys wait (they did, 14 s). Counters are plain maps
+ * keyed by "origin key"; only a waiting request makes a closure.
+ */
+export class FairShare {
+  private readonly inflight = new Map<string, number>();
+  private readonly waiters = new Map<string, (() => void)[]>();
+
+  constructor(private readonly perKey: number, private readonly queueMs: number) {}
+
+  /** true at once when under the share; else a promise: true once a slot is handed over, false after the queue timeout. */
+  acquire(slot: string): true | Promise<boolean> {
+    const n = this.inflight.get(slot) ?? 0;
+    if (n < this.perKey) {
+      this.inflight.set(slot, n + 1);
+      return true;
+    }
+    return new Promise<boolean>((resolve) => {
+      let queue = this.waiters.get(slot);
+      if (!queue) this.waiters.set(slot, (queue = []));
+      const wake = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      const timer = setTimeout(() => {
+        const i = queue.indexOf(wake);
+        if (i >= 0) queue.splice(i, 1);
+        if (queue.length === 0 && this.waiters.get(slot) === queue) this.waiters.delete(slot);
+        resolve(false);
+      }, this.queueMs);
+      queue.push(wake);
+    });
+  }
+
+  /** A request done with its slot: handed to the first waiter of its key, else freed. */
+  release(slot: string): void {
+    const queue = this.waiters.get(slot);
+    const next = queue?.shift();
+    if (next) {
+      if (queue!.length === 0) this.waiters.delete(slot);
+      next();
+      return;
+    }
+    const n = (this.inflight.get(slot) ?? 1) - 1;
+    if (n <= 0) this.inflight.delete(slot);
+    else this.inflight.set(slot, n);
+  }
+}
