@@ -158,6 +158,7 @@ async function buildApp(config: Config, opts: AppOptions, server: Server, baseUr
     usageSpoolFile: join(config.dataDir, "usage-spool.jsonl"), usageJournalFile, metrics, tracer,
   });
   backlog = () => gateway.usageBacklog();
+  admission.recordThrough((events) => gateway.recordUsage(events));
 
   const boot = opts.skipBootstrap ? null : await bootstrap(services);
   if (boot) boot.setupUrl = (await ensureOwnerSetupLink(services)) ?? undefined;

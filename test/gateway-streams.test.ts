@@ -68,6 +68,11 @@ describe("streams", () => {
     const e = await eventually(async () => (await h.usage()).find((x) => x.id === requestId));
     expect(e.errorCode === "upstream_died" || e.errorCode?.startsWith("UND_ERR")).toBe(true);
     expect(e.outputTokens).toBeGreaterThan(0);
+    // An error, not a 200: the usage report counts it.
+    expect(e.status).toBe(502);
+    const rows = await h.store.rollups.report({ orgId: h.orgId, start: e.at - 60_000, end: Date.now() + 60_000, widthMs: 60_000, groupBy: [], filters: { key_id: [e.keyId] } });
+    const errors = rows.reduce((n, r) => n + r.errors, 0);
+    expect(errors).toBeGreaterThanOrEqual(1);
   });
 
   it("drops the connection of an OpenAI stream whose upstream dies", async () => {

@@ -198,8 +198,10 @@ export class Exchange implements Dispatcher.DispatchHandler {
       return;
     }
     // Bytes were sent: the stream cannot be retried. Tell an Anthropic stream in its own terms;
-    // otherwise drop the connection so the client sees the answer was cut.
+    // otherwise drop the connection so the client sees the answer was cut. Recorded as the 502 it
+    // amounts to (the client got no whole answer), so reports count it among errors, not as a 200.
     this.upstreamFailed = code || "upstream_died";
+    this.status = 502;
     this.attemptFailed("stream_cut", false);
     if (this.translator) this.translator.abort(this.res);
     else if (this.plan.dialect === "anthropic" && this.plan.sse && this.plan.streamed && !this.res.destroyed) {

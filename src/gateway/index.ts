@@ -61,6 +61,8 @@ export interface Gateway {
   flush(): Promise<void>;
   /** "ok", or why usage cannot be written (a full disk shows here with its real cause). */
   writeHealth(): string;
+  /** Records usage made outside a request (lease-expiry charges): batched, spooled on failure, seen by alerts. */
+  recordUsage(events: readonly UsageEvent[]): void;
   /** Writes pending usage, closes upstream pools and the built-in simulator. */
   close(): Promise<void>;
   readonly catalog: ModelCatalog;
@@ -107,6 +109,9 @@ export function createGateway(deps: GatewayDeps): Gateway {
     ready,
     flush: () => recorder.flush(),
     writeHealth: () => recorder.writeHealth(),
+    recordUsage: (events) => {
+      for (const e of events) recorder.record(e);
+    },
     async close() {
       // Upstream pools first: a request still finishing there records its usage before the last flush.
       await core.close();

@@ -1,13 +1,15 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_KEY_PREFIXES, KeyService, KeyVerifier } from "../keys/index.js";
 import { ManualClock, newId } from "../lib/index.js";
 import { createLimits, type ExpiredReservation } from "../limits/index.js";
-import { createStore, migrate, openDatabase, type ApiKey, type Database, type Store, type Workspace } from "../store/index.js";
+import { createStore, migrate, openDatabase, type ApiKey, type Database, type Store, type UsageEvent, type Workspace } from "../store/index.js";
 import type { AdmissionRequest } from "./admission.js";
 import { LimitsAdmission } from "./limits-admission.js";
+import { UsageRecorder } from "./recorder.js";
 
 describe("limits on the admission seam", () => {
   const dir = mkdtempSync(join(tmpdir(), "latchkey-admission-"));
@@ -67,5 +69,31 @@ describe("limits on the admission seam", () => {
     expect((await again.admit(request(1))).allowed).toBe(false);
     limits.close();
     fresh.close();
+  });
+  it("sends lease-expiry charges through the usage recorder: a failed insert spools them, and the written batch reaches alerts", async () => {
+    const limits = createLimits({ clock, reservationLeaseMs: 1000, sweepIntervalMs: 0 });
+    const admission = new LimitsAdmission(limits, store, () => clock.now());
+    const spoolFile = join(dir, "spool.jsonl");
+    // The database refuses the write: a store over a closed database.
+    const gone = openDatabase({ url: join(dir, "gone.sqlite") });
+    await migrate(gone);
+    await gone.close();
+    const failing = new UsageRecorder(createStore(gone), pino({ level: "silent" }), { spoolFile, intervalMs: 60_000 });
+    admission.recordThrough((events) => events.forEach((e) => failing.record(e)));
+    const lost = request(200_000_000);
+    expect((await admission.admit(lost)).allowed).toBe(true);
+    clock.advance(2000);
+    await admission.recordExpiredLeases(await limits.budgets.sweep());
+    await failing.flush();
+    failing.stop();
+    expect(readFileSync(spoolFile, "utf8")).toContain(lost.requestId);
+    // The database answers again: the spool is written, and the batch is handed on (alerts, metrics).
+    const written: UsageEvent[] = [];
+    const recovering = new UsageRecorder(store, pino({ level: "silent" }), { spoolFile, intervalMs: 60_000, onWritten: (b) => written.push(...b) });
+    await recovering.flush();
+    recovering.stop();
+    expect(written.map((e) => [e.id, e.errorCode, e.costNano])).toEqual([[lost.requestId, "lease_expired", 200_000_000]]);
+    expect((await store.usage.listForKey(key.id)).some((e) => e.id === lost.requestId)).toBe(true);
+    limits.close();
   });
 });

@@ -47,7 +47,18 @@ export class LimitsAdmission implements Admission {
    */
   private readonly subjects = new WeakMap<object, Subjects>();
 
+  /**
+   * Where lease-expiry charges go: the gateway's usage recorder (main.ts sets it), so a failed
+   * insert spools and retries and alerts see them like every other usage; direct inserts without one.
+   */
+  private recordUsage: ((events: readonly UsageEvent[]) => void) | null = null;
+
   constructor(private readonly limits: Limits, private readonly store: Store, private readonly now: () => number) {}
+
+  /** Send lease-expiry charges through the gateway's usage recorder. */
+  recordThrough(record: (events: readonly UsageEvent[]) => void): void {
+    this.recordUsage = record;
+  }
 
   /**
    * Without a promise when the organization's settings are cached and both backends are
@@ -140,7 +151,8 @@ export class LimitsAdmission implements Admission {
         costNano: x.amountNano, status: 0, errorCode: "lease_expired", streamed: false, aborted: true, latencyMs: x.expiredAt - x.reservedAt, ttfbMs: null,
       });
     }
-    await this.store.usage.insertMany(events);
+    if (this.recordUsage) this.recordUsage(events);
+    else await this.store.usage.insertMany(events);
   }
 
   /** Forget cached organization settings (after a change through the management API, here or on another node). */
