@@ -125,7 +125,7 @@ for (const b of all) {
       const events = Array.from({ length: 1200 }, (_, i) => ({
         id: newId("req"), at: 1000 + i, orgId, workspaceId: wsId, keyId: "key_x", provider: "simulator", model: "sim-1", endpoint: "messages",
         inputTokens: i, outputTokens: 2 * i, cacheWriteTokens: 0, cacheReadTokens: 1, costNano: 3_000_000_000_000 + i, status: 200, errorCode: null,
-        streamed: i % 2 === 0, aborted: false, latencyMs: 5, ttfbMs: 1,
+        streamed: i % 2 === 0, aborted: false, latencyMs: 5, ttfbMs: 1, deployment: i % 3 === 0 ? null : "cred_x", attempts: 1 + (i % 2),
       }));
       expect(await store.usage.insertMany(events)).toBe(1200);
       expect(await store.usage.insertMany(events.slice(0, 700))).toBe(0);

@@ -1,8 +1,8 @@
 import { z } from "zod";
 import { NotFoundError, ValidationError } from "../errors/index.js";
 import { newId, toIso } from "../lib/index.js";
-import { PROVIDER_IDS, probeCredential, type CredentialVault } from "../providers/index.js";
-import type { ProviderCredential } from "../store/index.js";
+import { getProvider, PRESET_NAMES, PROVIDER_IDS, probeCredential, type CredentialVault } from "../providers/index.js";
+import type { CredentialModel, ProviderCredential } from "../store/index.js";
 import { audited } from "./audit.js";
 import { page } from "./present.js";
 import { defineRoute, type RouteDef } from "./route.js";
@@ -26,13 +26,59 @@ const createBody = z.strictObject({
   base_url: z.url({ protocol: /^https?$/ }).refine((u) => !URL.canParse(u) || (({ username, password }) => !username && !password)(new URL(u)), "must not carry a user name or password; put the secret in `secret`").nullable().optional(),
   workspace_id: z.string().min(1).max(64).nullable().optional(),
   weight: z.number().int().min(1).max(1000).optional(),
+  /** Lower goes first among the deployments of a model. */
+  priority: z.number().int().min(0).max(1000).optional(),
+  /** Provider settings: region (Bedrock, Vertex AI), project (Vertex AI), resource and api_version (Azure), preset (OpenAI-compatible). */
+  settings: z.partialRecord(z.enum(["region", "project", "resource", "api_version", "preset", "authority_host"]), z.string().trim().min(1).max(200)).optional(),
+  /** The models it serves: ids, aliases or `*` patterns, with their upstream names, priorities, weights and prices. */
+  models: z.array(z.union([
+    z.string().trim().min(1).max(200),
+    z.strictObject({
+      model: z.string().trim().min(1).max(200),
+      upstream: z.string().trim().min(1).max(300).optional(),
+      priority: z.number().int().min(0).max(1000).optional(),
+      weight: z.number().int().min(1).max(1000).optional(),
+      prices: z.strictObject({ input_usd: z.string(), output_usd: z.string(), cache_write_usd: z.string().optional(), cache_read_usd: z.string().optional() }).optional(),
+    }),
+  ])).max(200).optional(),
 });
+
+/** Micro-USD per million tokens from a decimal USD string ("3", "0.25"). */
+function microPerMillion(usd: string | undefined): number {
+  if (usd === undefined) return 0;
+  if (!/^\d{1,6}(\.\d{1,6})?$/.test(usd)) throw new ValidationError([{ field: "models.prices", message: `'${usd}' is not a price in USD per million tokens` }]);
+  const [whole, frac = ""] = usd.split(".");
+  return Number(whole) * 1_000_000 + Number(frac.padEnd(6, "0"));
+}
+
+type ModelsInput = z.infer<typeof createBody>["models"];
+
+function toCredentialModels(models: ModelsInput): CredentialModel[] {
+  return (models ?? []).map((m) => typeof m === "string" ? { match: m } : {
+    match: m.model, upstream: m.upstream, priority: m.priority, weight: m.weight,
+    price: m.prices ? { input: microPerMillion(m.prices.input_usd), output: microPerMillion(m.prices.output_usd), cacheWrite: microPerMillion(m.prices.cache_write_usd), cacheRead: microPerMillion(m.prices.cache_read_usd) } : undefined,
+  });
+}
+
+/** Names every setting the provider needs and does not have, and a preset nobody knows. */
+function checkSettings(provider: string, settings: Record<string, string>): void {
+  const p = getProvider(provider);
+  const missing = (p?.requiredSettings ?? []).filter((k) => !settings[k]);
+  const problems = missing.map((k) => ({ field: `settings.${k}`, message: `${provider} credentials need ${k}` }));
+  if (settings.preset !== undefined && !PRESET_NAMES.includes(settings.preset)) problems.push({ field: "settings.preset", message: `one of ${PRESET_NAMES.join(", ")}` });
+  if (problems.length) throw new ValidationError(problems);
+}
 
 /** A credential as the API shows it: never the secret, only its hint. */
 function presentCredential(c: ProviderCredential) {
   return {
     id: c.id, object: "credential", provider: c.provider, name: c.name, hint: c.hint, base_url: c.baseUrl,
-    workspace_id: c.workspaceId, weight: c.weight, created_at: toIso(c.createdAt), created_by: c.createdBy,
+    workspace_id: c.workspaceId, weight: c.weight, priority: c.priority, settings: c.settings,
+    models: c.models.map((m) => ({
+      model: m.match, upstream: m.upstream ?? null, priority: m.priority ?? null, weight: m.weight ?? null,
+      prices: m.price ? { input_usd: String(m.price.input / 1e6), output_usd: String(m.price.output / 1e6), cache_write_usd: String(m.price.cacheWrite / 1e6), cache_read_usd: String(m.price.cacheRead / 1e6) } : null,
+    })),
+    created_at: toIso(c.createdAt), created_by: c.createdBy,
   };
 }
 
@@ -53,12 +99,17 @@ export const credentialRoutes: RouteDef[] = [
         if (!ws || ws.orgId !== principal.orgId) throw new ValidationError([{ field: "workspace_id", message: "no such workspace" }]);
         if (ws.archivedAt !== null) throw new ValidationError([{ field: "workspace_id", message: "the workspace is archived" }]);
       }
+      const settings = Object.fromEntries(Object.entries(body.settings ?? {}).filter((e): e is [string, string] => typeof e[1] === "string"));
+      // The base URL, when given, replaces what the settings would build (region, resource).
+      if (!body.base_url) checkSettings(body.provider, settings);
+      else if (settings.preset !== undefined) checkSettings("openai-compatible", { preset: settings.preset });
+      const models = toCredentialModels(body.models);
       const now = s.clock.now();
       const id = newId("cred", now);
-      const created = await audited(s, actor, "credential.created", id, { provider: body.provider, name: body.name, base_url: body.base_url ?? null, workspace_id: body.workspace_id ?? null }, (trx) =>
+      const created = await audited(s, actor, "credential.created", id, { provider: body.provider, name: body.name, base_url: body.base_url ?? null, workspace_id: body.workspace_id ?? null, settings, models: models.map((m) => m.match) }, (trx) =>
         s.store.credentials.insert({
           id, orgId: principal.orgId, workspaceId: body.workspace_id ?? null, provider: body.provider, name: body.name, secret: body.secret,
-          baseUrl: body.base_url ?? null, weight: body.weight ?? 1, createdAt: now, createdBy: actor.id,
+          baseUrl: body.base_url ?? null, weight: body.weight ?? 1, priority: body.priority ?? 0, settings, models, createdAt: now, createdBy: actor.id,
         }, s.masterKey, trx));
       s.credentialVault?.invalidate();
       return { status: 201, body: presentCredential(created) };

@@ -26,8 +26,8 @@ export const usageQuery = z.preprocess(normalizeArrays, z.strictObject({
   starting_at: z.iso.datetime({ offset: true }),
   ending_at: z.iso.datetime({ offset: true }).optional(),
   bucket_width: z.enum(["1m", "1h", "1d"]).default("1d"),
-  group_by: z.array(z.enum(["api_key_id", "workspace_id", "model", "provider"])).max(4).optional(),
-  api_key_ids: ids, workspace_ids: ids, models: ids, providers: ids,
+  group_by: z.array(z.enum(["api_key_id", "workspace_id", "model", "provider", "deployment_id"])).max(5).optional(),
+  api_key_ids: ids, workspace_ids: ids, models: ids, providers: ids, deployment_ids: ids,
   limit: z.coerce.number().int().min(1).max(1440).optional(),
   page: z.string().max(200).optional(),
   /** `only`: test keys' simulated usage alone, which every report otherwise leaves out. */
@@ -42,7 +42,7 @@ function toRequest(q: UsageQueryInput, principal: Principal): UsageReportRequest
   if (end !== undefined && end <= start) throw new AppError("invalid_request", "ending_at must be after starting_at");
   return {
     orgId: principal.orgId, start, end, width: q.bucket_width, groupBy: [...new Set(q.group_by ?? [])] as GroupField[],
-    filters: { api_key_id: q.api_key_ids, workspace_id: q.workspace_ids, model: q.models, provider: q.providers },
+    filters: { api_key_id: q.api_key_ids, workspace_id: q.workspace_ids, model: q.models, provider: q.providers, deployment_id: q.deployment_ids },
     allowedWorkspaces: principal.workspaceIds ?? null, limit: q.limit, page: q.page, test: q.test_usage === "only",
   };
 }
@@ -50,7 +50,7 @@ function toRequest(q: UsageQueryInput, principal: Principal): UsageReportRequest
 export const usageRoutes: RouteDef[] = [
   defineRoute({
     method: "GET", path: "/api/v1/usage", tag: "usage",
-    summary: "Usage report: requests, errors, tokens by type and cost per 1m/1h/1d bucket, grouped and filtered by key, workspace, model, provider; test keys' usage apart (test_usage=only)",
+    summary: "Usage report: requests, errors, tokens by type and cost per 1m/1h/1d bucket, grouped and filtered by key, workspace, model, provider, deployment (the credential that served); test keys' usage apart (test_usage=only)",
     query: usageQuery,
     handler: async ({ query, principal, services: s }) => {
       const rep = await buildUsageReport(s.store, toRequest(query, principal), s.clock.now());

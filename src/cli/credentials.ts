@@ -6,10 +6,23 @@ import { loadMasterKey } from "../master-key.js";
 import { generateMasterKey, parseMasterKey } from "../lib/envelope.js";
 import { openDatabase, rotateMasterKey } from "../store/index.js";
 import { CliError, EXIT, printObject, printTable, shortTime, type CliContext } from "./context.js";
-import { positiveInt } from "./options.js";
+import { nonNegativeInt, positiveInt } from "./options.js";
 import { configFrom } from "./up.js";
 
-interface AddOptions { provider: string; name: string; fromEnv?: string; stdin?: boolean; baseUrl?: string; workspace?: string; weight?: number }
+interface AddOptions {
+  provider: string; name: string; fromEnv?: string; stdin?: boolean; baseUrl?: string; workspace?: string; weight?: number; priority?: number;
+  region?: string; project?: string; resource?: string; apiVersion?: string; preset?: string; model?: string[];
+}
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+/** `--model claude-sonnet-4-6=anthropic.claude-sonnet-4-6` or `--model 'deepseek-*'`: the model, and its name upstream. */
+function parseModelOption(m: string): string | { model: string; upstream: string } {
+  const eq = m.indexOf("=");
+  return eq < 0 ? m : { model: m.slice(0, eq), upstream: m.slice(eq + 1) };
+}
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -22,13 +35,20 @@ export function registerCredentialsCommand(program: Command, ctx: CliContext): v
   const cmd = program.command("credentials").description("upstream provider credentials (stored encrypted; shown as hints only)");
 
   cmd.command("add").description("store a provider credential; give the secret with --from-env or --stdin, never as an argument")
-    .requiredOption("--provider <provider>", "anthropic, openai, gemini, openai-compatible or simulator")
+    .requiredOption("--provider <provider>", "anthropic, openai, gemini, openai-compatible, azure-openai, bedrock, vertex or simulator")
     .requiredOption("--name <name>", "a name for people")
     .option("--from-env <VAR>", "read the secret from this environment variable")
     .option("--stdin", "read the secret from standard input")
     .option("--base-url <url>", "another endpoint: a regional one, a proxy, the standalone simulator")
     .option("--workspace <id>", "only this workspace uses it (default: the whole organization)")
-    .option("--weight <n>", "share of traffic among credentials of the provider (default 1)", positiveInt)
+    .option("--weight <n>", "share of traffic among deployments of equal priority (default 1)", positiveInt)
+    .option("--priority <n>", "deployments of lower priority are tried first (default 0)", nonNegativeInt)
+    .option("--model <model[=upstream]>", "a model it serves (id, alias or pattern with *), with its name upstream (a Bedrock id, an Azure deployment); repeatable", collect)
+    .option("--region <region>", "Bedrock: AWS region; Vertex AI: location (us-east5, global…)")
+    .option("--project <id>", "Vertex AI: Google Cloud project (default: the service account's)")
+    .option("--resource <name>", "Azure OpenAI: the resource name (https://<name>.openai.azure.com)")
+    .option("--api-version <v>", "Azure OpenAI: api-version (default 2024-10-21)")
+    .option("--preset <name>", "OpenAI-compatible: mistral, deepseek, groq, xai, openrouter, together, fireworks, ollama or vllm")
     .action(async (o: AddOptions) => {
       let secret: string | undefined;
       if (o.fromEnv) {
@@ -44,13 +64,22 @@ export function registerCredentialsCommand(program: Command, ctx: CliContext): v
       if (o.baseUrl) body.base_url = o.baseUrl;
       if (o.workspace) body.workspace_id = o.workspace;
       if (o.weight) body.weight = o.weight;
+      if (o.priority !== undefined) body.priority = o.priority;
+      const settings = { region: o.region, project: o.project, resource: o.resource, api_version: o.apiVersion, preset: o.preset };
+      const given = Object.entries(settings).filter(([, v]) => v !== undefined);
+      if (given.length) body.settings = Object.fromEntries(given);
+      if (o.model?.length) body.models = o.model.map(parseModelOption);
       printObject(ctx, await ctx.api("POST", "/api/v1/credentials", body));
     });
 
   cmd.command("list").description("list credentials").action(async () => {
     const r = await ctx.api("GET", "/api/v1/credentials");
-    const rows = (r.data as Record<string, string | number | null>[]).map((c) => [c.id, c.provider, c.name, c.hint, c.base_url, c.workspace_id ?? "(organization)", c.weight, shortTime(c.created_at as string)]);
-    printTable(ctx, ["id", "provider", "name", "hint", "base url", "workspace", "weight", "created"], rows, r);
+    const rows = (r.data as Record<string, unknown>[]).map((c) => [
+      c.id, c.provider, c.name, c.hint, c.base_url ?? "", c.workspace_id ?? "(organization)", c.priority, c.weight,
+      ((c.models ?? []) as { model: string; upstream: string | null }[]).map((m) => (m.upstream ? `${m.model}=${m.upstream}` : m.model)).join(", ") || "(provider's)",
+      shortTime(c.created_at as string),
+    ] as (string | number | null)[]);
+    printTable(ctx, ["id", "provider", "name", "hint", "base url", "workspace", "priority", "weight", "models", "created"], rows, r);
   });
 
   cmd.command("remove <id>").description("delete a credential").action(async (id: string) => {

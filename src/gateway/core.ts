@@ -3,7 +3,9 @@ import { Pool } from "undici";
 import type { Config } from "../config/index.js";
 import type { KeyVerifier } from "../keys/index.js";
 import { compileTrust, type Clock, type TrustFn } from "../lib/index.js";
-import { createSimulatorServer, TEST_KEY_CAPS, type CredentialVault, type ModelCatalog, type SimulatorServer } from "../providers/index.js";
+import {
+  createSimulatorServer, CredentialLinks, DeploymentHealth, TEST_KEY_CAPS, type CredentialVault, type ModelCatalog, type SimulatorServer,
+} from "../providers/index.js";
 import type { Store, UsageEvent } from "../store/index.js";
 import type { Admission, AdmissionSettlement } from "./admission.js";
 import type { Plan } from "./exchange.js";
@@ -37,6 +39,10 @@ export class GatewayCore {
   readonly proxyTrust: TrustFn | null;
   /** Failed authentication per client IP: guessing keys is slow. */
   readonly authFailures = new AuthFailureLimiter();
+  /** Deployments resting after failures (per node). */
+  readonly health: DeploymentHealth;
+  /** Signers and tokens per credential, kept across requests. */
+  readonly links = new CredentialLinks();
 
   constructor(
     readonly config: Config,
@@ -56,6 +62,7 @@ export class GatewayCore {
     this.fairShare = new FairShare(config.upstreamKeyShare, config.upstreamQueueTimeoutMs);
     this.unpriced = new UnpricedRules(store, () => clock.now());
     this.proxyTrust = compileTrust(config.trustProxy);
+    this.health = new DeploymentHealth(() => clock.now());
   }
 
   /** The keep-alive pool for an upstream origin (one per origin, made on first use). */
@@ -94,6 +101,7 @@ export class GatewayCore {
   async close(): Promise<void> {
     await Promise.all([...this.pools.values()].map((p) => p.close().catch(() => undefined)));
     this.pools.clear();
+    this.links.close();
     if (this.simulator) await this.simulator.close();
     else if (this.simulatorStarting) await (await this.simulatorStarting).close();
   }

@@ -1,19 +1,29 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
 import type { Dispatcher, Pool } from "undici";
-import { priceAt, usageCostNano, UsageMeter, type Operation, type TokenUsage, type UpstreamTarget, type WireDialect } from "../providers/index.js";
-import type { CatalogModel } from "../store/index.js";
+import {
+  EventStreamToSse, priceAt, usageCostNano, UsageMeter, type CredentialLink, type Operation, type TokenUsage, type UpstreamTarget, type WireDialect,
+} from "../providers/index.js";
+import type { CatalogModel, ModelPrice } from "../store/index.js";
 import type { AdmissionRequest } from "./admission.js";
 import type { GatewayCore } from "./core.js";
+import type { ErrorCode } from "../errors/index.js";
 import { requestIdHeader, sendError } from "./respond.js";
+import { traceHeader } from "./trace-header.js";
 import { Translator, type Translation } from "./translator.js";
 import { clientResponseHeaders, translatedRequestHeaders, upstreamRequestHeaders } from "./upstream-headers.js";
-import { traceHeader } from "./trace-header.js";
 
-/** One upstream to try: where, with which credential. */
+/** One upstream to try: where, with which credential (a deployment of the model). */
 export interface Candidate {
   target: UpstreamTarget;
   pool: Pool;
   credentialId: string;
+  /** The provider that serves it (recorded in usage). */
+  provider: string;
+  /** The deployment's health key; null for the built-in simulator. */
+  healthKey: string | null;
+  /** The deployment's own prices, when they differ from the model's. */
+  price: ModelPrice | null;
+  link: CredentialLink | null;
 }
 
 /** Everything decided about a request before it is forwarded (plain data). */
@@ -51,6 +61,9 @@ const WAITING = 0;
 const DISCARDING = 1;
 const STREAMING = 2;
 const DONE = 3;
+/** An upstream error in a shape the caller does not speak: collected, then answered in the caller's. */
+const COLLECTING = 4;
+const MAX_ERROR_BODY = 64 * 1024;
 
 const EXCHANGE = Symbol("latchkey.exchange");
 type Tagged = ServerResponse & { [EXCHANGE]?: Exchange };
@@ -63,6 +76,9 @@ function onClientDrain(this: Tagged): void {
 }
 function retryLater(x: Exchange): void {
   x.dispatch();
+}
+function signFailed(this: Exchange, err: unknown): void {
+  this.onResponseError(null as unknown as Dispatcher.DispatchController, err as Error);
 }
 
 /**
@@ -80,6 +96,11 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private retryAfterMs = 0;
   private timer: NodeJS.Timeout | null = null;
   private upstreamFailed: string | null = null;
+  /** Names of the headers the last attempt's auth or signature added (removed before the next). */
+  private added: string[] = [];
+  private reframer: EventStreamToSse | null = null;
+  private errorBody: Buffer[] | null = null;
+  private served: Candidate | null = null;
   private translator: Translator | null = null;
   /** The last status an upstream answered with, retried or not (for the access log). */
   private upstreamStatus: number | null = null;
@@ -105,16 +126,48 @@ export class Exchange implements Dispatcher.DispatchHandler {
   dispatch(): void {
     this.timer = null;
     if (this.state === DONE) return;
-    const c = this.candidates[this.attempt % this.candidates.length]!;
+    const c = this.current();
     this.state = WAITING;
     if (this.headerList !== null && this.headerList !== c.target.clientHeaders) {
       // Another provider: its own caller headers, and no auth header left from the previous one.
       this.headerList = c.target.clientHeaders;
       this.headers = upstreamRequestHeaders(this.req.headers, this.headerList, this.body.length);
+      this.added.length = 0;
     }
-    for (const [name, value] of c.target.auth) this.headers[name] = value;
+    const h = this.headers;
+    for (const name of this.added) delete h[name];
+    this.added.length = 0;
+    for (const [name, value] of c.target.auth) {
+      h[name] = value;
+      this.added.push(name);
+    }
+    const body = c.target.body ?? this.body;
+    h["content-length"] = String(body.length);
+    if (c.target.signer) {
+      const before = Object.keys(h);
+      c.target.signer.sign(c.target.origin, c.target.path, h, body).then(() => {
+        for (const name in h) if (!before.includes(name)) this.added.push(name);
+        this.send(c, body);
+      }, signFailed.bind(this));
+      return;
+    }
+    this.send(c, body);
+  }
+
+  private send(c: Candidate, body: Buffer): void {
+    if (this.state === DONE) return;
     const t = this.core.timeouts;
-    c.pool.dispatch({ path: c.target.path, method: "POST", headers: this.headers, body: this.body, headersTimeout: t.firstByteMs, bodyTimeout: t.idleMs, blocking: true }, this);
+    c.pool.dispatch({ path: c.target.path, method: "POST", headers: this.headers, body, headersTimeout: t.firstByteMs, bodyTimeout: t.idleMs, blocking: true }, this);
+  }
+
+  private current(): Candidate {
+    return this.candidates[this.attempt % this.candidates.length]!;
+  }
+
+  /** True when the next attempt goes to another deployment (no need to wait for this one). */
+  private nextIsAnother(): boolean {
+    const n = this.candidates.length;
+    return n > 1 && this.candidates[(this.attempt + 1) % n] !== this.current();
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
@@ -124,37 +177,61 @@ export class Exchange implements Dispatcher.DispatchHandler {
 
   onResponseStart(controller: Dispatcher.DispatchController, status: number, headers: IncomingHttpHeaders): void {
     if (status < 200 || this.state === DONE) return;
+    const c = this.current();
     this.upstreamStatus = status;
     if (isRetryable(status)) {
-      const retrying = this.attempt + 1 < this.core.timeouts.maxAttempts && retryAfterMs(headers) <= this.core.timeouts.maxRetryAfterMs;
+      const after = retryAfterMs(headers);
+      if (c.healthKey) this.core.health.failed(c.healthKey, after);
+      const retrying = this.attempt + 1 < this.core.timeouts.maxAttempts && (after <= this.core.timeouts.maxRetryAfterMs || this.nextIsAnother());
       this.attemptFailed(status === 429 || status === 529 ? `status_${status}` : "status_5xx", retrying);
       if (retrying) {
         this.state = DISCARDING;
-        this.retryAfterMs = retryAfterMs(headers);
+        this.retryAfterMs = after;
         return;
       }
+    } else if (status < 300 && c.healthKey) {
+      this.core.health.succeeded(c.healthKey);
+    }
+    if ((status === 401 || status === 403) && c.link?.refresh) c.link.refresh();
+    this.served = c;
+    this.status = status;
+    if (status >= 400 && c.target.errors) {
+      this.state = COLLECTING;
+      this.errorBody = [];
+      return;
     }
     this.state = STREAMING;
-    this.status = status;
     const p = this.plan;
-    const contentType = String(headers["content-type"] ?? "");
+    let upstreamHeaders = headers;
+    if (c.target.framing === "aws-eventstream" && status < 300) {
+      this.reframer = new EventStreamToSse();
+      upstreamHeaders = { ...headers, "content-type": "text/event-stream; charset=utf-8" };
+      delete upstreamHeaders["content-length"];
+    }
+    const contentType = String(upstreamHeaders["content-type"] ?? "");
     const sse = contentType.includes("event-stream");
     const strip = p.strip && sse;
-    this.meter = status < 300 ? new UsageMeter(this.candidates[this.attempt % this.candidates.length]!.target.dialect, sse, strip) : null;
+    this.meter = status < 300 ? new UsageMeter(c.target.dialect, sse, strip) : null;
     if (p.translation) {
       this.translator = new Translator(p, p.translation, status, sse);
       this.translator.start(this.res);
       return;
     }
     // Headers go out with the first body bytes: one write instead of two on the common path.
-    this.res.writeHead(status, clientResponseHeaders(headers, requestIdHeader(p.dialect), p.requestId, !strip, p.headers));
+    this.res.writeHead(status, clientResponseHeaders(upstreamHeaders, requestIdHeader(p.dialect), p.requestId, !strip && !this.reframer, p.headers));
     void controller;
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.state === COLLECTING) {
+      if (this.errorBody!.reduce((n, b) => n + b.length, 0) < MAX_ERROR_BODY) this.errorBody!.push(chunk);
+      return;
+    }
     if (this.state !== STREAMING) return;
     if (this.ttfbMs === null) this.ttfbMs = msSince(this.plan.startedHr);
-    const metered = this.meter ? this.meter.push(chunk) : chunk;
+    const bytes = this.reframer ? this.reframer.push(chunk) : chunk;
+    if (bytes.length === 0) return;
+    const metered = this.meter ? this.meter.push(bytes) : bytes;
     const out = this.translator ? this.translator.push(metered) : metered;
     if (out.length > 0 && !this.res.write(out) && !controller.paused) {
       controller.pause();
@@ -167,7 +244,18 @@ export class Exchange implements Dispatcher.DispatchHandler {
       this.retry();
       return;
     }
+    if (this.state === COLLECTING) {
+      this.answerUpstreamError();
+      return;
+    }
     if (this.state !== STREAMING) return;
+    if (this.reframer) {
+      const tail = this.reframer.end();
+      const metered = tail.length && this.meter ? this.meter.push(tail) : tail;
+      const out = metered.length && this.translator ? this.translator.push(metered) : metered;
+      if (out.length) this.res.write(out);
+      if (this.reframer.failed) this.upstreamFailed = "bad_event_stream";
+    }
     if (this.translator) {
       this.status = this.translator.finish(this.res);
       this.finish(false);
@@ -182,6 +270,14 @@ export class Exchange implements Dispatcher.DispatchHandler {
   onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
     if (this.state === DONE) return;
     const code = (err as { code?: string }).code ?? "";
+    if (this.state === COLLECTING) {
+      this.answerUpstreamError();
+      return;
+    }
+    if (this.state === WAITING) {
+      const key = this.current().healthKey;
+      if (key) this.core.health.failed(key);
+    }
     if (this.state === WAITING || this.state === DISCARDING) {
       const retrying = this.attempt + 1 < this.core.timeouts.maxAttempts;
       const timeout = code === "UND_ERR_HEADERS_TIMEOUT" || code === "UND_ERR_CONNECT_TIMEOUT";
@@ -230,17 +326,18 @@ export class Exchange implements Dispatcher.DispatchHandler {
   }
 
   private attemptFailed(cls: string, retried: boolean): void {
-    const c = this.candidates[this.attempt % this.candidates.length]!;
-    this.core.observer.attemptFailed(this.plan.provider, c.credentialId, cls, retried);
+    const c = this.current();
+    this.core.observer.attemptFailed(c.provider, c.credentialId, cls, retried);
   }
 
   private retry(): void {
+    // Another deployment goes at once (a little jitter; the failed one rests for its retry-after);
+    // the same one again waits with backoff, and at least its retry-after.
+    const another = this.nextIsAnother();
     this.attempt++;
     this.state = WAITING;
-    // Another credential goes at once (a little jitter); the same one again waits with backoff.
-    const sameCredential = this.candidates.length <= this.attempt;
-    const backoff = sameCredential ? Math.min(2000, 100 * 2 ** (this.attempt - 1)) * (0.5 + Math.random() * 0.5) : Math.random() * 20;
-    const wait = Math.max(backoff, this.retryAfterMs);
+    const backoff = another ? Math.random() * 20 : Math.min(2000, 100 * 2 ** (this.attempt - 1)) * (0.5 + Math.random() * 0.5);
+    const wait = another ? backoff : Math.max(backoff, this.retryAfterMs);
     this.retryAfterMs = 0;
     this.timer = setTimeout(retryLater, wait, this);
   }
@@ -256,18 +353,33 @@ export class Exchange implements Dispatcher.DispatchHandler {
     (this.res as Tagged)[EXCHANGE] = undefined;
     this.res.removeListener("drain", onClientDrain);
     const usage = this.usage(aborted);
-    const costNano = usageCostNano(usage, priceAt(p.model, p.startedAt));
+    const served = this.served;
+    const costNano = usageCostNano(usage, served?.price ?? priceAt(p.model, p.startedAt));
     const status = this.status || 499;
     this.core.record({
-      id: p.requestId, at: p.startedAt, orgId: p.orgId, workspaceId: p.workspaceId, keyId: p.keyId, provider: p.provider, model: p.model.id,
+      id: p.requestId, at: p.startedAt, orgId: p.orgId, workspaceId: p.workspaceId, keyId: p.keyId, provider: served?.provider ?? p.provider, model: p.model.id,
+      deployment: served?.credentialId ?? null, attempts: this.attempt + 1,
       endpoint: p.op, inputTokens: usage.input, outputTokens: usage.output, cacheWriteTokens: usage.cacheWrite, cacheReadTokens: usage.cacheRead,
       costNano, status, errorCode: this.upstreamFailed ?? (aborted ? "client_closed" : status >= 400 ? "upstream_status" : null),
       streamed: p.streamed, aborted, latencyMs: msSince(p.startedHr), ttfbMs: this.ttfbMs,
     }, p, { inputTokens: usage.input, outputTokens: usage.output, cacheWriteTokens: usage.cacheWrite, cacheReadTokens: usage.cacheRead, costNano, status, aborted }, {
       keyName: p.keyName, upstreamStatus: this.upstreamStatus, attempts: this.attempt + 1,
-      deployment: this.candidates[this.attempt % this.candidates.length]!.credentialId, refusal: null,
+      deployment: served?.credentialId ?? this.current().credentialId, refusal: null,
       traceparent: traceHeader(this.req.headers.traceparent), tracestate: traceHeader(this.req.headers.tracestate),
     });
+  }
+
+  /**
+   * An upstream error body in a shape the caller does not speak (Bedrock's `{"message"}`,
+   * Google's RPC status): answered in the caller's dialect with the upstream's status and message.
+   */
+  private answerUpstreamError(): void {
+    const text = Buffer.concat(this.errorBody ?? []).toString("utf8");
+    this.errorBody = null;
+    this.status = sendError(this.res, this.plan.dialect, errorCodeFor(this.status), `The provider answered ${this.status}: ${upstreamMessage(text)}`,
+      this.plan.requestId, { headers: this.plan.headers });
+    this.upstreamFailed = "upstream_status";
+    this.finish(false);
   }
 
   /** What the response reported; for a cut stream that never reported, an estimate from what passed. */
@@ -290,6 +402,30 @@ export class Exchange implements Dispatcher.DispatchHandler {
       cacheRead: u.cacheRead,
     };
   }
+}
+
+/** A provider's error status as ours: the caller's mistakes stay theirs; the gateway's credential failing is a 502. */
+function errorCodeFor(status: number): ErrorCode {
+  if (status === 400 || status === 422) return "invalid_request";
+  if (status === 404) return "not_found";
+  if (status === 408 || status === 504) return "upstream_timeout";
+  if (status === 429) return "rate_limited";
+  if (status === 529 || status === 503) return "overloaded";
+  return "upstream_error";
+}
+
+/** The message of a Bedrock (`message`/`Message`) or Google (`error.message`, also array-wrapped) error body. */
+function upstreamMessage(text: string): string {
+  try {
+    let j = JSON.parse(text) as unknown;
+    if (Array.isArray(j)) j = j[0];
+    const o = j as { message?: unknown; Message?: unknown; error?: { message?: unknown } };
+    const m = o.message ?? o.Message ?? o.error?.message;
+    if (typeof m === "string") return m.slice(0, 2000);
+  } catch {
+    // not JSON: the text itself
+  }
+  return text.slice(0, 500) || "no details";
 }
 
 function isRetryable(status: number): boolean {

@@ -3,13 +3,14 @@ import { isDependencyFailure, type ErrorCode } from "../errors/index.js";
 import type { VerifiedKey, VerifyResult } from "../keys/index.js";
 import { clientAddress, newId, tokenCostNano } from "../lib/index.js";
 import {
-  CODECS, codecDialectOf, getProvider, inputTokenBound, nativeRequest, TranslationError, outputTokenBound, pickCredentials, priceAt, simulator, type UpstreamRequest, type UsableCredential, type WireDialect,
+  CODECS, codecDialectOf, getProvider, inputTokenBound, nativeRequest, TranslationError, outputTokenBound, priceAt, type UpstreamRequest, type WireDialect,
 } from "../providers/index.js";
 import type { CatalogModel } from "../store/index.js";
 import type { AdmissionDecision, AdmissionRequest } from "./admission.js";
 import { readApiKey } from "./auth.js";
 import { BodyTooLargeError, drainRequest, readBody } from "./body.js";
 import type { GatewayCore } from "./core.js";
+import { highestPrice, upstreams, type NoRoute } from "./deployments.js";
 import { Exchange, msSince, type Candidate, type Plan } from "./exchange.js";
 import { renderModels } from "./models-list.js";
 import { UnpricedRules, unpricedMessage } from "./unpriced.js";
@@ -133,10 +134,13 @@ export async function handleRequest(core: GatewayCore, req: IncomingMessage, res
   const providerId = toSimulator ? "simulator" : model.provider;
   // A test key takes the live route (same provider, same codecs); only the transport is the simulator.
   const provider = getProvider(model.provider);
-  let upstream: UpstreamRequest = { op: route.op, dialect, model: modelName, inboundPath: path, sse };
+  const beta = req.headers["anthropic-beta"];
+  let upstream: UpstreamRequest = { op: route.op, dialect, model: modelName, inboundPath: path, sse, body, beta: Array.isArray(beta) ? beta.join(",") : beta };
   let translation: Translation | null = null;
   let payload = raw;
-  if (!provider || !provider.target(upstream, provider.defaultBaseUrl, "-")) {
+  // A provider with per-credential state (signer, token) answers by its dialects; the others by a trial target.
+  const native = provider && (provider.connect ? provider.dialects.includes(dialect) : provider.target(upstream, provider.defaultBaseUrl, "-") !== null);
+  if (!native) {
     const caller = codecDialectOf(route.op);
     const codec = provider?.codec;
     if (!provider || !codec || !caller) {
@@ -147,7 +151,9 @@ export async function handleRequest(core: GatewayCore, req: IncomingMessage, res
     try {
       const canonical = CODECS[caller].decodeRequest(body, provider.id);
       canonical.stream = streamed;
-      payload = Buffer.from(JSON.stringify(codec.encodeRequest(canonical, { model: modelName, maxOutputTokens: model.maxOutputTokens })));
+      const encoded = codec.encodeRequest(canonical, { model: modelName, maxOutputTokens: model.maxOutputTokens });
+      payload = Buffer.from(JSON.stringify(encoded));
+      upstream = { ...upstream, body: encoded as Record<string, unknown> };
     } catch (err) {
       if (!(err instanceof TranslationError)) throw err;
       const status = sendError(res, dialect, "invalid_request", err.message, requestId, { param: err.param });
@@ -156,7 +162,7 @@ export async function handleRequest(core: GatewayCore, req: IncomingMessage, res
     }
     const opts = body.stream_options as Record<string, unknown> | undefined;
     translation = { upstream: codec.dialect, caller, includeUsage: opts?.include_usage === true };
-    upstream = nativeRequest(codec.dialect, upstream, streamed);
+    upstream = { ...nativeRequest(codec.dialect, upstream, streamed), body: upstream.body, beta: upstream.beta };
   }
 
   // Forward with the include_usage chunk so a stream can be metered; strip it if not asked for.
@@ -170,17 +176,22 @@ export async function handleRequest(core: GatewayCore, req: IncomingMessage, res
     }
   }
 
-  let candidates: Candidate[] | null;
+  let candidates: Candidate[] | NoRoute;
   try {
-    const finding = upstreams(core, entry, model.provider, toSimulator, upstream);
+    const finding = upstreams(core, entry, model, toSimulator, upstream);
     candidates = finding instanceof Promise ? await finding : finding;
   } catch (err) {
     if (!isDependencyFailure(err)) throw err;
     refuseUnavailable(core, req, res, err, entry, model.id, providerId, route, requestId, startedAt, startedHr, streamed);
     return;
   }
-  if (candidates === null) {
-    sendError(res, dialect, "invalid_request", `No ${model.provider} credential is configured for this workspace; add one with 'latchkey credentials add --provider ${model.provider}'.`, requestId);
+  if (candidates === "dialect_mismatch") {
+    const status = sendError(res, dialect, "invalid_request", `The model '${modelName}' is served by deployments that do not speak this endpoint's API; call it through its own endpoint.`, requestId, { param: "model" });
+    recordRefusal(core, req, entry, model.id, model.provider, route, requestId, startedAt, startedHr, streamed, status, "dialect_mismatch");
+    return;
+  }
+  if (candidates === "no_credential") {
+    sendError(res, dialect, "invalid_request", `No ${model.provider} credential (nor one that declares '${model.id}') is configured for this workspace; add one with 'latchkey credentials add --provider ${model.provider}'.`, requestId);
     recordRefusal(core, req, entry, model.id, providerId, route, requestId, startedAt, startedHr, streamed, 400, "no_credential");
     return;
   }
@@ -196,7 +207,7 @@ export async function handleRequest(core: GatewayCore, req: IncomingMessage, res
   let ticket: unknown = undefined;
   let headers: Record<string, string> | undefined;
   if (core.admission) {
-    const price = priceAt(model, startedAt);
+    const price = highestPrice(priceAt(model, startedAt), candidates);
     const outBound = outputTokenBound(route.op, body, model.maxOutputTokens);
     admission = {
       requestId, at: startedAt, key: entry.key, workspace: entry.workspace, orgId: entry.key.orgId, provider: providerId, model: model.id, op: route.op, dialect,
@@ -255,38 +266,6 @@ export function allowsModel(entry: VerifiedKey, model: CatalogModel): boolean {
   if (entry.allowsModel(model.id)) return true;
   for (const alias of model.aliases) if (entry.allowsModel(alias)) return true;
   return false;
-}
-
-/** The credentials to try, in order; without a promise when the credentials and the simulator are at hand. */
-function upstreams(core: GatewayCore, entry: VerifiedKey, providerId: string, toSimulator: boolean, r: UpstreamRequest): Candidate[] | null | Promise<Candidate[] | null> {
-  if (toSimulator) return builtInSimulator(core, r, providerId);
-  const orgId = entry.key.orgId;
-  const all = core.vault.peek(orgId);
-  if (all) return fromCredentials(core, all, entry, providerId, r);
-  return core.vault.forOrg(orgId).then((list) => fromCredentials(core, list, entry, providerId, r));
-}
-
-function fromCredentials(core: GatewayCore, all: UsableCredential[], entry: VerifiedKey, providerId: string, r: UpstreamRequest): Candidate[] | null | Promise<Candidate[]> {
-  const provider = getProvider(providerId)!;
-  const out: Candidate[] = [];
-  for (const c of pickCredentials(all, providerId, entry.key.workspaceId)) {
-    const target = provider.target(r, c.baseUrl ?? provider.defaultBaseUrl, c.secret);
-    if (target) out.push({ target, pool: core.pool(target.origin), credentialId: c.id });
-  }
-  if (out.length) return out;
-  // Models of the simulator provider fall back to the built-in simulator when no credential names one.
-  return providerId === "simulator" ? builtInSimulator(core, r, providerId) : null;
-}
-
-function builtInSimulator(core: GatewayCore, r: UpstreamRequest, providerId: string): Candidate[] | Promise<Candidate[]> {
-  const url = core.simulatorUrl();
-  return typeof url === "string" ? simulatorCandidate(core, r, url, providerId) : url.then((base) => simulatorCandidate(core, r, base, providerId));
-}
-
-/** The built-in simulator behind the model's own provider's transport: its paths, its dialect. */
-function simulatorCandidate(core: GatewayCore, r: UpstreamRequest, base: string, providerId: string): Candidate[] {
-  const target = (getProvider(providerId) ?? simulator).target(r, base, "latchkey-built-in")!;
-  return [{ target, pool: core.pool(target.origin), credentialId: "simulator" }];
 }
 
 function answerModels(core: GatewayCore, res: ServerResponse, route: Route, entry: VerifiedKey, requestId: string): void {

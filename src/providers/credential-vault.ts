@@ -73,16 +73,3 @@ export class CredentialVault {
     for (const entry of this.byOrg.values()) entry.current = false;
   }
 }
-
-/**
- * The credentials to try for a provider, in order: a workspace's own credentials when it has
- * any, else the organization's; shuffled by weight (a weight-w credential comes first w times as
- * often as a weight-1 one).
- */
-export function pickCredentials(all: UsableCredential[], provider: string, workspaceId: string, random: () => number = Math.random): UsableCredential[] {
-  const own = all.filter((c) => c.provider === provider && c.workspaceId === workspaceId);
-  const pool = own.length ? own : all.filter((c) => c.provider === provider && c.workspaceId === null);
-  if (pool.length <= 1) return pool;
-  // Weighted shuffle (Efraimidis–Spirakis): key = u^(1/w), largest first.
-  return pool.map((c) => ({ c, k: Math.pow(random(), 1 / Math.max(1, c.weight)) })).sort((a, b) => b.k - a.k).map((x) => x.c);
-}

@@ -1,8 +1,11 @@
 import { anthropic } from "./anthropic/index.js";
+import { azureOpenai } from "./azure-openai/index.js";
+import { bedrock } from "./bedrock/index.js";
 import { gemini } from "./gemini/index.js";
 import { openai } from "./openai/index.js";
 import { openaiCompatible } from "./openai-compatible/index.js";
 import { simulator } from "./simulator/index.js";
+import { vertex } from "./vertex/index.js";
 import type { Provider, ProviderId } from "./types.js";
 
 /** Every provider, by id. */
@@ -11,6 +14,9 @@ export const PROVIDERS: Readonly<Record<ProviderId, Provider>> = {
   openai,
   gemini,
   "openai-compatible": openaiCompatible,
+  "azure-openai": azureOpenai,
+  bedrock,
+  vertex,
   simulator,
 };
 

@@ -10,7 +10,7 @@ export type Operation =
   | "generate" | "stream_generate" | "gemini_count_tokens" | "embed_content" | "batch_embed_contents"
   | "models";
 
-export const PROVIDER_IDS = ["anthropic", "openai", "gemini", "openai-compatible", "simulator"] as const;
+export const PROVIDER_IDS = ["anthropic", "openai", "gemini", "openai-compatible", "azure-openai", "bedrock", "vertex", "simulator"] as const;
 export type ProviderId = (typeof PROVIDER_IDS)[number];
 
 /** Tokens by kind, as billed: `input` excludes cached tokens, which are counted apart. */
@@ -37,6 +37,39 @@ export interface UpstreamTarget {
    * headers would otherwise ride next to the organization's provider key). Declared in the provider's folder.
    */
   clientHeaders: readonly string[];
+  /** Bytes to send instead of the caller's (Bedrock and Vertex move the model into the URL). */
+  body?: Buffer | undefined;
+  /** Signs each attempt just before it is sent (SigV4); one per credential, not per request. */
+  signer?: RequestSigner | undefined;
+  /** How the upstream frames a stream when it is not server-sent events. */
+  framing?: "aws-eventstream" | undefined;
+  /** The shape of the upstream's error bodies when they are not the caller's dialect's own. */
+  errors?: "aws" | "google" | undefined;
+}
+
+/** Signs a request in place: adds its headers to `headers`. */
+export interface RequestSigner {
+  sign(origin: string, path: string, headers: Record<string, string>, body: Buffer): Promise<void>;
+}
+
+/** A credential as a provider sees it: decrypted, with its settings. */
+export interface CredentialInfo {
+  id: string;
+  baseUrl: string | null;
+  secret: string;
+  settings: Record<string, string>;
+}
+
+/**
+ * What a provider keeps per credential (a signer, an access token minted and refreshed off the
+ * request path). Made once per credential and reused by every request.
+ */
+export interface CredentialLink {
+  /** null when requests can go now; else a promise that settles when they can (the first token). */
+  ready(): Promise<void> | null;
+  /** Something the upstream said about the credential (401/403): mint again before the next use. */
+  refresh?(): void;
+  close(): void;
 }
 
 /** What a request needs from a provider to reach it. */
@@ -50,6 +83,10 @@ export interface UpstreamRequest {
   inboundPath: string;
   /** Gemini streams: server-sent events (`alt=sse`) rather than a JSON array. */
   sse: boolean;
+  /** The parsed request body, for providers that must rewrite it. */
+  body?: Record<string, unknown> | undefined;
+  /** The caller's anthropic-beta header (Bedrock wants it in the body). */
+  beta?: string | undefined;
 }
 
 /**
@@ -64,9 +101,18 @@ export interface Provider {
   /** Dialects the provider answers natively. */
   dialects: readonly WireDialect[];
   defaultBaseUrl: string;
-  target(r: UpstreamRequest, baseUrl: string, secret: string): UpstreamTarget | null;
+  /** `link` is what `connect` made for this credential, for providers that have one. */
+  target(r: UpstreamRequest, baseUrl: string, secret: string, link?: CredentialLink): UpstreamTarget | null;
   /** The generation dialect requests from other dialects are translated into; null when none are. */
   codec: DialectCodec | null;
+  /** Per-credential state (signer, tokens); providers that need none leave it out. */
+  connect?(c: CredentialInfo): CredentialLink;
+  /** Settings a credential of this provider must carry (region, project…). */
+  requiredSettings?: readonly string[];
+  /** Models a credential serves when it declares none: patterns (a preset's families). */
+  defaultModels?(settings: Record<string, string>): readonly string[] | null;
+  /** The base URL a credential uses when it gives none (built from its settings). */
+  baseUrlFor?(settings: Record<string, string>): string;
 }
 
 // Base URLs are few (one per credential) and parsed on every request: each is parsed once.

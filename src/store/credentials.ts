@@ -13,6 +13,11 @@ export interface ProviderCredentialRow {
   base_url: string | null;
   weight: number;
   hint: string;
+  /** JSON: provider settings (region, project, API version); not secret. */
+  settings: string;
+  /** JSON: CredentialModel[]. */
+  models: string;
+  priority: number;
   wrapped_key: string;
   ciphertext: string;
   created_at: number;
@@ -23,6 +28,27 @@ declare module "./schema.js" {
   interface Tables {
     provider_credentials: ProviderCredentialRow;
   }
+}
+
+/** Prices of one deployment in micro-USD per million tokens, where they differ from the model's. */
+export interface DeploymentPrice {
+  input: number;
+  output: number;
+  cacheWrite: number;
+  cacheRead: number;
+}
+
+/**
+ * A model a credential serves: `match` is a catalog id or alias, or a pattern with `*`; `upstream`
+ * is its name at the provider when it differs (a Bedrock model id, an Azure deployment name).
+ */
+export interface CredentialModel {
+  match: string;
+  upstream?: string | undefined;
+  /** Lower goes first; the credential's own priority when absent. */
+  priority?: number | undefined;
+  weight?: number | undefined;
+  price?: DeploymentPrice | undefined;
 }
 
 /** A provider credential as the rest of the system sees it: never the secret, only a hint. */
@@ -36,12 +62,21 @@ export interface ProviderCredential {
   baseUrl: string | null;
   weight: number;
   hint: string;
+  /** Provider settings: region, project, api_version, preset… (never secrets). */
+  settings: Record<string, string>;
+  /** The models it serves; empty: every model of its provider (and its preset's patterns). */
+  models: CredentialModel[];
+  /** Deployments of lower priority are tried first. */
+  priority: number;
   createdAt: number;
   createdBy: string | null;
 }
 
-export interface NewCredential extends Omit<ProviderCredential, "hint"> {
+export interface NewCredential extends Omit<ProviderCredential, "hint" | "settings" | "models" | "priority"> {
   secret: string;
+  settings?: Record<string, string> | undefined;
+  models?: CredentialModel[] | undefined;
+  priority?: number | undefined;
 }
 
 /** The associated data that binds an envelope to its record and provider. */
@@ -63,7 +98,8 @@ export class CredentialStore {
     const record: ProviderCredential = { ...withoutSecret(c), hint: secretHint(c.secret) };
     await db.insertInto("provider_credentials").values({
       id: c.id, org_id: c.orgId, workspace_id: c.workspaceId, provider: c.provider, name: c.name, base_url: c.baseUrl,
-      weight: c.weight, hint: record.hint, wrapped_key: env.wrappedKey, ciphertext: env.ciphertext, created_at: c.createdAt, created_by: c.createdBy,
+      weight: c.weight, hint: record.hint, settings: JSON.stringify(record.settings), models: JSON.stringify(record.models), priority: record.priority,
+      wrapped_key: env.wrappedKey, ciphertext: env.ciphertext, created_at: c.createdAt, created_by: c.createdBy,
     }).execute();
     await writeFingerprints(db, c, c.secret, masterKey);
     return record;
@@ -116,12 +152,20 @@ export async function rotateMasterKey(database: Database, oldMaster: Buffer, new
 }
 
 function withoutSecret(c: NewCredential): Omit<ProviderCredential, "hint"> {
-  return { id: c.id, orgId: c.orgId, workspaceId: c.workspaceId, provider: c.provider, name: c.name, baseUrl: c.baseUrl, weight: c.weight, createdAt: c.createdAt, createdBy: c.createdBy };
+  return {
+    id: c.id, orgId: c.orgId, workspaceId: c.workspaceId, provider: c.provider, name: c.name, baseUrl: c.baseUrl, weight: c.weight,
+    settings: c.settings ?? {}, models: c.models ?? [], priority: c.priority ?? 0, createdAt: c.createdAt, createdBy: c.createdBy,
+  };
 }
 
 function toCredential(r: ProviderCredentialRow): ProviderCredential {
   return {
     id: r.id, orgId: r.org_id, workspaceId: r.workspace_id, provider: r.provider, name: r.name, baseUrl: r.base_url,
-    weight: r.weight, hint: r.hint, createdAt: Number(r.created_at), createdBy: r.created_by,
+    weight: r.weight, hint: r.hint, settings: parseJson(r.settings, {}), models: parseJson(r.models, []), priority: Number(r.priority ?? 0),
+    createdAt: Number(r.created_at), createdBy: r.created_by,
   };
+}
+
+function parseJson<T>(text: string | null | undefined, fallback: T): T {
+  return text ? (JSON.parse(text) as T) : fallback;
 }

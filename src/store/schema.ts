@@ -93,6 +93,8 @@ export interface UsageEventRow {
   aborted: number;
   latency_ms: number;
   ttfb_ms: number | null;
+  deployment: string | null;
+  attempts: number;
 }
 
 export interface KeyValueRow {

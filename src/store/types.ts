@@ -99,6 +99,10 @@ export interface UsageEvent {
   aborted: boolean;
   latencyMs: number;
   ttfbMs: number | null;
+  /** The deployment (credential id) that answered; null when none did. */
+  deployment?: string | null;
+  /** Upstream attempts made (1 when the first deployment answered; 0 when none was tried). */
+  attempts?: number;
 }
 
 export interface Page<T> {

@@ -11,6 +11,8 @@ export interface UsageRollupRow {
   key_id: string;
   provider: string;
   model: string;
+  /** The credential that served; '' for requests no deployment answered. */
+  deployment: string;
   requests: number;
   errors: number;
   input_tokens: number;
@@ -34,7 +36,7 @@ export const HOUR_MS = 3_600_000;
 export const DAY_MS = 86_400_000;
 export const MINUTE_MS = 60_000;
 
-export type ReportDimension = "key_id" | "workspace_id" | "model" | "provider";
+export type ReportDimension = "key_id" | "workspace_id" | "model" | "provider" | "deployment";
 
 export interface UsageQuery {
   orgId: string;
@@ -97,7 +99,7 @@ export class UsageRollupStore {
         const rows = aggregate(events, width, ms);
         for (let i = 0; i < rows.length; i += 200) {
           await trx.insertInto("usage_rollups").values(rows.slice(i, i + 200)).onConflict((oc) => oc
-            .columns(["width", "org_id", "bucket_start", "workspace_id", "key_id", "provider", "model"])
+            .columns(["width", "org_id", "bucket_start", "workspace_id", "key_id", "provider", "model", "deployment"])
             .doUpdateSet((eb) => ({
               requests: eb("usage_rollups.requests", "+", eb.ref("excluded.requests")),
               errors: eb("usage_rollups.errors", "+", eb.ref("excluded.errors")),
@@ -136,22 +138,22 @@ export class UsageRollupStore {
       const batch = sql`rowid in (select rid from temp.rollup_batch)`;
       // One pass over the events makes the hours; the days are summed from the hours.
       await sql`create temp table if not exists rollup_hours (bucket_start integer, org_id text, workspace_id text, key_id text,
-        provider text, model text, requests integer, errors integer, input_tokens integer, cache_write_tokens integer,
+        provider text, model text, deployment text, requests integer, errors integer, input_tokens integer, cache_write_tokens integer,
         cache_read_tokens integer, output_tokens integer, cost_nano integer)`.execute(trx);
       await sql`delete from temp.rollup_hours`.execute(trx);
       await sql`insert into temp.rollup_hours
-        select (at / ${sql.lit(HOUR_MS)}) * ${sql.lit(HOUR_MS)}, org_id, workspace_id, key_id, provider, model,
+        select (at / ${sql.lit(HOUR_MS)}) * ${sql.lit(HOUR_MS)}, org_id, workspace_id, key_id, provider, model, coalesce(deployment, ''),
           count(*), sum(case when status >= 400 then 1 else 0 end), sum(input_tokens), sum(cache_write_tokens),
           sum(cache_read_tokens), sum(output_tokens), sum(cost_nano)
-        from usage_events where ${batch} group by 1, 2, 3, 4, 5, 6`.execute(trx);
+        from usage_events where ${batch} group by 1, 2, 3, 4, 5, 6, 7`.execute(trx);
       for (const [width, ms] of [["h", HOUR_MS], ["d", DAY_MS]] as const) {
-        await sql`insert into usage_rollups (width, bucket_start, org_id, workspace_id, key_id, provider, model,
+        await sql`insert into usage_rollups (width, bucket_start, org_id, workspace_id, key_id, provider, model, deployment,
             requests, errors, input_tokens, cache_write_tokens, cache_read_tokens, output_tokens, cost_nano)
-          select ${width}, (bucket_start / ${sql.lit(ms)}) * ${sql.lit(ms)}, org_id, workspace_id, key_id, provider, model,
+          select ${width}, (bucket_start / ${sql.lit(ms)}) * ${sql.lit(ms)}, org_id, workspace_id, key_id, provider, model, deployment,
             sum(requests), sum(errors), sum(input_tokens), sum(cache_write_tokens), sum(cache_read_tokens), sum(output_tokens), sum(cost_nano)
           from temp.rollup_hours where true -- an upsert's SELECT needs a WHERE, or SQLite may read ON CONFLICT as a join's ON
-          group by 2, 3, 4, 5, 6, 7
-          on conflict (width, org_id, bucket_start, workspace_id, key_id, provider, model) do update set
+          group by 2, 3, 4, 5, 6, 7, 8
+          on conflict (width, org_id, bucket_start, workspace_id, key_id, provider, model, deployment) do update set
             requests = requests + excluded.requests, errors = errors + excluded.errors,
             input_tokens = input_tokens + excluded.input_tokens, cache_write_tokens = cache_write_tokens + excluded.cache_write_tokens,
             cache_read_tokens = cache_read_tokens + excluded.cache_read_tokens, output_tokens = output_tokens + excluded.output_tokens,
@@ -260,10 +262,11 @@ function aggregate(events: UsageEventRow[], width: string, ms: number): UsageRol
   const groups = new Map<string, UsageRollupRow>();
   for (const e of events) {
     const bucket = Math.floor(e.at / ms) * ms;
-    const k = `${bucket}\u0000${e.org_id}\u0000${e.workspace_id}\u0000${e.key_id}\u0000${e.provider}\u0000${e.model}`;
+    const deployment = e.deployment ?? "";
+    const k = `${bucket}\u0000${e.org_id}\u0000${e.workspace_id}\u0000${e.key_id}\u0000${e.provider}\u0000${e.model}\u0000${deployment}`;
     let g = groups.get(k);
     if (!g) {
-      g = { width, bucket_start: bucket, org_id: e.org_id, workspace_id: e.workspace_id, key_id: e.key_id, provider: e.provider, model: e.model,
+      g = { width, bucket_start: bucket, org_id: e.org_id, workspace_id: e.workspace_id, key_id: e.key_id, provider: e.provider, model: e.model, deployment,
         requests: 0, errors: 0, input_tokens: 0, cache_write_tokens: 0, cache_read_tokens: 0, output_tokens: 0, cost_nano: 0 };
       groups.set(k, g);
     }
@@ -281,7 +284,7 @@ function aggregate(events: UsageEventRow[], width: string, ms: number): UsageRol
 
 function toGroupRow(r: Record<string, unknown>, dims: ReportDimension[]): UsageGroupRow {
   const group: Partial<Record<ReportDimension, string>> = {};
-  for (const d of dims) group[d] = String(r[d]);
+  for (const d of dims) group[d] = String(r[d] ?? "");
   return {
     bucket: Number(r.bucket), group, requests: Number(r.requests), errors: Number(r.errors ?? 0), inputTokens: Number(r.input_tokens ?? 0),
     cacheWriteTokens: Number(r.cache_write_tokens ?? 0), cacheReadTokens: Number(r.cache_read_tokens ?? 0),

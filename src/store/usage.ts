@@ -42,7 +42,7 @@ export class UsageStore {
       let inserted = 0;
       for (const e of events) {
         inserted += stmt.run(e.id, e.at, e.orgId, e.workspaceId, e.keyId, e.provider, e.model, e.endpoint, e.inputTokens, e.outputTokens,
-          e.cacheWriteTokens, e.cacheReadTokens, e.costNano, e.status, e.errorCode, e.streamed ? 1 : 0, e.aborted ? 1 : 0, e.latencyMs, e.ttfbMs).changes;
+          e.cacheWriteTokens, e.cacheReadTokens, e.costNano, e.status, e.errorCode, e.streamed ? 1 : 0, e.aborted ? 1 : 0, e.latencyMs, e.ttfbMs, e.deployment ?? null, e.attempts ?? 1).changes;
       }
       return inserted;
     })();
@@ -61,7 +61,7 @@ export class UsageStore {
 
 const COLUMNS = [
   "id", "at", "org_id", "workspace_id", "key_id", "provider", "model", "endpoint", "input_tokens", "output_tokens",
-  "cache_write_tokens", "cache_read_tokens", "cost_nano", "status", "error_code", "streamed", "aborted", "latency_ms", "ttfb_ms",
+  "cache_write_tokens", "cache_read_tokens", "cost_nano", "status", "error_code", "streamed", "aborted", "latency_ms", "ttfb_ms", "deployment", "attempts",
 ] as const satisfies readonly (keyof UsageEventRow)[];
 
 function toRow(e: UsageEvent): UsageEventRow {
@@ -69,7 +69,7 @@ function toRow(e: UsageEvent): UsageEventRow {
     id: e.id, at: e.at, org_id: e.orgId, workspace_id: e.workspaceId, key_id: e.keyId, provider: e.provider, model: e.model,
     endpoint: e.endpoint, input_tokens: e.inputTokens, output_tokens: e.outputTokens, cache_write_tokens: e.cacheWriteTokens,
     cache_read_tokens: e.cacheReadTokens, cost_nano: e.costNano, status: e.status, error_code: e.errorCode,
-    streamed: e.streamed ? 1 : 0, aborted: e.aborted ? 1 : 0, latency_ms: e.latencyMs, ttfb_ms: e.ttfbMs,
+    streamed: e.streamed ? 1 : 0, aborted: e.aborted ? 1 : 0, latency_ms: e.latencyMs, ttfb_ms: e.ttfbMs, deployment: e.deployment ?? null, attempts: e.attempts ?? 1,
   };
 }
 
@@ -78,6 +78,6 @@ export function fromRow(r: UsageEventRow): UsageEvent {
     id: r.id, at: r.at, orgId: r.org_id, workspaceId: r.workspace_id, keyId: r.key_id, provider: r.provider, model: r.model,
     endpoint: r.endpoint, inputTokens: r.input_tokens, outputTokens: r.output_tokens, cacheWriteTokens: r.cache_write_tokens,
     cacheReadTokens: r.cache_read_tokens, costNano: r.cost_nano, status: r.status, errorCode: r.error_code,
-    streamed: r.streamed === 1, aborted: r.aborted === 1, latencyMs: r.latency_ms, ttfbMs: r.ttfb_ms,
+    streamed: r.streamed === 1, aborted: r.aborted === 1, latencyMs: r.latency_ms, ttfbMs: r.ttfb_ms, deployment: r.deployment ?? null, attempts: Number(r.attempts ?? 1),
   };
 }

@@ -7,7 +7,7 @@ export const WIDTH_MS: Record<BucketWidth, number> = { "1m": MINUTE_MS, "1h": HO
 export const BUCKET_LIMITS: Record<BucketWidth, { def: number; max: number }> = { "1m": { def: 60, max: 1440 }, "1h": { def: 24, max: 168 }, "1d": { def: 7, max: 31 } };
 
 /** Public group names and the column each one reads. */
-export const GROUP_FIELDS = { api_key_id: "key_id", workspace_id: "workspace_id", model: "model", provider: "provider" } as const satisfies Record<string, ReportDimension>;
+export const GROUP_FIELDS = { api_key_id: "key_id", workspace_id: "workspace_id", model: "model", provider: "provider", deployment_id: "deployment" } as const satisfies Record<string, ReportDimension>;
 export type GroupField = keyof typeof GROUP_FIELDS;
 
 export interface UsageReportRequest {
@@ -97,10 +97,13 @@ function compareGroups(a: UsageGroupRow, b: UsageGroupRow, dims: ReportDimension
   return 0;
 }
 
-function groupFields(row: UsageGroupRow): Record<GroupField, string | null> {
-  return {
+function groupFields(row: UsageGroupRow): Partial<Record<GroupField, string | null>> {
+  const fields: Partial<Record<GroupField, string | null>> = {
     api_key_id: row.group.key_id ?? null, workspace_id: row.group.workspace_id ?? null, model: row.group.model ?? null, provider: row.group.provider ?? null,
   };
+  // Only when asked for: answers that do not group by deployment keep their shape. "" is no deployment.
+  if (row.group.deployment !== undefined) fields.deployment_id = row.group.deployment || null;
+  return fields;
 }
 
 /** The wire shape of `GET /api/v1/usage`, as Anthropic's usage report (token counts by type). */

@@ -14,8 +14,8 @@ import { createGateway, type Admission, type Gateway } from "../../src/gateway/i
 import { generateMasterKey } from "../../src/lib/envelope.js";
 import { newId, systemClock } from "../../src/lib/index.js";
 import { DEFAULT_KEY_PREFIXES, KeyService, KeyVerifier, type KeySettings } from "../../src/keys/index.js";
-import { createSimulatorServer, type SimulatorServer } from "../../src/providers/index.js";
-import { createStore, migrate, openDatabase, type Database, type Store, type UsageEvent } from "../../src/store/index.js";
+import { createSimulatorServer, type CloudIdentities, type SimulatorServer } from "../../src/providers/index.js";
+import { createStore, migrate, openDatabase, type CredentialModel, type Database, type Store, type UsageEvent } from "../../src/store/index.js";
 
 export interface Harness {
   url: string;
@@ -29,21 +29,32 @@ export interface Harness {
   masterKey: Buffer;
   logs: string[];
   issueKey(s?: Partial<KeySettings>): Promise<string>;
-  addCredential(provider: string, secret: string, o?: { baseUrl?: string | null; weight?: number; workspaceId?: string | null }): Promise<string>;
+  addCredential(provider: string, secret: string, o?: CredentialOptions): Promise<string>;
   /** Flushes and returns every usage event, oldest first. */
   usage(): Promise<UsageEvent[]>;
   close(): Promise<void>;
 }
 
+export interface CredentialOptions {
+  baseUrl?: string | null;
+  weight?: number;
+  workspaceId?: string | null;
+  settings?: Record<string, string>;
+  models?: CredentialModel[];
+  priority?: number;
+}
+
 export interface HarnessOptions {
   config?: Partial<ConfigInput>;
+  /** Credentials the simulated clouds accept (Bedrock, Vertex AI, Azure OpenAI). */
+  clouds?: CloudIdentities;
   admission?: Admission;
   paceMs?: number;
   simulatorPaceMs?: number;
 }
 
 export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
-  const sim = await createSimulatorServer({ paceMs: o.paceMs ?? 0 });
+  const sim = await createSimulatorServer({ paceMs: o.paceMs ?? 0, clouds: o.clouds });
   const dir = mkdtempSync(join(tmpdir(), "latchkey-gw-"));
   const dbFile = join(dir, "latchkey.db");
   const database = openDatabase({ url: dbFile });
@@ -78,7 +89,7 @@ export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
       await store.credentials.insert({
         id, orgId, workspaceId: c.workspaceId ?? null, provider, name: `${provider} ${id.slice(-4)}`, secret,
         baseUrl: c.baseUrl === undefined ? (provider === "openai" || provider === "openai-compatible" ? `${sim.url}/v1` : sim.url) : c.baseUrl,
-        weight: c.weight ?? 1, createdAt: clock.now(), createdBy: "system",
+        weight: c.weight ?? 1, settings: c.settings, models: c.models, priority: c.priority, createdAt: clock.now(), createdBy: "system",
       }, masterKey);
       gateway.vault.invalidate();
       return id;

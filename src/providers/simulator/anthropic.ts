@@ -19,16 +19,25 @@ export function simulateMessages(call: SimCall): void {
     sendJson(call, { id, type: "message", role: "assistant", model, content: [{ type: "text", text }], stop_reason: stopReason, stop_sequence: null, usage });
     return;
   }
-  const events = [
-    sseEvent("message_start", { type: "message_start", message: { id, type: "message", role: "assistant", model, content: [], stop_reason: null, stop_sequence: null, usage: { ...usage, output_tokens: 1 } } }),
-    sseEvent("content_block_start", { type: "content_block_start", index: 0, content_block: { type: "text", text: "" } }),
-    sseEvent("ping", { type: "ping" }),
-    ...script.words.map((w) => sseEvent("content_block_delta", { type: "content_block_delta", index: 0, delta: { type: "text_delta", text: w } })),
-    sseEvent("content_block_stop", { type: "content_block_stop", index: 0 }),
-    sseEvent("message_delta", { type: "message_delta", delta: { stop_reason: stopReason, stop_sequence: null }, usage: { output_tokens: script.words.length } }),
-    sseEvent("message_stop", { type: "message_stop" }),
+  if (call.frames) {
+    call.frames(messageEvents(call, id, stopReason, usage));
+    return;
+  }
+  sendEvents(call, messageEvents(call, id, stopReason, usage).map(([name, data]) => sseEvent(name, data)));
+}
+
+/** The events of a streamed Message, as (type, data) pairs: SSE here, AWS event-stream frames on Bedrock. */
+export function messageEvents(call: SimCall, id: string, stopReason: string, usage: Record<string, unknown>): [string, Record<string, unknown>][] {
+  const { script, model } = call;
+  return [
+    ["message_start", { type: "message_start", message: { id, type: "message", role: "assistant", model, content: [], stop_reason: null, stop_sequence: null, usage: { ...usage, output_tokens: 1 } } }],
+    ["content_block_start", { type: "content_block_start", index: 0, content_block: { type: "text", text: "" } }],
+    ["ping", { type: "ping" }],
+    ...script.words.map((w): [string, Record<string, unknown>] => ["content_block_delta", { type: "content_block_delta", index: 0, delta: { type: "text_delta", text: w } }]),
+    ["content_block_stop", { type: "content_block_stop", index: 0 }],
+    ["message_delta", { type: "message_delta", delta: { stop_reason: stopReason, stop_sequence: null }, usage: { output_tokens: script.words.length } }],
+    ["message_stop", { type: "message_stop" }],
   ];
-  sendEvents(call, events);
 }
 
 export function simulateCountTokens(call: SimCall): void {

@@ -16,6 +16,8 @@ export interface SimCall {
   headers: Record<string, string>;
   /** The tool call to answer with instead of text (tools were declared and not yet answered). */
   tool?: ToolCall | null;
+  /** Streams events in a framing other than SSE (Bedrock's event-stream). */
+  frames?: ((events: [string, Record<string, unknown>][]) => void) | undefined;
 }
 
 const FAULT_CODES: Record<string, ErrorCode> = { "429": "rate_limited", "500": "internal", "503": "unavailable", "529": "overloaded" };
@@ -44,12 +46,12 @@ export function sendJson(call: SimCall, payload: unknown): void {
 }
 
 /** Writes server-sent events at the configured pace; a `die` fault drops the connection half way. */
-export function sendEvents(call: SimCall, events: string[], contentType = "text/event-stream"): void {
+export function sendEvents(call: SimCall, events: string[] | Buffer[], contentType = "text/event-stream", writeEach = false): void {
   const { res } = call;
   res.writeHead(200, { ...call.headers, "content-type": contentType, "cache-control": "no-cache" });
   const dieAt = call.script.fault === "die" ? Math.max(1, events.length >> 1) : -1;
-  if (call.paceMs <= 0 && dieAt < 0) {
-    res.end(events.join(""));
+  if (call.paceMs <= 0 && dieAt < 0 && !writeEach) {
+    res.end(typeof events[0] === "string" ? (events as string[]).join("") : Buffer.concat(events as Buffer[]));
     return;
   }
   let i = 0;

@@ -61,7 +61,7 @@ export function promptText(body: unknown): string {
 
 export function planScript(bodyText: string, headers: Record<string, string | string[] | undefined>, maxTokens: number | null, prompt: string, caps: SimulatorCaps | null = null): Script {
   const headerFault = String(headers["x-simulator-fault"] ?? "");
-  const auth = String(headers.authorization ?? headers["x-api-key"] ?? headers["x-goog-api-key"] ?? "");
+  const auth = String(headers.authorization ?? headers["x-api-key"] ?? headers["x-goog-api-key"] ?? headers["api-key"] ?? "");
   const fault = FAULTS.has(headerFault) ? headerFault
     : (/sim-fault:(\w+)/.exec(bodyText)?.[1] ?? /fail-(\w+)/.exec(auth)?.[1] ?? null);
   const wanted = Number(/sim-tokens:(\d+)/.exec(bodyText)?.[1] ?? DEFAULT_OUTPUT_TOKENS);

@@ -3,12 +3,16 @@ import type { AddressInfo } from "node:net";
 import { renderError } from "../../errors/index.js";
 import type { WireDialect } from "../types.js";
 import { simulateCountTokens, simulateMessages } from "./anthropic.js";
+import { simulateAzure } from "./azure.js";
+import { simulateBedrock } from "./bedrock.js";
+import { CloudState, type CloudIdentities } from "./clouds.js";
 import { answerFault, sendJson, simId, type SimCall } from "./emit.js";
 import { simulateEmbedContents, simulateGeminiCountTokens, simulateGenerate } from "./gemini.js";
 import { simulateChat, simulateEmbeddings, simulateResponses } from "./openai.js";
 import { simulateCompletion, simulateModeration } from "./openai-legacy.js";
 import { planScript, promptText, type SimulatorCaps } from "./script.js";
 import { planStructured, planToolCall, tokenPieces, type SimShape } from "./tools.js";
+import { simulateGoogleToken, simulateVertex } from "./vertex.js";
 
 export interface SimulatorOptions {
   port?: number;
@@ -17,6 +21,8 @@ export interface SimulatorOptions {
   paceMs?: number;
   /** Limits on what a request may ask for (the built-in simulator serving test keys); none by default. */
   caps?: SimulatorCaps | null;
+  /** Credentials the simulated Bedrock, Vertex AI and Azure OpenAI accept. */
+  clouds?: CloudIdentities;
 }
 
 export interface SimulatorStats {
@@ -32,6 +38,8 @@ export interface SimulatorServer {
   url: string;
   port: number;
   stats: SimulatorStats;
+  /** The simulated clouds' state: minted tokens, what the gateway sent. */
+  cloud: CloudState;
   close(): Promise<void>;
 }
 
@@ -42,12 +50,13 @@ export async function createSimulatorServer(o: SimulatorOptions = {}): Promise<S
   const stats: SimulatorStats = { requests: 0, cut: 0, byKey: new Map() };
   const paceMs = o.paceMs ?? 0;
   const caps = o.caps ?? null;
-  const server = createServer((req, res) => handleSimulated(req, res, paceMs, stats, caps));
+  const cloud = new CloudState(o.clouds);
+  const server = createServer((req, res) => handleSimulated(req, res, paceMs, stats, caps, cloud));
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve) => server.listen(o.port ?? 0, o.host ?? "127.0.0.1", resolve));
   const port = (server.address() as AddressInfo).port;
   return {
-    server, port, stats, url: `http://${o.host ?? "127.0.0.1"}:${port}`,
+    server, port, stats, cloud, url: `http://${o.host ?? "127.0.0.1"}:${port}`,
     close: () => new Promise<void>((resolve) => {
       server.closeAllConnections();
       server.close(() => resolve());
@@ -56,12 +65,14 @@ export async function createSimulatorServer(o: SimulatorOptions = {}): Promise<S
 }
 
 /** Handles one request; also used in-process by the gateway's built-in simulator. */
-export function handleSimulated(req: IncomingMessage, res: ServerResponse, paceMs: number, stats?: SimulatorStats, caps: SimulatorCaps | null = null): void {
+export function handleSimulated(req: IncomingMessage, res: ServerResponse, paceMs: number, stats?: SimulatorStats, caps: SimulatorCaps | null = null, cloud?: CloudState): void {
   const chunks: Buffer[] = [];
   req.on("data", (c: Buffer) => chunks.push(c));
   req.on("end", () => {
     try {
-      route(req, res, Buffer.concat(chunks).toString("utf8"), paceMs, stats, caps);
+      const raw = Buffer.concat(chunks);
+      if (cloud && routeCloud(req, res, raw, paceMs, cloud)) return;
+      route(req, res, raw.toString("utf8"), paceMs, stats, caps);
     } catch (err) {
       if (!res.headersSent) res.writeHead(500, { "content-type": "application/json" });
       res.end(JSON.stringify({ error: { message: `simulator: ${(err as Error).message}` } }));
@@ -164,4 +175,49 @@ function listModels(res: ServerResponse, dialect: WireDialect, headers: Record<s
   if (dialect === "gemini") sendJson(call, { models: SIM_MODELS.map((m) => ({ name: `models/${m}`, displayName: m })) });
   else if (dialect === "anthropic") sendJson(call, { data: SIM_MODELS.map((id) => ({ id, type: "model", display_name: id, created_at: "2026-01-01T00:00:00Z" })), has_more: false, first_id: SIM_MODELS[0], last_id: SIM_MODELS.at(-1) });
   else sendJson(call, { object: "list", data: SIM_MODELS.map((id) => ({ id, object: "model", created: 1767225600, owned_by: "latchkey-simulator" })) });
+}
+
+const BEDROCK = /^\/model\/([^/]+)\/([\w-]+)$/;
+const VERTEX = /^\/v1\/projects\/[^/]+\/locations\/[^/]+\/publishers\/(anthropic|google)\/models\/([^/:]+):(\w+)$/;
+const AZURE = /^\/openai\/(?:deployments\/([^/]+)\/|v1\/)(chat\/completions|embeddings|responses)$/;
+
+/** The cloud providers' own routes (Bedrock, Vertex AI and its token endpoint, Azure OpenAI); false for any other path. */
+function routeCloud(req: IncomingMessage, res: ServerResponse, raw: Buffer, paceMs: number, cloud: CloudState): boolean {
+  const url = new URL(req.url ?? "/", "http://sim");
+  const path = url.pathname;
+  const text = raw.toString("utf8");
+  if (req.method === "POST" && path === "/token") {
+    simulateGoogleToken(res, text, cloud);
+    return true;
+  }
+  const b = BEDROCK.exec(path);
+  const v = b ? null : VERTEX.exec(path);
+  const a = b || v ? null : AZURE.exec(path);
+  if (!b && !v && !a) return false;
+  let body: Record<string, unknown> = {};
+  try {
+    body = text ? (JSON.parse(text) as Record<string, unknown>) : {};
+  } catch {
+    // Bedrock answers malformed JSON itself; the others below.
+    if (!b) {
+      res.writeHead(400, { "content-type": "application/json" });
+      res.end(JSON.stringify({ error: { code: 400, message: "Invalid JSON payload received.", status: "INVALID_ARGUMENT" } }));
+      return true;
+    }
+  }
+  const gen = body.generationConfig as { maxOutputTokens?: number } | undefined;
+  const maxTokens = (body.max_tokens ?? body.max_completion_tokens ?? body.max_output_tokens ?? gen?.maxOutputTokens ?? null) as number | null;
+  const script = planScript(text, req.headers, maxTokens, promptText(body));
+  const headers: Record<string, string> = { "x-request-id": simId("req_sim") };
+  if (b) {
+    simulateBedrock(req, res, raw, { script, paceMs, headers }, cloud, b[1]!, b[2]!).catch((err: unknown) => {
+      if (!res.headersSent) res.writeHead(500, { "content-type": "application/json" });
+      res.end(JSON.stringify({ message: `simulator: ${(err as Error).message}` }));
+    });
+    return true;
+  }
+  const call: SimCall = { res, body, model: "", script, stream: body.stream === true, paceMs, headers };
+  if (v) simulateVertex(req, res, call, cloud, v[1]!, decodeURIComponent(v[2]!), v[3]!, url.searchParams.get("alt"));
+  else simulateAzure(req, res, call, cloud, a![1] ? decodeURIComponent(a![1]) : null, a![2]!, url.searchParams.get("api-version"));
+  return true;
 }

@@ -1,0 +1,59 @@
+import { Sha256 } from "@aws-crypto/sha256-js";
+import { SignatureV4 } from "@smithy/signature-v4";
+import type { RequestSigner } from "../types.js";
+
+export interface AwsKeys {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string | undefined;
+}
+
+// The headers the signer adds; copied onto the outgoing request.
+const SIGNED_OUT = ["authorization", "x-amz-date", "x-amz-content-sha256", "x-amz-security-token"] as const;
+
+/**
+ * SigV4 for one credential, by the AWS SDK's own signer (@smithy/signature-v4): it caches the
+ * derived signing key per day, so a request costs one canonical request, one body hash and one
+ * HMAC. Only headers the gateway sets are signed (host, content-type, accept): a caller's header
+ * or a proxy's rewrite can never break the signature.
+ */
+export class BedrockSigner implements RequestSigner {
+  private readonly v4: SignatureV4;
+
+  constructor(keys: AwsKeys, readonly region: string, service = "bedrock") {
+    this.v4 = new SignatureV4({ credentials: keys, region, service, sha256: Sha256, uriEscapePath: true, applyChecksum: true });
+  }
+
+  async sign(origin: string, path: string, headers: Record<string, string>, body: Buffer, at?: Date): Promise<void> {
+    const url = new URL(origin);
+    const q = path.indexOf("?");
+    const toSign = {
+      method: "POST", protocol: url.protocol, hostname: url.hostname, port: url.port ? Number(url.port) : undefined,
+      path: q < 0 ? path : path.slice(0, q), query: q < 0 ? {} : Object.fromEntries(new URLSearchParams(path.slice(q + 1))),
+      headers: { host: url.host, "content-type": "application/json", accept: headers.accept ?? "application/json" },
+      body,
+    };
+    const signed = await this.v4.sign(toSign, at ? { signingDate: at } : undefined);
+    headers["content-type"] = "application/json";
+    headers.accept = toSign.headers.accept;
+    for (const name of SIGNED_OUT) {
+      const v = signed.headers[name];
+      if (v !== undefined) headers[name] = v;
+    }
+  }
+}
+
+/**
+ * A Bedrock credential's secret: JSON with `access_key_id`, `secret_access_key` and optional
+ * `session_token`, or a Bedrock API key (sent as a bearer token, no signing).
+ */
+export function parseBedrockSecret(secret: string): AwsKeys | { apiKey: string } {
+  const t = secret.trim();
+  if (!t.startsWith("{")) return { apiKey: t };
+  const j = JSON.parse(t) as Record<string, unknown>;
+  const id = j.access_key_id ?? j.accessKeyId;
+  const key = j.secret_access_key ?? j.secretAccessKey;
+  const token = j.session_token ?? j.sessionToken;
+  if (typeof id !== "string" || typeof key !== "string") throw new Error("a Bedrock secret needs access_key_id and secret_access_key");
+  return { accessKeyId: id, secretAccessKey: key, sessionToken: typeof token === "string" ? token : undefined };
+}
