@@ -9,6 +9,7 @@ import Anthropic from "@anthropic-ai/sdk";
 import { GoogleGenAI } from "@google/genai";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { probeCredential } from "../src/providers/index.js";
 import { readUntil, startHarness, type Harness } from "./support/gateway-harness.js";
 
 const AWS = { accessKeyId: "AKIASIMULATOR0000001", secretAccessKey: "sim/secret/key/for/sigv4/0000000000000000", sessionToken: "sim-session-token-1" };
@@ -18,6 +19,7 @@ const AZURE_KEY = "azure-key-0123456789abcdef";
 
 let h: Harness;
 let key: string;
+let saJson: string;
 let bedrockId: string;
 let vertexId: string;
 let azureId: string;
@@ -35,6 +37,7 @@ beforeAll(async () => {
     type: "service_account", project_id: "sim-project", private_key_id: "k1", client_email: SA_EMAIL,
     private_key: privateKey.export({ type: "pkcs8", format: "pem" }).toString(), token_uri: `${h.sim.url}/token`,
   };
+  saJson = JSON.stringify(sa);
   bedrockId = await h.addCredential("bedrock", JSON.stringify({ access_key_id: AWS.accessKeyId, secret_access_key: AWS.secretAccessKey, session_token: AWS.sessionToken }), {
     settings: { region: "us-east-1" }, models: [{ match: "claude-haiku-4-5", upstream: "us.anthropic.claude-haiku-4-5-20251001-v1:0" }],
   });
@@ -161,5 +164,24 @@ describe("Azure OpenAI", () => {
   it("answers the Responses API through the v1 surface with the deployment in model", async () => {
     const r = await openai().responses.create({ model: "gpt-4o-mini", input: "hello responses" });
     expect(r.output_text.length).toBeGreaterThan(0);
+  });
+});
+
+describe("credential tests", () => {
+  const awsSecret = (secret: string) => JSON.stringify({ access_key_id: AWS.accessKeyId, secret_access_key: secret, session_token: AWS.sessionToken });
+
+  it("prove each cloud credential works, and say so when it does not, without generating anything", async () => {
+    const invoked = h.sim.cloud.seen.bedrockPaths.length;
+    expect(await probeCredential("bedrock", h.sim.url, awsSecret(AWS.secretAccessKey), 5000, { region: "us-east-1" })).toMatchObject({ ok: true, status: 200 });
+    const badAws = await probeCredential("bedrock", h.sim.url, awsSecret("wrong"), 5000, { region: "us-east-1" });
+    expect(badAws).toMatchObject({ ok: false, status: 403 });
+    expect(await probeCredential("vertex", h.sim.url, saJson, 5000, { region: "us-east5" })).toMatchObject({ ok: true });
+    const badSa = JSON.parse(saJson) as Record<string, string>;
+    badSa.private_key = generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs8", format: "pem" }).toString();
+    expect(await probeCredential("vertex", h.sim.url, JSON.stringify(badSa), 5000, { region: "us-east5" })).toMatchObject({ ok: false });
+    expect(await probeCredential("azure-openai", h.sim.url, AZURE_KEY, 5000, {})).toMatchObject({ ok: true, status: 200 });
+    expect(await probeCredential("azure-openai", h.sim.url, "wrong-azure-key-000", 5000, {})).toMatchObject({ ok: false, status: 401 });
+    // Listing and minting only: no model was invoked.
+    expect(h.sim.cloud.seen.bedrockPaths.length).toBe(invoked);
   });
 });

@@ -137,7 +137,7 @@ export const credentialRoutes: RouteDef[] = [
       const c = await ownCredential(s, principal.orgId, params.id!);
       const secret = await s.store.credentials.secretOf(c.id, s.masterKey);
       if (secret === null) throw new NotFoundError("credential");
-      const r = await probeCredential(c.provider, c.baseUrl, secret);
+      const r = await probeCredential(c.provider, c.baseUrl, secret, 10_000, c.settings);
       return { body: { id: c.id, ok: r.ok, status: r.status, latency_ms: r.latencyMs, message: r.message } };
     },
   }),

@@ -2,6 +2,7 @@ import { request } from "undici";
 import { getProvider } from "./registry.js";
 import { splitBaseUrl } from "./types.js";
 import { openaiPrefix } from "./openai/index.js";
+import { probeCloud } from "./probe-clouds.js";
 
 export interface ProbeResult {
   ok: boolean;
@@ -10,11 +11,12 @@ export interface ProbeResult {
   message: string;
 }
 
-/** Checks a credential with the cheapest authenticated call its provider has: listing models. */
-export async function probeCredential(provider: string, baseUrl: string | null, secret: string, timeoutMs = 10_000): Promise<ProbeResult> {
+/** Checks a credential with the cheapest authenticated call its provider has: listing models (the clouds: see probeCloud). */
+export async function probeCredential(provider: string, baseUrl: string | null, secret: string, timeoutMs = 10_000, settings: Record<string, string> = {}): Promise<ProbeResult> {
   const p = getProvider(provider);
   if (!p) return { ok: false, status: null, latencyMs: 0, message: `unknown provider ${provider}` };
-  const { origin, prefix } = splitBaseUrl(baseUrl ?? p.defaultBaseUrl);
+  if (provider === "bedrock" || provider === "vertex" || provider === "azure-openai") return probeCloud(p, { id: "probe", baseUrl, secret, settings }, timeoutMs);
+  const { origin, prefix } = splitBaseUrl(baseUrl ?? p.baseUrlFor?.(settings) ?? p.defaultBaseUrl);
   const [path, headers]: [string, Record<string, string>] =
     provider === "anthropic" ? [`${prefix}/v1/models`, { "x-api-key": secret, "anthropic-version": "2023-06-01" }]
       : provider === "gemini" ? [`${prefix}/v1beta/models`, { "x-goog-api-key": secret }]

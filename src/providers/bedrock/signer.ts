@@ -24,11 +24,11 @@ export class BedrockSigner implements RequestSigner {
     this.v4 = new SignatureV4({ credentials: keys, region, service, sha256: Sha256, uriEscapePath: true, applyChecksum: true });
   }
 
-  async sign(origin: string, path: string, headers: Record<string, string>, body: Buffer, at?: Date): Promise<void> {
+  async sign(origin: string, path: string, headers: Record<string, string>, body: Buffer, at?: Date, method = "POST"): Promise<void> {
     const url = new URL(origin);
     const q = path.indexOf("?");
     const toSign = {
-      method: "POST", protocol: url.protocol, hostname: url.hostname, port: url.port ? Number(url.port) : undefined,
+      method, protocol: url.protocol, hostname: url.hostname, port: url.port ? Number(url.port) : undefined,
       path: q < 0 ? path : path.slice(0, q), query: q < 0 ? {} : Object.fromEntries(new URLSearchParams(path.slice(q + 1))),
       headers: { host: url.host, "content-type": "application/json", accept: headers.accept ?? "application/json" },
       body,

@@ -82,7 +82,8 @@ export async function simulateBedrock(req: IncomingMessage, res: ServerResponse,
   }
   const extra = Object.keys(body).filter((k) => !ALLOWED_KEYS.has(k));
   if (extra.length) return bedrockError(res, 400, "ValidationException", `Malformed input request: ${extra.map((k) => `#: extraneous key [${k}] is not permitted`).join("")}, please reformat your input and try again.`);
-  if (body.anthropic_version !== "bedrock-2023-05-31") return bedrockError(res, 400, "ValidationException", "Malformed input request: #: required key [anthropic_version] not found, please reformat your input and try again.");
+  // Bedrock's documented version, or a dated API version as the newest Anthropic Bedrock SDK sends.
+  if (typeof body.anthropic_version !== "string" || !/^(bedrock-)?\d{4}-\d{2}-\d{2}$/.test(body.anthropic_version)) return bedrockError(res, 400, "ValidationException", "Malformed input request: #: required key [anthropic_version] not found, please reformat your input and try again.");
   if (typeof body.max_tokens !== "number" || !Array.isArray(body.messages)) return bedrockError(res, 400, "ValidationException", "Malformed input request: #: required key [max_tokens] or [messages] not found, please reformat your input and try again.");
   if (body.anthropic_beta !== undefined && !Array.isArray(body.anthropic_beta)) return bedrockError(res, 400, "ValidationException", "Malformed input request: #/anthropic_beta: expected type: JSONArray, please reformat your input and try again.");
   const fault = call.script.fault ? FAULTS[call.script.fault] : undefined;
@@ -119,4 +120,20 @@ function sendFrames(call: SimCall, events: [string, Record<string, unknown>][]):
   const pieces: Buffer[] = [];
   for (let i = 0; i < all.length; i += 97) pieces.push(all.subarray(i, i + 97));
   sendEvents(call, pieces, "application/vnd.amazon.eventstream", true);
+}
+
+/** GET /foundation-models (Bedrock's control plane, signed) and GET /openai/models (Azure, api-key): what a credential test calls. */
+export function listCloudModels(req: IncomingMessage, res: ServerResponse, raw: Buffer, cloud: CloudState, bedrock: boolean): void {
+  if (!bedrock) {
+    const key = req.headers["api-key"];
+    const ok = typeof key === "string" && (cloud.ids.azureKeys ?? []).includes(key) && new URL(req.url ?? "/", "http://sim").searchParams.has("api-version");
+    res.writeHead(ok ? 200 : 401, { "content-type": "application/json" });
+    res.end(JSON.stringify(ok ? { data: Object.values(cloud.ids.azureDeployments ?? {}).map((id) => ({ id, object: "model" })), object: "list" } : { error: { code: "401", message: "Access denied due to invalid subscription key or wrong API endpoint." } }));
+    return;
+  }
+  void authenticate(req, raw, cloud).then((refused) => {
+    if (refused) return bedrockError(res, refused[0], refused[1], refused[2], refused[3]);
+    res.writeHead(200, { "content-type": "application/json" });
+    res.end(JSON.stringify({ modelSummaries: [{ modelId: "anthropic.claude-haiku-4-5-20251001-v1:0", providerName: "Anthropic" }] }));
+  });
 }

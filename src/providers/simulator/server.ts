@@ -4,7 +4,7 @@ import { renderError } from "../../errors/index.js";
 import type { WireDialect } from "../types.js";
 import { simulateCountTokens, simulateMessages } from "./anthropic.js";
 import { simulateAzure } from "./azure.js";
-import { simulateBedrock } from "./bedrock.js";
+import { listCloudModels, simulateBedrock } from "./bedrock.js";
 import { CloudState, type CloudIdentities } from "./clouds.js";
 import { answerFault, sendJson, simId, type SimCall } from "./emit.js";
 import { simulateEmbedContents, simulateGeminiCountTokens, simulateGenerate } from "./gemini.js";
@@ -188,6 +188,10 @@ function routeCloud(req: IncomingMessage, res: ServerResponse, raw: Buffer, pace
   const text = raw.toString("utf8");
   if (req.method === "POST" && path === "/token") {
     simulateGoogleToken(res, text, cloud);
+    return true;
+  }
+  if (req.method === "GET" && (path === "/foundation-models" || path === "/openai/models")) {
+    listCloudModels(req, res, raw, cloud, path === "/foundation-models");
     return true;
   }
   const b = BEDROCK.exec(path);

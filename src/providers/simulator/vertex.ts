@@ -67,7 +67,7 @@ export function simulateVertex(req: IncomingMessage, res: ServerResponse, call: 
   const body = call.body;
   if (publisher === "anthropic") {
     if (method !== "rawPredict" && method !== "streamRawPredict") return googleError(res, 400, "INVALID_ARGUMENT", `Unsupported method ${method} for publisher model.`);
-    if (body.anthropic_version !== "vertex-2023-10-16") return googleError(res, 400, "INVALID_ARGUMENT", "anthropic_version: Input should be 'vertex-2023-10-16'");
+    if (typeof body.anthropic_version !== "string" || !/^(vertex-)?\d{4}-\d{2}-\d{2}$/.test(body.anthropic_version)) return googleError(res, 400, "INVALID_ARGUMENT", "anthropic_version: Input should be 'vertex-2023-10-16'");
     if ("model" in body) return googleError(res, 400, "INVALID_ARGUMENT", "model: Extra inputs are not permitted");
     return simulateMessages({ ...call, model, stream: method === "streamRawPredict" });
   }

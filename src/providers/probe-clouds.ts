@@ -1,0 +1,50 @@
+import { request } from "undici";
+import { AzureAuth } from "./azure-openai/index.js";
+import { BedrockSigner, parseBedrockSecret } from "./bedrock/index.js";
+import type { ProbeResult } from "./probe.js";
+import { splitBaseUrl, type CredentialInfo, type Provider } from "./types.js";
+import { VertexToken } from "./vertex/index.js";
+
+/**
+ * The clouds' cheapest proofs: Vertex AI, a token minted from the service-account key; Azure
+ * OpenAI, its model list with the key or Entra token; Bedrock, the control plane's model list,
+ * signed (or with the API key). Nothing is generated, nothing billed.
+ */
+export async function probeCloud(p: Provider, c: CredentialInfo, timeoutMs: number): Promise<ProbeResult> {
+  const started = performance.now();
+  const done = (ok: boolean, status: number | null, message: string): ProbeResult => ({ ok, status, latencyMs: Math.round(performance.now() - started), message });
+  let link;
+  try {
+    link = p.connect!(c);
+  } catch (err) {
+    return done(false, null, `the secret cannot be used: ${(err as Error).message}`);
+  }
+  try {
+    await Promise.race([link.ready(), new Promise((_, reject) => setTimeout(() => reject(new Error("timed out")), timeoutMs).unref())]);
+    if (link instanceof VertexToken) return done(true, 200, "the token endpoint issued an access token for the service account");
+    let url: string;
+    const headers: Record<string, string> = {};
+    if (link instanceof AzureAuth) {
+      const { origin, prefix } = splitBaseUrl(c.baseUrl ?? p.baseUrlFor!(c.settings));
+      url = `${origin}${prefix}/openai/models?api-version=${encodeURIComponent(link.apiVersion)}`;
+      const [name, value] = link.header();
+      headers[name] = value;
+    } else {
+      const region = c.settings.region ?? "us-east-1";
+      const { origin, prefix } = splitBaseUrl(c.baseUrl ?? `https://bedrock.${region}.amazonaws.com`);
+      const path = `${prefix}/foundation-models?byProvider=anthropic`;
+      url = origin + path;
+      const secret = parseBedrockSecret(c.secret);
+      if ("apiKey" in secret) headers.authorization = `Bearer ${secret.apiKey}`;
+      else await new BedrockSigner(secret, region).sign(origin, path, headers, Buffer.alloc(0), undefined, "GET");
+    }
+    const r = await request(url, { method: "GET", headers, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+    await r.body.dump();
+    const ok = r.statusCode >= 200 && r.statusCode < 300;
+    return done(ok, r.statusCode, ok ? "the provider accepted the credential" : `the provider answered ${r.statusCode}`);
+  } catch (err) {
+    return done(false, null, `could not reach the provider: ${(err as Error).message}`);
+  } finally {
+    link.close();
+  }
+}
