@@ -70,8 +70,20 @@ async function during(ms: number, target: Target, keys: Keys, seed: number, faul
   return running;
 }
 
-/** Everything the suite checks once the dust settles. */
-async function checkInvariants(app: App, keys: Keys, complete: string[]): Promise<void> {
+/** Slow requests that have reached the upstream (so the node holds them in flight) when this resolves. */
+async function holdInFlight(url: string, keys: Keys, sim: { stats: { requests: number } }, n: number): Promise<void> {
+  const seen = sim.stats.requests;
+  for (let i = 0; i < n; i++) {
+    void fetch(`${url}/v1/messages`, {
+      method: "POST", headers: { "x-api-key": i % 2 ? keys.limited.key : keys.credited.key, "anthropic-version": "2023-06-01", "content-type": "application/json" },
+      body: JSON.stringify({ model: "claude-sonnet-4-6", max_tokens: 1000, stream: true, messages: [{ role: "user", content: `doomed ${i} sim-fault:slow sim-delay:30000` }] }),
+    }).then((r) => r.arrayBuffer()).catch(() => null);
+  }
+  for (let i = 0; i < 200 && sim.stats.requests < seen + n; i++) await new Promise((r) => setTimeout(r, 25));
+}
+
+/** Everything the suite checks once the dust settles; `killedInFlight`: requests known in flight at a SIGKILL. */
+async function checkInvariants(app: App, keys: Keys, complete: string[], killedInFlight: number): Promise<void> {
   const db = app.database.db;
   const orgId = (await db.selectFrom("organizations").select("id").executeTakeFirstOrThrow()).id;
   const limited = `key:${keys.limited.id}`;
@@ -100,6 +112,8 @@ async function checkInvariants(app: App, keys: Keys, complete: string[]): Promis
   }
   if (missing.length) console.info(`missing: ${missing.join(" ")}`);
   expect(missing, "requests seen complete without a usage record").toEqual([]);
+  // In flight when the node was killed: charged their bound by the lease rule, never forgotten.
+  expect(rows.filter((r) => r.error_code === "lease_expired").length).toBeGreaterThanOrEqual(killedInFlight);
   const costOf = (keyId: string) => rows.filter((r) => r.key_id === keyId).reduce((s, r) => s + Number(r.cost_nano), 0);
 
   const spent = costOf(keys.limited.id);
@@ -153,6 +167,7 @@ describe("chaos on SQLite", () => {
     const before = await during(3_000, target, keys, 1, undefined);
     const killed = during(0, target, keys, 2, async () => {
       await new Promise((r) => setTimeout(r, 1_000));
+      await holdInFlight(first.url, keys, sim, 4);
       first.proc.kill("SIGKILL");
     });
     const seenBeforeKill = [...before, ...(await killed)];
@@ -161,7 +176,7 @@ describe("chaos on SQLite", () => {
     cleanup.push(() => app.close(1_000));
     target.url = await app.listen();
     const after = await during(4_000, target, keys, 3);
-    await checkInvariants(app, keys, [...seenBeforeKill, ...after]);
+    await checkInvariants(app, keys, [...seenBeforeKill, ...after], 4);
   }, 90_000);
 });
 
@@ -196,6 +211,7 @@ describe.skipIf(!pgReady)("chaos on PostgreSQL + Redis", () => {
     const target = { url: first.url };
     const seenBeforeKill = await during(0, target, keys, 11, async () => {
       await new Promise((r) => setTimeout(r, 3_000));
+      await holdInFlight(first.url, keys, sim, 4);
       first.proc.kill("SIGKILL");
     });
 
@@ -215,6 +231,6 @@ describe.skipIf(!pgReady)("chaos on PostgreSQL + Redis", () => {
       await new Promise((r) => setTimeout(r, 1_000));
       await proxy.start();
     });
-    await checkInvariants(app, keys, [...seenBeforeKill, ...after]);
+    await checkInvariants(app, keys, [...seenBeforeKill, ...after], 4);
   }, 120_000);
 });

@@ -42,7 +42,8 @@ describe("a one-node SQLite server killed mid-traffic", () => {
     await new Promise((r) => setTimeout(r, 300));
     const finished = await Promise.all(Array.from({ length: 40 }, async (_, i) => {
       const r = await call(first.url, `quick ${i} sim-tokens:20`, i % 2 === 0);
-      await r.arrayBuffer();
+      const text = Buffer.from(await r.arrayBuffer()).toString();
+      if (r.status !== 200) console.info(`quick ${i}: ${r.status} ${text.slice(0, 300)}`);
       expect(r.status).toBe(200);
       return r.headers.get("request-id")!;
     }));
