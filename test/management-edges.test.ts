@@ -46,4 +46,16 @@ describe("management API edges", () => {
     expect((await t.api("POST", "/api/v1/credits", { amount_usd: 0.25, note: "fine" })).status).toBe(201);
     expect((await t.api("GET", "/api/v1/organization")).body.spend_limit).toBeNull();
   });
+  it("matches a model on the verify API as the gateway does: by the catalog model's id or any alias", async () => {
+    const made = await t.api("POST", "/api/v1/models", { id: "house-model-v2", aliases: ["house"], provider: "openai", max_output_tokens: 1000, pricing: { input_usd_per_mtok: "1", output_usd_per_mtok: "2" } });
+    expect(made.status).toBe(201);
+    const byId = (await t.api("POST", "/api/v1/keys", { name: "by id", allowed_models: ["house-model-v2"] })).body.key as string;
+    const byAlias = (await t.api("POST", "/api/v1/keys", { name: "by alias", allowed_models: ["house"] })).body.key as string;
+    for (const key of [byId, byAlias]) {
+      for (const model of ["house", "house-model-v2"]) {
+        expect((await t.api("POST", "/api/v1/keys/verify", { key, model })).body.code, `${model}`).toBe("VALID");
+      }
+      expect((await t.api("POST", "/api/v1/keys/verify", { key, model: "gpt-4o" })).body.code).toBe("FORBIDDEN_MODEL");
+    }
+  });
 });

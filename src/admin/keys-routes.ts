@@ -162,7 +162,10 @@ export const keyRoutes: RouteDef[] = [
       ip: z.string().max(64).optional(), origin: z.string().max(300).optional(),
     }),
     handler: async ({ body, services: s }) => {
-      const r = await s.verifier.verify(body.key, { scope: body.scope, model: body.model, ip: body.ip, origin: body.origin });
+      // The model is matched as the gateway matches it: resolved in the catalog, allowed by its id or any alias.
+      const resolved = body.model !== undefined ? s.catalog?.resolve(body.model) : undefined;
+      const modelNames = resolved ? [resolved.id, ...resolved.aliases] : undefined;
+      const r = await s.verifier.verify(body.key, { scope: body.scope, model: body.model, modelNames, ip: body.ip, origin: body.origin });
       // An admin key is no key for a customer's API: answered as unknown, never described.
       const valid = r.valid && r.entry.key.kind !== "admin";
       // A refusal says only its code: whoever holds a revoked or foreign key learns nothing about it.

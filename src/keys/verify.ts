@@ -20,6 +20,11 @@ export interface VerifyContext {
   origin?: string | null;
   /** The model, after alias resolution. */
   model?: string;
+  /**
+   * Every name of that model (a catalog model's id and its aliases): allowed when the key allows
+   * any of them, as the gateway decides. Without it, `model` alone is checked.
+   */
+  modelNames?: readonly string[];
 }
 
 /** A key as verification sees it: the record, its workspace and compiled allow-lists. */
@@ -180,7 +185,8 @@ export class KeyVerifier {
         return { valid: false, code: "FORBIDDEN_ORIGIN", message: "The API key may not be used from this origin.", entry };
       }
     }
-    if (ctx.model !== undefined && !entry.allowsModel(ctx.model)) {
+    const names = ctx.modelNames ?? (ctx.model !== undefined ? [ctx.model] : null);
+    if (names && !names.some((n) => entry.allowsModel(n))) {
       return { valid: false, code: "FORBIDDEN_MODEL", message: `The API key may not use the model '${ctx.model}'.`, entry };
     }
     this.noteUse(key.id, now);
