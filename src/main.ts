@@ -13,9 +13,9 @@ import type { Config } from "./config/index.js";
 import { bindServer, buildHttpServer } from "./http/index.js";
 import { KeyService, KeyVerifier, type KeyPrefixes } from "./keys/index.js";
 import { systemClock, type Clock } from "./lib/index.js";
-import { createStore, migrate, openDatabase, ping, type Database, type Store, type UsageEvent } from "./store/index.js";
+import { countEncryptedRecords, createStore, masterKeyOpens, migrate, openDatabase, ping, type Database, type Store, type UsageEvent } from "./store/index.js";
 import { createLogger } from "./logger.js";
-import { loadMasterKey } from "./master-key.js";
+import { loadMasterKey, MasterKeyError } from "./master-key.js";
 import { RedisInvalidationBus } from "./invalidation.js";
 import { createRedactor } from "./leaks/index.js";
 import { createGateway, LimitsAdmission, recoverJournal } from "./gateway/index.js";
@@ -95,7 +95,12 @@ async function buildApp(config: Config, opts: AppOptions, server: Server, baseUr
     onInvalidate: bus ? (m) => bus.publish(m) : undefined,
   });
   const keys = new KeyService(store, clock, prefixes, verifier, config.pepper);
-  const masterKey = loadMasterKey(config.masterKey, config.dataDir);
+  const masterKey = loadMasterKey(config.masterKey, config.dataDir, await countEncryptedRecords(database));
+  // A wrong key (a restored database with another server's key) is named now, not as a 500 per request.
+  if ((await masterKeyOpens(database, [masterKey.key])) === -1) {
+    throw new MasterKeyError(`the master key from ${masterKey.source} does not open the stored provider credentials: `
+      + "start with the master key this database was written with (a backup records its fingerprint)");
+  }
   const webhooks = new WebhookService(store, clock, masterKey.key);
   // Credentials stored before leak fingerprints existed get theirs now, once, with the master key at hand.
   const fingerprinted = await store.credentialFingerprints.backfill(masterKey.key);

@@ -19,6 +19,7 @@ export * from "./batches.js";
 export * from "./credits.js";
 export * from "./usage-rollups.js";
 export * from "./credentials.js";
+export * from "./master-key-check.js";
 export { CredentialFingerprintStore, type FingerprintMatch } from "./credential-fingerprints.js";
 export * from "./models.js";
 export { DEFAULT_MODELS } from "./model-defaults.js";
@@ -70,3 +71,4 @@ export function createStore(database: Database): Store {
     batches: new BatchStore(database),
   };
 }
+export * from "./backup.js";
