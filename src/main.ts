@@ -2,8 +2,9 @@
  * The composition root: reads nothing itself but the config it is given, picks the backends,
  * builds every service once and hands them to the HTTP layer. Only this file chooses backends.
  */
-import { readFileSync, existsSync, mkdirSync } from "node:fs";
+import { readFileSync, existsSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { secureDataDir } from "./data-dir.js";
 import { fileURLToPath } from "node:url";
 import type { Server } from "node:http";
 import type { Logger } from "pino";
@@ -84,7 +85,8 @@ async function buildApp(config: Config, opts: AppOptions, server: Server, baseUr
   const clock = opts.clock ?? systemClock;
   const prefixes = keyPrefixes(config);
   const logger = opts.logger ?? createLogger(config.logLevel, createRedactor(Object.values(prefixes)), opts.logDestination);
-  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  const url = databaseUrl(config);
+  secureDataDir(config.dataDir, /^postgres(ql)?:/.test(url) || url === ":memory:" ? null : url, logger);
   const database = openDatabase({ url: databaseUrl(config), statementTimeoutMs: config.statementTimeoutMs });
   await migrate(database);
   const store = createStore(database);

@@ -36,12 +36,13 @@ export async function handleRequest(core: GatewayCore, req: IncomingMessage, res
   }
   const geminiCaller = req.headers["x-goog-api-key"] !== undefined || (query !== null && query.has("key"));
   const route = matchRoute(req.method ?? "GET", path, anthropicHeaders, geminiCaller);
-  if (route === null || route === "method") {
+  if (route === null || route === "method" || route === "malformed") {
     const dialect = guessDialect(path, anthropicHeaders, geminiCaller);
     const status = route === null
       ? sendError(res, dialect, "not_found", `No such endpoint: ${req.method} ${path}`, requestId)
-      : sendError(res, dialect, "method_not_allowed", `${req.method} is not allowed on ${path}`, requestId);
-    observeEarly(core, req, requestId, startedAt, startedHr, "unknown", status, route === null ? "not_found" : "method_not_allowed");
+      : route === "malformed" ? sendError(res, dialect, "invalid_request", "The path has a malformed percent-escape.", requestId)
+        : sendError(res, dialect, "method_not_allowed", `${req.method} is not allowed on ${path}`, requestId);
+    observeEarly(core, req, requestId, startedAt, startedHr, "unknown", status, route === null ? "not_found" : route === "malformed" ? "malformed_path" : "method_not_allowed");
     return;
   }
   const { dialect } = route;

@@ -42,21 +42,37 @@ export function callerDialect(geminiCaller: boolean, anthropicHeaders: boolean):
 }
 
 /** The route for a method and path; "method" when the path exists with another method; null when unknown. */
-export function matchRoute(method: string, path: string, anthropicHeaders: boolean, geminiCaller = false): Readonly<Route> | "method" | null {
+/** A path segment decoded, or null when its percent-escapes are malformed (decodeURIComponent throws). */
+function decodeSegment(s: string): string | null {
+  if (!s.includes("%")) return s;
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return null;
+  }
+}
+
+/** The model a path names, or "malformed" (answered 400, where a thrown URIError was a 500). */
+function pathRoute<T extends object>(route: T, segment: string): (T & { pathModel: string }) | "malformed" {
+  const model = decodeSegment(segment);
+  return model === null ? "malformed" : { ...route, pathModel: model };
+}
+
+export function matchRoute(method: string, path: string, anthropicHeaders: boolean, geminiCaller = false): Readonly<Route> | "method" | "malformed" | null {
   if (method === "POST") {
     const r = POST_ROUTES.get(path);
     if (r) return r;
     const g = GEMINI_CALL.exec(path);
     // Own keys only: "toString" or "constructor" after the colon is no method of ours.
     const m = g && Object.hasOwn(GEMINI_METHODS, g[2]!) ? GEMINI_METHODS[g[2]!] : undefined;
-    if (g && m) return { ...m, dialect: "gemini", pathModel: decodeURIComponent(g[1]!) };
+    if (g && m) return pathRoute({ ...m, dialect: "gemini" as const }, g[1]!);
   } else if (method === "GET") {
     const shared = callerDialect(geminiCaller, anthropicHeaders);
     if (path === "/v1/models") return { op: "models", dialect: shared, scope: "models", pathModel: null };
-    if (path.startsWith("/v1/models/")) return { op: "models", dialect: shared, scope: "models", pathModel: decodeURIComponent(path.slice(11)) };
+    if (path.startsWith("/v1/models/")) return pathRoute({ op: "models" as const, dialect: shared, scope: "models" as const }, path.slice(11));
     if (path === "/v1beta/models") return { op: "models", dialect: "gemini", scope: "models", pathModel: null };
     // Gemini model ids have no colon (one is an action) and no slash.
-    if (MODEL_GET_PATH.test(path)) return { op: "models", dialect: "gemini", scope: "models", pathModel: decodeURIComponent(path.slice(15)) };
+    if (MODEL_GET_PATH.test(path)) return pathRoute({ op: "models" as const, dialect: "gemini" as const, scope: "models" as const }, path.slice(15));
   }
   if (POST_ROUTES.has(path) || (method !== "GET" && MODEL_GET_PATH.test(path))) return "method";
   if (method !== "POST") {

@@ -43,6 +43,7 @@ export function registerManagementRoutes(app: FastifyInstance, o: ManagementOpti
       handler: async (req, reply) => {
         const requestId = req.latchkeyRequestId;
         const principal = await principalFor(req, route, rule, o);
+        checkParams(req.params as Record<string, string>);
         const body = route.body ? parseInput(route.body, req.body, "body") : undefined;
         const query = route.query ? parseInput(route.query, req.query ?? {}, "query") : undefined;
         const result = await route.handler({
@@ -115,4 +116,11 @@ export function requestHook(trust: TrustFn | null): (req: FastifyRequest) => voi
     req.latchkeyRequestId = newId("req");
     req.clientIp = clientAddress(req.raw, trust);
   };
+}
+
+/** Ids in paths are ours: short and plain. A 5,000-character or undecodable one is refused, not looked up. */
+function checkParams(params: Record<string, string>): void {
+  for (const [name, value] of Object.entries(params)) {
+    if (value.length > 100) throw new AppError("invalid_request", `the ${name} in the path is longer than 100 characters`);
+  }
 }

@@ -3,7 +3,8 @@ import Fastify, { type FastifyInstance } from "fastify";
 import { AppError, isDependencyFailure } from "../errors/index.js";
 import { AuthFailureLimiter } from "../keys/index.js";
 import type { AdminServices, RouteDef } from "../admin/index.js";
-import { compileTrust } from "../lib/index.js";
+import { compileTrust, newId } from "../lib/index.js";
+import { MAX_JSON_DEPTH, nestsDeeperThan } from "./json-depth.js";
 import { registerManagementRoutes, requestHook, sendError, type Authenticator } from "./management.js";
 import { buildOpenApi } from "./openapi.js";
 import { registerConsole } from "./console.js";
@@ -50,6 +51,11 @@ export async function buildHttpServer(o: HttpOptions): Promise<{ server: Server;
     bodyLimit: MANAGEMENT_BODY_LIMIT,
     // Client addresses come from lib/client-address.ts (requestHook), the gateway's own rule.
     trustProxy: false,
+    // A malformed %-escape in the path is refused in our error shape, not Fastify's own body.
+    frameworkErrors: (err, req, reply) => {
+      const requestId = req.latchkeyRequestId ?? newId("req");
+      return sendError(reply, new AppError("invalid_request", err.code === "FST_ERR_BAD_URL" ? "the path has a malformed percent-escape" : err.message), requestId);
+    },
     serverFactory: (fastifyHandler) => {
       // Replaces the answer the server gave while the rest of the process was starting.
       server.removeAllListeners("request");
@@ -69,11 +75,14 @@ export async function buildHttpServer(o: HttpOptions): Promise<{ server: Server;
     const raw = body as Buffer;
     req.rawBody = raw;
     if (raw.length === 0) return done(null, undefined);
+    let parsed: unknown;
     try {
-      done(null, JSON.parse(raw.toString("utf8")));
+      parsed = JSON.parse(raw.toString("utf8"));
     } catch (err) {
-      done(new AppError("invalid_request", `the body is not valid JSON: ${(err as Error).message}`), undefined);
+      return done(new AppError("invalid_request", `the body is not valid JSON: ${(err as Error).message}`), undefined);
     }
+    if (nestsDeeperThan(parsed)) return done(new AppError("invalid_request", `the body nests deeper than ${MAX_JSON_DEPTH} levels`), undefined);
+    done(null, parsed);
   });
 
   app.setErrorHandler((err, req, reply) => {
