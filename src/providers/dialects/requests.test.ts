@@ -80,6 +80,16 @@ describe("request codecs", () => {
     expect(o.response_format.json_schema.schema).toEqual({ type: "object", properties: { x: { type: ["string", "null"] } } });
   });
 
+  it("gemini: snake_case field names (proto JSON, sent by the Python SDK) are read like camelCase, and schemas keep their own keys", () => {
+    const body = {
+      contents: [{ role: "user", parts: [{ text: "x" }] }], system_instruction: { parts: [{ text: "S" }] }, generation_config: { max_output_tokens: 9 },
+      tools: [{ function_declarations: [{ name: "f", parameters_json_schema: { type: "object", properties: { city_name: { type: "string" } } } }] }],
+    };
+    const r = decode("gemini", body);
+    expect(r).toMatchObject({ system: "S", maxTokens: 9 });
+    expect(r.tools[0]!.schema).toEqual({ type: "object", properties: { city_name: { type: "string" } } });
+  });
+
   it("responses → anthropic and back to responses: function calls and outputs keep their pairing", () => {
     const body = {
       model: "x", instructions: "I", input: [

@@ -2,7 +2,7 @@ import {
   bad, budgetOf, effortOf, emptyRequest, isObject, refuse, refuseUnknown, type CanonicalRequest, type Json, type Message, type Part, type TextPart,
 } from "../canonical.js";
 import type { EncodeContext } from "../codec.js";
-import { fromOpenApiSchema } from "./schema.js";
+import { camelizeGemini, fromOpenApiSchema } from "./schema.js";
 
 const KNOWN = new Set(["contents", "systemInstruction", "generationConfig", "tools", "toolConfig", "model"]);
 const GEN_KNOWN = new Set([
@@ -11,7 +11,8 @@ const GEN_KNOWN = new Set([
 const LEVELS: Record<string, "minimal" | "low" | "medium" | "high"> = { MINIMAL: "minimal", LOW: "low", MEDIUM: "medium", HIGH: "high" };
 
 /** Gemini generateContent request → canonical. Calls without ids get one, and results are paired by name in order. */
-export function decodeGeminiRequest(body: Json, target: string): CanonicalRequest {
+export function decodeGeminiRequest(raw: Json, target: string): CanonicalRequest {
+  const body = camelizeGemini(raw) as Json;
   refuseUnknown(body, KNOWN, target);
   const r = emptyRequest(String(body.model ?? ""));
   if (isObject(body.systemInstruction) && Array.isArray(body.systemInstruction.parts)) {

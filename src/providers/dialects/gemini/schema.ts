@@ -17,3 +17,21 @@ export function fromOpenApiSchema(s: Json): Json {
   }
   return out;
 }
+
+/** Values that are the caller's own data (schemas, arguments, results): their keys are never renamed. */
+const OPAQUE = new Set(["args", "response", "parameters", "parametersJsonSchema", "responseSchema", "responseJsonSchema"]);
+
+/**
+ * Gemini's API is proto JSON, which accepts field names in snake_case as well as camelCase, and
+ * some SDKs send snake_case (google-genai for Python: `parameters_json_schema`): both are read.
+ */
+export function camelizeGemini(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(camelizeGemini);
+  if (!isObject(v)) return v;
+  const out: Json = {};
+  for (const [k, x] of Object.entries(v)) {
+    const key = k.includes("_") ? k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase()) : k;
+    out[key] = OPAQUE.has(key) ? x : camelizeGemini(x);
+  }
+  return out;
+}
