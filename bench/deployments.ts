@@ -1,0 +1,66 @@
+/**
+ * What deployments and the clouds add to a request, timed in process (steady figures on a shared
+ * machine):
+ * - choosing the deployments of a model with one credential, and with a second one to fail over to
+ *   (a fallback that is not needed costs only its place in the list);
+ * - SigV4 signing of a Bedrock request by the AWS SDK's signer (target: under 30 µs);
+ * - the event-stream decoding of a Bedrock stream (a 12-token answer) into server-sent events;
+ * - reading a cloud credential's auth (the token is minted off the request path: a field read).
+ *   node dist/bench/deployments.js [--n 20000]
+ */
+import { EventStreamCodec } from "@smithy/core/event-streams";
+import { AzureAuth } from "../src/providers/azure-openai/index.js";
+import { BedrockSigner, EventStreamToSse } from "../src/providers/bedrock/index.js";
+import { deploymentsFor, type UsableCredential } from "../src/providers/index.js";
+import type { CatalogModel } from "../src/store/index.js";
+import { median, printTable } from "./table.js";
+
+const N = Number(process.argv.includes("--n") ? process.argv[process.argv.indexOf("--n") + 1] : 20_000);
+const model: CatalogModel = {
+  id: "claude-haiku-4-5", provider: "anthropic", displayName: "Claude Haiku 4.5", kind: "chat", aliases: ["claude-haiku-4-5-20251001"],
+  maxOutputTokens: 64_000, contextWindow: 200_000, createdAt: 0, updatedAt: 0, prices: [],
+} as unknown as CatalogModel;
+const cred = (id: string, provider: string, priority: number, models: UsableCredential["models"] = []): UsableCredential => ({
+  id, orgId: "org", workspaceId: null, provider, name: id, baseUrl: null, weight: 1, hint: "…", settings: { region: "us-east-1" }, models, priority,
+  createdAt: 0, createdBy: null, secret: "x".repeat(40),
+} as UsableCredential);
+const one = [cred("cred_a", "anthropic", 0)];
+const two = [...one, cred("cred_b", "bedrock", 1, [{ match: "claude-haiku-4-5", upstream: "anthropic.claude-haiku-4-5-20251001-v1:0" }])];
+
+async function time(fn: () => unknown | Promise<unknown>, n = N): Promise<number> {
+  const rounds: number[] = [];
+  for (let r = 0; r < 5; r++) {
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) {
+      const x = fn();
+      if (x instanceof Promise) await x;
+    }
+    rounds.push(((performance.now() - t0) * 1000) / n);
+  }
+  return median(rounds);
+}
+
+const signer = new BedrockSigner({ accessKeyId: "AKIABENCH000000000000", secretAccessKey: "bench/secret/0000000000000000000000000000" }, "us-east-1");
+const body = Buffer.from(JSON.stringify({ anthropic_version: "bedrock-2023-05-31", max_tokens: 64, messages: [{ role: "user", content: "x".repeat(1000) }] }));
+const codec = new EventStreamCodec((b) => Buffer.from(b).toString("utf8"), (s) => Buffer.from(s, "utf8"));
+const events = [{ type: "message_start", message: { id: "msg", usage: { input_tokens: 10, output_tokens: 1 } } },
+  ...Array.from({ length: 12 }, (_, i) => ({ type: "content_block_delta", index: 0, delta: { type: "text_delta", text: ` w${i}` } })),
+  { type: "message_delta", delta: { stop_reason: "end_turn" }, usage: { output_tokens: 12 } }, { type: "message_stop" }];
+const stream = Buffer.concat(events.map((e) => Buffer.from(codec.encode({
+  headers: { ":event-type": { type: "string", value: "chunk" }, ":message-type": { type: "string", value: "event" }, ":content-type": { type: "string", value: "application/json" } },
+  body: Buffer.from(JSON.stringify({ bytes: Buffer.from(JSON.stringify(e)).toString("base64") })),
+}))));
+const azure = new AzureAuth({ id: "c", baseUrl: null, secret: "azure-key-0000000000", settings: {} });
+
+const rows: (string | number)[][] = [];
+const pick1 = await time(() => deploymentsFor(one, model, "claude-haiku-4-5", "wrk"));
+const pick2 = await time(() => deploymentsFor(two, model, "claude-haiku-4-5", "wrk"));
+rows.push(["deployments of a model, one credential", pick1.toFixed(2)]);
+rows.push(["deployments of a model, with a fallback on Bedrock", pick2.toFixed(2)]);
+const headers: Record<string, string> = {};
+const sign = await time(() => signer.sign("https://bedrock-runtime.us-east-1.amazonaws.com", "/model/anthropic.claude-haiku-4-5-20251001-v1%3A0/invoke", headers, body), Math.min(N, 5000));
+rows.push(["SigV4 signing, 1 KB body (target < 30)", sign.toFixed(2)]);
+rows.push(["Bedrock stream re-framed as SSE (16 frames)", (await time(() => new EventStreamToSse().push(stream), Math.min(N, 5000))).toFixed(2)]);
+rows.push(["cloud auth read per request (token minted off path)", (await time(() => azure.header())).toFixed(3)]);
+printTable(`deployments and cloud steps, µs a request (median of 5 rounds of ${N})`, ["step", "µs"], rows);
+azure.close();
