@@ -1,4 +1,5 @@
 /** Endpoints beyond generation, on live keys routed to the simulator: legacy completions, moderations, and 404s that name the endpoint. */
+import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually, startHarness, type Harness } from "./support/gateway-harness.js";
@@ -43,6 +44,51 @@ describe("legacy completions and moderations", () => {
     expect(e).toMatchObject({ endpoint: "moderations", model: "omni-moderation-latest", costNano: 0, status: 200 });
     const chatOnly = new OpenAI({ apiKey: await h.issueKey({ scopes: ["chat"] }), baseURL: `${h.url}/v1`, maxRetries: 0 });
     await expect(chatOnly.moderations.create({ input: "x" })).rejects.toMatchObject({ status: 403 });
+  });
+});
+
+describe("stored resources", () => {
+  it("bills an Anthropic message batch once, at half price, when its results are first read", async () => {
+    const client = new Anthropic({ apiKey: live, baseURL: h.url, maxRetries: 0 });
+    const requests = [1, 2, 3].map((i) => ({ custom_id: `r${i}`, params: { model: "claude-sonnet-4-6", max_tokens: 50, messages: [{ role: "user" as const, content: `question ${i}` }] } }));
+    const batch = await client.messages.batches.create({ requests });
+    expect(batch.processing_status).toBe("ended");
+    expect(batch.results_url).toBe(`${h.url}/v1/messages/batches/${batch.id}/results`); // ours, not the provider's
+    const got = await client.messages.batches.retrieve(batch.id);
+    expect(got.request_counts.succeeded).toBe(3);
+    let output = 0;
+    let input = 0;
+    for await (const r of await client.messages.batches.results(batch.id)) {
+      if (r.result.type === "succeeded") {
+        output += r.result.message.usage.output_tokens;
+        input += r.result.message.usage.input_tokens;
+      }
+    }
+    expect(output).toBe(36);
+    const billed = await eventually(async () => (await h.usage()).find((e) => e.endpoint === "batch_results"));
+    expect(billed).toMatchObject({ provider: "anthropic", model: "claude-sonnet-4-6", inputTokens: input, outputTokens: output });
+    expect(billed.costNano).toBe(Math.round((input * 3000 + output * 15000) / 2)); // $3 / $15, halved
+    for await (const _ of await client.messages.batches.results(batch.id)) void _;
+    await new Promise((r) => setTimeout(r, 200));
+    expect((await h.usage()).filter((e) => e.endpoint === "batch_results")).toHaveLength(1); // read twice, billed once
+  });
+
+  it("refuses a batch naming a model the key may not use, and a key without the batches scope", async () => {
+    const claudeOnly = new Anthropic({ apiKey: await h.issueKey({ allowedModels: ["claude-haiku-*"] }), baseURL: h.url, maxRetries: 0 });
+    const before = h.sim.stats.requests;
+    await expect(claudeOnly.messages.batches.create({ requests: [{ custom_id: "a", params: { model: "claude-sonnet-4-6", max_tokens: 5, messages: [{ role: "user", content: "x" }] } }] })).rejects.toMatchObject({ status: 404 });
+    expect(h.sim.stats.requests).toBe(before);
+    const noBatches = new Anthropic({ apiKey: await h.issueKey({ scopes: ["messages"] }), baseURL: h.url, maxRetries: 0 });
+    await expect(noBatches.messages.batches.list()).rejects.toMatchObject({ status: 403 });
+  });
+
+  it("retrieves a stored response and its input items through the OpenAI credential", async () => {
+    const before = h.sim.stats.byKey.get("sk-openai-passthrough-0001") ?? 0;
+    const r = await openai.responses.retrieve("resp_abc123");
+    expect(r).toMatchObject({ id: "resp_abc123", object: "response" });
+    const items = await openai.responses.inputItems.list("resp_abc123");
+    expect(items.data).toEqual([]);
+    expect(h.sim.stats.byKey.get("sk-openai-passthrough-0001")).toBe(before + 2);
   });
 });
 

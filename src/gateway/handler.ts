@@ -19,6 +19,8 @@ import { traceHeader } from "./trace-header.js";
 import { sendError, sendJson } from "./respond.js";
 import { guessDialect, matchRoute, type Route } from "./routes.js";
 import type { Translation } from "./translator.js";
+import { forwardPassThrough } from "./passthrough.js";
+import type { PassThrough } from "./passthrough-routes.js";
 
 /** The request path of DESIGN.md: authenticate, authorise, admit, then hand over to an Exchange. */
 export async function handleRequest(core: GatewayCore, req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -80,6 +82,10 @@ export async function handleRequest(core: GatewayCore, req: IncomingMessage, res
   if (req.headers.origin !== undefined) core.cors.decorate(req, res, entry);
   if (route.op === "models") {
     answerModels(core, res, route, entry, requestId);
+    return;
+  }
+  if (route.pass) {
+    await forwardPassThrough(core, { req, res, route: route as Route & { pass: PassThrough }, entry, requestId, url, startedAt, startedHr });
     return;
   }
   let raw: Buffer;

@@ -1,5 +1,6 @@
 import type { GatewayScope } from "../keys/index.js";
 import type { Operation, WireDialect } from "../providers/index.js";
+import { matchPassThrough, type PassThrough } from "./passthrough-routes.js";
 
 /** A gateway endpoint: what it does, the dialect it speaks, the scope it needs. */
 export interface Route {
@@ -8,6 +9,8 @@ export interface Route {
   scope: GatewayScope;
   /** The model named by the path (Gemini, and GET /v1/models/{id}). */
   pathModel: string | null;
+  /** Set for endpoints forwarded as they are (batches, files, stored responses, cached contents). */
+  pass?: PassThrough;
 }
 
 /** Fixed routes are shared, frozen objects: matching one allocates nothing. */
@@ -74,6 +77,9 @@ export function matchRoute(method: string, path: string, anthropicHeaders: boole
     // Gemini model ids have no colon (one is an action) and no slash.
     if (MODEL_GET_PATH.test(path)) return pathRoute({ op: "models" as const, dialect: "gemini" as const, scope: "models" as const }, path.slice(15));
   }
+  const passing = matchPassThrough(method, path);
+  if (passing === "method") return "method";
+  if (passing) return { op: "passthrough", dialect: passing.dialect, scope: passing.pass.scope, pathModel: null, pass: passing.pass };
   if (POST_ROUTES.has(path) || (method !== "GET" && MODEL_GET_PATH.test(path))) return "method";
   if (method !== "POST") {
     const g = GEMINI_CALL.exec(path);

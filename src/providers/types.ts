@@ -8,7 +8,7 @@ export type Operation =
   | "messages" | "count_tokens"
   | "chat" | "embeddings" | "responses" | "completions" | "moderations"
   | "generate" | "stream_generate" | "gemini_count_tokens" | "embed_content" | "batch_embed_contents"
-  | "models";
+  | "models" | "passthrough";
 
 export const PROVIDER_IDS = ["anthropic", "openai", "gemini", "openai-compatible", "azure-openai", "bedrock", "vertex", "simulator"] as const;
 export type ProviderId = (typeof PROVIDER_IDS)[number];

@@ -11,6 +11,7 @@ import { simulateEmbedContents, simulateGeminiCountTokens, simulateGenerate } fr
 import { simulateChat, simulateEmbeddings, simulateResponses } from "./openai.js";
 import { simulateCompletion, simulateModeration } from "./openai-legacy.js";
 import { planScript, promptText, type SimulatorCaps } from "./script.js";
+import { answerResource } from "./resources.js";
 import { planStructured, planToolCall, tokenPieces, type SimShape } from "./tools.js";
 import { simulateGoogleToken, simulateVertex } from "./vertex.js";
 
@@ -91,6 +92,7 @@ function route(req: IncomingMessage, res: ServerResponse, text: string, paceMs: 
     stats.requests++;
     stats.byKey.set(auth, (stats.byKey.get(auth) ?? 0) + 1);
   }
+  if (answerResource(req, res, path, text)) return;
   const gemini = /\/v1(?:beta)?\/models\/([^/:]+):(\w+)$/.exec(path);
   const dialect: WireDialect = gemini || path.endsWith("/v1beta/models") || (path.endsWith("/v1/models") && req.headers["x-goog-api-key"]) ? "gemini"
     : /\/(chat\/completions|embeddings|responses)$/.test(path) ? "openai"

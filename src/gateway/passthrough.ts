@@ -1,0 +1,162 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { VerifiedKey } from "../keys/index.js";
+import { getProvider, openaiPrefix, priceAt, splitBaseUrl, usageCostNano, type UsableCredential } from "../providers/index.js";
+import { readBody } from "./body.js";
+import type { GatewayCore } from "./core.js";
+import { allowsModel } from "./handler.js";
+import { msSince } from "./exchange.js";
+import { BatchResultsMeter } from "./passthrough-meter.js";
+import type { PassThrough } from "./passthrough-routes.js";
+import { requestIdHeader, sendError } from "./respond.js";
+import type { Route } from "./routes.js";
+import { clientResponseHeaders, upstreamRequestHeaders } from "./upstream-headers.js";
+
+/** Batch prices are half the model's price, at Anthropic and OpenAI alike. */
+const BATCH_DISCOUNT = 2;
+
+export interface PassContext {
+  req: IncomingMessage;
+  res: ServerResponse;
+  route: Route & { pass: PassThrough };
+  entry: VerifiedKey;
+  requestId: string;
+  /** Path and query as the caller sent them. */
+  url: string;
+  startedAt: number;
+  startedHr: number;
+}
+
+/**
+ * Forwards a request for a stored resource (a batch, a file, a stored response, a cached content)
+ * to the provider as it is, with the organization's credential. Stateful resources live in one
+ * upstream account, so the same credential is always used: the workspace's own first (by id),
+ * else the organization's. Batch results are metered once, at the batch price, when first read.
+ */
+export async function forwardPassThrough(core: GatewayCore, c: PassContext): Promise<void> {
+  const { pass, dialect } = c.route;
+  const body = c.req.method === "GET" || c.req.method === "DELETE" ? Buffer.alloc(0) : await readBody(c.req, core.config.maxBodyBytes);
+  const refusal = refuseBatchModels(core, c, body);
+  if (refusal) {
+    sendError(c.res, dialect, refusal.code, refusal.message, c.requestId, { param: "model" });
+    return;
+  }
+  const target = await upstreamOf(core, c, pass);
+  if (!target) {
+    sendError(c.res, dialect, "invalid_request", `No ${pass.provider} credential is configured for this workspace; add one with 'latchkey credentials add --provider ${pass.provider}'.`, c.requestId);
+    return;
+  }
+  const headers = upstreamRequestHeaders(c.req.headers, target.auth, body.length);
+  let answer;
+  try {
+    answer = await core.pool(target.origin).request({ path: target.path, method: c.req.method as "GET", headers, body: body.length ? body : null, headersTimeout: core.timeouts.firstByteMs, bodyTimeout: core.timeouts.idleMs });
+  } catch {
+    sendError(c.res, dialect, "upstream_error", "The provider could not be reached.", c.requestId);
+    return;
+  }
+  const meter = pass.meter && answer.statusCode === 200 ? new BatchResultsMeter(pass.meter) : null;
+  const rewrite = pass.provider === "anthropic" && !pass.meter && String(answer.headers["content-type"] ?? "").includes("json");
+  if (rewrite) {
+    // A batch names the URL of its results; the SDKs fetch it, so it must be ours, not the provider's.
+    const text = (await answer.body.text()).replace(/"results_url":"[^"]*\/v1\/messages\/batches\/([A-Za-z0-9_.-]+)\/results"/g, `"results_url":"${gatewayBase(core, c.req)}/v1/messages/batches/$1/results"`);
+    c.res.writeHead(answer.statusCode, { ...clientResponseHeaders(answer.headers, requestIdHeader(dialect), c.requestId, false), "content-length": String(Buffer.byteLength(text)) });
+    c.res.end(text);
+    return;
+  }
+  c.res.writeHead(answer.statusCode, clientResponseHeaders(answer.headers, requestIdHeader(dialect), c.requestId, true));
+  for await (const chunk of answer.body as AsyncIterable<Buffer>) {
+    meter?.push(chunk);
+    if (!c.res.write(chunk)) await new Promise((r) => c.res.once("drain", r));
+  }
+  c.res.end();
+  meter?.end();
+  if (!meter || !(await meterBatch(core, c, meter))) recordCall(core, c, answer.statusCode);
+}
+
+/** One record for every call whose key was known, like every gateway request: no tokens, no cost. */
+function recordCall(core: GatewayCore, c: PassContext, status: number): void {
+  core.record({
+    id: c.requestId, at: c.startedAt, orgId: c.entry.key.orgId, workspaceId: c.entry.key.workspaceId, keyId: c.entry.key.id, provider: c.route.pass.provider,
+    model: "none", endpoint: "passthrough", inputTokens: 0, outputTokens: 0, cacheWriteTokens: 0, cacheReadTokens: 0, costNano: 0, status,
+    errorCode: status >= 400 ? "upstream_status" : null, streamed: false, aborted: false, latencyMs: msSince(c.startedHr), ttfbMs: null,
+  }, null, null, { keyName: c.entry.key.name, upstreamStatus: status, attempts: 1, deployment: null, refusal: null, traceparent: undefined, tracestate: undefined });
+}
+
+/** Records the batch's usage unless it was billed before; true when it recorded. */
+async function meterBatch(core: GatewayCore, c: PassContext, meter: BatchResultsMeter): Promise<boolean> {
+  const { pass } = c.route;
+  if (!meter.byModel.size || !pass.resourceId) return false;
+  // Read twice, billed once: the first reader claims the batch.
+  if (!(await core.store.batches.claim(pass.provider, pass.resourceId, c.entry.key.orgId, c.requestId, c.startedAt))) return false;
+  let n = 0;
+  for (const [name, usage] of meter.byModel) {
+    const model = core.catalog.resolve(name);
+    const costNano = model ? Math.round(usageCostNano(usage, priceAt(model, c.startedAt)) / BATCH_DISCOUNT) : 0;
+    core.record({
+      id: n++ === 0 ? c.requestId : `${c.requestId}_${n}`, at: c.startedAt, orgId: c.entry.key.orgId, workspaceId: c.entry.key.workspaceId, keyId: c.entry.key.id,
+      provider: pass.provider, model: model?.id ?? name, endpoint: "batch_results", inputTokens: usage.input, outputTokens: usage.output,
+      cacheWriteTokens: usage.cacheWrite, cacheReadTokens: usage.cacheRead, costNano, status: 200, errorCode: null, streamed: false, aborted: false,
+      latencyMs: msSince(c.startedHr), ttfbMs: null,
+    }, null, null, { keyName: c.entry.key.name, upstreamStatus: 200, attempts: 1, deployment: null, refusal: null, traceparent: undefined, tracestate: undefined });
+  }
+  return true;
+}
+
+/** An Anthropic batch names its models: each must be one the key may use. An OpenAI batch file cannot be read here, so a key limited to some models may not upload one. */
+function refuseBatchModels(core: GatewayCore, c: PassContext, body: Buffer): { code: "model_not_found" | "forbidden"; message: string } | null {
+  const path = c.url.split("?")[0];
+  if (c.req.method !== "POST") return null;
+  if (path === "/v1/messages/batches") {
+    let requests: { params?: { model?: unknown } }[] = [];
+    try {
+      requests = ((JSON.parse(body.toString("utf8")) as { requests?: typeof requests }).requests ?? []);
+    } catch {
+      return null; // the provider answers malformed JSON itself
+    }
+    for (const r of requests) {
+      const name = String(r.params?.model ?? "");
+      const model = core.catalog.resolve(name);
+      if (!model || !allowsModel(c.entry, model)) return { code: "model_not_found", message: `The model '${name}' does not exist or you do not have access to it.` };
+    }
+  }
+  if (path === "/v1/files" && (c.entry.key.allowedModels || c.entry.workspace.allowedModels)) {
+    return { code: "forbidden", message: "This key is limited to some models, and a batch file's models cannot be checked: upload batch files with a key that may use every model." };
+  }
+  return null;
+}
+
+async function upstreamOf(core: GatewayCore, c: PassContext, pass: PassThrough): Promise<{ origin: string; path: string; auth: [string, string][] } | null> {
+  if (c.entry.key.kind === "test") {
+    const base = await core.simulatorUrl();
+    return { origin: splitBaseUrl(base).origin, path: stripKeyParam(splitBaseUrl(base).prefix + c.url), auth: [["authorization", "Bearer latchkey-built-in"]] };
+  }
+  const all = await core.vault.forOrg(c.entry.key.orgId);
+  const cred = stableCredential(all, pass.provider, c.entry.key.workspaceId);
+  if (!cred) return null;
+  const provider = getProvider(pass.provider)!;
+  const { origin, prefix } = splitBaseUrl(cred.baseUrl ?? provider.defaultBaseUrl);
+  const path = pass.provider === "openai" ? openaiPrefix(prefix) + c.url.slice(3) : prefix + c.url;
+  const auth: [string, string][] = pass.provider === "openai" ? [["authorization", `Bearer ${cred.secret}`]]
+    : pass.provider === "anthropic" ? [["x-api-key", cred.secret]] : [["x-goog-api-key", cred.secret]];
+  return { origin, path: stripKeyParam(path), auth };
+}
+
+/** The workspace's own credential for the provider, else the organization's: the first by id, always the same one. */
+function stableCredential(all: UsableCredential[], provider: string, workspaceId: string): UsableCredential | null {
+  const own = all.filter((x) => x.provider === provider && x.workspaceId === workspaceId);
+  const pool = own.length ? own : all.filter((x) => x.provider === provider && x.workspaceId === null);
+  return pool.sort((a, b) => (a.id < b.id ? -1 : 1))[0] ?? null;
+}
+
+/** The caller's `?key=` is ours, never the provider's. */
+function stripKeyParam(path: string): string {
+  const q = path.indexOf("?");
+  if (q < 0) return path;
+  const params = new URLSearchParams(path.slice(q + 1));
+  params.delete("key");
+  const rest = params.toString();
+  return path.slice(0, q) + (rest ? `?${rest}` : "");
+}
+
+function gatewayBase(core: GatewayCore, req: IncomingMessage): string {
+  return (core.config.publicUrl ?? `http://${req.headers.host ?? `${core.config.host}:${core.config.port}`}`).replace(/\/+$/, "");
+}
