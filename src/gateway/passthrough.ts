@@ -11,6 +11,9 @@ import { requestIdHeader, sendError } from "./respond.js";
 import type { Route } from "./routes.js";
 import { clientResponseHeaders, upstreamRequestHeaders } from "./upstream-headers.js";
 
+/** The caller's headers a stored-resource request needs upstream (a file upload's multipart boundary, API versions and betas). */
+const PASSED_HEADERS = ["content-type", "accept", "anthropic-version", "anthropic-beta", "openai-beta"] as const;
+
 /** Batch prices are half the model's price, at Anthropic and OpenAI alike. */
 const BATCH_DISCOUNT = 2;
 
@@ -45,7 +48,8 @@ export async function forwardPassThrough(core: GatewayCore, c: PassContext): Pro
     sendError(c.res, dialect, "invalid_request", `No ${pass.provider} credential is configured for this workspace; add one with 'latchkey credentials add --provider ${pass.provider}'.`, c.requestId);
     return;
   }
-  const headers = upstreamRequestHeaders(c.req.headers, target.auth, body.length);
+  const headers = upstreamRequestHeaders(c.req.headers, PASSED_HEADERS, body.length);
+  for (const [name, value] of target.auth) headers[name] = value;
   let answer;
   try {
     answer = await core.pool(target.origin).request({ path: target.path, method: c.req.method as "GET", headers, body: body.length ? body : null, headersTimeout: core.timeouts.firstByteMs, bodyTimeout: core.timeouts.idleMs });
