@@ -2,7 +2,8 @@ import { get, qs } from "../api";
 import type { UsageReport, UsageResult } from "../types";
 
 export type GroupBy = "" | "api_key_id" | "model" | "workspace_id";
-export interface UsageQuery { from: string; to: string; bucket: "1h" | "1d"; groupBy: GroupBy }
+/** `test`: the usage of test keys, which the report keeps apart from live usage (it is never billed). */
+export interface UsageQuery { from: string; to: string; bucket: "1h" | "1d"; groupBy: GroupBy; test?: boolean }
 
 /** Every page of a usage report (the server pages long ranges). */
 export async function fetchUsage(q: UsageQuery, path = "/api/v1/usage"): Promise<UsageReport["data"]> {
@@ -11,7 +12,7 @@ export async function fetchUsage(q: UsageQuery, path = "/api/v1/usage"): Promise
   for (let i = 0; i < 50; i++) {
     const r: UsageReport = await get<UsageReport>(`${path}${qs({
       starting_at: new Date(`${q.from}T00:00:00Z`).toISOString(), ending_at: new Date(Date.parse(`${q.to}T00:00:00Z`) + 86_400_000).toISOString(),
-      bucket_width: q.bucket, group_by: q.groupBy ? [q.groupBy] : undefined, page: page ?? undefined, limit: q.bucket === "1h" ? 168 : 31,
+      bucket_width: q.bucket, group_by: q.groupBy ? [q.groupBy] : undefined, page: page ?? undefined, limit: q.bucket === "1h" ? 168 : 31, test_usage: q.test ? "only" : undefined,
     })}`);
     out.push(...r.data);
     if (!r.has_more || !r.next_page) break;

@@ -59,10 +59,11 @@ export function UsagePage() {
         <Field label="To" type="date" value={q.to} min={q.from} onChange={(e) => setQ({ ...q, to: e.target.value })} />
         <Select label="Per" value={q.bucket} onChange={(e) => setQ({ ...q, bucket: e.target.value as "1h" | "1d" })} options={[["1d", "Day"], ["1h", "Hour"]]} />
         <Select label="Split by" value={q.groupBy} onChange={(e) => setQ({ ...q, groupBy: e.target.value as GroupBy })} options={[["", "Nothing"], ["model", "Model"], ["api_key_id", "API key"], ["workspace_id", "Workspace"]]} />
+        <Select label="Keys" value={q.test ? "test" : "live"} onChange={(e) => setQ({ ...q, test: e.target.value === "test" })} options={[["live", "Live (billed)"], ["test", "Test (simulator, never billed)"]]} />
       </div>
       <Loaded q={usage} what="Usage reporting">
         {() => !view.any ? (
-          <Empty title="No usage in this range">Send a request through the gateway with one of your keys (for example <code>POST /v1/messages</code>) and it appears here within a few seconds.</Empty>
+          <Empty title={q.test ? "No test-key usage in this range" : "No usage in this range"}>Send a request through the gateway with one of your {q.test ? "test" : "live"} keys (for example <code>POST /v1/messages</code>) and it appears here within a few seconds.{q.test ? "" : " Test keys' usage is shown apart: choose Test under Keys."}</Empty>
         ) : (
           <>
             <Card title="Spend (USD)">
