@@ -4,7 +4,7 @@ import type { Command } from "commander";
 import { databaseUrl } from "../main.js";
 import { loadMasterKey } from "../master-key.js";
 import { generateMasterKey, parseMasterKey } from "../lib/envelope.js";
-import { openDatabase, rotateMasterKey } from "../store/index.js";
+import { openDatabase, rotateMasterKey, sqliteInUse } from "../store/index.js";
 import { CliError, EXIT, printObject, printTable, shortTime, type CliContext } from "./context.js";
 import { nonNegativeInt, positiveInt } from "./options.js";
 import { configFrom } from "./up.js";
@@ -104,7 +104,12 @@ export function registerCredentialsCommand(program: Command, ctx: CliContext): v
       if (!fromFile && !o.newKeyEnv) throw new CliError("the master key comes from LATCHKEY_MASTER_KEY: give the new one with --new-key-env VAR");
       const next = o.newKeyEnv ? parseMasterKey(ctx.env[o.newKeyEnv] ?? "") : generateMasterKey();
       const file = join(config.dataDir, "master.key");
-      const db = openDatabase({ url: databaseUrl(config) });
+      const url = databaseUrl(config);
+      // A running server keeps the old key in memory: its credentials would fail until a restart.
+      if (!/^postgres(ql)?:\/\//.test(url) && sqliteInUse(url.replace(/^sqlite:/, ""))) {
+        throw new CliError(`${url} is open in another process: stop the server, rotate, then start it with the new key`);
+      }
+      const db = openDatabase({ url });
       try {
         // The new key reaches the disk before any record depends on it, and replaces the old file only after the commit.
         if (fromFile) writeFileSync(`${file}.new`, `${next.toString("hex")}\n`, { mode: 0o600 });
