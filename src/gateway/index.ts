@@ -94,8 +94,14 @@ export function createGateway(deps: GatewayDeps): Gateway {
     const dialect = guessDialect(path, req.headers["anthropic-version"] !== undefined || req.headers["x-api-key"] !== undefined);
     const unavailable = isDependencyFailure(err);
     const message = unavailable ? "A service the gateway depends on is unavailable; try again shortly." : "The gateway failed to handle the request.";
-    if (!res.headersSent) sendError(res, dialect, unavailable ? "store_unavailable" : "internal", message, newId("req"));
-    else res.destroy();
+    const requestId = newId("req");
+    const midway = res.headersSent;
+    const status = midway ? 500 : sendError(res, dialect, unavailable ? "store_unavailable" : "internal", message, requestId);
+    if (midway) res.destroy();
+    core.observer.finished({
+      id: requestId, at: deps.clock.now(), provider: "none", model: "unknown", endpoint: "unknown", inputTokens: 0, outputTokens: 0, cacheWriteTokens: 0,
+      cacheReadTokens: 0, costNano: 0, status, errorCode: unavailable ? "store_unavailable" : "internal", streamed: false, latencyMs: 0, ttfbMs: null,
+    }, { keyName: null, upstreamStatus: null, attempts: 0, deployment: null, refusal: null, traceparent: undefined, tracestate: undefined });
   }
 
   return {

@@ -70,7 +70,7 @@ function accessLine(e: FinishedRequest, d: RequestDetail): Record<string, unknow
 export function outcomeOf(e: FinishedRequest, d: RequestDetail): [outcome: string, reason: string] {
   const code = e.errorCode;
   if (code === "client_closed") return ["client_closed", "none"];
-  if (d.attempts === 0) return e.status >= 500 ? ["failed", code ?? "internal"] : ["refused", d.refusal ?? code ?? "unknown"];
+  if (d.attempts === 0) return e.status >= 500 ? ["failed", d.refusal ?? code ?? "internal"] : ["refused", d.refusal ?? code ?? "unknown"];
   if (code === null && e.status < 400) return ["served", "none"];
   return ["upstream_error", upstreamClass(code, d.upstreamStatus)];
 }
