@@ -42,7 +42,7 @@ const layerRules = ALL.map((folder) => ({
 }));
 
 export default tseslint.config(
-  { ignores: ["dist/**", "node_modules/**", "console/dist/**", "coverage/**", ".latchkey/**", "test-artifacts/**"] },
+  { ignores: [".ci/node24/**", "dist/**", "node_modules/**", "console/dist/**", "coverage/**", ".latchkey/**", "test-artifacts/**"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
