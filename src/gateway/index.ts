@@ -50,6 +50,8 @@ export interface GatewayDeps {
   metrics?: OperatorMetrics;
   /** Spans for finished requests, when tracing is configured. */
   tracer?: RequestTracer | null;
+  /** Where access log lines go (default: `logger`). */
+  accessLogger?: Logger;
 }
 
 export interface Gateway {
@@ -80,7 +82,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const core = new GatewayCore(c, deps.clock, deps.logger, deps.store, deps.verifier, catalog, vault, recorder, deps.admission ?? null, {
     connectMs: c.upstreamConnectTimeoutMs, firstByteMs: c.upstreamFirstByteTimeoutMs, idleMs: c.upstreamIdleTimeoutMs,
     maxAttempts: c.upstreamMaxAttempts, maxRetryAfterMs: 10_000,
-  }, deps.simulatorPaceMs ?? 0, new RequestObserver(deps.logger, c.accessLogLevel, deps.metrics ?? null, deps.tracer ?? null));
+  }, deps.simulatorPaceMs ?? 0, new RequestObserver(deps.accessLogger ?? deps.logger, c.accessLogLevel, deps.metrics ?? null, deps.tracer ?? null));
   let loading: Promise<void> | null = deps.catalog ? null : catalog.load(deps.clock.now());
   if (loading) loading.catch(() => undefined);
   const ready = async () => {
