@@ -69,8 +69,16 @@ describe("a one-node SQLite server killed mid-traffic", () => {
       await r.arrayBuffer();
       if (r.status === 429) break;
     }
-    const after = await db.db.selectFrom("usage_events").select(["cost_nano"]).where("key_id", "=", key.id).execute();
-    const spent = after.reduce((s, r) => s + Number(r.cost_nano), 0);
+    // The last answers' usage is written by the next batch (about 100 ms): read until the sum settles.
+    const sum = async () => (await db.db.selectFrom("usage_events").select(["cost_nano"]).where("key_id", "=", key.id).execute())
+      .reduce((s, r) => s + Number(r.cost_nano), 0);
+    let spent = await sum();
+    for (let i = 0; i < 20; i++) {
+      await new Promise((r) => setTimeout(r, 300));
+      const again = await sum();
+      if (again === spent) break;
+      spent = again;
+    }
     expect(spent).toBeGreaterThan(spentBefore);
     expect(spent).toBeLessThanOrEqual(200_000_000);
     expect(spent).toBeGreaterThan(150_000_000);
