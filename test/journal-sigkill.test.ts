@@ -70,7 +70,8 @@ describe("a one-node SQLite server killed mid-traffic", () => {
       if (r.status === 429) break;
     }
     // The last answers' usage is written by the next batch (about 100 ms): read until the sum settles.
-    const sum = async () => (await db.db.selectFrom("usage_events").select(["cost_nano"]).where("key_id", "=", key.id).execute())
+    const store = db;
+    const sum = async () => (await store.db.selectFrom("usage_events").select(["cost_nano"]).where("key_id", "=", key.id).execute())
       .reduce((s, r) => s + Number(r.cost_nano), 0);
     let spent = await sum();
     for (let i = 0; i < 20; i++) {
