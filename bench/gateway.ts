@@ -1,23 +1,29 @@
 /**
- * Gateway benchmark on loopback. The simulator (its own process) is the upstream; the same load
- * goes to it directly, through the baseline proxy (bench/baseline-proxy.ts, its own process) and
- * through Latchkey (the whole app from createApp, its own process: a live key with rate limits and
- * a spend limit, metering and usage written). Prints requests/s at 32 connections, p50/p99 latency
- * at 1 and 32 connections, CPU µs per request of the proxy process, JSON and streaming, and RSS.
- *   node dist/bench/gateway.js [--seconds 5] [--rounds 3] [--only json|stream] [--profile <dir>] [--limits] [--access-log]
- * (--access-log: Latchkey writes its access log line per request, to a standard error sent to /dev/null by the caller)
+ * Gateway benchmark on loopback, load from `wrk` (a C load generator: `apt-get install wrk`).
+ * Three processes besides the load generator: a minimal node:http upstream (bench/baseline-upstream.ts:
+ * a fixed JSON body, a fixed 22-event SSE stream), the bare undici proxy (bench/baseline-proxy.ts)
+ * and Latchkey (the whole app from createApp: a live key with rate limits and a spend limit,
+ * metering, usage written to SQLite). The two proxies take turns, round after round, and the table
+ * shows medians: requests/s at 32 connections, p50/p99 latency at 1 and 32 connections, CPU µs per
+ * request (the proxy process's CPU time from /proc/<pid>/stat) and RSS after the runs.
+ *   node dist/bench/gateway.js [--seconds 5] [--rounds 3] [--only json|stream] [--profile <dir>]
+ *     [--trace-gc <file>] [--limits] [--access-log] [--autocannon]
+ * --profile: both proxies write a V8 CPU profile (--cpu-prof) into <dir>; --trace-gc: Latchkey runs
+ * with --trace-gc, its standard output into <file>; --access-log: Latchkey writes its access log
+ * line per request (to a standard error sent to /dev/null by the caller). Without wrk on the PATH
+ * (or with --autocannon) the load comes from autocannon, a Node process on the same cores, which
+ * squeezes every ratio toward 1: the output says so.
  * With --limits it also compares, JSON at 32 connections: no limits at all; spend limits and
  * credits on (in-process counters); rate limits with Redis on one node and on two nodes (the load
- * split between them, over one PostgreSQL), and the Redis round trip's cost at 1 connection.
+ * split between them, over one PostgreSQL).
  */
-import { fork, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { fork, spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createRequire } from "node:module";
-import { Client } from "undici";
-import { median, percentile, printTable } from "./table.js";
+import { median, printTable } from "./table.js";
 
 interface AutocannonResult {
   requests: { average: number; total: number };
@@ -35,36 +41,35 @@ const arg = (name: string) => (process.argv.includes(name) ? process.argv[proces
 const role = arg("--role");
 const SECONDS = Number(arg("--seconds") ?? 5);
 const ROUNDS = Number(arg("--rounds") ?? 3);
+/** Runs at one connection are shorter: their figures settle sooner. */
+const SECONDS_ONE = Math.max(2, Math.round(SECONDS * 0.6));
 /** Latchkey runs with the V8 flags its launcher gives it (bin/latchkey.js, npm start). */
 const APP_FLAGS = ["--max-semi-space-size=4"];
 
-interface Stats { cpuMicros: number; rss: number; heapTotal: number; heapUsed: number; external: number }
-
 /**
- * Answers the parent's stats requests. `settle`, given by Latchkey's child, finishes the work a
- * run left behind before the figures are taken (the last usage batch, and the roll-up, which
- * otherwise runs on its 15 s timer, often while another target is being measured), so that
- * Latchkey's CPU per request includes it.
+ * Answers the parent. `settle`, given by Latchkey's child, finishes the work a run left behind
+ * before the figures are taken (the last usage batch, and the roll-up, which otherwise runs on its
+ * 15 s timer, often while another target is being measured), so that Latchkey's CPU per request
+ * includes it. The CPU time itself is read by the parent from /proc.
  */
 function answerStats(settle?: () => Promise<void>): void {
   // Exit cleanly on SIGTERM so that --cpu-prof (see --profile) writes its profile.
   process.once("SIGTERM", () => process.exit(0));
-  process.on("message", (m: { cmd: string; settle?: boolean }) => {
-    if (m.cmd !== "stats") return;
+  process.on("message", (m: { cmd: string; settle: boolean }) => {
+    if (m.cmd !== "sample") return;
     void (m.settle && settle ? settle() : Promise.resolve()).then(() => {
       const c = process.cpuUsage();
-      const mem = process.memoryUsage();
-      process.send!({ stats: { cpuMicros: c.user + c.system, rss: mem.rss, heapTotal: mem.heapTotal, heapUsed: mem.heapUsed, external: mem.external } });
+      process.send!({ settled: { cpuMicros: c.user + c.system, rss: process.memoryUsage().rss } });
     });
   });
 }
 
 async function child(): Promise<void> {
-  if (role === "sim") {
-    const { createSimulatorServer } = await import("../src/providers/index.js");
-    const sim = await createSimulatorServer({ paceMs: 0 });
+  if (role === "upstream") {
+    const { startBenchUpstream } = await import("./baseline-upstream.js");
+    const up = await startBenchUpstream();
     answerStats();
-    process.send!({ ready: { url: sim.url } });
+    process.send!({ ready: { url: up.url } });
   } else if (role === "baseline") {
     const { startBaselineProxy } = await import("./baseline-proxy.js");
     const p = await startBaselineProxy(arg("--upstream")!);
@@ -113,10 +118,11 @@ async function child(): Promise<void> {
 }
 
 interface Target { name: string; proc: ChildProcess; url: string; key: string }
+interface Run { rps: number; requests: number; p50: number; p99: number; errors: number; cpu: number; rss: number }
 
-function start(r: string, extra: string[] = [], execArgv: string[] = []): Promise<{ proc: ChildProcess; url: string; key: string }> {
+function start(r: string, extra: string[] = [], execArgv: string[] = [], stdout: "inherit" | number = "inherit"): Promise<{ proc: ChildProcess; url: string; key: string }> {
   const passOn = process.argv.includes("--access-log") ? ["--access-log"] : [];
-  const proc = fork(fileURLToPath(import.meta.url), ["--role", r, ...extra, ...passOn], { stdio: ["ignore", "inherit", "inherit", "ipc"], execArgv });
+  const proc = fork(fileURLToPath(import.meta.url), ["--role", r, ...extra, ...passOn], { stdio: ["ignore", stdout, "inherit", "ipc"], execArgv });
   return new Promise((resolve, reject) => {
     proc.once("error", reject);
     proc.once("exit", (code) => reject(new Error(`${r} exited with ${code}`)));
@@ -126,74 +132,112 @@ function start(r: string, extra: string[] = [], execArgv: string[] = []): Promis
   });
 }
 
-/** The child's CPU time and memory; with `settle`, after it has finished the work a run left behind. */
-function stats(proc: ChildProcess, settle = false): Promise<Stats> {
+const TICK_MICROS = (() => {
+  const r = spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" });
+  const hz = Number(r.stdout?.trim());
+  return 1e6 / (Number.isFinite(hz) && hz > 0 ? hz : 100);
+})();
+
+/** A process's user + system CPU time in µs, from /proc/<pid>/stat (fields 14 and 15, in clock ticks). */
+function procCpuMicros(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(f[11]) + Number(f[12])) * TICK_MICROS;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The process's CPU time and RSS; with `settle`, after it has finished the work a run left behind.
+ * Read from /proc where there is one, else as the process itself reports them.
+ */
+function sample(proc: ChildProcess, settle: boolean): Promise<{ cpuMicros: number; rss: number }> {
   return new Promise((resolve) => {
-    const on = (m: { stats?: Stats }) => {
-      if (m.stats) {
-        proc.off("message", on);
-        resolve(m.stats);
-      }
+    const on = (m: { settled?: { cpuMicros: number; rss: number } }) => {
+      if (!m.settled) return;
+      proc.off("message", on);
+      const cpu = procCpuMicros(proc.pid!);
+      let rss = m.settled.rss;
+      try {
+        const kb = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${proc.pid}/status`, "utf8"));
+        if (kb) rss = Number(kb[1]) * 1024;
+      } catch { /* no /proc: the process's own figure */ }
+      resolve({ cpuMicros: cpu ?? m.settled.cpuMicros, rss });
     };
     proc.on("message", on);
-    proc.send({ cmd: "stats", settle });
+    proc.send({ cmd: "sample", settle });
   });
 }
 
 const body = (stream: boolean) => JSON.stringify({ model: "claude-haiku-4-5", max_tokens: 64, stream, messages: [{ role: "user", content: "Hello, benchmark. Please answer briefly." }] });
+const HEADERS = (key: string) => ({ "x-api-key": key, "anthropic-version": "2023-06-01", "content-type": "application/json" });
 
-/** One connection, one request at a time, timed with a high-resolution clock (autocannon rounds to ms). */
-async function sequential(t: Target, stream: boolean, seconds: number) {
-  const client = new Client(t.url, { pipelining: 1 });
-  const headers = { "x-api-key": t.key, "anthropic-version": "2023-06-01", "content-type": "application/json" };
-  const payload = body(stream);
-  const times: number[] = [];
-  let errors = 0;
-  const before = await stats(t.proc);
-  const until = performance.now() + seconds * 1000;
-  while (performance.now() < until) {
-    const started = performance.now();
-    const r = await client.request({ path: "/v1/messages", method: "POST", headers, body: payload });
-    await r.body.arrayBuffer();
-    times.push(performance.now() - started);
-    if (r.statusCode !== 200) errors++;
-  }
-  const after = await stats(t.proc, true);
-  await client.close();
-  times.sort((a, b) => a - b);
-  return { rps: times.length / seconds, p50: percentile(times, 50), p99: percentile(times, 99), cpu: (after.cpuMicros - before.cpuMicros) / times.length, errors, rss: after.rss };
+const useWrk = !process.argv.includes("--autocannon") && spawnSync("wrk", ["--version"]).error === undefined;
+let scriptDir = "";
+
+/** A wrk script that POSTs the request and prints the figures as one JSON line when done. */
+function wrkScript(key: string, stream: boolean): string {
+  const file = join(scriptDir, `${stream ? "stream" : "json"}-${key.replace(/\W/g, "").slice(-12)}.lua`);
+  const lua = (s: string) => `"${s.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`;
+  writeFileSync(file, [
+    `wrk.method = "POST"`,
+    `wrk.body = ${lua(body(stream))}`,
+    ...Object.entries(HEADERS(key)).map(([k, v]) => `wrk.headers[${lua(k)}] = ${lua(v)}`),
+    "done = function(summary, latency, requests)",
+    "  local e = summary.errors",
+    `  io.write(string.format('WRKJSON {"requests":%d,"duration":%d,"p50":%.0f,"p99":%.0f,"errors":%d,"status":%d}\\n',`,
+    "    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99), e.connect + e.read + e.write + e.timeout, e.status))",
+    "end",
+  ].join("\n"));
+  return file;
 }
 
-async function load(t: Target, stream: boolean, connections: number, seconds: number) {
-  if (connections === 1) return sequential(t, stream, seconds);
-  const before = await stats(t.proc);
-  const r = await autocannon({
-    url: `${t.url}/v1/messages`, method: "POST", connections, duration: seconds,
-    headers: { "x-api-key": t.key, "anthropic-version": "2023-06-01", "content-type": "application/json" }, body: body(stream),
+interface Load { rps: number; requests: number; p50: number; p99: number; errors: number }
+
+/** One load run; latencies in ms. */
+async function generate(url: string, key: string, stream: boolean, connections: number, seconds: number): Promise<Load> {
+  if (!useWrk) {
+    const r = await autocannon({ url: `${url}/v1/messages`, method: "POST", connections, duration: seconds, headers: HEADERS(key), body: body(stream) });
+    return { rps: r.requests.average, requests: r.requests.total, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.non2xx };
+  }
+  const out = await new Promise<string>((resolve, reject) => {
+    const p = spawn("wrk", ["-t1", `-c${connections}`, `-d${seconds}s`, "--timeout", "10s", "-s", wrkScript(key, stream), `${url}/v1/messages`], { stdio: ["ignore", "pipe", "inherit"] });
+    let text = "";
+    p.stdout.on("data", (c: Buffer) => (text += c.toString()));
+    p.once("error", reject);
+    p.once("exit", (code) => (code === 0 ? resolve(text) : reject(new Error(`wrk exited with ${code}: ${text}`))));
   });
-  const after = await stats(t.proc, true);
-  const done = r.requests.total;
-  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, cpu: done ? (after.cpuMicros - before.cpuMicros) / done : NaN, errors: r.errors + r.non2xx, rss: after.rss };
+  const line = out.split("\n").find((l) => l.startsWith("WRKJSON "));
+  if (!line) throw new Error(`wrk printed no figures: ${out}`);
+  const w = JSON.parse(line.slice(8)) as { requests: number; duration: number; p50: number; p99: number; errors: number; status: number };
+  return { rps: w.requests / (w.duration / 1e6), requests: w.requests, p50: w.p50 / 1000, p99: w.p99 / 1000, errors: w.errors + w.status };
+}
+
+/** One run against one target, with the target's CPU time per request over it. */
+async function load(t: Target, stream: boolean, connections: number, seconds: number): Promise<Run> {
+  const before = await sample(t.proc, false);
+  const r = await generate(t.url, t.key, stream, connections, seconds);
+  const after = await sample(t.proc, true);
+  return { ...r, cpu: r.requests ? (after.cpuMicros - before.cpuMicros) / r.requests : NaN, rss: after.rss };
 }
 
 /** The same load split over several nodes at once: summed throughput, CPU per request over all. */
 async function loadSplit(nodes: Target[], connections: number, seconds: number) {
-  const before = await Promise.all(nodes.map((n) => stats(n.proc)));
-  const runs = await Promise.all(nodes.map((n) => autocannon({
-    url: `${n.url}/v1/messages`, method: "POST", connections: connections / nodes.length, duration: seconds,
-    headers: { "x-api-key": n.key, "anthropic-version": "2023-06-01", "content-type": "application/json" }, body: body(false),
-  })));
-  const after = await Promise.all(nodes.map((n) => stats(n.proc, true)));
-  const done = runs.reduce((s, r) => s + r.requests.total, 0);
+  const before = await Promise.all(nodes.map((n) => sample(n.proc, false)));
+  const runs = await Promise.all(nodes.map((n) => generate(n.url, n.key, false, connections / nodes.length, seconds)));
+  const after = await Promise.all(nodes.map((n) => sample(n.proc, true)));
+  const done = runs.reduce((s, r) => s + r.requests, 0);
   const cpu = after.reduce((s, a, i) => s + a.cpuMicros - before[i]!.cpuMicros, 0);
-  return { rps: runs.reduce((s, r) => s + r.requests.average, 0), cpu: cpu / done, errors: runs.reduce((s, r) => s + r.errors + r.non2xx, 0) };
+  return { rps: runs.reduce((s, r) => s + r.rps, 0), cpu: cpu / done, errors: runs.reduce((s, r) => s + r.errors, 0) };
 }
 
 /** --limits: what limits, credits and Redis cost, measured side by side in one run. */
-async function limitsComparison(simUrl: string, root: string, procs: ChildProcess[]): Promise<void> {
+async function limitsComparison(upstreamUrl: string, root: string, procs: ChildProcess[]): Promise<void> {
   const prefix = `lkbench:${process.pid}:`;
   const app = async (mode: string, dir = mkdtempSync(join(root, `${mode}-`)), extra: string[] = []) => {
-    const a = await start("app", ["--upstream", simUrl, "--data-dir", dir, "--mode", mode, "--redis-prefix", prefix, ...extra], APP_FLAGS);
+    const a = await start("app", ["--upstream", upstreamUrl, "--data-dir", dir, "--mode", mode, "--redis-prefix", prefix, ...extra], APP_FLAGS);
     procs.push(a.proc);
     return a;
   };
@@ -231,7 +275,7 @@ async function compareLimits(targets: [string, Target[]][]): Promise<void> {
   let baseRps = 0;
   let baseP50 = 0;
   for (const [name, ts] of targets) {
-    const one = await sequential(ts[0]!, false, SECONDS);
+    const one = await load(ts[0]!, false, 1, SECONDS_ONE);
     const many = ts.length > 1 ? await loadSplit(ts, 32, SECONDS) : await load(ts[0]!, false, 32, SECONDS);
     if (name === "no limits") {
       baseRps = many.rps;
@@ -244,61 +288,81 @@ async function compareLimits(targets: [string, Target[]][]): Promise<void> {
   console.log("targets: spend limits and credits on within 10% of off; two nodes over Redis exact (see test/multinode.test.ts)");
 }
 
+const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
+
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), "latchkey-bench-gw-"));
+  scriptDir = mkdtempSync(join(tmpdir(), "latchkey-bench-wrk-"));
   const procs: ChildProcess[] = [];
+  let gcLog: number | null = null;
   try {
-    const sim = await start("sim");
-    procs.push(sim.proc);
+    if (useWrk) console.log(`load generator: wrk (${spawnSync("wrk", ["--version"], { encoding: "utf8" }).stdout.split("\n")[0]!.trim()})`);
+    else console.log("LOAD GENERATOR: autocannon, NOT wrk (wrk is not on the PATH, or --autocannon was given): it runs in Node on the same cores as the targets and squeezes every ratio toward 1; install wrk (apt-get install wrk) for figures worth comparing");
+    const upstream = await start("upstream");
+    procs.push(upstream.proc);
     const profile = arg("--profile");
-    const base = await start("baseline", ["--upstream", sim.url], profile ? ["--cpu-prof", `--cpu-prof-dir=${profile}/baseline`] : []);
+    const base = await start("baseline", ["--upstream", upstream.url], profile ? ["--cpu-prof", `--cpu-prof-dir=${profile}/baseline`] : []);
     procs.push(base.proc);
-    const app = await start("app", ["--upstream", sim.url, "--data-dir", dataDir], [...APP_FLAGS, ...(profile ? ["--cpu-prof", `--cpu-prof-dir=${profile}`] : [])]);
+    const traceGc = arg("--trace-gc");
+    if (traceGc) gcLog = openSync(traceGc, "w");
+    const app = await start("app", ["--upstream", upstream.url, "--data-dir", dataDir],
+      [...APP_FLAGS, ...(profile ? ["--cpu-prof", `--cpu-prof-dir=${profile}`] : []), ...(traceGc ? ["--trace-gc"] : [])], gcLog ?? "inherit");
     procs.push(app.proc);
-    const targets: Target[] = [
-      { name: "direct (simulator)", ...sim },
-      { name: "baseline proxy", ...base },
-      { name: "latchkey", ...app },
-    ];
-    const idleRss = (await stats(app.proc)).rss;
-    const rows: (string | number)[][] = [];
-    const summary: Record<string, { ratio: number; ratios: number[]; addedP50: number }> = {};
+    const targets: Target[] = [{ name: "undici proxy", ...base }, { name: "latchkey", ...app }];
+    const idleRss = (await sample(app.proc, false)).rss;
     const only = arg("--only");
-    for (const stream of only ? [only === "stream"] : [false, true]) {
-      for (const t of targets) await load(t, stream, 8, 1); // warm-up
-      const kind = stream ? "stream" : "json";
-      const ones = new Map<Target, Awaited<ReturnType<typeof sequential>>>();
-      for (const t of targets) ones.set(t, await sequential(t, stream, SECONDS));
-      // At 32 connections the targets take turns, ROUNDS times: the machine's speed drifts over a
-      // run, and a ratio of two runs taken side by side is steadier than one of runs a minute apart.
-      const rounds = new Map<Target, Awaited<ReturnType<typeof load>>[]>(targets.map((t) => [t, []]));
-      const ratios: number[] = [];
-      for (let i = 0; i < ROUNDS; i++) {
-        for (const t of targets) rounds.get(t)!.push(await load(t, stream, 32, SECONDS));
-        ratios.push(rounds.get(targets[2]!)!.at(-1)!.rps / rounds.get(targets[1]!)!.at(-1)!.rps);
-      }
-      summary[kind] = { ratio: median(ratios), ratios, addedP50: ones.get(targets[2]!)!.p50 - ones.get(targets[1]!)!.p50 };
-      for (const t of targets) {
-        const one = ones.get(t)!;
-        const many = rounds.get(t)!;
-        const m = (f: (r: (typeof many)[number]) => number) => median(many.map(f));
-        rows.push([`${t.name}, ${kind}`, Math.round(m((r) => r.rps)), one.p50.toFixed(3), one.p99.toFixed(3), m((r) => r.p50).toFixed(1), m((r) => r.p99).toFixed(1),
-          Math.round(one.cpu), Math.round(m((r) => r.cpu)), `${Math.round(Math.max(...many.map((r) => r.rss)) / 1048576)}`, one.errors + many.reduce((s, r) => s + r.errors, 0)]);
+    const kinds = only ? [only === "stream"] : [false, true];
+    for (const stream of kinds) for (const t of targets) await load(t, stream, 8, 2); // warm-up
+    const runs = new Map<string, { many: Run[]; one: Run[] }>();
+    const at = (t: Target, stream: boolean) => {
+      const k = `${t.name}/${stream}`;
+      if (!runs.has(k)) runs.set(k, { many: [], one: [] });
+      return runs.get(k)!;
+    };
+    // The two proxies take turns, in alternating order, ROUNDS times: the machine's speed drifts
+    // over a run, and a ratio of two runs taken side by side is steadier than one of runs a minute apart.
+    const pairs: Record<string, { rps: number[]; p99: number[]; cpu: number[] }> = {};
+    for (let i = 0; i < ROUNDS; i++) {
+      const order = i % 2 === 0 ? targets : [...targets].reverse();
+      for (const stream of kinds) {
+        for (const t of order) at(t, stream).many.push(await load(t, stream, 32, SECONDS));
+        for (const t of order) at(t, stream).one.push(await load(t, stream, 1, SECONDS_ONE));
+        const b = at(targets[0]!, stream).many.at(-1)!;
+        const a = at(targets[1]!, stream).many.at(-1)!;
+        const p = (pairs[stream ? "stream" : "json"] ??= { rps: [], p99: [], cpu: [] });
+        p.rps.push(a.rps / b.rps);
+        p.p99.push(a.p99 / b.p99);
+        p.cpu.push(a.cpu / b.cpu);
       }
     }
-    printTable(`gateway benchmark (loopback, ${SECONDS}s per run, simulator upstream; at 32 connections the median of ${ROUNDS} rounds taken in turns)`,
+    const rows: (string | number)[][] = [];
+    for (const stream of kinds) {
+      for (const t of targets) {
+        const { many, one } = at(t, stream);
+        const m = (rs: Run[], f: (r: Run) => number) => median(rs.map(f));
+        rows.push([`${t.name}, ${stream ? "stream" : "JSON"}`, Math.round(m(many, (r) => r.rps)), m(one, (r) => r.p50).toFixed(3), m(one, (r) => r.p99).toFixed(3),
+          m(many, (r) => r.p50).toFixed(2), m(many, (r) => r.p99).toFixed(2), Math.round(m(one, (r) => r.cpu)), Math.round(m(many, (r) => r.cpu)),
+          Math.round(Math.max(...many.map((r) => r.rss)) / 1048576), [...many, ...one].reduce((s, r) => s + r.errors, 0)]);
+      }
+    }
+    printTable(`gateway vs a bare undici proxy (loopback, minimal node:http upstream, ${useWrk ? "wrk" : "autocannon"}; medians of ${ROUNDS} interleaved rounds, ${SECONDS}s at 32 connections, ${SECONDS_ONE}s at 1)`,
       ["target", "req/s @32", "p50 ms @1", "p99 ms @1", "p50 ms @32", "p99 ms @32", "CPU µs/req @1", "CPU µs/req @32", "RSS MB", "errors"], rows);
-    console.log(`latchkey RSS: ${Math.round(idleRss / 1048576)} MB idle after start, ${Math.round((await stats(app.proc)).rss / 1048576)} MB after the runs (target < 150 MB)`);
-    for (const [kind, s] of Object.entries(summary)) {
-      console.log(`${kind}: latchkey/baseline throughput ${s.ratio.toFixed(2)}x, median of rounds ${s.ratios.map((r) => r.toFixed(2)).join(", ")} (target >= 0.80); added p50 at 1 connection ${s.addedP50.toFixed(3)} ms (target <= 0.30)`);
+    const rssAfter = (await sample(app.proc, true)).rss / 1048576;
+    console.log(`\nlatchkey RSS: ${Math.round(idleRss / 1048576)} MB idle after start, ${Math.round(rssAfter)} MB after the runs (target < 150 MB)`);
+    for (const [kind, p] of Object.entries(pairs)) {
+      const list = (xs: number[]) => xs.map((x) => x.toFixed(2)).join(", ");
+      console.log(`${kind}: latchkey/undici proxy, median of interleaved pairs (rounds): req/s @32 ${ratio(median(p.rps), 1)} (${list(p.rps)}; target >= 0.90), `
+        + `p99 @32 ${ratio(median(p.p99), 1)} (${list(p.p99)}; target <= 1.5), CPU/req @32 ${ratio(median(p.cpu), 1)} (${list(p.cpu)}; target <= 1.2)`);
     }
     if (process.argv.includes("--limits")) {
       for (const p of [base.proc, app.proc]) p.kill("SIGTERM");
-      await limitsComparison(sim.url, dataDir, procs);
+      await limitsComparison(upstream.url, dataDir, procs);
     }
   } finally {
     for (const p of procs) p.kill("SIGTERM");
+    if (gcLog !== null) closeSync(gcLog);
     rmSync(dataDir, { recursive: true, force: true });
+    rmSync(scriptDir, { recursive: true, force: true });
   }
 }
 
