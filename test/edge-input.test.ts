@@ -42,6 +42,31 @@ describe("malformed and over-deep input", () => {
     expect(r2.status).toBe(400);
   });
 
+  it("refuses a gateway body nested past the limit with 400 in each endpoint's dialect and a request id, and serves one just inside it", async () => {
+    const nest = (n: number) => '{"a":'.repeat(n - 1) + "1" + "}".repeat(n - 1);
+    // The body object itself is level 1, so metadata nested n deep makes the body n + 1 deep.
+    const calls: { path: string; headers: Record<string, string>; header: string; body: (m: string) => string }[] = [
+      { path: "/v1/messages", headers: { "x-api-key": t.testKey }, header: "request-id", body: (m: string) => `{"model":"claude-sonnet-4-5","max_tokens":5,"messages":[{"role":"user","content":"hi"}],"metadata":${m}}` },
+      { path: "/v1/chat/completions", headers: { authorization: `Bearer ${t.testKey}` }, header: "x-request-id", body: (m: string) => `{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}],"metadata":${m}}` },
+      { path: "/v1beta/models/gemini-2.5-flash:generateContent", headers: { "x-goog-api-key": t.testKey }, header: "x-request-id", body: (m: string) => `{"contents":[{"parts":[{"text":"hi"}]}],"x":${m}}` },
+    ];
+    for (const c of calls) {
+      for (const depth of [129, 20_000]) {
+        const r = await fetch(`${t.url}${c.path}`, { method: "POST", headers: { ...c.headers, "content-type": "application/json" }, body: c.body(nest(depth)) });
+        expect(r.status, `${c.path} ${depth}`).toBe(400);
+        expect(r.headers.get(c.header), c.path).toMatch(/^req_/);
+        const body = await r.json() as any;
+        expect(body.error.message, c.path).toMatch(/nests deeper than 128 levels/);
+        if (c.path === "/v1/messages") expect(body).toMatchObject({ type: "error", error: { type: "invalid_request_error" }, request_id: expect.stringMatching(/^req_/) });
+        if (c.path === "/v1/chat/completions") expect(body.error.type).toBe("invalid_request_error");
+        if (c.path.startsWith("/v1beta")) expect(body.error.status).toBe("INVALID_ARGUMENT");
+      }
+    }
+    // 127 levels of metadata plus the body itself is exactly the limit: not refused for its depth.
+    const ok = await fetch(`${t.url}/v1/messages`, { method: "POST", headers: { "x-api-key": t.testKey, "content-type": "application/json" }, body: calls[0]!.body(nest(127)) });
+    expect(await ok.text()).not.toMatch(/nests deeper/);
+  });
+
   it("keeps the data directory 0700 and every database file 0600", () => {
     const dir = t.app.config.dataDir;
     expect(statSync(dir).mode & 0o777).toBe(0o700);

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { isDependencyFailure, type ErrorCode } from "../errors/index.js";
 import type { VerifiedKey, VerifyResult } from "../keys/index.js";
-import { clientAddress, newId, tokenCostNano } from "../lib/index.js";
+import { clientAddress, MAX_GATEWAY_JSON_DEPTH, nestsDeeperThan, newId, tokenCostNano } from "../lib/index.js";
 import {
   CODECS, codecDialectOf, getProvider, inputTokenBound, nativeRequest, TranslationError, outputTokenBound, priceAt, type UpstreamRequest, type WireDialect,
 } from "../providers/index.js";
@@ -111,6 +111,11 @@ export async function handleRequest(core: GatewayCore, req: IncomingMessage, res
   } catch {
     const status = sendError(res, dialect, "invalid_request", "The request body is not valid JSON.", requestId);
     recordRefusal(core, req, entry, "unknown", "unknown", route, requestId, startedAt, startedHr, false, status, "invalid_json");
+    return;
+  }
+  if (nestsDeeperThan(body, MAX_GATEWAY_JSON_DEPTH)) {
+    const status = sendError(res, dialect, "invalid_request", `The request body nests deeper than ${MAX_GATEWAY_JSON_DEPTH} levels of arrays and objects.`, requestId);
+    recordRefusal(core, req, entry, "unknown", "unknown", route, requestId, startedAt, startedHr, false, status, "too_deep");
     return;
   }
   // Moderations name their model optionally; OpenAI's default is the latest omni model.

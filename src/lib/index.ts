@@ -7,3 +7,4 @@ export * from "./canonical-json.js";
 export * from "./pem.js";
 export * from "./fingerprint.js";
 export * from "./client-address.js";
+export * from "./json-depth.js";
