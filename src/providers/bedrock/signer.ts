@@ -1,6 +1,6 @@
-import { Sha256 } from "@aws-crypto/sha256-js";
 import { SignatureV4 } from "@smithy/signature-v4";
 import type { RequestSigner } from "../types.js";
+import { NodeSha256 } from "./sha256.js";
 
 export interface AwsKeys {
   accessKeyId: string;
@@ -13,15 +13,15 @@ const SIGNED_OUT = ["authorization", "x-amz-date", "x-amz-content-sha256", "x-am
 
 /**
  * SigV4 for one credential, by the AWS SDK's own signer (@smithy/signature-v4): it caches the
- * derived signing key per day, so a request costs one canonical request, one body hash and one
- * HMAC. Only headers the gateway sets are signed (host, content-type, accept): a caller's header
- * or a proxy's rewrite can never break the signature.
+ * derived signing key per day, so a request costs one canonical request, one body hash and two
+ * HMACs, all by Node's native SHA-256. Only headers the gateway sets are signed (host,
+ * content-type, accept): a caller's header or a proxy's rewrite can never break the signature.
  */
 export class BedrockSigner implements RequestSigner {
   private readonly v4: SignatureV4;
 
   constructor(keys: AwsKeys, readonly region: string, service = "bedrock") {
-    this.v4 = new SignatureV4({ credentials: keys, region, service, sha256: Sha256, uriEscapePath: true, applyChecksum: true });
+    this.v4 = new SignatureV4({ credentials: keys, region, service, sha256: NodeSha256, uriEscapePath: true, applyChecksum: true });
   }
 
   async sign(origin: string, path: string, headers: Record<string, string>, body: Buffer, at?: Date, method = "POST"): Promise<void> {

@@ -1,0 +1,55 @@
+import { Sha256 } from "@aws-crypto/sha256-js";
+import { SignatureV4 } from "@smithy/signature-v4";
+import { describe, expect, it } from "vitest";
+import { BedrockSigner } from "./signer.js";
+import { NodeSha256 } from "./sha256.js";
+
+const hex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
+
+async function both(secret: string | Uint8Array | undefined, parts: (string | Uint8Array)[]): Promise<[string, string]> {
+  const a = new NodeSha256(secret);
+  const b = new Sha256(secret);
+  for (const p of parts) {
+    a.update(p);
+    b.update(p);
+  }
+  return [hex(await a.digest()), hex(await b.digest())];
+}
+
+describe("NodeSha256", () => {
+  it("hashes as the AWS SDK's JavaScript SHA-256 does, plain and keyed, strings and bytes", async () => {
+    expect(hex(await new NodeSha256().digest())).toBe("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    for (const secret of [undefined, "AWS4secret", new Uint8Array([1, 2, 3, 250])]) {
+      const [a, b] = await both(secret, ["héllo ", Buffer.from("wörld"), new Uint8Array(new Uint8Array([9, 8, 7, 6]).buffer, 1, 2)]);
+      expect(a).toBe(b);
+    }
+  });
+
+  it("starts over after reset", async () => {
+    const h = new NodeSha256("k");
+    h.update("something else");
+    h.reset();
+    h.update("abc");
+    const [, expected] = await both("k", ["abc"]);
+    expect(hex(await h.digest())).toBe(expected);
+  });
+});
+
+describe("BedrockSigner", () => {
+  it("signs exactly as the SDK's signer with its default JavaScript hash", async () => {
+    const keys = { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", sessionToken: "tok" };
+    const at = new Date(Date.UTC(2026, 0, 2, 3, 4, 5));
+    const body = Buffer.from(JSON.stringify({ anthropic_version: "bedrock-2023-05-31", max_tokens: 8, messages: [] }));
+    const path = "/model/anthropic.claude-haiku-4-5-20251001-v1%3A0/invoke";
+    const headers: Record<string, string> = { accept: "application/json" };
+    await new BedrockSigner(keys, "eu-west-1").sign("https://bedrock-runtime.eu-west-1.amazonaws.com", path, headers, body, at);
+    const reference = await new SignatureV4({ credentials: keys, region: "eu-west-1", service: "bedrock", sha256: Sha256, uriEscapePath: true }).sign({
+      method: "POST", protocol: "https:", hostname: "bedrock-runtime.eu-west-1.amazonaws.com", path, query: {},
+      headers: { host: "bedrock-runtime.eu-west-1.amazonaws.com", "content-type": "application/json", accept: "application/json" }, body,
+    }, { signingDate: at });
+    expect(headers.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/20260102\/eu-west-1\/bedrock\/aws4_request/);
+    expect(headers.authorization).toBe(reference.headers.authorization);
+    expect(headers["x-amz-content-sha256"]).toBe(reference.headers["x-amz-content-sha256"]);
+    expect(headers["x-amz-security-token"]).toBe("tok");
+  });
+});
