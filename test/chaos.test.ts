@@ -70,8 +70,12 @@ async function during(ms: number, target: Target, keys: Keys, seed: number, faul
   return running;
 }
 
-/** Slow requests that have reached the upstream (so the node holds them in flight) when this resolves. */
-async function holdInFlight(url: string, keys: Keys, sim: { stats: { requests: number } }, n: number): Promise<void> {
+/**
+ * Slow requests that have reached the upstream (so the node holds them, reserved, in flight) when
+ * this resolves; how many did. Sent before any other traffic: once the budgets are spent they
+ * would be refused, and only these then reach the simulator.
+ */
+async function holdInFlight(url: string, keys: Keys, sim: { stats: { requests: number } }, n: number): Promise<number> {
   const seen = sim.stats.requests;
   for (let i = 0; i < n; i++) {
     void fetch(`${url}/v1/messages`, {
@@ -79,7 +83,8 @@ async function holdInFlight(url: string, keys: Keys, sim: { stats: { requests: n
       body: JSON.stringify({ model: "claude-sonnet-4-6", max_tokens: 1000, stream: true, messages: [{ role: "user", content: `doomed ${i} sim-fault:slow sim-delay:30000` }] }),
     }).then((r) => r.arrayBuffer()).catch(() => null);
   }
-  for (let i = 0; i < 200 && sim.stats.requests < seen + n; i++) await new Promise((r) => setTimeout(r, 25));
+  for (let i = 0; i < 400 && sim.stats.requests < seen + n; i++) await new Promise((r) => setTimeout(r, 25));
+  return sim.stats.requests - seen;
 }
 
 /** Everything the suite checks once the dust settles; `killedInFlight`: requests known in flight at a SIGKILL. */
@@ -149,8 +154,6 @@ async function setUp(url: string, admin: string, simUrl: string): Promise<Keys> 
   return { limited, credited };
 }
 
-console.warn("\n*** SKIPPING the two chaos runs: both fail today (a completed request without its usage record after a SIGKILL on SQLite; in-flight requests not all charged by the lease rule on PostgreSQL + Redis). They stay here to be fixed, not to pass. ***\n");
-
 describe("chaos on SQLite", () => {
   const dir = mkdtempSync(join(tmpdir(), "latchkey-chaos-"));
   const cleanup: (() => Promise<unknown> | void)[] = [];
@@ -159,18 +162,17 @@ describe("chaos on SQLite", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  // Known gap, kept visible: after the SIGKILL one request the client saw complete can lack its usage record.
-  it.skip("keeps every invariant through traffic, faults, aborts and a SIGKILL", async () => {
+  it("keeps every invariant through traffic, faults, aborts and a SIGKILL", async () => {
     const sim = await createSimulatorServer();
     cleanup.push(() => sim.close());
     const first = await startUp(dir, { LATCHKEY_MASTER_KEY: MASTER_KEY });
     cleanup.push(() => void first.proc.kill("SIGKILL"));
     const keys = await setUp(first.url, first.admin!, sim.url);
     const target = { url: first.url };
+    expect(await holdInFlight(first.url, keys, sim, 4), "held requests that reached the upstream").toBe(4);
     const before = await during(3_000, target, keys, 1, undefined);
     const killed = during(0, target, keys, 2, async () => {
       await new Promise((r) => setTimeout(r, 1_000));
-      await holdInFlight(first.url, keys, sim, 4);
       first.proc.kill("SIGKILL");
     });
     const seenBeforeKill = [...before, ...(await killed)];
@@ -184,6 +186,7 @@ describe("chaos on SQLite", () => {
 });
 
 const pgReady = await postgresAvailable();
+console.warn("\n*** SKIPPING the PostgreSQL + Redis chaos run: it fails today (in-flight requests of a node that does not come back are not all charged by the lease rule). It stays here to be fixed, not to pass. ***\n");
 
 describe.skipIf(!pgReady)("chaos on PostgreSQL + Redis", () => {
   const dirs = [mkdtempSync(join(tmpdir(), "latchkey-chaos-pg-"))];
@@ -193,7 +196,8 @@ describe.skipIf(!pgReady)("chaos on PostgreSQL + Redis", () => {
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
 
-  // Known gap, kept visible: requests in flight at the SIGKILL are not all charged by the lease rule here.
+  // Known gap, kept visible: a node that dies for good leaves its in-flight requests to the Redis
+  // lease alone, which a Redis restart forgets; and a run can end with completed requests unrecorded.
   it.skip("keeps every invariant through traffic, a SIGKILL, a Redis restart and a PostgreSQL cut", async () => {
     const sim = await createSimulatorServer();
     cleanup.push(() => sim.close());
@@ -213,9 +217,9 @@ describe.skipIf(!pgReady)("chaos on PostgreSQL + Redis", () => {
     cleanup.push(() => void first.proc.kill("SIGKILL"));
     const keys = await setUp(first.url, first.admin!, sim.url);
     const target = { url: first.url };
+    expect(await holdInFlight(first.url, keys, sim, 4), "held requests that reached the upstream").toBe(4);
     const seenBeforeKill = await during(0, target, keys, 11, async () => {
       await new Promise((r) => setTimeout(r, 3_000));
-      await holdInFlight(first.url, keys, sim, 4);
       first.proc.kill("SIGKILL");
     });
 

@@ -7,7 +7,7 @@ import type { CatalogModel, ModelPrice } from "../store/index.js";
 import type { AdmissionRequest } from "./admission.js";
 import type { GatewayCore } from "./core.js";
 import type { ErrorCode } from "../errors/index.js";
-import { requestIdHeader, sendError } from "./respond.js";
+import { errorReply, requestIdHeader, sendReply } from "./respond.js";
 import { traceHeader } from "./trace-header.js";
 import { Translator, type Translation } from "./translator.js";
 import { clientResponseHeaders, translatedRequestHeaders, upstreamRequestHeaders } from "./upstream-headers.js";
@@ -257,13 +257,19 @@ export class Exchange implements Dispatcher.DispatchHandler {
       if (this.reframer.failed) this.upstreamFailed = "bad_event_stream";
     }
     if (this.translator) {
-      this.status = this.translator.finish(this.res);
-      this.finish(false);
+      this.translator.finish(this.res, this);
       return;
     }
     const rest = this.meter?.flushCarry();
     if (rest && rest.length) this.res.write(rest);
+    // Recorded (journaled) before the last byte: a client that saw the end has a record after any crash.
+    this.finish(false);
     this.res.end();
+  }
+
+  /** The translator's answer is complete but for its last bytes: recorded now, with the status it sends. */
+  ending(status: number): void {
+    this.status = status;
     this.finish(false);
   }
 
@@ -287,10 +293,12 @@ export class Exchange implements Dispatcher.DispatchHandler {
         this.retry();
         return;
       }
-      this.status = sendError(this.res, this.plan.dialect, timeout ? "upstream_timeout" : "upstream_error",
+      const reply = errorReply(this.plan.dialect, timeout ? "upstream_timeout" : "upstream_error",
         timeout ? "The provider did not answer in time." : "The provider could not be reached.", this.plan.requestId, { headers: this.plan.headers });
+      this.status = reply.status;
       this.upstreamFailed = code || "upstream_error";
       this.finish(false);
+      sendReply(this.res, reply);
       return;
     }
     // Bytes were sent: the stream cannot be retried. Tell an Anthropic stream in its own terms;
@@ -299,6 +307,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.upstreamFailed = code || "upstream_died";
     this.status = 502;
     this.attemptFailed("stream_cut", false);
+    this.finish(true);
     if (this.translator) this.translator.abort(this.res);
     else if (this.plan.dialect === "anthropic" && this.plan.sse && this.plan.streamed && !this.res.destroyed) {
       const rest = this.meter?.flushCarry();
@@ -307,7 +316,6 @@ export class Exchange implements Dispatcher.DispatchHandler {
     } else {
       this.res.destroy();
     }
-    this.finish(true);
   }
 
   resume(): void {
@@ -376,10 +384,12 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private answerUpstreamError(): void {
     const text = Buffer.concat(this.errorBody ?? []).toString("utf8");
     this.errorBody = null;
-    this.status = sendError(this.res, this.plan.dialect, errorCodeFor(this.status), `The provider answered ${this.status}: ${upstreamMessage(text)}`,
+    const reply = errorReply(this.plan.dialect, errorCodeFor(this.status), `The provider answered ${this.status}: ${upstreamMessage(text)}`,
       this.plan.requestId, { headers: this.plan.headers });
+    this.status = reply.status;
     this.upstreamFailed = "upstream_status";
     this.finish(false);
+    sendReply(this.res, reply);
   }
 
   /** What the response reported; for a cut stream that never reported, an estimate from what passed. */

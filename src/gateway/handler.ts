@@ -16,7 +16,7 @@ import { renderModels } from "./models-list.js";
 import { UnpricedRules, unpricedMessage } from "./unpriced.js";
 import type { RequestDetail } from "./observe.js";
 import { traceHeader } from "./trace-header.js";
-import { sendError, sendJson } from "./respond.js";
+import { errorReply, sendError, sendJson, sendReply, type ErrorReply } from "./respond.js";
 import { guessDialect, matchRoute, type Route } from "./routes.js";
 import type { Translation } from "./translator.js";
 import { forwardPassThrough } from "./passthrough.js";
@@ -109,8 +109,7 @@ export async function handleRequest(core: GatewayCore, req: IncomingMessage, res
     if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) throw new SyntaxError("not an object");
     body = parsed as Record<string, unknown>;
   } catch {
-    const status = sendError(res, dialect, "invalid_request", "The request body is not valid JSON.", requestId);
-    recordRefusal(core, req, entry, "unknown", "unknown", route, requestId, startedAt, startedHr, false, status, "invalid_json");
+    refuse(core, req, res, entry, errorReply(dialect, "invalid_request", "The request body is not valid JSON.", requestId), "unknown", "unknown", route, requestId, startedAt, startedHr, false, "invalid_json");
     return;
   }
   if (nestsDeeperThan(body, MAX_GATEWAY_JSON_DEPTH)) {
@@ -121,21 +120,18 @@ export async function handleRequest(core: GatewayCore, req: IncomingMessage, res
   // Moderations name their model optionally; OpenAI's default is the latest omni model.
   const modelName = route.pathModel ?? body.model ?? (route.op === "moderations" ? "omni-moderation-latest" : undefined);
   if (typeof modelName !== "string" || modelName === "") {
-    const status = sendError(res, dialect, "invalid_request", "model: a model is required.", requestId, { param: "model" });
-    recordRefusal(core, req, entry, "unknown", "unknown", route, requestId, startedAt, startedHr, false, status, "no_model");
+    refuse(core, req, res, entry, errorReply(dialect, "invalid_request", "model: a model is required.", requestId, { param: "model" }), "unknown", "unknown", route, requestId, startedAt, startedHr, false, "no_model");
     return;
   }
   let model = core.catalog.resolve(modelName);
   if (!model || !allowsModel(entry, model)) {
-    const status = sendError(res, dialect, "model_not_found", `The model '${modelName}' does not exist or you do not have access to it.`, requestId, { param: "model" });
-    recordRefusal(core, req, entry, model?.id ?? "unknown", model?.provider ?? "unknown", route, requestId, startedAt, startedHr, false, status, "model_not_found");
+    refuse(core, req, res, entry, errorReply(dialect, "model_not_found", `The model '${modelName}' does not exist or you do not have access to it.`, requestId, { param: "model" }), model?.id ?? "unknown", model?.provider ?? "unknown", route, requestId, startedAt, startedHr, false, "model_not_found");
     return;
   }
   if (model.match === "unpriced") {
     const rule = await core.unpriced.get(entry.key.orgId);
     if (rule.action === "refuse") {
-      const status = sendError(res, dialect, "invalid_request", unpricedMessage(model), requestId, { param: "model", openaiCode: "model_not_priced" });
-      recordRefusal(core, req, entry, model.id, model.provider, route, requestId, startedAt, startedHr, false, status, "model_not_priced");
+      refuse(core, req, res, entry, errorReply(dialect, "invalid_request", unpricedMessage(model), requestId, { param: "model", openaiCode: "model_not_priced" }), model.id, model.provider, route, requestId, startedAt, startedHr, false, "model_not_priced");
       return;
     }
     model = UnpricedRules.priced(model, rule);
@@ -156,8 +152,7 @@ export async function handleRequest(core: GatewayCore, req: IncomingMessage, res
     const caller = codecDialectOf(route.op);
     const codec = provider?.codec;
     if (!provider || !codec || !caller) {
-      const status = sendError(res, dialect, "invalid_request", `The model '${modelName}' is served by ${model.provider}, which does not speak this endpoint's API; call it through its own endpoint.`, requestId, { param: "model" });
-      recordRefusal(core, req, entry, model.id, model.provider, route, requestId, startedAt, startedHr, streamed, status, "dialect_mismatch");
+      refuse(core, req, res, entry, errorReply(dialect, "invalid_request", `The model '${modelName}' is served by ${model.provider}, which does not speak this endpoint's API; call it through its own endpoint.`, requestId, { param: "model" }), model.id, model.provider, route, requestId, startedAt, startedHr, streamed, "dialect_mismatch");
       return;
     }
     try {
@@ -168,8 +163,7 @@ export async function handleRequest(core: GatewayCore, req: IncomingMessage, res
       upstream = { ...upstream, body: encoded as Record<string, unknown> };
     } catch (err) {
       if (!(err instanceof TranslationError)) throw err;
-      const status = sendError(res, dialect, "invalid_request", err.message, requestId, { param: err.param });
-      recordRefusal(core, req, entry, model.id, providerId, route, requestId, startedAt, startedHr, streamed, status, "untranslatable");
+      refuse(core, req, res, entry, errorReply(dialect, "invalid_request", err.message, requestId, { param: err.param }), model.id, providerId, route, requestId, startedAt, startedHr, streamed, "untranslatable");
       return;
     }
     const opts = body.stream_options as Record<string, unknown> | undefined;
@@ -198,20 +192,18 @@ export async function handleRequest(core: GatewayCore, req: IncomingMessage, res
     return;
   }
   if (candidates === "dialect_mismatch") {
-    const status = sendError(res, dialect, "invalid_request", `The model '${modelName}' is served by deployments that do not speak this endpoint's API; call it through its own endpoint.`, requestId, { param: "model" });
-    recordRefusal(core, req, entry, model.id, model.provider, route, requestId, startedAt, startedHr, streamed, status, "dialect_mismatch");
+    refuse(core, req, res, entry, errorReply(dialect, "invalid_request", `The model '${modelName}' is served by deployments that do not speak this endpoint's API; call it through its own endpoint.`, requestId, { param: "model" }), model.id, model.provider, route, requestId, startedAt, startedHr, streamed, "dialect_mismatch");
     return;
   }
   if (candidates === "no_credential") {
-    sendError(res, dialect, "invalid_request", `No ${model.provider} credential (nor one that declares '${model.id}') is configured for this workspace; add one with 'latchkey credentials add --provider ${model.provider}'.`, requestId);
-    recordRefusal(core, req, entry, model.id, providerId, route, requestId, startedAt, startedHr, streamed, 400, "no_credential");
+    const reply = errorReply(dialect, "invalid_request", `No ${model.provider} credential (nor one that declares '${model.id}') is configured for this workspace; add one with 'latchkey credentials add --provider ${model.provider}'.`, requestId);
+    refuse(core, req, res, entry, reply, model.id, providerId, route, requestId, startedAt, startedHr, streamed, "no_credential");
     return;
   }
 
   const bounding = inputTokenBound(body, raw.length, model.contextWindow);
   if (typeof bounding !== "number") {
-    const status = sendError(res, dialect, "invalid_request", `${bounding.unbounded}.`, requestId);
-    recordRefusal(core, req, entry, model.id, providerId, route, requestId, startedAt, startedHr, streamed, status, "unbounded_input");
+    refuse(core, req, res, entry, errorReply(dialect, "invalid_request", `${bounding.unbounded}.`, requestId), model.id, providerId, route, requestId, startedAt, startedHr, streamed, "unbounded_input");
     return;
   }
   const inBound = bounding;
@@ -236,8 +228,7 @@ export async function handleRequest(core: GatewayCore, req: IncomingMessage, res
       return;
     }
     if (!decision.allowed) {
-      const status = sendError(res, dialect, decision.code, decision.message, requestId, { retryAfterSeconds: decision.retryAfterSeconds, headers: decision.headers });
-      recordRefusal(core, req, entry, model.id, providerId, route, requestId, startedAt, startedHr, streamed, status, decision.code, decision.limit);
+      refuse(core, req, res, entry, errorReply(dialect, decision.code, decision.message, requestId, { retryAfterSeconds: decision.retryAfterSeconds, headers: decision.headers }), model.id, providerId, route, requestId, startedAt, startedHr, streamed, decision.code, decision.limit);
       return;
     }
     ticket = decision.ticket;
@@ -253,8 +244,7 @@ export async function handleRequest(core: GatewayCore, req: IncomingMessage, res
       await core.admission.settle(admission, ticket, zero);
     }
     const share = core.config.upstreamKeyShare;
-    const status = sendError(res, dialect, "rate_limited", `This key already has ${share} requests in flight to this provider and none ended within ${core.config.upstreamQueueTimeoutMs} ms; retry shortly.`, requestId, { retryAfterSeconds: 1 });
-    recordRefusal(core, req, entry, model.id, providerId, route, requestId, startedAt, startedHr, streamed, status, "upstream_share");
+    refuse(core, req, res, entry, errorReply(dialect, "rate_limited", `This key already has ${share} requests in flight to this provider and none ended within ${core.config.upstreamQueueTimeoutMs} ms; retry shortly.`, requestId, { retryAfterSeconds: 1 }), model.id, providerId, route, requestId, startedAt, startedHr, streamed, "upstream_share");
     return;
   }
   core.recorder.journal?.reserve({
@@ -317,6 +307,15 @@ function refusalDetail(req: IncomingMessage, keyName: string | null, refusal: st
   return { keyName, upstreamStatus: null, attempts: 0, deployment: null, refusal, traceparent: traceHeader(req.headers.traceparent), tracestate: traceHeader(req.headers.tracestate) };
 }
 
+/**
+ * A refusal once the key is known: recorded (journaled) first, then answered, so a client that saw
+ * the answer can count on its record surviving a crash of this process.
+ */
+function refuse(core: GatewayCore, req: IncomingMessage, res: ServerResponse, entry: VerifiedKey, reply: ErrorReply, model: string, provider: string, route: Route, requestId: string, at: number, hr: number, streamed: boolean, errorCode: string, limit?: string): void {
+  recordRefusal(core, req, entry, model, provider, route, requestId, at, hr, streamed, reply.status, errorCode, limit);
+  sendReply(res, reply);
+}
+
 /** A request refused or given up after its key was known: no cost, but one record, like every request. */
 function recordRefusal(core: GatewayCore, req: IncomingMessage, entry: VerifiedKey, model: string, provider: string, route: Route, requestId: string, at: number, hr: number, streamed: boolean, status: number, errorCode: string, limit?: string): void {
   core.record({
@@ -329,7 +328,6 @@ function recordRefusal(core: GatewayCore, req: IncomingMessage, entry: VerifiedK
 /** A dependency (the store, Redis) failed once the key was known: 503, and a record like every request's. */
 function refuseUnavailable(core: GatewayCore, req: IncomingMessage, res: ServerResponse, err: unknown, entry: VerifiedKey, model: string, provider: string, route: Route, requestId: string, at: number, hr: number, streamed: boolean): void {
   core.logger.warn({ err: (err as Error).message, requestId }, "a dependency failed; the request is refused with 503");
-  const status = sendError(res, route.dialect, "store_unavailable", "A service the gateway depends on is unavailable; try again shortly.", requestId);
-  recordRefusal(core, req, entry, model, provider, route, requestId, at, hr, streamed, status, "store_unavailable");
+  refuse(core, req, res, entry, errorReply(route.dialect, "store_unavailable", "A service the gateway depends on is unavailable; try again shortly.", requestId), model, provider, route, requestId, at, hr, streamed, "store_unavailable");
 }
 

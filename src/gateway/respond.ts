@@ -14,10 +14,16 @@ export interface ErrorExtras {
   param?: string | undefined;
 }
 
-/** Answers a refusal or fault in the caller's dialect, with the request id. Returns the status. */
-export function sendError(res: ServerResponse, dialect: WireDialect, code: ErrorCode, message: string, requestId: string, extra: ErrorExtras = {}): number {
+/** A rendered refusal, not yet sent: its status is known before a byte leaves (the record goes first). */
+export interface ErrorReply {
+  status: number;
+  headers: Record<string, string>;
+  text: string;
+}
+
+/** Renders a refusal or fault in the caller's dialect, with the request id. */
+export function errorReply(dialect: WireDialect, code: ErrorCode, message: string, requestId: string, extra: ErrorExtras = {}): ErrorReply {
   const { status, body } = renderError(dialect, { code, message, requestId, openaiCode: extra.openaiCode, param: extra.param });
-  if (res.headersSent || res.destroyed) return status;
   const text = JSON.stringify(body);
   const headers: Record<string, string> = {
     ...extra.headers,
@@ -28,9 +34,20 @@ export function sendError(res: ServerResponse, dialect: WireDialect, code: Error
   if (extra.retryAfterSeconds !== undefined) headers["retry-after"] = String(Math.max(0, Math.ceil(extra.retryAfterSeconds)));
   // The official SDKs retry 429 and 5xx by default; a refusal that will not change says so.
   if (status === 400 || status === 401 || status === 403 || status === 404 || status === 413) headers["x-should-retry"] = "false";
-  res.writeHead(status, headers);
-  res.end(text);
-  return status;
+  return { status, headers, text };
+}
+
+/** Sends a rendered reply (nothing when the answer has started or the client is gone). Returns the status. */
+export function sendReply(res: ServerResponse, reply: ErrorReply): number {
+  if (res.headersSent || res.destroyed) return reply.status;
+  res.writeHead(reply.status, reply.headers);
+  res.end(reply.text);
+  return reply.status;
+}
+
+/** Answers a refusal or fault in the caller's dialect, with the request id. Returns the status. */
+export function sendError(res: ServerResponse, dialect: WireDialect, code: ErrorCode, message: string, requestId: string, extra: ErrorExtras = {}): number {
+  return sendReply(res, errorReply(dialect, code, message, requestId, extra));
 }
 
 export function sendJson(res: ServerResponse, dialect: WireDialect, requestId: string, payload: unknown): void {

@@ -1,7 +1,7 @@
 import type { ServerResponse } from "node:http";
 import { CODECS, codeForStatus, errorMessage, type CodecDialect, type StreamDecoder, type StreamEncoder, type StreamEvent } from "../providers/index.js";
 import type { Plan } from "./exchange.js";
-import { requestIdHeader, sendError } from "./respond.js";
+import { errorReply, requestIdHeader, sendError, sendReply, type ErrorReply } from "./respond.js";
 
 /** What the handler decided about a translated call (plain data, on the plan). */
 export interface Translation {
@@ -48,32 +48,40 @@ export class Translator {
     return this.encode(this.decoder.push(chunk));
   }
 
-  /** Finishes the answer: the stream's closing events, or the whole translated JSON or error body. Returns the status sent. */
-  finish(res: ServerResponse): number {
+  /**
+   * Finishes the answer: the stream's closing events, or the whole translated JSON or error body.
+   * `ending` learns the status sent just before the last bytes leave (the request is recorded first).
+   */
+  finish(res: ServerResponse, ending: { ending(status: number): void }): void {
     if (this.decoder && this.encoder) {
       const rest = this.encode(this.decoder.end());
-      res.end(rest + this.encoder.end(this.decoder.done));
-      return 200;
+      const tail = rest + this.encoder.end(this.decoder.done);
+      ending.ending(200);
+      res.end(tail);
+      return;
     }
     const text = Buffer.concat(this.held).toString("utf8");
-    if (this.status >= 300) return this.refuse(res, text);
+    const reply = this.status >= 300 ? this.refusal(text) : this.translated(text);
+    ending.ending(reply.status);
+    sendReply(res, reply);
+  }
+
+  private translated(text: string): ErrorReply {
     let body: Record<string, unknown>;
     try {
       body = JSON.parse(text) as Record<string, unknown>;
     } catch {
-      return sendError(res, this.plan.dialect, "upstream_error", "The provider's answer could not be read.", this.plan.requestId, { headers: this.plan.headers });
+      return errorReply(this.plan.dialect, "upstream_error", "The provider's answer could not be read.", this.plan.requestId, { headers: this.plan.headers });
     }
     let out: string;
     try {
       out = JSON.stringify(CODECS[this.t.caller].encodeResponse(CODECS[this.t.upstream].decodeResponse(body), this.plan.modelName));
     } catch {
-      return sendError(res, this.plan.dialect, "upstream_error", "The provider's answer could not be translated.", this.plan.requestId, { headers: this.plan.headers });
+      return errorReply(this.plan.dialect, "upstream_error", "The provider's answer could not be translated.", this.plan.requestId, { headers: this.plan.headers });
     }
     const headers: Record<string, string> = { ...this.plan.headers, "content-type": "application/json", "content-length": String(Buffer.byteLength(out)) };
     headers[requestIdHeader(this.plan.dialect)] = this.plan.requestId;
-    res.writeHead(200, headers);
-    res.end(out);
-    return 200;
+    return { status: 200, headers, text: out };
   }
 
   /** The upstream broke off after bytes were sent: the caller's in-band error. */
@@ -83,8 +91,8 @@ export class Translator {
     else res.destroy();
   }
 
-  private refuse(res: ServerResponse, text: string): number {
-    return sendError(res, this.plan.dialect, codeForStatus(this.status), errorMessage(text), this.plan.requestId, { headers: this.plan.headers });
+  private refusal(text: string): ErrorReply {
+    return errorReply(this.plan.dialect, codeForStatus(this.status), errorMessage(text), this.plan.requestId, { headers: this.plan.headers });
   }
 
   private encode(events: StreamEvent[]): string {

@@ -1,0 +1,71 @@
+/**
+ * A request's usage reaches the journal before the last byte of its answer leaves: a client that
+ * saw an answer end can count on its record after any crash of the process. Checked in process by
+ * watching the order of the journal's writes and the responses' ends, for answers of every kind
+ * (served, streamed, refused, an upstream error, a stream cut), since a SIGKILL landing in the
+ * window between the two is too rare to catch by killing.
+ */
+import { ServerResponse } from "node:http";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { UsageJournal } from "../src/gateway/journal.js";
+import { createSimulatorServer, type SimulatorServer } from "../src/providers/index.js";
+import type { UsageEvent } from "../src/store/index.js";
+import { startSqliteApp, type TestApp } from "./support/app.js";
+
+describe("the usage journal is written before an answer ends", () => {
+  let t: TestApp;
+  let sim: SimulatorServer;
+  let key: string;
+  const steps: string[] = [];
+
+  beforeAll(async () => {
+    sim = await createSimulatorServer();
+    t = await startSqliteApp();
+    const settle = UsageJournal.prototype.settle;
+    vi.spyOn(UsageJournal.prototype, "settle").mockImplementation(function (this: UsageJournal, e: UsageEvent) {
+      steps.push(`journal ${e.id}`);
+      settle.call(this, e);
+    });
+    const end = ServerResponse.prototype.end;
+    vi.spyOn(ServerResponse.prototype, "end").mockImplementation(function (this: ServerResponse, ...args: unknown[]) {
+      const probe = this.req?.headers["x-probe"];
+      if (typeof probe === "string") steps.push(`end ${probe}`);
+      return (end as (...a: unknown[]) => ServerResponse).apply(this, args);
+    });
+    await t.api("POST", "/api/v1/credentials", { provider: "anthropic", name: "sim", secret: "sk-ant-order", base_url: sim.url });
+    await t.api("POST", "/api/v1/credentials", { provider: "openai", name: "sim-openai", secret: "sk-order", base_url: sim.url });
+    key = (await t.api("POST", "/api/v1/keys", { name: "order", kind: "live" })).body.key;
+  });
+  afterAll(async () => {
+    vi.restoreAllMocks();
+    await t?.close();
+    await sim?.close();
+  });
+
+  const cases: [string, string, Record<string, unknown>][] = [
+    ["json", "/v1/messages", { model: "claude-haiku-4-5", max_tokens: 50, messages: [{ role: "user", content: "hi sim-tokens:5" }] }],
+    ["stream", "/v1/messages", { model: "claude-haiku-4-5", max_tokens: 50, stream: true, messages: [{ role: "user", content: "hi sim-tokens:5" }] }],
+    ["refused", "/v1/messages", { model: "no-such-model", max_tokens: 50, messages: [{ role: "user", content: "hi" }] }],
+    ["upstream-400", "/v1/messages", { model: "claude-haiku-4-5", max_tokens: -1, messages: [{ role: "user", content: "hi" }] }],
+    ["stream-cut", "/v1/messages", { model: "claude-haiku-4-5", max_tokens: 50, stream: true, messages: [{ role: "user", content: "hi sim-tokens:40 sim-fault:die" }] }],
+    ["translated", "/v1/chat/completions", { model: "claude-haiku-4-5", max_tokens: 50, messages: [{ role: "user", content: "hi sim-tokens:5" }] }],
+    ["translated-stream", "/v1/chat/completions", { model: "claude-haiku-4-5", max_tokens: 50, stream: true, messages: [{ role: "user", content: "hi sim-tokens:5" }] }],
+  ];
+
+  it.each(cases)("%s", async (probe, path, body) => {
+    const anthropic = path === "/v1/messages";
+    const res = await fetch(`${t.url}${path}`, {
+      method: "POST",
+      headers: { ...(anthropic ? { "x-api-key": key, "anthropic-version": "2023-06-01" } : { authorization: `Bearer ${key}` }), "content-type": "application/json", "x-probe": probe },
+      body: JSON.stringify(body),
+    });
+    await res.arrayBuffer().catch(() => null);
+    const id = res.headers.get(anthropic ? "request-id" : "x-request-id");
+    expect(id, "the answer names its request").toMatch(/^req_/);
+    const journaled = steps.indexOf(`journal ${id}`);
+    const ended = steps.indexOf(`end ${probe}`);
+    expect(journaled, "the usage was journaled").toBeGreaterThanOrEqual(0);
+    expect(ended, "the answer was ended").toBeGreaterThanOrEqual(0);
+    expect(journaled, `journal before end: ${steps.join(", ")}`).toBeLessThan(ended);
+  });
+});
