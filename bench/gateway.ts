@@ -52,6 +52,10 @@ const APP_FLAGS = ["--max-semi-space-size=4"];
  * 15 s timer, often while another target is being measured), so that Latchkey's CPU per request
  * includes it. The CPU time itself is read by the parent from /proc.
  */
+/** Time Latchkey's main thread spent writing usage (rows inserted, batches, ms) and rolling it up. */
+const writer = { rows: 0, batches: 0, insertMs: 0, rollupMs: 0 };
+type Writer = typeof writer;
+
 function answerStats(settle?: () => Promise<void>): void {
   // Exit cleanly on SIGTERM so that --cpu-prof (see --profile) writes its profile.
   process.once("SIGTERM", () => process.exit(0));
@@ -59,7 +63,7 @@ function answerStats(settle?: () => Promise<void>): void {
     if (m.cmd !== "sample") return;
     void (m.settle && settle ? settle() : Promise.resolve()).then(() => {
       const c = process.cpuUsage();
-      process.send!({ settled: { cpuMicros: c.user + c.system, rss: process.memoryUsage().rss } });
+      process.send!({ settled: { cpuMicros: c.user + c.system, rss: process.memoryUsage().rss, writer } });
     });
   });
 }
@@ -85,9 +89,25 @@ async function child(): Promise<void> {
     const app = await createApp(loadConfig({ env: {}, overrides: { dataDir, port: 0, logLevel: process.argv.includes("--access-log") ? "info" : "warn", masterKey: "33".repeat(32), ...redis, ...(databaseUrl ? { databaseUrl } : {}) } }));
     const url = await app.listen();
     // The recorder writes every 100 ms; then the roll-up counts what it wrote.
+    // The usage writer runs on the main thread: its time is measured here, so the table can say
+    // what it costs per request (a worker thread would trade it for a message per batch).
+    const usage = app.services.store.usage;
+    const insertMany = usage.insertMany.bind(usage);
+    usage.insertMany = async (events) => {
+      const t = performance.now();
+      try {
+        return await insertMany(events);
+      } finally {
+        writer.rows += events.length;
+        writer.batches++;
+        writer.insertMs += performance.now() - t;
+      }
+    };
     const settle = async () => {
       await new Promise((r) => setTimeout(r, 250));
+      const t = performance.now();
       await app.services.usageRollups.runOnce();
+      writer.rollupMs += performance.now() - t;
     };
     const joining = arg("--key");
     if (joining) {
@@ -153,9 +173,9 @@ function procCpuMicros(pid: number): number | null {
  * The process's CPU time and RSS; with `settle`, after it has finished the work a run left behind.
  * Read from /proc where there is one, else as the process itself reports them.
  */
-function sample(proc: ChildProcess, settle: boolean): Promise<{ cpuMicros: number; rss: number }> {
+function sample(proc: ChildProcess, settle: boolean): Promise<{ cpuMicros: number; rss: number; writer: Writer }> {
   return new Promise((resolve) => {
-    const on = (m: { settled?: { cpuMicros: number; rss: number } }) => {
+    const on = (m: { settled?: { cpuMicros: number; rss: number; writer: Writer } }) => {
       if (!m.settled) return;
       proc.off("message", on);
       const cpu = procCpuMicros(proc.pid!);
@@ -164,7 +184,7 @@ function sample(proc: ChildProcess, settle: boolean): Promise<{ cpuMicros: numbe
         const kb = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${proc.pid}/status`, "utf8"));
         if (kb) rss = Number(kb[1]) * 1024;
       } catch { /* no /proc: the process's own figure */ }
-      resolve({ cpuMicros: cpu ?? m.settled.cpuMicros, rss });
+      resolve({ cpuMicros: cpu ?? m.settled.cpuMicros, rss, writer: m.settled.writer });
     };
     proc.on("message", on);
     proc.send({ cmd: "sample", settle });
@@ -347,8 +367,13 @@ async function main(): Promise<void> {
     }
     printTable(`gateway vs a bare undici proxy (loopback, minimal node:http upstream, ${useWrk ? "wrk" : "autocannon"}; medians of ${ROUNDS} interleaved rounds, ${SECONDS}s at 32 connections, ${SECONDS_ONE}s at 1)`,
       ["target", "req/s @32", "p50 ms @1", "p99 ms @1", "p50 ms @32", "p99 ms @32", "CPU µs/req @1", "CPU µs/req @32", "RSS MB", "errors"], rows);
-    const rssAfter = (await sample(app.proc, true)).rss / 1048576;
-    console.log(`\nlatchkey RSS: ${Math.round(idleRss / 1048576)} MB idle after start, ${Math.round(rssAfter)} MB after the runs (target < 150 MB)`);
+    const last = await sample(app.proc, true);
+    console.log(`\nlatchkey RSS: ${Math.round(idleRss / 1048576)} MB idle after start, ${Math.round(last.rss / 1048576)} MB after the runs (target < 150 MB)`);
+    const w = last.writer;
+    if (w.rows) {
+      console.log(`latchkey usage writer, on the main thread: ${w.rows} rows in ${w.batches} batches (${Math.round(w.rows / w.batches)} a batch), `
+        + `${((w.insertMs * 1000) / w.rows).toFixed(1)} µs a row inserted, ${((w.rollupMs * 1000) / w.rows).toFixed(1)} µs a row rolled up (wall time)`);
+    }
     for (const [kind, p] of Object.entries(pairs)) {
       const list = (xs: number[]) => xs.map((x) => x.toFixed(2)).join(", ");
       console.log(`${kind}: latchkey/undici proxy, median of interleaved pairs (rounds): req/s @32 ${ratio(median(p.rps), 1)} (${list(p.rps)}; target >= 0.90), `
