@@ -104,14 +104,21 @@ export class ResponsesStreamDecoder implements StreamDecoder {
   }
 }
 
-/** Canonical events → Responses API events, each with a rising sequence_number; the last carries every item. */
+/**
+ * Canonical events → Responses API events, each with a rising sequence_number; the last carries
+ * every item. Frames are written from templates and finished items kept as JSON text: objects
+ * stringified event by event cost a translated stream more than the rest of its codec work.
+ */
 export class ResponsesStreamEncoder implements StreamEncoder {
   readonly contentType = "text/event-stream; charset=utf-8";
   private seq = 0;
   private id = "";
   private started = false;
-  private readonly output: Json[] = [];
+  /** Finished output items, as JSON. */
+  private readonly output: string[] = [];
   private item: Json | null = null;
+  /** The open item's `"item_id":…,"output_index":…` fields, written once. */
+  private at = "";
   private buf = "";
   private stop: StopReason = "end";
   private usage: CanonicalUsage = NO_USAGE;
@@ -127,14 +134,13 @@ export class ResponsesStreamEncoder implements StreamEncoder {
       case "text":
         if (!this.item || this.item.type !== "message") out += this.close() + this.open("text", "", "");
         this.buf += ev.text;
-        // The per-token frame is written by hand (most of a stream; a template is several times cheaper).
-        return out + `event: response.output_text.delta\ndata: {"type":"response.output_text.delta","sequence_number":${this.seq++},"item_id":${JSON.stringify(this.item!.id)},"output_index":${this.output.length},"content_index":0,"delta":${JSON.stringify(ev.text)},"logprobs":[]}\n\n`;
+        return out + this.raw("response.output_text.delta", `${this.at},"content_index":0,"delta":${JSON.stringify(ev.text)},"logprobs":[]`);
       case "args":
         this.buf += ev.json;
-        return out + (this.item?.type === "function_call" ? this.ev("response.function_call_arguments.delta", { ...this.at(), delta: ev.json }) : "");
+        return out + (this.item?.type === "function_call" ? this.raw("response.function_call_arguments.delta", `${this.at},"delta":${JSON.stringify(ev.json)}`) : "");
       case "thinking":
         this.buf += ev.text;
-        return out + (this.item?.type === "reasoning" ? this.ev("response.reasoning_summary_text.delta", { ...this.at(), summary_index: 0, delta: ev.text }) : "");
+        return out + (this.item?.type === "reasoning" ? this.raw("response.reasoning_summary_text.delta", `${this.at},"summary_index":0,"delta":${JSON.stringify(ev.text)}`) : "");
       case "part_stop": return out + this.close();
       case "usage":
         this.usage = ev.usage;
@@ -156,8 +162,11 @@ export class ResponsesStreamEncoder implements StreamEncoder {
     if (!clean) return this.ev("error", { code: "server_error", message: "The provider's stream ended unexpectedly.", param: null });
     const out = (this.started ? "" : this.start(this.requestId)) + this.close();
     const stop = this.stop === "tool_use" || this.stop === "stop_sequence" ? "end" : this.stop;
-    const response = responseObject(this.id, this.model, this.output, this.usage, stop);
-    return out + this.ev(response.status === "completed" ? "response.completed" : "response.incomplete", { response });
+    const response = responseObject(this.id, this.model, [], this.usage, stop);
+    // The items are JSON already: spliced into the Response's empty output (the first
+    // `"output":[]` in its text, since id and model before it are escaped strings).
+    const text = JSON.stringify(response).replace('"output":[]', `"output":[${this.output.join(",")}]`);
+    return out + this.raw(response.status === "completed" ? "response.completed" : "response.incomplete", `"response":${text}`);
   }
 
   private start(id: string): string {
@@ -172,43 +181,49 @@ export class ResponsesStreamEncoder implements StreamEncoder {
     return `event: ${type}\ndata: {"type":"${type}","sequence_number":${this.seq++},${fields}}\n\n`;
   }
 
-  private at(): Json {
-    return { item_id: this.item?.id, output_index: this.output.length };
-  }
-
   private open(kind: "text" | "tool_call" | "thinking", callId: string, name: string): string {
     this.buf = "";
-    this.item = kind === "text" ? { type: "message", id: itemId("msg"), status: "in_progress", role: "assistant", content: [] }
-      : kind === "tool_call" ? { type: "function_call", id: itemId("fc"), call_id: safeId(callId), name, arguments: "", status: "in_progress" }
-        : { type: "reasoning", id: itemId("rs"), summary: [] };
-    let out = this.ev("response.output_item.added", { output_index: this.output.length, item: this.item });
-    if (kind === "text") out += this.ev("response.content_part.added", { ...this.at(), content_index: 0, part: { type: "output_text", text: "", annotations: [] } });
-    if (kind === "thinking") out += this.ev("response.reasoning_summary_part.added", { ...this.at(), summary_index: 0, part: { type: "summary_text", text: "" } });
+    const id = itemId(kind === "text" ? "msg" : kind === "tool_call" ? "fc" : "rs");
+    const n = this.output.length;
+    this.at = `"item_id":"${id}","output_index":${n}`;
+    if (kind === "text") {
+      this.item = { type: "message", id };
+      return this.raw("response.output_item.added", `"output_index":${n},"item":{"type":"message","id":"${id}","status":"in_progress","role":"assistant","content":[]}`)
+        + this.raw("response.content_part.added", `${this.at},"content_index":0,"part":{"type":"output_text","text":"","annotations":[]}`);
+    }
+    this.item = kind === "tool_call" ? { type: "function_call", id, call_id: safeId(callId), name, arguments: "", status: "in_progress" }
+      : { type: "reasoning", id, summary: [] };
+    let out = this.raw("response.output_item.added", `"output_index":${n},"item":${JSON.stringify(this.item)}`);
+    if (kind === "thinking") out += this.raw("response.reasoning_summary_part.added", `${this.at},"summary_index":0,"part":{"type":"summary_text","text":""}`);
     return out;
   }
 
   private close(): string {
     const item = this.item;
     if (!item) return "";
+    const n = this.output.length;
+    const text = JSON.stringify(this.buf);
     let out = "";
+    let json: string;
     if (item.type === "message") {
-      const part = { type: "output_text", text: this.buf, annotations: [] };
-      out += this.ev("response.output_text.done", { ...this.at(), content_index: 0, text: this.buf, logprobs: [] });
-      out += this.ev("response.content_part.done", { ...this.at(), content_index: 0, part });
-      item.content = [part];
-      item.status = "completed";
+      const part = `{"type":"output_text","text":${text},"annotations":[]}`;
+      out += this.raw("response.output_text.done", `${this.at},"content_index":0,"text":${text},"logprobs":[]`);
+      out += this.raw("response.content_part.done", `${this.at},"content_index":0,"part":${part}`);
+      json = `{"type":"message","id":"${String(item.id)}","status":"completed","role":"assistant","content":[${part}]}`;
     } else if (item.type === "function_call") {
       item.arguments = this.buf;
       item.status = "completed";
-      out += this.ev("response.function_call_arguments.done", { ...this.at(), name: item.name, arguments: this.buf });
+      out += this.raw("response.function_call_arguments.done", `${this.at},"name":${JSON.stringify(item.name)},"arguments":${text}`);
+      json = JSON.stringify(item);
     } else {
-      const part = { type: "summary_text", text: this.buf };
-      out += this.ev("response.reasoning_summary_text.done", { ...this.at(), summary_index: 0, text: this.buf });
-      out += this.ev("response.reasoning_summary_part.done", { ...this.at(), summary_index: 0, part });
-      item.summary = [part];
+      const part = `{"type":"summary_text","text":${text}}`;
+      out += this.raw("response.reasoning_summary_text.done", `${this.at},"summary_index":0,"text":${text}`);
+      out += this.raw("response.reasoning_summary_part.done", `${this.at},"summary_index":0,"part":${part}`);
+      item.summary = [{ type: "summary_text", text: this.buf }];
+      json = JSON.stringify(item);
     }
-    out += this.ev("response.output_item.done", { output_index: this.output.length, item });
-    this.output.push(item);
+    out += this.raw("response.output_item.done", `"output_index":${n},"item":${json}`);
+    this.output.push(json);
     this.item = null;
     return out;
   }
