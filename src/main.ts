@@ -151,7 +151,8 @@ async function buildApp(config: Config, opts: AppOptions, server: Server, baseUr
     alerts.noteUsage(batch, (err) => logger.warn({ err }, "alert evaluation failed"));
   };
   const tracer = await createRequestTracer({
-    endpoint: config.otelExporterOtlpEndpoint, tracesEndpoint: config.otelExporterOtlpTracesEndpoint, exporter: config.otelTracesExporter, serviceName: config.otelServiceName,
+    endpoint: config.otelExporterOtlpEndpoint, tracesEndpoint: config.otelExporterOtlpTracesEndpoint, exporter: config.otelTracesExporter,
+    disabled: config.otelSdkDisabled, serviceName: config.otelServiceName,
   }, VERSION);
   // The gateway's backlog is read at scrape time, once the gateway exists.
   let backlog = () => ({ queued: 0, spoolBytes: 0 });

@@ -117,5 +117,9 @@ describe("tracing switch", () => {
     expect(tracingEnabled({ endpoint: none.otelExporterOtlpEndpoint, exporter: none.otelTracesExporter, serviceName: "x" })).toBe(false);
     const on = loadConfig({ env: { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "http://127.0.0.1:4318/v1/traces" } });
     expect(tracingEnabled({ tracesEndpoint: on.otelExporterOtlpTracesEndpoint, serviceName: "x" })).toBe(true);
+    for (const [v, enabled] of [["true", false], ["false", true], ["0", true], ["off", true], ["yes", false]] as const) {
+      const c = loadConfig({ env: { OTEL_EXPORTER_OTLP_ENDPOINT: "http://127.0.0.1:4318", OTEL_SDK_DISABLED: v } });
+      expect(tracingEnabled({ endpoint: c.otelExporterOtlpEndpoint, disabled: c.otelSdkDisabled, serviceName: "x" }), `OTEL_SDK_DISABLED=${v}`).toBe(enabled);
+    }
   });
 });

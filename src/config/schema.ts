@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { proxyTrust } from "./values.js";
+import { flag, proxyTrust } from "./values.js";
 
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
@@ -64,6 +64,8 @@ export const configSchema = z.object({
   otelExporterOtlpTracesEndpoint: z.string().url().optional(),
   otelTracesExporter: z.enum(["otlp", "none"]).optional(),
   otelServiceName: z.string().min(1).default("latchkey"),
+  /** OpenTelemetry's switch for the whole SDK; a yes/no setting like every other (`flag`). */
+  otelSdkDisabled: flag.default(false),
 }).refine((c) => (c.tlsCertFile === undefined) === (c.tlsKeyFile === undefined), {
   message: "set both tlsCertFile and tlsKeyFile (LATCHKEY_TLS_CERT_FILE, LATCHKEY_TLS_KEY_FILE), or neither", path: ["tlsCertFile"],
 });
@@ -74,6 +76,7 @@ export const STANDARD_ENV_NAMES: Record<string, string> = {
   otelExporterOtlpTracesEndpoint: "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
   otelTracesExporter: "OTEL_TRACES_EXPORTER",
   otelServiceName: "OTEL_SERVICE_NAME",
+  otelSdkDisabled: "OTEL_SDK_DISABLED",
 };
 
 export type Config = z.infer<typeof configSchema>;

@@ -8,6 +8,8 @@ export interface TracingSettings {
   tracesEndpoint?: string | undefined;
   /** OTEL_TRACES_EXPORTER: "none" turns tracing off even with an endpoint. */
   exporter?: "otlp" | "none" | undefined;
+  /** OTEL_SDK_DISABLED: true turns tracing off whatever else is set. */
+  disabled?: boolean | undefined;
   serviceName: string;
 }
 
@@ -56,7 +58,7 @@ const OPERATIONS: Record<string, string> = {
 const PROVIDERS: Record<string, string> = { anthropic: "anthropic", openai: "openai", gemini: "gcp.gemini" };
 
 export function tracingEnabled(s: TracingSettings): boolean {
-  return s.exporter !== "none" && (s.endpoint !== undefined || s.tracesEndpoint !== undefined);
+  return s.disabled !== true && s.exporter !== "none" && (s.endpoint !== undefined || s.tracesEndpoint !== undefined);
 }
 
 /**
