@@ -17,8 +17,13 @@ export interface MediaPart { type: "image" | "document"; mediaType: string; data
 /** A tool call: `args` is the parsed argument object. */
 export interface ToolCallPart { type: "tool_call"; id: string; name: string; args: Json }
 export interface ToolResultPart { type: "tool_result"; id: string; name?: string; content: (TextPart | MediaPart)[]; isError: boolean }
-/** Reasoning text; `signature` is opaque to everyone but the provider that wrote it. */
-export interface ThinkingPart { type: "thinking"; text: string; signature?: string }
+/**
+ * Reasoning text. `signature` is opaque to everyone but `origin`, the dialect of the provider that
+ * wrote it, and is replayed to that provider alone (translation.md §1.1): an Anthropic thinking
+ * block's signature, a Gemini thought signature (which may stand alone, with no text, before the
+ * part it signed). `redacted`: Anthropic's redacted thinking, its data in `signature`.
+ */
+export interface ThinkingPart { type: "thinking"; text: string; signature?: string; origin?: CodecDialect; redacted?: boolean }
 
 export type Part = TextPart | MediaPart | ToolCallPart | ToolResultPart | ThinkingPart;
 
@@ -82,7 +87,7 @@ export type StreamEvent =
   | { type: "text"; index: number; text: string }
   | { type: "args"; index: number; json: string }
   | { type: "thinking"; index: number; text: string }
-  | { type: "signature"; index: number; signature: string }
+  | { type: "signature"; index: number; signature: string; origin: CodecDialect; redacted?: boolean }
   | { type: "part_stop"; index: number }
   | { type: "usage"; usage: CanonicalUsage }
   | { type: "stop"; reason: StopReason }
@@ -167,4 +172,29 @@ export function effortOf(r: Reasoning): Effort {
 /** Which fields of a body a decoder understands; any other present field is refused by name. */
 export function refuseUnknown(body: Json, known: ReadonlySet<string>, target: string): void {
   for (const k in body) if (body[k] !== undefined && body[k] !== null && !known.has(k)) refuse(k, target, "is not supported");
+}
+
+const SIGNED = "latchkey.";
+const DIALECTS: readonly string[] = ["anthropic", "chat", "responses", "gemini"];
+
+/**
+ * A provider's signature as a caller of another dialect carries it (a thinking block's signature,
+ * a thought signature, a reasoning item's encrypted content), tagged with its origin so that it
+ * goes back to that provider alone; a caller of the origin's own dialect gets the bytes untouched.
+ */
+export function wrapSignature(own: CodecDialect, origin: CodecDialect | undefined, signature: string, redacted = false): string {
+  if (!origin || (origin === own && !redacted)) return signature;
+  return `${SIGNED}${origin}${redacted ? "-redacted" : ""}.${signature}`;
+}
+
+/** A signature a caller sent back: the provider's own bytes and their origin (`own` when untagged). */
+export function unwrapSignature(own: CodecDialect, signature: string): { signature: string; origin: CodecDialect; redacted: boolean } {
+  if (signature.startsWith(SIGNED)) {
+    const dot = signature.indexOf(".", SIGNED.length);
+    const tag = dot > 0 ? signature.slice(SIGNED.length, dot) : "";
+    const redacted = tag.endsWith("-redacted");
+    const origin = redacted ? tag.slice(0, -"-redacted".length) : tag;
+    if (DIALECTS.includes(origin)) return { signature: signature.slice(dot + 1), origin: origin as CodecDialect, redacted };
+  }
+  return { signature, origin: own, redacted: false };
 }

@@ -1,5 +1,5 @@
 import {
-  bad, budgetOf, emptyRequest, isObject, refuse, refuseUnknown, safeId, type CanonicalRequest, type Json, type MediaPart, type Message,
+  bad, budgetOf, emptyRequest, isObject, refuse, refuseUnknown, safeId, unwrapSignature, type CanonicalRequest, type Json, type MediaPart, type Message,
   type Part, type TextPart, type Tool, type ToolChoice,
 } from "../canonical.js";
 import type { EncodeContext } from "../codec.js";
@@ -73,9 +73,12 @@ function decodeBlock(b: unknown, at: string, target: string): Part | null {
       const content = raw.map((c, i) => decodeBlock(c, `${at}.content[${i}]`, target)).filter((c): c is TextPart | MediaPart => c !== null && (c.type === "text" || c.type === "image" || c.type === "document"));
       return { type: "tool_result", id: String(b.tool_use_id), content, isError: b.is_error === true };
     }
-    case "thinking": return { type: "thinking", text: String(b.thinking ?? ""), signature: String(b.signature ?? "") };
-    // Opaque to every other provider, and replayed only to Anthropic: nothing to carry.
-    case "redacted_thinking": return null;
+    case "thinking": {
+      // A signature another provider wrote comes back tagged (wrapSignature): it goes back there.
+      const u = unwrapSignature("anthropic", String(b.signature ?? ""));
+      return { type: "thinking", text: String(b.thinking ?? ""), signature: u.signature, origin: u.origin, ...(u.redacted ? { redacted: true } : {}) };
+    }
+    case "redacted_thinking": return { type: "thinking", text: "", signature: String(b.data ?? ""), origin: "anthropic", redacted: true };
     default: return refuse(`${at}.type '${String(b.type)}'`, target, "is not supported");
   }
 }
@@ -143,7 +146,11 @@ function encodeMessages(messages: Message[]): Json[] {
     const results: Json[] = [];
     for (const p of m.parts) {
       if (p.type === "tool_result") results.push({ type: "tool_result", tool_use_id: safeId(p.id), content: p.content.map(encodePart), ...(p.isError ? { is_error: true } : {}) });
-      else if (p.type !== "thinking" && !(p.type === "text" && p.text === "")) blocks.push(encodePart(p));
+      else if (p.type === "thinking") {
+        // Anthropic's own thinking is replayed unmodified and in order (with thinking and tools it
+        // must lead the turn); reasoning any other provider wrote cannot be verified here: dropped.
+        if (p.origin === "anthropic" && p.signature) blocks.push(p.redacted ? { type: "redacted_thinking", data: p.signature } : { type: "thinking", thinking: p.text, signature: p.signature });
+      } else if (!(p.type === "text" && p.text === "")) blocks.push(encodePart(p));
     }
     const content = [...results, ...blocks];
     if (content.length === 0) continue;

@@ -1,4 +1,4 @@
-import { isObject, num, type CanonicalResponse, type CanonicalUsage, type Json, type StopReason } from "../canonical.js";
+import { isObject, num, wrapSignature, type CanonicalResponse, type CanonicalUsage, type Json, type StopReason } from "../canonical.js";
 
 const STOPS: Record<string, StopReason> = {
   end_turn: "end", max_tokens: "max_tokens", stop_sequence: "stop_sequence", tool_use: "tool_use", refusal: "refusal",
@@ -31,7 +31,8 @@ export function decodeAnthropicResponse(body: Json): CanonicalResponse {
     if (!isObject(b)) continue;
     if (b.type === "text") parts.push({ type: "text", text: String(b.text ?? "") });
     else if (b.type === "tool_use") parts.push({ type: "tool_call", id: String(b.id), name: String(b.name), args: isObject(b.input) ? b.input : {} });
-    else if (b.type === "thinking") parts.push({ type: "thinking", text: String(b.thinking ?? ""), signature: String(b.signature ?? "") });
+    else if (b.type === "thinking") parts.push({ type: "thinking", text: String(b.thinking ?? ""), signature: String(b.signature ?? ""), origin: "anthropic" });
+    else if (b.type === "redacted_thinking") parts.push({ type: "thinking", text: "", signature: String(b.data ?? ""), origin: "anthropic", redacted: true });
   }
   return { id: String(body.id ?? ""), model: String(body.model ?? ""), parts, stop: anthropicStop(body.stop_reason), usage: anthropicUsage(body.usage) };
 }
@@ -39,7 +40,7 @@ export function decodeAnthropicResponse(body: Json): CanonicalResponse {
 export function encodeAnthropicResponse(r: CanonicalResponse, model: string): Json {
   const content = r.parts.map((p) => p.type === "text" ? { type: "text", text: p.text }
     : p.type === "tool_call" ? { type: "tool_use", id: p.id, name: p.name, input: p.args }
-      : { type: "thinking", thinking: p.text, signature: p.signature ?? "" });
+      : { type: "thinking", thinking: p.text, signature: wrapSignature("anthropic", p.origin, p.signature ?? "", p.redacted) });
   return {
     id: r.id.startsWith("msg_") ? r.id : `msg_${r.id}`, type: "message", role: "assistant", model, content,
     stop_reason: anthropicStopOut(r.stop), stop_sequence: null, usage: anthropicUsageOut(r.usage),

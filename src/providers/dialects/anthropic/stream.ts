@@ -1,4 +1,4 @@
-import { isObject, NO_USAGE, safeId, type CanonicalUsage, type StopReason, type StreamEvent } from "../canonical.js";
+import { isObject, NO_USAGE, safeId, wrapSignature, type CanonicalUsage, type StopReason, type StreamEvent } from "../canonical.js";
 import type { StreamDecoder, StreamEncoder } from "../codec.js";
 import { sse, SseParser } from "../sse.js";
 import { anthropicStop, anthropicStopOut, anthropicUsage, anthropicUsageOut } from "./response.js";
@@ -54,11 +54,13 @@ export class AnthropicStreamDecoder implements StreamDecoder {
       }
       case "content_block_start": {
         const b = isObject(d.content_block) ? d.content_block : {};
-        const kind = b.type === "text" ? "text" : b.type === "tool_use" ? "tool_call" : b.type === "thinking" ? "thinking" : null;
+        const kind = b.type === "text" ? "text" : b.type === "tool_use" ? "tool_call" : b.type === "thinking" || b.type === "redacted_thinking" ? "thinking" : null;
         const index = kind ? this.next++ : -1;
         this.parts[Number(d.index)] = index;
         if (kind === "tool_call") out.push({ type: "part_start", index, kind, id: String(b.id), name: String(b.name) });
         else if (kind) out.push({ type: "part_start", index, kind });
+        // Redacted thinking arrives whole: its data is carried as the part's signature.
+        if (b.type === "redacted_thinking") out.push({ type: "signature", index, signature: String(b.data ?? ""), origin: "anthropic", redacted: true });
         break;
       }
       case "content_block_delta": {
@@ -68,7 +70,7 @@ export class AnthropicStreamDecoder implements StreamDecoder {
         if (delta.type === "text_delta") out.push({ type: "text", index, text: String(delta.text ?? "") });
         else if (delta.type === "input_json_delta") out.push({ type: "args", index, json: String(delta.partial_json ?? "") });
         else if (delta.type === "thinking_delta") out.push({ type: "thinking", index, text: String(delta.thinking ?? "") });
-        else if (delta.type === "signature_delta") out.push({ type: "signature", index, signature: String(delta.signature ?? "") });
+        else if (delta.type === "signature_delta") out.push({ type: "signature", index, signature: String(delta.signature ?? ""), origin: "anthropic" });
         break;
       }
       case "content_block_stop": {
@@ -126,7 +128,7 @@ export class AnthropicStreamEncoder implements StreamEncoder {
       case "text": return this.open < 0 ? out : out + `event: content_block_delta\ndata: {"type":"content_block_delta","index":${this.open},"delta":{"type":"text_delta","text":${JSON.stringify(ev.text)}}}\n\n`;
       case "args": return ev.json === "" ? out : out + this.delta({ type: "input_json_delta", partial_json: ev.json });
       case "thinking": return out + this.delta({ type: "thinking_delta", thinking: ev.text });
-      case "signature": return out + this.delta({ type: "signature_delta", signature: ev.signature });
+      case "signature": return out + this.delta({ type: "signature_delta", signature: wrapSignature("anthropic", ev.origin, ev.signature, ev.redacted) });
       case "part_stop": return out + this.close();
       case "usage":
         this.usage = ev.usage;

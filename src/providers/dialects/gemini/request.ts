@@ -2,6 +2,7 @@ import {
   bad, budgetOf, effortOf, emptyRequest, isObject, refuse, refuseUnknown, type CanonicalRequest, type Json, type Message, type Part, type TextPart,
 } from "../canonical.js";
 import type { EncodeContext } from "../codec.js";
+import { pushSigned } from "./response.js";
 import { camelizeGemini, fromOpenApiSchema } from "./schema.js";
 
 const KNOWN = new Set(["contents", "systemInstruction", "generationConfig", "tools", "toolConfig", "model"]);
@@ -28,7 +29,7 @@ export function decodeGeminiRequest(raw: Json, target: string): CanonicalRequest
       const at = `contents[${i}].parts[${j}]`;
       if (!isObject(p)) bad(at, "must be a part");
       if (typeof p.text === "string") {
-        if (p.text !== "") parts.push(p.thought === true ? { type: "thinking", text: p.text } : { type: "text", text: p.text });
+        pushSigned(parts, p, p.text === "" ? null : { type: "text", text: p.text });
       } else if (isObject(p.inlineData)) {
         const mediaType = String(p.inlineData.mimeType);
         parts.push({ type: mediaType.startsWith("image/") ? "image" : "document", mediaType, data: String(p.inlineData.data) });
@@ -36,7 +37,7 @@ export function decodeGeminiRequest(raw: Json, target: string): CanonicalRequest
         const name = String(p.functionCall.name);
         const id = typeof p.functionCall.id === "string" ? p.functionCall.id : `call_g${++ordinal}`;
         pending.set(name, [...(pending.get(name) ?? []), id]);
-        parts.push({ type: "tool_call", id, name, args: isObject(p.functionCall.args) ? p.functionCall.args : {} });
+        pushSigned(parts, p, { type: "tool_call", id, name, args: isObject(p.functionCall.args) ? p.functionCall.args : {} });
       } else if (isObject(p.functionResponse)) {
         const f = p.functionResponse;
         const name = String(f.name);
@@ -95,14 +96,26 @@ export function encodeGeminiRequest(r: CanonicalRequest, _ctx: EncodeContext): J
   const contents: Json[] = [];
   for (const m of r.messages) {
     const parts: Json[] = [];
+    // A thought signature Gemini wrote goes back on the part it signed: the one that follows it.
+    let signature: string | null = null;
+    const signed = (part: Json): void => {
+      if (signature !== null) part.thoughtSignature = signature;
+      signature = null;
+      parts.push(part);
+    };
     for (const p of m.parts) {
-      if (p.type === "text" && p.text !== "") parts.push({ text: p.text });
+      if (p.type === "thinking") {
+        // Only Gemini's own reasoning is replayed to it (other providers' cannot be verified there).
+        if (p.origin !== "gemini" || !p.signature) continue;
+        if (p.text !== "") parts.push({ text: p.text, thought: true, thoughtSignature: p.signature });
+        else signature = p.signature;
+      } else if (p.type === "text" && p.text !== "") signed({ text: p.text });
       else if (p.type === "image" || p.type === "document") {
         if (p.data === undefined) refuse(`${p.type} url`, "gemini", "cannot be honoured (Gemini does not fetch URLs; send the bytes)");
         parts.push({ inlineData: { mimeType: p.mediaType, data: p.data } });
       } else if (p.type === "tool_call") {
         names.set(p.id, p.name);
-        parts.push({ functionCall: { id: p.id, name: p.name, args: p.args } });
+        signed({ functionCall: { id: p.id, name: p.name, args: p.args } });
       } else if (p.type === "tool_result") {
         const text = p.content.filter((c): c is TextPart => c.type === "text").map((c) => c.text).join("");
         if (p.content.some((c) => c.type !== "text")) refuse("tool result with an image or document", "gemini");
@@ -110,6 +123,12 @@ export function encodeGeminiRequest(r: CanonicalRequest, _ctx: EncodeContext): J
         if (!name) refuse("tool result", "gemini", `for call '${p.id}' names no earlier call, which Gemini requires;`);
         parts.push({ functionResponse: { id: p.id, name, response: p.isError ? { error: text } : { output: text } } });
       }
+    }
+    // A signature that signed nothing after it (Gemini may end a turn so) stays on the turn's last part.
+    if (signature !== null) {
+      const last = parts.at(-1);
+      if (last && last.thoughtSignature === undefined) last.thoughtSignature = signature;
+      else parts.push({ text: "", thoughtSignature: signature });
     }
     if (parts.length) contents.push({ role: m.role === "assistant" ? "model" : "user", parts });
   }

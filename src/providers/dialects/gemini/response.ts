@@ -1,4 +1,4 @@
-import { isObject, num, type CanonicalResponse, type CanonicalUsage, type Json, type StopReason } from "../canonical.js";
+import { isObject, num, unwrapSignature, wrapSignature, type CanonicalResponse, type CanonicalUsage, type Json, type Part, type StopReason, type ThinkingPart } from "../canonical.js";
 
 const STOP_OUT: Record<StopReason, string> = { end: "STOP", stop_sequence: "STOP", tool_use: "STOP", max_tokens: "MAX_TOKENS", refusal: "SAFETY" };
 
@@ -32,6 +32,30 @@ export function geminiUsageOut(u: CanonicalUsage): Json {
   };
 }
 
+/**
+ * A part's thought signature (Gemini 3 signs function calls, and may sign any part) as canonical
+ * thinking: on a thought it is that thought's; on any other part it stands alone, just before the
+ * part it signed, and goes back on that part (encodeGeminiRequest). Null when the part has none.
+ */
+export function thoughtOf(p: Json): ThinkingPart | null {
+  const sig = typeof p.thoughtSignature === "string" && p.thoughtSignature !== "" ? unwrapSignature("gemini", p.thoughtSignature) : null;
+  const thought = p.thought === true && typeof p.text === "string";
+  if (!sig && !(thought && p.text !== "")) return null;
+  return { type: "thinking", text: thought ? String(p.text) : "", ...(sig ? { signature: sig.signature, origin: sig.origin, ...(sig.redacted ? { redacted: true } : {}) } : {}) };
+}
+
+/** A canonical thinking part as a Gemini thought, its signature tagged unless Gemini wrote it. */
+export function thoughtPart(p: ThinkingPart): Json {
+  return { text: p.text, thought: true, ...(p.signature ? { thoughtSignature: wrapSignature("gemini", p.origin, p.signature, p.redacted) } : {}) };
+}
+
+/** Pushes a Gemini part's thought (if any) and then what else it carries (text, a call…, from `rest`). */
+export function pushSigned<T extends Part>(parts: T[], p: Json, rest: T | null): void {
+  const t = thoughtOf(p);
+  if (t) parts.push(t as T);
+  if (rest && !(p.thought === true && typeof p.text === "string")) parts.push(rest);
+}
+
 export function decodeGeminiResponse(body: Json): CanonicalResponse {
   const id = String(body.responseId ?? "");
   const candidate = Array.isArray(body.candidates) && isObject(body.candidates[0]) ? body.candidates[0] : null;
@@ -40,10 +64,10 @@ export function decodeGeminiResponse(body: Json): CanonicalResponse {
   const content = candidate && isObject(candidate.content) ? candidate.content : {};
   for (const p of Array.isArray(content.parts) ? content.parts : []) {
     if (!isObject(p)) continue;
-    if (typeof p.text === "string") parts.push(p.thought === true ? { type: "thinking", text: p.text } : { type: "text", text: p.text });
+    if (typeof p.text === "string") pushSigned(parts, p, p.text === "" ? null : { type: "text", text: p.text });
     else if (isObject(p.functionCall)) {
       const f = p.functionCall;
-      parts.push({ type: "tool_call", id: typeof f.id === "string" ? f.id : `call_${id}_${calls}`, name: String(f.name), args: isObject(f.args) ? f.args : {} });
+      pushSigned(parts, p, { type: "tool_call", id: typeof f.id === "string" ? f.id : `call_${id}_${calls}`, name: String(f.name), args: isObject(f.args) ? f.args : {} });
       calls++;
     }
   }
@@ -53,7 +77,7 @@ export function decodeGeminiResponse(body: Json): CanonicalResponse {
 }
 
 export function encodeGeminiResponse(r: CanonicalResponse, model: string): Json {
-  const parts = r.parts.map((p) => p.type === "text" ? { text: p.text } : p.type === "thinking" ? { text: p.text, thought: true }
+  const parts = r.parts.map((p) => p.type === "text" ? { text: p.text } : p.type === "thinking" ? thoughtPart(p)
     : { functionCall: { id: p.id, name: p.name, args: p.args } });
   return {
     candidates: [{ content: { role: "model", parts: parts.length ? parts : [{ text: "" }] }, finishReason: geminiStopOut(r.stop), index: 0 }],

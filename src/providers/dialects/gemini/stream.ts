@@ -1,4 +1,6 @@
-import { isObject, NO_USAGE, parseArgs, TranslationError, type CanonicalUsage, type Json, type StopReason, type StreamEvent } from "../canonical.js";
+import {
+  isObject, NO_USAGE, parseArgs, TranslationError, wrapSignature, type CanonicalUsage, type Json, type StopReason, type StreamEvent,
+} from "../canonical.js";
 import type { StreamDecoder, StreamEncoder } from "../codec.js";
 import { SseParser } from "../sse.js";
 import { geminiStop, geminiStopOut, geminiUsage, geminiUsageOut } from "./response.js";
@@ -49,17 +51,22 @@ export class GeminiStreamDecoder implements StreamDecoder {
     const content = c && isObject(c.content) ? c.content : {};
     for (const p of Array.isArray(content.parts) ? content.parts : []) {
       if (!isObject(p)) continue;
+      const sig = typeof p.thoughtSignature === "string" && p.thoughtSignature !== "" ? p.thoughtSignature : null;
       if (typeof p.text === "string") {
-        if (p.text === "") continue;
         const kind = p.thought === true ? "thinking" : "text";
+        // A signature on anything but a thought stands alone, before the part it signed.
+        if (sig && kind === "text") this.signed(sig, out);
+        if (p.text === "" && !(sig && kind === "thinking")) continue;
         if (this.openKind !== kind) {
           this.close(out);
           this.open = this.next++;
           this.openKind = kind;
           out.push({ type: "part_start", index: this.open, kind });
         }
-        out.push(kind === "text" ? { type: "text", index: this.open, text: p.text } : { type: "thinking", index: this.open, text: p.text });
+        if (p.text !== "") out.push(kind === "text" ? { type: "text", index: this.open, text: p.text } : { type: "thinking", index: this.open, text: p.text });
+        if (sig && kind === "thinking") out.push({ type: "signature", index: this.open, signature: sig, origin: "gemini" });
       } else if (isObject(p.functionCall)) {
+        if (sig) this.signed(sig, out);
         this.close(out);
         const f = p.functionCall;
         const index = this.next++;
@@ -84,6 +91,13 @@ export class GeminiStreamDecoder implements StreamDecoder {
     if (this.open >= 0) out.push({ type: "part_stop", index: this.open });
     this.open = -1;
     this.openKind = null;
+  }
+
+  /** A thought signature of the part that follows, as a thinking part of its own with no text. */
+  private signed(signature: string, out: StreamEvent[]): void {
+    this.close(out);
+    const index = this.next++;
+    out.push({ type: "part_start", index, kind: "thinking" }, { type: "signature", index, signature, origin: "gemini" }, { type: "part_stop", index });
   }
 }
 
@@ -110,6 +124,8 @@ export class GeminiStreamEncoder implements StreamEncoder {
       // The per-token frame is written by hand (most of a stream; a template is several times cheaper).
       case "text": return this.frameText(`{"candidates":[{"content":{"role":"model","parts":[{"text":${JSON.stringify(ev.text)}}]},"index":0}],"modelVersion":${JSON.stringify(this.model)},"responseId":${JSON.stringify(this.id || this.requestId)}}`);
       case "thinking": return this.chunk([{ text: ev.text, thought: true }]);
+      // Another provider's signature (an Anthropic thinking block's) rides on a thought of its own, tagged.
+      case "signature": return this.chunk([{ text: "", thought: true, thoughtSignature: wrapSignature("gemini", ev.origin, ev.signature, ev.redacted) }]);
       case "part_start":
         if (ev.kind === "tool_call") this.tool = { id: ev.id ?? "", name: ev.name ?? "", args: "" };
         return "";

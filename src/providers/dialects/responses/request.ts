@@ -1,18 +1,24 @@
 import {
-  bad, effortOf, emptyRequest, isObject, mediaUrl, parseArgs, refuse, refuseUnknown, safeId, splitDataUrl,
+  bad, effortOf, emptyRequest, isObject, mediaUrl, parseArgs, refuse, refuseUnknown, safeId, splitDataUrl, unwrapSignature,
   type CanonicalRequest, type Effort, type Json, type MediaPart, type Message, type Part, type TextPart,
 } from "../canonical.js";
 import type { EncodeContext } from "../codec.js";
 
 const KNOWN = new Set([
   "model", "input", "instructions", "max_output_tokens", "temperature", "top_p", "stream", "stream_options", "tools", "tool_choice",
-  "parallel_tool_calls", "text", "reasoning", "user", "safety_identifier", "store",
+  "parallel_tool_calls", "text", "reasoning", "user", "safety_identifier", "store", "include",
 ]);
+/** What `include` may ask for: reasoning items carry their encrypted content whenever there is some. */
+const INCLUDABLE = new Set(["reasoning.encrypted_content"]);
 
 /** OpenAI Responses request → canonical. Stored state (previous_response_id, conversation) is refused: no provider but OpenAI keeps it. */
 export function decodeResponsesRequest(body: Json, target: string): CanonicalRequest {
   refuseUnknown(body, KNOWN, target);
   if (body.store === true) refuse("store", target);
+  if (body.include !== undefined && body.include !== null) {
+    if (!Array.isArray(body.include)) bad("include", "must be an array");
+    for (const x of body.include) if (!INCLUDABLE.has(String(x))) refuse(`include '${String(x)}'`, target, "cannot be honoured");
+  }
   const r = emptyRequest(String(body.model));
   const system: string[] = typeof body.instructions === "string" && body.instructions ? [body.instructions] : [];
   if (typeof body.input === "string") r.messages.push({ role: "user", parts: [{ type: "text", text: body.input }] });
@@ -75,7 +81,12 @@ function decodeItem(item: unknown, at: string, target: string, out: Message[], s
     const content = typeof item.output === "string" ? [{ type: "text" as const, text: item.output }] : contentParts(item.output, `${at}.output`, target);
     push(out, "user", { type: "tool_result", id: String(item.call_id), content: content.filter((p): p is TextPart | MediaPart => p.type === "text" || p.type === "image" || p.type === "document"), isError: false });
   } else if (type === "reasoning") {
-    // Encrypted reasoning of an OpenAI model: no other provider can read it back.
+    // Reasoning another provider signed comes back tagged in encrypted_content (wrapSignature) and
+    // goes back to it; an OpenAI model's own encrypted reasoning no other provider can read.
+    const sealed = typeof item.encrypted_content === "string" ? unwrapSignature("responses", item.encrypted_content) : null;
+    if (!sealed || sealed.origin === "responses") return;
+    const text = Array.isArray(item.summary) ? item.summary.map((x) => (isObject(x) ? String(x.text ?? "") : "")).join("") : "";
+    push(out, "assistant", { type: "thinking", text, signature: sealed.signature, origin: sealed.origin, ...(sealed.redacted ? { redacted: true } : {}) });
   } else refuse(`${at}.type '${String(type)}'`, target, "is not supported");
 }
 

@@ -1,4 +1,4 @@
-import { isObject, parseArgs, safeId, type CanonicalResponse, type CanonicalUsage, type Json, type StopReason } from "../canonical.js";
+import { isObject, parseArgs, safeId, wrapSignature, type CanonicalResponse, type CanonicalUsage, type Json, type StopReason } from "../canonical.js";
 import { openaiUsage } from "../chat/response.js";
 
 export function responsesUsageOut(u: CanonicalUsage): Json {
@@ -67,8 +67,16 @@ export function encodeResponsesResponse(r: CanonicalResponse, model: string): Js
     }
     text = null;
     if (p.type === "tool_call") output.push({ type: "function_call", id: itemId("fc"), call_id: safeId(p.id), name: p.name, arguments: JSON.stringify(p.args), status: "completed" });
-    else output.push({ type: "reasoning", id: itemId("rs"), summary: [{ type: "summary_text", text: p.text }] });
+    else output.push(reasoningItem(itemId("rs"), p.text, p.signature ? wrapSignature("responses", p.origin, p.signature, p.redacted) : null));
   }
   const stop = r.stop === "tool_use" || r.stop === "stop_sequence" ? "end" : r.stop;
   return responseObject(r.id, model, output, r.usage, stop);
+}
+
+/**
+ * A reasoning output item. Another provider's signature rides in `encrypted_content`, which the
+ * SDKs replay unchanged with the item (translation.md §2.6), tagged so it goes back to that provider.
+ */
+export function reasoningItem(id: string, text: string, sealed: string | null): Json {
+  return { type: "reasoning", id, summary: text ? [{ type: "summary_text", text }] : [], ...(sealed ? { encrypted_content: sealed } : {}) };
 }

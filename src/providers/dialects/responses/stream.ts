@@ -1,4 +1,4 @@
-import { isObject, NO_USAGE, safeId, type CanonicalUsage, type Json, type StopReason, type StreamEvent } from "../canonical.js";
+import { isObject, NO_USAGE, safeId, wrapSignature, type CanonicalUsage, type Json, type StopReason, type StreamEvent } from "../canonical.js";
 import { openaiUsage } from "../chat/response.js";
 import type { StreamDecoder, StreamEncoder } from "../codec.js";
 import { SseParser } from "../sse.js";
@@ -138,9 +138,17 @@ export class ResponsesStreamEncoder implements StreamEncoder {
       case "args":
         this.buf += ev.json;
         return out + (this.item?.type === "function_call" ? this.raw("response.function_call_arguments.delta", `${this.at},"delta":${JSON.stringify(ev.json)}`) : "");
-      case "thinking":
+      case "thinking": {
+        if (this.item?.type !== "reasoning" || ev.text === "") return out;
+        // The summary part opens with the first text: a reasoning item may be only a signature.
+        if (this.buf === "") out += this.raw("response.reasoning_summary_part.added", `${this.at},"summary_index":0,"part":{"type":"summary_text","text":""}`);
         this.buf += ev.text;
-        return out + (this.item?.type === "reasoning" ? this.raw("response.reasoning_summary_text.delta", `${this.at},"summary_index":0,"delta":${JSON.stringify(ev.text)}`) : "");
+        return out + this.raw("response.reasoning_summary_text.delta", `${this.at},"summary_index":0,"delta":${JSON.stringify(ev.text)}`);
+      }
+      case "signature":
+        // Another provider's signature rides in encrypted_content, sent with the item when it is done.
+        if (this.item?.type === "reasoning") this.item.encrypted_content = wrapSignature("responses", ev.origin, ev.signature, ev.redacted);
+        return out;
       case "part_stop": return out + this.close();
       case "usage":
         this.usage = ev.usage;
@@ -193,9 +201,7 @@ export class ResponsesStreamEncoder implements StreamEncoder {
     }
     this.item = kind === "tool_call" ? { type: "function_call", id, call_id: safeId(callId), name, arguments: "", status: "in_progress" }
       : { type: "reasoning", id, summary: [] };
-    let out = this.raw("response.output_item.added", `"output_index":${n},"item":${JSON.stringify(this.item)}`);
-    if (kind === "thinking") out += this.raw("response.reasoning_summary_part.added", `${this.at},"summary_index":0,"part":{"type":"summary_text","text":""}`);
-    return out;
+    return this.raw("response.output_item.added", `"output_index":${n},"item":${JSON.stringify(this.item)}`);
   }
 
   private close(): string {
@@ -216,10 +222,12 @@ export class ResponsesStreamEncoder implements StreamEncoder {
       out += this.raw("response.function_call_arguments.done", `${this.at},"name":${JSON.stringify(item.name)},"arguments":${text}`);
       json = JSON.stringify(item);
     } else {
-      const part = `{"type":"summary_text","text":${text}}`;
-      out += this.raw("response.reasoning_summary_text.done", `${this.at},"summary_index":0,"text":${text}`);
-      out += this.raw("response.reasoning_summary_part.done", `${this.at},"summary_index":0,"part":${part}`);
-      item.summary = [{ type: "summary_text", text: this.buf }];
+      if (this.buf !== "") {
+        const part = `{"type":"summary_text","text":${text}}`;
+        out += this.raw("response.reasoning_summary_text.done", `${this.at},"summary_index":0,"text":${text}`);
+        out += this.raw("response.reasoning_summary_part.done", `${this.at},"summary_index":0,"part":${part}`);
+        item.summary = [{ type: "summary_text", text: this.buf }];
+      }
       json = JSON.stringify(item);
     }
     out += this.raw("response.output_item.done", `"output_index":${n},"item":${json}`);
