@@ -43,3 +43,40 @@ describe("Chat Completions with Claude and Gemini models", () => {
     expect(((await r.json()) as { error: { message: string } }).error.message).toMatch(/served by openai/);
   });
 });
+
+describe("OpenAI embeddings with a Gemini model", () => {
+  it("answers /v1/embeddings from Gemini's batchEmbedContents, in OpenAI's shape (the SDK's base64 and floats), and meters it", async () => {
+    const { data, request_id } = await client.embeddings.create({ model: "gemini-embedding-001", input: ["first text", "second text"] }).withResponse();
+    expect(data.object).toBe("list");
+    expect(data.data.map((d) => d.index)).toEqual([0, 1]);
+    expect(data.data[0]!.embedding).toHaveLength(8);
+    // The same vectors Gemini's own endpoint gives, decoded by the SDK from the base64 it asked for.
+    const native = await fetch(`${h.url}/v1beta/models/gemini-embedding-001:batchEmbedContents`, {
+      method: "POST", headers: { "x-goog-api-key": String(client.apiKey), "content-type": "application/json" },
+      body: JSON.stringify({ requests: ["first text", "second text"].map((text) => ({ model: "models/gemini-embedding-001", content: { parts: [{ text }] } })) }),
+    });
+    const want = ((await native.json()) as { embeddings: { values: number[] }[] }).embeddings.map((e) => e.values);
+    data.data.forEach((d, i) => d.embedding.forEach((v, j) => expect(v).toBeCloseTo(want[i]![j]!, 4)));
+    const floats = await client.embeddings.create({ model: "gemini-embedding-001", input: "one text", encoding_format: "float" });
+    expect(floats.data).toHaveLength(1);
+    expect(floats.data[0]!.embedding.every((v) => typeof v === "number")).toBe(true);
+    const e = await eventually(async () => (await h.usage()).find((x) => x.id === request_id));
+    expect(data.usage.prompt_tokens).toBeGreaterThan(0);
+    // $0.15 per million input tokens; no output.
+    expect(e).toMatchObject({ provider: "gemini", model: "gemini-embedding-001", endpoint: "embeddings", status: 200, inputTokens: data.usage.prompt_tokens, outputTokens: 0 });
+    expect(e.costNano).toBe(data.usage.prompt_tokens * 150);
+  });
+
+  it("refuses by name what Gemini cannot honour, in OpenAI's error shape with a request id", async () => {
+    const bad = async (body: Record<string, unknown>) => {
+      const r = await fetch(`${h.url}/v1/embeddings`, { method: "POST", headers: { authorization: `Bearer ${String(client.apiKey)}`, "content-type": "application/json" }, body: JSON.stringify({ model: "gemini-embedding-001", ...body }) });
+      const j = (await r.json()) as { error: { param: string; message: string } };
+      expect(r.headers.get("x-request-id")).toMatch(/^req_/);
+      return [r.status, j.error.param, j.error.message] as const;
+    };
+    expect(await bad({ input: [[1, 2, 3]] })).toEqual([400, "input", expect.stringMatching(/token ids/)]);
+    expect(await bad({ input: "x", encoding_format: "int8" })).toEqual([400, "encoding_format", expect.any(String)]);
+    expect(await bad({ input: "" })).toEqual([400, "input", expect.any(String)]);
+    expect(await bad({ input: "x", extra_field: 1 })).toEqual([400, "extra_field", expect.stringMatching(/not supported/)]);
+  });
+});

@@ -399,7 +399,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
     if (!aborted && !this.upstreamFailed) {
       // Gemini's embeddings reported no usage before its newest API versions: they are billed on
       // an estimate of the input (four bytes a token) rather than not at all.
-      if (!r.reported && (this.plan.op === "embed_content" || this.plan.op === "batch_embed_contents") && this.status < 300) {
+      const embeds = this.plan.op === "embed_content" || this.plan.op === "batch_embed_contents" || this.plan.translation?.embed;
+      if (!r.reported && embeds && this.status < 300) {
         return { input: Math.ceil(this.plan.inputTokenBound / 4), output: 0, cacheWrite: 0, cacheRead: 0 };
       }
       return r.usage;

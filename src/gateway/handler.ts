@@ -3,7 +3,7 @@ import { isDependencyFailure, type ErrorCode } from "../errors/index.js";
 import type { VerifiedKey, VerifyResult } from "../keys/index.js";
 import { clientAddress, MAX_GATEWAY_JSON_DEPTH, nestsDeeperThan, newId, tokenCostNano } from "../lib/index.js";
 import {
-  CODECS, codecDialectOf, getProvider, inputTokenBound, nativeRequest, TranslationError, outputTokenBound, priceAt, type UpstreamRequest, type WireDialect,
+  CODECS, codecDialectOf, encodeGeminiEmbedRequest, getProvider, inputTokenBound, nativeRequest, TranslationError, outputTokenBound, priceAt, type UpstreamRequest, type WireDialect,
 } from "../providers/index.js";
 import type { CatalogModel } from "../store/index.js";
 import type { AdmissionDecision, AdmissionRequest } from "./admission.js";
@@ -151,14 +151,20 @@ export async function handleRequest(core: GatewayCore, req: IncomingMessage, res
   if (!native) {
     const caller = codecDialectOf(route.op);
     const codec = provider?.codec;
-    if (!provider || !codec || !caller) {
+    // OpenAI embeddings reach Gemini's own embeddings API; no other operation is translated.
+    const embed = route.op === "embeddings" && codec?.dialect === "gemini";
+    if (!provider || !codec || (!caller && !embed)) {
       refuse(core, req, res, entry, errorReply(dialect, "invalid_request", `The model '${modelName}' is served by ${model.provider}, which does not speak this endpoint's API; call it through its own endpoint.`, requestId, { param: "model" }), model.id, model.provider, route, requestId, startedAt, startedHr, streamed, "dialect_mismatch");
       return;
     }
     try {
-      const canonical = CODECS[caller].decodeRequest(body, provider.id);
-      canonical.stream = streamed;
-      const encoded = codec.encodeRequest(canonical, { model: modelName, maxOutputTokens: model.maxOutputTokens });
+      let encoded: Record<string, unknown>;
+      if (embed) encoded = encodeGeminiEmbedRequest(body, modelName, provider.id);
+      else {
+        const canonical = CODECS[caller!].decodeRequest(body, provider.id);
+        canonical.stream = streamed;
+        encoded = codec.encodeRequest(canonical, { model: modelName, maxOutputTokens: model.maxOutputTokens });
+      }
       payload = Buffer.from(JSON.stringify(encoded));
       upstream = { ...upstream, body: encoded as Record<string, unknown> };
     } catch (err) {
@@ -167,8 +173,9 @@ export async function handleRequest(core: GatewayCore, req: IncomingMessage, res
       return;
     }
     const opts = body.stream_options as Record<string, unknown> | undefined;
-    translation = { upstream: codec.dialect, caller, includeUsage: opts?.include_usage === true };
-    upstream = { ...nativeRequest(codec.dialect, upstream, streamed), body: upstream.body, beta: upstream.beta };
+    translation = { upstream: codec.dialect, caller: caller ?? "chat", includeUsage: opts?.include_usage === true, embed: embed ? { base64: body.encoding_format === "base64" } : null };
+    upstream = embed ? { op: "batch_embed_contents", dialect: "gemini", model: modelName, inboundPath: path, sse: false, body: upstream.body }
+      : { ...nativeRequest(codec.dialect, upstream, streamed), body: upstream.body, beta: upstream.beta };
   }
 
   // Forward with the include_usage chunk so a stream can be metered; strip it if not asked for.

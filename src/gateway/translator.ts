@@ -1,5 +1,7 @@
 import type { ServerResponse } from "node:http";
-import { CODECS, codeForStatus, errorMessage, type CodecDialect, type StreamDecoder, type StreamEncoder, type StreamEvent } from "../providers/index.js";
+import {
+  CODECS, codeForStatus, decodeGeminiEmbedResponse, errorMessage, type CodecDialect, type StreamDecoder, type StreamEncoder, type StreamEvent,
+} from "../providers/index.js";
 import type { Plan } from "./exchange.js";
 import { errorReply, requestIdHeader, sendError, sendReply, type ErrorReply } from "./respond.js";
 
@@ -11,6 +13,8 @@ export interface Translation {
   caller: CodecDialect;
   /** Chat Completions callers: they asked for the usage chunk. */
   includeUsage: boolean;
+  /** OpenAI embeddings answered by Gemini's batchEmbedContents (`base64`: the caller's encoding); null for generation. */
+  embed: { base64: boolean } | null;
 }
 
 /**
@@ -75,7 +79,10 @@ export class Translator {
     }
     let out: string;
     try {
-      out = JSON.stringify(CODECS[this.t.caller].encodeResponse(CODECS[this.t.upstream].decodeResponse(body), this.plan.modelName));
+      // Embeddings the upstream did not count are billed on the same estimate the exchange meters.
+      out = JSON.stringify(this.t.embed
+        ? decodeGeminiEmbedResponse(body, this.plan.modelName, this.t.embed.base64, Math.ceil(this.plan.inputTokenBound / 4))
+        : CODECS[this.t.caller].encodeResponse(CODECS[this.t.upstream].decodeResponse(body), this.plan.modelName));
     } catch {
       return errorReply(this.plan.dialect, "upstream_error", "The provider's answer could not be translated.", this.plan.requestId, { headers: this.plan.headers });
     }

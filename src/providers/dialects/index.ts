@@ -15,3 +15,4 @@ export const CODECS: Readonly<Record<CodecDialect, DialectCodec>> = {
   responses: responsesCodec,
   gemini: geminiCodec,
 };
+export { decodeGeminiEmbedResponse, encodeGeminiEmbedRequest } from "./gemini/embeddings.js";
