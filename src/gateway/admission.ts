@@ -40,4 +40,10 @@ export type AdmissionSettlement = Pick<UsageEvent, "inputTokens" | "outputTokens
 export interface Admission {
   admit(r: AdmissionRequest): AdmissionDecision | Promise<AdmissionDecision>;
   settle(r: AdmissionRequest, ticket: unknown, s: AdmissionSettlement): void | Promise<void>;
+  /**
+   * Work done upstream before the gateway learnt its cost (a batch's results, read after the
+   * batch ran): the cost goes on every spend limit and the credit balance, unreserved and never
+   * refused; requests after it are refused as any spend past a limit makes them.
+   */
+  charge(r: AdmissionRequest, costNano: number): Promise<void>;
 }

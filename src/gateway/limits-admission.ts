@@ -81,6 +81,19 @@ export class LimitsAdmission implements Admission {
     return Promise.all([t.rate ? rate.settle(t.rate, tokens) : null, t.budget ? budgets.settle(t.budget, s.costNano) : null]).then(() => undefined);
   }
 
+  async charge(r: AdmissionRequest, costNano: number): Promise<void> {
+    if (costNano <= 0) return;
+    const subjects = this.subjectsOf(r, await this.org(r.orgId)).budget;
+    if (!subjects.length) return;
+    // A settle of a reservation the counters never held adds its cost to each loaded counter
+    // (budget.ts); a counter loaded later reads it from the usage record instead.
+    const at = this.now();
+    const reservation: BudgetReservation = {
+      requestId: r.requestId, amountNano: 0, subjects, periodKeys: subjects.map((x) => periodRange(x.period, at).key), reservedAt: at, expiresAt: at, tag: r.orgId, local: false,
+    };
+    await this.limits.budgets.settle(reservation, costNano);
+  }
+
   /** Rate limits at every level first. */
   private admitWith(r: AdmissionRequest, org: OrgState): AdmissionDecision | Promise<AdmissionDecision> {
     const all = this.subjectsOf(r, org);

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { VerifiedKey } from "../keys/index.js";
-import { getProvider, openaiPrefix, priceAt, splitBaseUrl, usageCostNano, type UsableCredential } from "../providers/index.js";
+import { getProvider, openaiPrefix, priceAt, splitBaseUrl, usageCostNano, type TokenUsage, type UsableCredential } from "../providers/index.js";
 import { readBody } from "./body.js";
 import type { GatewayCore } from "./core.js";
 import { allowsModel } from "./handler.js";
@@ -95,14 +95,30 @@ async function meterBatch(core: GatewayCore, c: PassContext, meter: BatchResults
   for (const [name, usage] of meter.byModel) {
     const model = core.catalog.resolve(name);
     const costNano = model ? Math.round(usageCostNano(usage, priceAt(model, c.startedAt)) / BATCH_DISCOUNT) : 0;
+    const id = n++ === 0 ? c.requestId : `${c.requestId}_${n}`;
+    await chargeBatch(core, c, id, model?.id ?? name, usage, costNano);
     core.record({
-      id: n++ === 0 ? c.requestId : `${c.requestId}_${n}`, at: c.startedAt, orgId: c.entry.key.orgId, workspaceId: c.entry.key.workspaceId, keyId: c.entry.key.id,
+      id, at: c.startedAt, orgId: c.entry.key.orgId, workspaceId: c.entry.key.workspaceId, keyId: c.entry.key.id,
       provider: pass.provider, model: model?.id ?? name, endpoint: "batch_results", inputTokens: usage.input, outputTokens: usage.output,
       cacheWriteTokens: usage.cacheWrite, cacheReadTokens: usage.cacheRead, costNano, status: 200, errorCode: null, streamed: false, aborted: false,
       latencyMs: msSince(c.startedHr), ttfbMs: null,
     }, null, null, { keyName: c.entry.key.name, upstreamStatus: 200, attempts: 1, deployment: null, refusal: null, traceparent: undefined, tracestate: undefined });
   }
   return true;
+}
+
+/** A batch's cost on the spend limits and credits it ran under (logged, not thrown: the results were already sent). */
+async function chargeBatch(core: GatewayCore, c: PassContext, requestId: string, model: string, usage: TokenUsage, costNano: number): Promise<void> {
+  if (!core.admission) return;
+  const { key, workspace } = c.entry;
+  try {
+    await core.admission.charge({
+      requestId, at: c.startedAt, key, workspace, orgId: key.orgId, provider: c.route.pass.provider, model, op: "passthrough", dialect: c.route.dialect,
+      inputTokenBound: usage.input + usage.cacheRead + usage.cacheWrite, outputTokenBound: usage.output, costBoundNano: costNano,
+    }, costNano);
+  } catch (err) {
+    core.logger.warn({ err: (err as Error).message, requestId }, "a batch's cost could not be put on its limits");
+  }
 }
 
 /** An Anthropic batch names its models: each must be one the key may use. An OpenAI batch file cannot be read here, so a key limited to some models may not upload one. */

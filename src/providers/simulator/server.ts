@@ -12,6 +12,7 @@ import { simulateChat, simulateEmbeddings, simulateResponses } from "./openai.js
 import { simulateCompletion, simulateModeration } from "./openai-legacy.js";
 import { planScript, promptText, type SimulatorCaps } from "./script.js";
 import { answerResource } from "./resources.js";
+import { answerGeminiCaches, answerOpenAIStored } from "./stored.js";
 import { planStructured, planToolCall, tokenPieces, type SimShape } from "./tools.js";
 import { simulateGoogleToken, simulateVertex } from "./vertex.js";
 
@@ -92,7 +93,7 @@ function route(req: IncomingMessage, res: ServerResponse, text: string, paceMs: 
     stats.requests++;
     stats.byKey.set(auth, (stats.byKey.get(auth) ?? 0) + 1);
   }
-  if (answerResource(req, res, path, text)) return;
+  if (answerResource(req, res, path, text) || answerOpenAIStored(req, res, path, Buffer.from(text)) || answerGeminiCaches(req, res, path, text)) return;
   const gemini = /\/v1(?:beta)?\/models\/([^/:]+):(\w+)$/.exec(path);
   const dialect: WireDialect = gemini || path.endsWith("/v1beta/models") || (path.endsWith("/v1/models") && req.headers["x-goog-api-key"]) ? "gemini"
     : /\/(chat\/completions|embeddings|responses)$/.test(path) ? "openai"
