@@ -7,6 +7,7 @@ import { registerCredentialsCommand } from "./credentials.js";
 import { registerModelsCommand } from "./models.js";
 import { registerSimulatorCommand } from "./simulator.js";
 import { registerMigrateCommand } from "./migrate.js";
+import { registerMigrateStoreCommand } from "./migrate-store.js";
 import { registerBackupCommands } from "./backup.js";
 import { registerUpCommand } from "./up.js";
 import { registerWorkspacesCommand } from "./workspaces.js";
@@ -34,6 +35,7 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv = process.env):
 
   registerUpCommand(program, ctx);
   registerMigrateCommand(program, ctx);
+  registerMigrateStoreCommand(program, ctx);
   registerBackupCommands(program, ctx);
   registerKeysCommand(program, ctx);
   registerCredentialsCommand(program, ctx);

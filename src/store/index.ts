@@ -72,3 +72,4 @@ export function createStore(database: Database): Store {
   };
 }
 export * from "./backup.js";
+export * from "./copy-store.js";
