@@ -130,7 +130,7 @@ async function buildApp(config: Config, opts: AppOptions, server: Server, baseUr
     logger,
     onLeaseExpired: (expired) => admission?.recordExpiredLeases(expired),
   });
-  admission = new LimitsAdmission(limits, store, () => clock.now());
+  admission = new LimitsAdmission(limits, store, () => clock.now(), { keyConcurrentRequests: config.keyConcurrentRequests });
   const orgSettings = admission;
   services.settingsChanges = {
     orgChanged: async (orgId) => {

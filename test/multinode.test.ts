@@ -50,7 +50,8 @@ describe.skipIf(!ready)("two nodes over PostgreSQL and Redis", () => {
   });
 
   it("admits exactly 100 of 300 requests a minute across both nodes, the rest 429 with headers", async () => {
-    const k = await api(0, "POST", "/api/v1/keys", { name: "rpm", kind: "test", rate_limits: { requests_per_minute: 100 } });
+    // All 300 at once: a concurrency of their own, so the default one (100) does not refuse any first.
+    const k = await api(0, "POST", "/api/v1/keys", { name: "rpm", kind: "test", rate_limits: { requests_per_minute: 100, concurrent_requests: 300 } });
     const responses = await Promise.all(Array.from({ length: 300 }, (_, i) => call(i % 2, k.key)));
     const statuses = responses.map((r) => r.status);
     expect(statuses.filter((s) => s === 200)).toHaveLength(100);

@@ -31,6 +31,11 @@ export const configSchema = z.object({
   upstreamMaxAttempts: z.coerce.number().int().min(1).max(10).default(3),
   /** Requests one key may have in flight to one upstream origin (its pool has 256 connections): a fair share. */
   upstreamKeyShare: positiveInt.default(64),
+  /**
+   * Concurrent requests a key may have in flight (across providers and nodes) when its own rate
+   * limits name none; 0: no default. A key's own `concurrent_requests` replaces it.
+   */
+  keyConcurrentRequests: z.coerce.number().int().min(0).default(100),
   /** How long a request over its key's share waits for a slot before a 429. */
   upstreamQueueTimeoutMs: positiveInt.default(10_000),
   /** How long a budget reservation lives when the request that made it never settles. */

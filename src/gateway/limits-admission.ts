@@ -53,7 +53,11 @@ export class LimitsAdmission implements Admission {
    */
   private recordUsage: ((events: readonly UsageEvent[]) => void) | null = null;
 
-  constructor(private readonly limits: Limits, private readonly store: Store, private readonly now: () => number) {}
+  /**
+   * `keyConcurrentRequests`: the concurrency of a key whose own rate limits name none (0 or
+   * absent: no default).
+   */
+  constructor(private readonly limits: Limits, private readonly store: Store, private readonly now: () => number, private readonly defaults: { keyConcurrentRequests?: number } = {}) {}
 
   /** Send lease-expiry charges through the gateway's usage recorder. */
   recordThrough(record: (events: readonly UsageEvent[]) => void): void {
@@ -112,7 +116,7 @@ export class LimitsAdmission implements Admission {
     // Test keys' usage is simulated (DESIGN.md, key kinds): it never spends credits nor counts
     // against a workspace's or the organization's spend limits; a test key's own limit applies.
     if (org.creditsEnabled && r.key.kind !== "test") budget.push(creditSubject(r.orgId));
-    const made: Subjects = { workspace: r.workspace, org, rate: rateSubjectsOf(r, org), budget };
+    const made: Subjects = { workspace: r.workspace, org, rate: rateSubjectsOf(r, org, this.defaults.keyConcurrentRequests ?? 0), budget };
     this.subjects.set(r.key, made);
     return made;
   }
@@ -283,12 +287,15 @@ function budgetRefusal(res: Exclude<ReserveResult, { outcome: "admitted" }>, r: 
   return { allowed: false, code: "store_unavailable", limit: "limits_unavailable", message: "Spend limits and credits cannot be checked right now; the request was not sent." };
 }
 
-function rateSubjectsOf(r: AdmissionRequest, org: OrgState): RateSubject[] {
+function rateSubjectsOf(r: AdmissionRequest, org: OrgState, keyConcurrency: number): RateSubject[] {
   const out: RateSubject[] = [];
   const add = (id: string, l: RateLimits | null) => {
     if (l && (l.requestsPerMinute || l.tokensPerMinute || l.concurrentRequests)) out.push({ id, ...l });
   };
-  add(`key:${r.key.id}`, r.key.rateLimits);
+  const own = r.key.rateLimits;
+  add(`key:${r.key.id}`, keyConcurrency > 0 && !own?.concurrentRequests
+    ? { requestsPerMinute: own?.requestsPerMinute ?? null, tokensPerMinute: own?.tokensPerMinute ?? null, concurrentRequests: keyConcurrency }
+    : own);
   add(`wrk:${r.workspace.id}`, r.workspace.rateLimits);
   add(`org:${r.orgId}`, org.rateLimits);
   return out;
