@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { NotFoundError, ValidationError } from "../errors/index.js";
 import { newId, toIso } from "../lib/index.js";
-import { getProvider, PRESET_NAMES, PROVIDER_IDS, probeCredential, type CredentialVault } from "../providers/index.js";
+import { BEDROCK_APIS, getProvider, PRESET_NAMES, PROVIDER_IDS, probeCredential, type CredentialVault } from "../providers/index.js";
 import type { CredentialModel, ProviderCredential } from "../store/index.js";
 import { audited } from "./audit.js";
 import { page } from "./present.js";
@@ -28,8 +28,11 @@ const createBody = z.strictObject({
   weight: z.number().int().min(1).max(1000).optional(),
   /** Lower goes first among the deployments of a model. */
   priority: z.number().int().min(0).max(1000).optional(),
-  /** Provider settings: region (Bedrock, Vertex AI), project (Vertex AI), resource and api_version (Azure), preset (OpenAI-compatible). */
-  settings: z.partialRecord(z.enum(["region", "project", "resource", "api_version", "preset", "authority_host"]), z.string().trim().min(1).max(200)).optional(),
+  /**
+   * Provider settings: region (Bedrock, Vertex AI), project (Vertex AI), resource and api_version (Azure), preset (OpenAI-compatible),
+   * api (Bedrock: `converse` sends Anthropic models through Converse too; other families always go through it).
+   */
+  settings: z.partialRecord(z.enum(["region", "project", "resource", "api_version", "preset", "authority_host", "api"]), z.string().trim().min(1).max(200)).optional(),
   /** The models it serves: ids, aliases or `*` patterns, with their upstream names, priorities, weights and prices. */
   models: z.array(z.union([
     z.string().trim().min(1).max(200),
@@ -66,6 +69,9 @@ function checkSettings(provider: string, settings: Record<string, string>): void
   const missing = (p?.requiredSettings ?? []).filter((k) => !settings[k]);
   const problems = missing.map((k) => ({ field: `settings.${k}`, message: `${provider} credentials need ${k}` }));
   if (settings.preset !== undefined && !PRESET_NAMES.includes(settings.preset)) problems.push({ field: "settings.preset", message: `one of ${PRESET_NAMES.join(", ")}` });
+  if (settings.api !== undefined && (provider !== "bedrock" || !(BEDROCK_APIS as readonly string[]).includes(settings.api))) {
+    problems.push({ field: "settings.api", message: provider === "bedrock" ? `one of ${BEDROCK_APIS.join(", ")}` : "only Bedrock credentials choose an API" });
+  }
   if (problems.length) throw new ValidationError(problems);
 }
 
@@ -103,6 +109,7 @@ export const credentialRoutes: RouteDef[] = [
       // The base URL, when given, replaces what the settings would build (region, resource).
       if (!body.base_url) checkSettings(body.provider, settings);
       else if (settings.preset !== undefined) checkSettings("openai-compatible", { preset: settings.preset });
+      if (body.base_url && settings.api !== undefined) checkSettings(body.provider, { ...settings, region: settings.region ?? "-" });
       const models = toCredentialModels(body.models);
       const now = s.clock.now();
       const id = newId("cred", now);

@@ -11,7 +11,7 @@ import { configFrom } from "./up.js";
 
 interface AddOptions {
   provider: string; name: string; fromEnv?: string; stdin?: boolean; baseUrl?: string; workspace?: string; weight?: number; priority?: number;
-  region?: string; project?: string; resource?: string; apiVersion?: string; preset?: string; model?: string[];
+  region?: string; project?: string; resource?: string; apiVersion?: string; preset?: string; api?: string; model?: string[];
 }
 
 function collect(value: string, previous: string[] = []): string[] {
@@ -48,6 +48,7 @@ export function registerCredentialsCommand(program: Command, ctx: CliContext): v
     .option("--project <id>", "Vertex AI: Google Cloud project (default: the service account's)")
     .option("--resource <name>", "Azure OpenAI: the resource name (https://<name>.openai.azure.com)")
     .option("--api-version <v>", "Azure OpenAI: api-version (default 2024-10-21)")
+    .option("--api <api>", "Bedrock: converse to reach Anthropic models through Converse too (other families always go through it)")
     .option("--preset <name>", "OpenAI-compatible: mistral, deepseek, groq, xai, openrouter, together, fireworks, ollama or vllm")
     .action(async (o: AddOptions) => {
       let secret: string | undefined;
@@ -65,7 +66,7 @@ export function registerCredentialsCommand(program: Command, ctx: CliContext): v
       if (o.workspace) body.workspace_id = o.workspace;
       if (o.weight) body.weight = o.weight;
       if (o.priority !== undefined) body.priority = o.priority;
-      const settings = { region: o.region, project: o.project, resource: o.resource, api_version: o.apiVersion, preset: o.preset };
+      const settings = { region: o.region, project: o.project, resource: o.resource, api_version: o.apiVersion, preset: o.preset, api: o.api };
       const given = Object.entries(settings).filter(([, v]) => v !== undefined);
       if (given.length) body.settings = Object.fromEntries(given);
       if (o.model?.length) body.models = o.model.map(parseModelOption);

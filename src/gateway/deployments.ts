@@ -1,5 +1,5 @@
 import type { VerifiedKey } from "../keys/index.js";
-import { deploymentsFor, getProvider, simulator, type Deployment, type UpstreamRequest, type UpstreamTarget, type UsableCredential } from "../providers/index.js";
+import { deploymentsFor, getProvider, simulator, TranslationError, type Deployment, type UpstreamRequest, type UpstreamTarget, type UsableCredential } from "../providers/index.js";
 import type { CatalogModel, ModelPrice } from "../store/index.js";
 import type { GatewayCore } from "./core.js";
 import type { Candidate } from "./exchange.js";
@@ -13,7 +13,8 @@ const FIRST_TOKEN_WAIT_MS = 5_000;
 /**
  * The upstreams to try for a request, in order: the model's deployments (DESIGN.md, Providers
  * and routing) turned into addressed, authenticated targets. Without a promise when the
- * credentials are cached and no token is being minted.
+ * credentials are cached and no token is being minted. Throws TranslationError when the only
+ * deployments' APIs cannot take the request (the caller's mistake, answered 400 naming the field).
  */
 export function upstreams(core: GatewayCore, entry: VerifiedKey, model: CatalogModel, toSimulator: boolean, r: UpstreamRequest): Candidate[] | NoRoute | Promise<Candidate[] | NoRoute> {
   if (toSimulator) return builtInSimulator(core, r, model.provider);
@@ -48,12 +49,21 @@ function linkOf(core: GatewayCore, d: Deployment) {
 
 function toCandidates(core: GatewayCore, deployments: Deployment[], model: CatalogModel, r: UpstreamRequest): Candidate[] | NoRoute {
   const out: Candidate[] = [];
+  let refused: TranslationError | null = null;
   for (const d of deployments) {
     const link = linkOf(core, d);
     if (d.provider.connect && !link) continue;
     const c = d.credential;
     const req = d.upstreamModel === r.model ? r : { ...r, model: d.upstreamModel };
-    const target = d.provider.target(req, c.baseUrl ?? d.provider.baseUrlFor?.(c.settings) ?? d.provider.defaultBaseUrl, c.secret, link ?? undefined);
+    let target: UpstreamTarget | null;
+    try {
+      target = d.provider.target(req, c.baseUrl ?? d.provider.baseUrlFor?.(c.settings) ?? d.provider.defaultBaseUrl, c.secret, link ?? undefined);
+    } catch (err) {
+      // This deployment's API cannot take the request (Bedrock's Converse); another may.
+      if (!(err instanceof TranslationError)) throw err;
+      refused ??= err;
+      continue;
+    }
     if (!target) continue;
     if (req !== r) renameInBody(target, r, d.upstreamModel);
     out.push({
@@ -61,6 +71,7 @@ function toCandidates(core: GatewayCore, deployments: Deployment[], model: Catal
       price: d.price ? { effectiveAt: 0, ...d.price } satisfies ModelPrice : null,
     });
   }
+  if (out.length === 0 && refused) throw refused;
   return out.length ? out : "dialect_mismatch";
 }
 

@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
 import type { Dispatcher, Pool } from "undici";
 import {
-  EventStreamToSse, priceAt, usageCostNano, UsageMeter, type CredentialLink, type Operation, type TokenUsage, type UpstreamTarget, type WireDialect,
+  priceAt, reframerFor, usageCostNano, UsageMeter, type CredentialLink, type Operation, type Reframer, type TokenUsage, type UpstreamTarget, type WireDialect,
 } from "../providers/index.js";
 import type { CatalogModel, ModelPrice } from "../store/index.js";
 import type { AdmissionRequest } from "./admission.js";
@@ -98,7 +98,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private upstreamFailed: string | null = null;
   /** Names of the headers the last attempt's auth or signature added (removed before the next). */
   private added: string[] = [];
-  private reframer: EventStreamToSse | null = null;
+  private reframer: Reframer | null = null;
   private errorBody: Buffer[] | null = null;
   private served: Candidate | null = null;
   private translator: Translator | null = null;
@@ -203,9 +203,9 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.state = STREAMING;
     const p = this.plan;
     let upstreamHeaders = headers;
-    if (c.target.framing === "aws-eventstream" && status < 300) {
-      this.reframer = new EventStreamToSse();
-      upstreamHeaders = { ...headers, "content-type": "text/event-stream; charset=utf-8" };
+    if (c.target.framing && status < 300) {
+      this.reframer = reframerFor(c.target.framing, p.modelName, p.requestId);
+      upstreamHeaders = { ...headers, "content-type": this.reframer.contentType };
       delete upstreamHeaders["content-length"];
     }
     const contentType = String(upstreamHeaders["content-type"] ?? "");
@@ -254,7 +254,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
       const metered = tail.length && this.meter ? this.meter.push(tail) : tail;
       const out = metered.length && this.translator ? this.translator.push(metered) : metered;
       if (out.length) this.res.write(out);
-      if (this.reframer.failed) this.upstreamFailed = "bad_event_stream";
+      if (this.reframer.failed) this.upstreamFailed = this.plan.streamed ? "bad_event_stream" : "bad_upstream_body";
     }
     if (this.translator) {
       this.translator.finish(this.res, this);

@@ -194,6 +194,11 @@ export async function handleRequest(core: GatewayCore, req: IncomingMessage, res
     const finding = upstreams(core, entry, model, toSimulator, upstream);
     candidates = finding instanceof Promise ? await finding : finding;
   } catch (err) {
+    if (err instanceof TranslationError) {
+      const status = sendError(res, dialect, "invalid_request", err.message, requestId, { param: err.param });
+      recordRefusal(core, req, entry, model.id, providerId, route, requestId, startedAt, startedHr, streamed, status, "untranslatable");
+      return;
+    }
     if (!isDependencyFailure(err)) throw err;
     refuseUnavailable(core, req, res, err, entry, model.id, providerId, route, requestId, startedAt, startedHr, streamed);
     return;

@@ -13,5 +13,5 @@ export * from "./probe.js";
 export * from "./translate.js";
 export * from "./dialects/index.js";
 export * from "./routing/index.js";
-export { EventStreamToSse, BedrockSigner } from "./bedrock/index.js";
+export { EventStreamToSse, BedrockSigner, BEDROCK_APIS, reframerFor } from "./bedrock/index.js";
 export { PRESETS, PRESET_NAMES } from "./openai-compatible/index.js";

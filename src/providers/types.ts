@@ -41,10 +41,26 @@ export interface UpstreamTarget {
   body?: Buffer | undefined;
   /** Signs each attempt just before it is sent (SigV4); one per credential, not per request. */
   signer?: RequestSigner | undefined;
-  /** How the upstream frames a stream when it is not server-sent events. */
-  framing?: "aws-eventstream" | undefined;
+  /**
+   * How the upstream's answer is rewritten into `dialect` before it is metered or translated: AWS
+   * event-stream framing (InvokeModel streams), or Converse's own schema, JSON or streamed.
+   */
+  framing?: Framing | undefined;
   /** The shape of the upstream's error bodies when they are not the caller's dialect's own. */
   errors?: "aws" | "google" | undefined;
+}
+
+export type Framing = "aws-eventstream" | "converse-json" | "converse-stream";
+
+/** Rewrites an upstream answer's bytes as they arrive (see `UpstreamTarget.framing`). One per answer, plain fields. */
+export interface Reframer {
+  push(chunk: Buffer): Buffer;
+  /** The closing bytes when the upstream ends (an in-band error when the answer was cut or unreadable). */
+  end(): Buffer;
+  /** Set once the bytes could not be read. */
+  readonly failed: string | null;
+  /** The content type of what it writes. */
+  readonly contentType: string;
 }
 
 /** Signs a request in place: adds its headers to `headers`. */

@@ -1,6 +1,7 @@
 import { EventStreamCodec } from "@smithy/core/event-streams";
+import type { Reframer } from "../types.js";
 
-type Message = ReturnType<EventStreamCodec["decode"]>;
+export type Message = ReturnType<EventStreamCodec["decode"]>;
 
 const utf8 = {
   toUtf8: (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("utf8"),
@@ -9,22 +10,31 @@ const utf8 = {
 const MAX_FRAME = 16 * 1024 * 1024;
 
 // Bedrock's stream exceptions in Anthropic's terms (cloud-providers.md 1.6, 1.10).
-const EXCEPTION_TYPES: Record<string, string> = {
+export const EXCEPTION_TYPES: Record<string, string> = {
   throttlingException: "rate_limit_error", serviceUnavailableException: "overloaded_error", validationException: "invalid_request_error",
   modelTimeoutException: "timeout_error", internalServerException: "api_error", modelStreamErrorException: "api_error",
 };
 
 /**
- * Re-frames Bedrock's InvokeModelWithResponseStream answer (AWS event-stream binary frames, each
- * `chunk` carrying one base64 Anthropic event) as the Anthropic server-sent events the caller
- * expects. Frames do not follow network chunks: bytes are kept until a frame is whole. Frames
- * are checked and decoded by the AWS SDK's codec (lengths and both CRCs).
+ * Reads AWS event-stream binary frames as they arrive: frames do not follow network chunks, so
+ * bytes are kept until a frame is whole. Frames are checked and decoded by the AWS SDK's codec
+ * (lengths and both CRCs); each whole message becomes the caller's bytes through `message`.
  */
-export class EventStreamToSse {
+export abstract class EventStreamReader implements Reframer {
+  readonly contentType: string = "text/event-stream; charset=utf-8";
   private readonly codec = new EventStreamCodec(utf8.toUtf8, utf8.fromUtf8);
   private carry: Buffer | null = null;
   /** Set when the bytes could not be decoded: the stream is unusable from there on. */
   failed: string | null = null;
+
+  /** The bytes one decoded message becomes. */
+  protected abstract message(m: Message): string;
+  /** The bytes a cut or unreadable stream ends with. */
+  protected abstract failure(why: string): string;
+  /** The closing bytes of a stream that ended whole. */
+  protected closing(): string {
+    return "";
+  }
 
   push(chunk: Buffer): Buffer {
     if (this.failed) return EMPTY;
@@ -41,7 +51,7 @@ export class EventStreamToSse {
       } catch (err) {
         return this.fail((err as Error).message, out);
       }
-      out += toSse(message);
+      out += this.message(message);
       buf = buf.subarray(len);
     }
     if (buf.length > 0) this.carry = Buffer.from(buf);
@@ -50,19 +60,35 @@ export class EventStreamToSse {
 
   /** What is left when the upstream ends: an unfinished frame means the stream was cut. */
   end(): Buffer {
-    if (this.carry && !this.failed) return this.fail("the stream ended inside a frame", "");
-    return EMPTY;
+    if (this.failed) return EMPTY;
+    if (this.carry) return this.fail("the stream ended inside a frame", "");
+    const tail = this.closing();
+    return tail === "" ? EMPTY : Buffer.from(tail, "utf8");
   }
 
   private fail(why: string, before: string): Buffer {
     this.failed = why;
-    return Buffer.from(before + sseError("api_error", `The provider's stream could not be read: ${why}`), "utf8");
+    return Buffer.from(before + this.failure(why), "utf8");
+  }
+}
+
+/**
+ * Re-frames Bedrock's InvokeModelWithResponseStream answer (each `chunk` frame carrying one
+ * base64 Anthropic event) as the Anthropic server-sent events the caller expects.
+ */
+export class EventStreamToSse extends EventStreamReader {
+  protected message(m: Message): string {
+    return toSse(m);
+  }
+
+  protected failure(why: string): string {
+    return sseError("api_error", `The provider's stream could not be read: ${why}`);
   }
 }
 
 const EMPTY = Buffer.alloc(0);
 
-function header(m: Message, name: string): string {
+export function header(m: Message, name: string): string {
   const h = m.headers[name];
   return h && typeof h.value === "string" ? h.value : "";
 }

@@ -5,8 +5,13 @@ import { EventStreamCodec } from "@smithy/core/event-streams";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { simulateMessages } from "./anthropic.js";
 import type { CloudState } from "./clouds.js";
+import { answerConverse, converseProblem } from "./converse.js";
 import { sendEvents, simId, type SimCall } from "./emit.js";
 import type { Script } from "./script.js";
+import { planToolCall } from "./tools.js";
+
+/** Model families Bedrock serves besides Anthropic's (Converse only, in this simulator), with or without a geography prefix. */
+const OTHER_FAMILIES = /^(?:(?:us|eu|apac|jp|au|us-gov|global)\.)?(?:meta\.llama|mistral\.|amazon\.nova|cohere\.command|ai21\.|deepseek\.|qwen\.|openai\.gpt-oss)/;
 
 const ALLOWED_KEYS = new Set(["anthropic_version", "anthropic_beta", "max_tokens", "messages", "system", "stop_sequences", "temperature", "top_p", "top_k", "tools", "tool_choice", "thinking", "metadata"]);
 const codec = new EventStreamCodec((b) => Buffer.from(b).toString("utf8"), (s) => Buffer.from(s, "utf8"));
@@ -71,9 +76,13 @@ export async function simulateBedrock(req: IncomingMessage, res: ServerResponse,
   const refused = await authenticate(req, raw, cloud);
   if (refused) return bedrockError(res, refused[0], refused[1], refused[2], refused[3]);
   cloud.seen.bedrockPaths.push(modelLabel);
+  cloud.seen.bedrockOps.push(op);
   const model = decodeURIComponent(modelLabel);
-  if (!/(^|\.)anthropic\.claude/.test(model)) return bedrockError(res, 404, "ResourceNotFoundException", "Could not resolve the foundation model from the provided model identifier.");
-  if (op !== "invoke" && op !== "invoke-with-response-stream") return bedrockError(res, 400, "ValidationException", `This simulator plays InvokeModel only, not ${op}.`);
+  const anthropic = /(^|\.)anthropic\.claude/.test(model);
+  if (!anthropic && !OTHER_FAMILIES.test(model)) return bedrockError(res, 404, "ResourceNotFoundException", "Could not resolve the foundation model from the provided model identifier.");
+  if (op === "converse" || op === "converse-stream") return simulateConverse(res, raw, call, model, anthropic, op === "converse-stream");
+  if (op !== "invoke" && op !== "invoke-with-response-stream") return bedrockError(res, 400, "ValidationException", `This simulator plays InvokeModel and Converse only, not ${op}.`);
+  if (!anthropic) return bedrockError(res, 400, "ValidationException", "This simulator plays InvokeModel for Anthropic models only; call other families through Converse.");
   let body: Record<string, unknown>;
   try {
     body = JSON.parse(raw.toString("utf8")) as Record<string, unknown>;
@@ -93,6 +102,32 @@ export async function simulateBedrock(req: IncomingMessage, res: ServerResponse,
   const full: SimCall = { ...call, res, body, model, stream, headers: stream ? { ...headers, "x-amzn-bedrock-content-type": "application/json" } : headers };
   if (stream) full.frames = (events) => sendFrames(full, events);
   simulateMessages(full);
+}
+
+/** POST /model/{modelId}/converse and /converse-stream: Bedrock's own schema, checked as Bedrock checks it. */
+function simulateConverse(res: ServerResponse, raw: Buffer, call: Omit<SimCall, "res" | "body" | "model" | "stream">, model: string, anthropic: boolean, stream: boolean): void {
+  let body: Record<string, unknown>;
+  try {
+    body = JSON.parse(raw.toString("utf8")) as Record<string, unknown>;
+  } catch {
+    return bedrockError(res, 400, "SerializationException", "Unable to parse the request body as JSON.");
+  }
+  if (typeof body !== "object" || body === null || Array.isArray(body)) return bedrockError(res, 400, "SerializationException", "The request body must be a JSON object.");
+  const problem = converseProblem(body, anthropic);
+  if (problem) return bedrockError(res, 400, "ValidationException", problem);
+  const fault = call.script.fault ? FAULTS[call.script.fault] : undefined;
+  if (fault) return bedrockError(res, ...fault);
+  const headers = { ...call.headers, "x-amzn-requestid": simId("sim-") };
+  const full: SimCall = { ...call, res, body, model, stream, headers, tool: planToolCall("converse", body) };
+  answerConverse(full, converseFrame);
+}
+
+function converseFrame(eventType: string, data: Record<string, unknown>): Buffer {
+  // Bedrock pads each event's JSON with a "p" field of varying length; readers ignore it.
+  return Buffer.from(codec.encode({
+    headers: { ":event-type": { type: "string", value: eventType }, ":content-type": { type: "string", value: "application/json" }, ":message-type": { type: "string", value: "event" } },
+    body: Buffer.from(JSON.stringify({ ...data, p: "abcdefghijklmnopqrstuvwxyz".slice(0, 1 + (eventType.length % 20)) })),
+  }));
 }
 
 function tokenHeaders(s: Script): Record<string, string> {

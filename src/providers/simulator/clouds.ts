@@ -18,7 +18,7 @@ export interface CloudIdentities {
 export class CloudState {
   readonly googleTokens = new Map<string, { email: string; expiresAt: number }>();
   /** What the gateway sent: SigV4 scopes and model path labels, so tests can check the form. */
-  readonly seen: { bedrockPaths: string[]; googleTokens: number } = { bedrockPaths: [], googleTokens: 0 };
+  readonly seen: { bedrockPaths: string[]; bedrockOps: string[]; googleTokens: number } = { bedrockPaths: [], bedrockOps: [], googleTokens: 0 };
 
   constructor(readonly ids: CloudIdentities = {}) {}
 

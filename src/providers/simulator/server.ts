@@ -213,7 +213,8 @@ function routeCloud(req: IncomingMessage, res: ServerResponse, raw: Buffer, pace
     }
   }
   const gen = body.generationConfig as { maxOutputTokens?: number } | undefined;
-  const maxTokens = (body.max_tokens ?? body.max_completion_tokens ?? body.max_output_tokens ?? gen?.maxOutputTokens ?? null) as number | null;
+  const inference = body.inferenceConfig as { maxTokens?: number } | undefined;
+  const maxTokens = (body.max_tokens ?? body.max_completion_tokens ?? body.max_output_tokens ?? gen?.maxOutputTokens ?? inference?.maxTokens ?? null) as number | null;
   const script = planScript(text, req.headers, maxTokens, promptText(body));
   const headers: Record<string, string> = { "x-request-id": simId("req_sim") };
   if (b) {

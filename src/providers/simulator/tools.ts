@@ -2,7 +2,7 @@ import { schemaValue } from "./schema-value.js";
 import { simId } from "./script.js";
 
 /** The API shape a request body is in (Chat Completions and Responses differ though both are OpenAI's). */
-export type SimShape = "anthropic" | "chat" | "responses" | "gemini";
+export type SimShape = "anthropic" | "chat" | "responses" | "gemini" | "converse";
 
 /** A tool call the simulator makes: the first declared tool (or the one forced), with arguments fitting its schema. */
 export interface ToolCall {
@@ -53,6 +53,11 @@ function declaredTools(shape: SimShape, body: Json): { name: string; schema: unk
     case "responses": return tools.filter((t) => t.type === "function").map((t) => ({ name: String(t.name), schema: t.parameters }));
     case "gemini": return tools.flatMap((t) => (Array.isArray(t.functionDeclarations) ? (t.functionDeclarations as Json[]) : []))
       .map((f) => ({ name: String(f.name), schema: f.parametersJsonSchema ?? f.parameters }));
+    case "converse": {
+      const specs = ((body.toolConfig as Json | undefined)?.tools ?? []) as Json[];
+      return specs.map((t) => t.toolSpec as Json | undefined).filter((t): t is Json => !!t && typeof t.name === "string")
+        .map((t) => ({ name: t.name as string, schema: (t.inputSchema as Json | undefined)?.json }));
+    }
   }
 }
 
@@ -64,6 +69,10 @@ function forcedTool(shape: SimShape, body: Json): string | false | null {
     if (String(cfg.mode ?? "").toUpperCase() === "NONE") return false;
     const names = cfg.allowedFunctionNames as string[] | undefined;
     return names?.[0] ?? null;
+  }
+  if (shape === "converse") {
+    const c = ((body.toolConfig as Json | undefined)?.toolChoice ?? {}) as Json;
+    return c.tool ? String((c.tool as Json).name) : null;
   }
   if (choice === "none" || (typeof choice === "object" && choice?.type === "none")) return false;
   if (typeof choice !== "object" || !choice) return null;
@@ -87,6 +96,10 @@ function lastIsToolResult(shape: SimShape, body: Json): boolean {
       const last = (body.contents as Json[] | undefined)?.at(-1);
       return Array.isArray(last?.parts) && (last.parts as Json[]).some((p) => p.functionResponse);
     }
+    case "converse": {
+      const last = (body.messages as Json[] | undefined)?.at(-1);
+      return Array.isArray(last?.content) && (last.content as Json[]).some((p) => p.toolResult);
+    }
   }
 }
 
@@ -107,6 +120,7 @@ function structuredSchema(shape: SimShape, body: Json): unknown {
       if (f?.type === "json_schema") return f.schema ?? null;
       return f?.type === "json_object" ? null : undefined;
     }
+    case "converse": return undefined;
     case "gemini": {
       const g = (body.generationConfig ?? {}) as Json;
       const schema = g.responseJsonSchema ?? g.responseSchema ?? g.response_json_schema ?? g.response_schema;
