@@ -7,6 +7,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../src/config/index.js";
+import { createSimulatorServer, type SimulatorServer } from "../src/providers/index.js";
 import { tracingEnabled } from "../src/telemetry/index.js";
 import { startSqliteApp, type TestApp } from "./support/app.js";
 
@@ -28,8 +29,18 @@ describe("OpenTelemetry traces over OTLP/HTTP", () => {
   const paths: string[] = [];
   const contentTypes: string[] = [];
   let t: TestApp;
+  let sim: SimulatorServer;
+  const upstreamTraceparents: (string | undefined)[] = [];
+  const upstreamTracestates: (string | undefined)[] = [];
+  let liveKey = "";
 
   beforeAll(async () => {
+    // A real upstream for a live key: the simulator over HTTP, noting the traceparent each request carried.
+    sim = await createSimulatorServer();
+    sim.server.prependListener("request", (req) => {
+      upstreamTraceparents.push(req.headers.traceparent as string | undefined);
+      upstreamTracestates.push(req.headers.tracestate as string | undefined);
+    });
     receiver = createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on("data", (c: Buffer) => chunks.push(c));
@@ -46,9 +57,15 @@ describe("OpenTelemetry traces over OTLP/HTTP", () => {
     // Through the loader, as an operator would set it: the standard variable, not a Latchkey one.
     const fromEnv = loadConfig({ env: { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_SERVICE_NAME: "gateway-under-test" } });
     t = await startSqliteApp({ otelExporterOtlpEndpoint: fromEnv.otelExporterOtlpEndpoint, otelServiceName: fromEnv.otelServiceName });
+    const cred = await t.api("POST", "/api/v1/credentials", { provider: "anthropic", name: "sim", secret: "sk-ant-TRACING-UPSTREAM-0001", base_url: sim.url });
+    expect(cred.status).toBe(201);
+    const key = await t.api("POST", "/api/v1/keys", { name: "traced", kind: "live" });
+    expect(key.status).toBe(201);
+    liveKey = key.body.key as string;
   });
   afterAll(async () => {
     await t?.close();
+    await sim?.close();
     await new Promise((ok) => receiver?.close(ok));
   });
 
@@ -100,6 +117,48 @@ describe("OpenTelemetry traces over OTLP/HTTP", () => {
     expect(span.parentSpanId ?? "").toBe("");
     expect(span.status?.code).toBe(2);
     expect(attrs(span)).toMatchObject({ "error.type": "model_not_found", "http.response.status_code": 404 });
+  });
+
+  const sendLive = (headers: Record<string, string>) => fetch(`${t.url}/v1/messages`, {
+    method: "POST",
+    headers: { "x-api-key": liveKey, "anthropic-version": "2023-06-01", "content-type": "application/json", ...headers },
+    body: JSON.stringify({ model: "claude-haiku-4-5", max_tokens: 20, messages: [{ role: "user", content: "sim-tokens:4" }] }),
+  });
+
+  it("passes the trace on to the provider, with the gateway's span as the parent of the upstream call", async () => {
+    const traceId = "0af7651916cd43dd8448eb211c80319c";
+    const before = upstreamTraceparents.length;
+    const r = await sendLive({ traceparent: `00-${traceId}-b7ad6b7169203331-01`, tracestate: "vendor=opaque" });
+    expect(r.status).toBe(200);
+    await r.arrayBuffer();
+    const span = await waitForSpan(r.headers.get("request-id")!);
+    expect(upstreamTraceparents.length).toBe(before + 1);
+    const sent = upstreamTraceparents[before];
+    expect(sent).toBe(`00-${traceId}-${span.spanId}-01`);
+    expect(upstreamTracestates[before]).toBe("vendor=opaque");
+    expect(span.traceId).toBe(traceId);
+    expect(span.parentSpanId).toBe("b7ad6b7169203331");
+  });
+
+  it("starts a trace for a caller that sent none, and the provider sees it", async () => {
+    const before = upstreamTraceparents.length;
+    const r = await sendLive({});
+    expect(r.status).toBe(200);
+    await r.arrayBuffer();
+    const span = await waitForSpan(r.headers.get("request-id")!);
+    expect(upstreamTraceparents[before]).toBe(`00-${span.traceId}-${span.spanId}-01`);
+    expect(span.traceId).toMatch(/^(?!0{32})[0-9a-f]{32}$/);
+  });
+
+  it("does not continue a malformed traceparent, and still sends a well-formed one upstream", async () => {
+    const before = upstreamTraceparents.length;
+    const r = await sendLive({ traceparent: `00-${"0".repeat(32)}-b7ad6b7169203331-01` });
+    expect(r.status).toBe(200);
+    await r.arrayBuffer();
+    const span = await waitForSpan(r.headers.get("request-id")!);
+    expect(span.traceId).not.toBe("0".repeat(32));
+    expect(span.parentSpanId ?? "").toBe("");
+    expect(upstreamTraceparents[before]).toBe(`00-${span.traceId}-${span.spanId}-01`);
   });
 
   it("never puts a key in a span", () => {

@@ -9,6 +9,7 @@ import type { GatewayCore } from "./core.js";
 import type { ErrorCode } from "../errors/index.js";
 import { errorReply, requestIdHeader, sendReply } from "./respond.js";
 import { traceHeader } from "./trace-header.js";
+import { upstreamTrace, type UpstreamTrace } from "../telemetry/index.js";
 import { Translator, type Translation } from "./translator.js";
 import { clientResponseHeaders, translatedRequestHeaders, upstreamRequestHeaders } from "./upstream-headers.js";
 
@@ -107,6 +108,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private headers: Record<string, string>;
   /** The caller-header allow-list `headers` was built with (a fallback to another provider rebuilds it). */
   private headerList: readonly string[] | null;
+  /** With tracing on: the gateway span's ids, named as the parent in every upstream attempt's traceparent. */
+  private readonly trace: UpstreamTrace | null;
 
   constructor(
     private readonly core: GatewayCore,
@@ -118,6 +121,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   ) {
     this.headerList = plan.translation ? null : candidates[0]!.target.clientHeaders;
     this.headers = this.headerList === null ? translatedRequestHeaders(plan.translation!.upstream === "anthropic", body.length) : upstreamRequestHeaders(req.headers, this.headerList, body.length);
+    this.trace = core.observer.tracer ? upstreamTrace(traceHeader(req.headers.traceparent)) : null;
     (res as Tagged)[EXCHANGE] = this;
     // \`on\`, not \`once\`: close is emitted once, and once would wrap the listener on every request.
     res.on("close", onClientClose);
@@ -137,6 +141,11 @@ export class Exchange implements Dispatcher.DispatchHandler {
     const h = this.headers;
     for (const name of this.added) delete h[name];
     this.added.length = 0;
+    if (this.trace) {
+      h.traceparent = this.trace.traceparent;
+      const state = traceHeader(this.req.headers.tracestate);
+      if (state !== undefined) h.tracestate = state;
+    }
     for (const [name, value] of c.target.auth) {
       h[name] = value;
       this.added.push(name);
@@ -373,7 +382,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     }, p, { inputTokens: usage.input, outputTokens: usage.output, cacheWriteTokens: usage.cacheWrite, cacheReadTokens: usage.cacheRead, costNano, status, aborted }, {
       keyName: p.keyName, upstreamStatus: this.upstreamStatus, attempts: this.attempt + 1,
       deployment: served?.credentialId ?? this.current().credentialId, refusal: null,
-      traceparent: traceHeader(this.req.headers.traceparent), tracestate: traceHeader(this.req.headers.tracestate),
+      traceparent: traceHeader(this.req.headers.traceparent), tracestate: traceHeader(this.req.headers.tracestate), trace: this.trace,
     });
   }
 

@@ -1,6 +1,6 @@
 import type { Logger, LogFn } from "pino";
 import type { UsageEvent } from "../store/index.js";
-import type { OperatorMetrics, RequestTracer } from "../telemetry/index.js";
+import type { OperatorMetrics, RequestTracer, UpstreamTrace } from "../telemetry/index.js";
 
 /** What the usage event does not say about a finished request: plain data, built once per request. */
 export interface RequestDetail {
@@ -15,6 +15,8 @@ export interface RequestDetail {
   refusal: string | null;
   traceparent: string | undefined;
   tracestate: string | undefined;
+  /** The gateway span's ids, chosen up front when the upstream request carried them (tracing on). */
+  trace?: UpstreamTrace | null;
 }
 
 /** The parts of a usage event the access log and the metrics read; a request refused before its key is known has no ids. */

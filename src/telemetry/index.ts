@@ -1,2 +1,2 @@
 export { OperatorMetrics, type MetricSources } from "./metrics.js";
-export { createRequestTracer, tracingEnabled, type RequestTracer, type SpanDetail, type SpanSource, type TracingSettings } from "./tracing.js";
+export { createRequestTracer, tracingEnabled, upstreamTrace, type RequestTracer, type SpanDetail, type SpanSource, type TracingSettings, type UpstreamTrace } from "./tracing.js";

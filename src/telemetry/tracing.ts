@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import type { Tracer } from "@opentelemetry/api";
 
 /** Where spans go; unset endpoints leave tracing off. Read from the standard OTEL_* variables by the config loader. */
@@ -40,6 +41,38 @@ export interface SpanDetail {
   refusal: string | null;
   traceparent: string | undefined;
   tracestate: string | undefined;
+  /** The ids the gateway's span takes, when they were chosen up front to be sent upstream. */
+  trace?: UpstreamTrace | null | undefined;
+}
+
+/** The gateway span's ids, chosen when the request starts, and the traceparent that names it as the upstream call's parent. */
+export interface UpstreamTrace { traceId: string; spanId: string; traceparent: string }
+
+/** W3C trace context's header, as the OpenTelemetry propagator reads it (version ff, all-zero ids and extra fields on version 00 are invalid). */
+const TRACEPARENT = /^\s?((?!ff)[\da-f]{2})-((?![0]{32})[\da-f]{32})-((?![0]{16})[\da-f]{16})-([\da-f]{2})(-.*)?\s?$/;
+
+/**
+ * The trace context for the upstream request: the caller's trace continued (or a new one), with
+ * the gateway's own span as the parent, so the provider's side of a call is found under the gateway's span.
+ */
+export function upstreamTrace(incoming: string | undefined): UpstreamTrace {
+  const m = incoming === undefined ? null : TRACEPARENT.exec(incoming);
+  const valid = m !== null && !(m[1] === "00" && m[5]);
+  const ids = randomBytes(24).toString("hex");
+  const traceId = valid ? m[2]! : ids.slice(0, 32);
+  const spanId = ids.slice(32);
+  return { traceId, spanId, traceparent: `00-${traceId}-${spanId}-${valid ? m[4]! : "01"}` };
+}
+
+/** Hands the SDK the ids chosen up front for the next span, and random ones otherwise. */
+class ChosenIds {
+  next: UpstreamTrace | null = null;
+  generateTraceId(): string {
+    return this.next?.traceId ?? randomBytes(16).toString("hex");
+  }
+  generateSpanId(): string {
+    return this.next?.spanId ?? randomBytes(8).toString("hex");
+  }
 }
 
 export interface RequestTracer {
@@ -72,7 +105,9 @@ export async function createRequestTracer(s: TracingSettings, version: string): 
     import("@opentelemetry/resources"), import("@opentelemetry/exporter-trace-otlp-http"),
   ]);
   const url = s.tracesEndpoint ?? `${s.endpoint!.replace(/\/+$/, "")}/v1/traces`;
+  const ids = new ChosenIds();
   const provider = new sdk.TracerProvider({
+    idGenerator: ids,
     resource: resources.resourceFromAttributes({ "service.name": s.serviceName, "service.version": version }),
     spanProcessors: [new sdk.BatchSpanProcessor({ exporter: new otlp.OTLPTraceExporter({ url }), scheduledDelayMillis: 1000 })],
   });
@@ -83,6 +118,8 @@ export async function createRequestTracer(s: TracingSettings, version: string): 
       const carrier = { traceparent: d.traceparent, tracestate: d.tracestate };
       const parent = d.traceparent ? propagator.extract(api.ROOT_CONTEXT, carrier, api.defaultTextMapGetter) : api.ROOT_CONTEXT;
       const operation = OPERATIONS[e.endpoint] ?? e.endpoint;
+      // startSpan is synchronous: the ids set here are the ones it takes.
+      ids.next = d.trace ?? null;
       const span = tracer.startSpan(`${operation} ${e.model}`, { kind: api.SpanKind.SERVER, startTime: e.at, attributes: {
         "gen_ai.operation.name": operation,
         "gen_ai.provider.name": PROVIDERS[e.provider] ?? e.provider,
@@ -101,6 +138,7 @@ export async function createRequestTracer(s: TracingSettings, version: string): 
         ...(d.upstreamStatus !== null ? { "latchkey.upstream_status": d.upstreamStatus } : {}),
         ...(e.ttfbMs !== null ? { "latchkey.time_to_first_byte_ms": e.ttfbMs } : {}),
       } }, parent);
+      ids.next = null;
       if (e.status >= 400 || e.errorCode) {
         span.setAttribute("error.type", d.refusal ?? e.errorCode ?? String(e.status));
         span.setStatus({ code: api.SpanStatusCode.ERROR });
