@@ -71,4 +71,29 @@ describe("disk full (SQLITE_FULL)", () => {
       await freeDisk();
     }
   });
+
+  it("answers a management write on a full disk with a 503 that names it, and changes nothing", async () => {
+    const logged = t.logs.length;
+    await fillDisk();
+    try {
+      const names: string[] = [];
+      for (let i = 0; i < 5; i++) {
+        names.push(`full-${i}`);
+        const r = await t.api("POST", "/api/v1/keys", { name: `full-${i}`, kind: "live", metadata: { pad: "y".repeat(3000) } });
+        expect(r.status).toBe(503);
+        expect(r.body.error.code).toBe("store_unavailable");
+        expect(r.body.error.message).toMatch(/disk is full \(SQLITE_FULL\)/);
+        expect(r.body.error.request_id).toMatch(/^req_/);
+      }
+      const lines = t.logs.slice(logged).join("");
+      expect(lines).toMatch(/SQLITE_FULL/);
+      expect(lines).not.toMatch(/cannot rollback/);
+      await freeDisk();
+      const keys = (await t.api("GET", "/api/v1/keys?limit=100")).body.data as { name: string }[];
+      expect(keys.filter((k) => names.includes(k.name))).toEqual([]);
+      expect((await t.api("POST", "/api/v1/keys", { name: "after-space-returns", kind: "live" })).status).toBe(201);
+    } finally {
+      await freeDisk();
+    }
+  });
 });

@@ -17,6 +17,14 @@ export function isDependencyFailure(err: unknown): boolean {
   return false;
 }
 
+/** The driver's code when an error is a full disk (SQLite's SQLITE_FULL, the system's ENOSPC, PostgreSQL's 53100), else null. */
+export function diskFullCode(err: unknown): string | null {
+  for (let e = err as { code?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 4; e = e.cause as typeof e, depth++) {
+    if (e.code === "SQLITE_FULL" || e.code === "ENOSPC" || e.code === "53100") return e.code;
+  }
+  return null;
+}
+
 const SOCKET_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "EHOSTUNREACH", "ENETUNREACH", "ENOTFOUND", "EAI_AGAIN", "ENOSPC"]);
 const SQLITE_CODES = /^SQLITE_(BUSY|LOCKED|FULL|IOERR|CANTOPEN|PROTOCOL|NOMEM)/;
 const DRIVER_MESSAGES = /Connection terminated|Connection is closed|connect ECONNREFUSED|timeout exceeded when trying to connect|Client has encountered a connection error|the database system is (starting up|shutting down)|statement timeout/i;

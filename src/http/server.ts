@@ -1,6 +1,6 @@
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import Fastify, { type FastifyInstance } from "fastify";
-import { AppError, isDependencyFailure } from "../errors/index.js";
+import { AppError, diskFullCode, isDependencyFailure } from "../errors/index.js";
 import { AuthFailureLimiter } from "../keys/index.js";
 import type { AdminServices, RouteDef } from "../admin/index.js";
 import { compileTrust, MAX_JSON_DEPTH, nestsDeeperThan, newId } from "../lib/index.js";
@@ -95,6 +95,11 @@ export async function buildHttpServer(o: HttpOptions): Promise<{ server: Server;
     if (fe.code === "FST_ERR_CTP_INVALID_MEDIA_TYPE") return sendError(reply, new AppError("invalid_request", "send the body as application/json"), requestId);
     if (fe.code === "FST_ERR_CTP_EMPTY_JSON_BODY") return sendError(reply, new AppError("invalid_request", "the body is empty; send a JSON object"), requestId);
     if (fe.statusCode && fe.statusCode < 500) return sendError(reply, new AppError("invalid_request", fe.message), requestId);
+    const full = diskFullCode(err);
+    if (full) {
+      o.services.logger.error({ err: fe.message, code: full, requestId }, "management request failed: the database's disk is full");
+      return sendError(reply, new AppError("store_unavailable", `the database's disk is full (${full}); nothing was changed. Free space on it, then retry`), requestId);
+    }
     o.services.logger.error({ err: fe.message, code: fe.code, requestId }, "management request failed");
     if (isDependencyFailure(err)) return sendError(reply, new AppError("store_unavailable", "a service Latchkey depends on is unavailable; try again shortly"), requestId);
     return sendError(reply, new AppError("internal", "internal error; the request id identifies it in the server's log"), requestId);

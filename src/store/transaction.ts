@@ -119,8 +119,17 @@ class GuardedDriver implements Driver {
     return this.inner.commitTransaction(c);
   }
 
-  rollbackTransaction(c: DatabaseConnection): Promise<void> {
-    return this.inner.rollbackTransaction(c);
+  /**
+   * SQLite rolls a transaction back by itself on some errors (SQLITE_FULL, SQLITE_IOERR, …); the
+   * explicit rollback that follows then fails with "no transaction is active", and that failure
+   * would replace the error that caused it. The transaction is gone either way: the cause stands.
+   */
+  async rollbackTransaction(c: DatabaseConnection): Promise<void> {
+    try {
+      await this.inner.rollbackTransaction(c);
+    } catch (err) {
+      if (!/cannot rollback - no transaction is active/.test((err as Error).message)) throw err;
+    }
   }
 
   releaseConnection(c: DatabaseConnection): Promise<void> {
