@@ -47,6 +47,14 @@ function nextRequest(caller: CodecDialect, answer: Json): Json {
         input: [{ role: "user", content: "Weather?" }, ...output, { type: "function_call_output", call_id: call.call_id, output: "18C" }],
       };
     }
+    case "chat": {
+      const message = (answer.choices as Json[])[0]!.message as Json;
+      const call = (message.tool_calls as Json[])[0]!;
+      return {
+        model: "m", tools: [{ type: "function", function: { name: "get_weather", parameters: TOOL.input_schema } }],
+        messages: [{ role: "user", content: "Weather?" }, message, { role: "tool", tool_call_id: call.id, content: "18C" }],
+      };
+    }
     case "gemini": {
       const content = (answer.candidates as Json[])[0]!.content as Json;
       const call = (content.parts as Json[]).find((p) => p.functionCall)!.functionCall as Json;
@@ -89,7 +97,7 @@ describe("Anthropic thinking through Gemini and Responses callers", () => {
 });
 
 describe("Gemini thought signatures through Anthropic and Responses callers", () => {
-  for (const caller of ["anthropic", "responses"] as const) {
+  for (const caller of ["anthropic", "responses", "chat"] as const) {
     it(`${caller}: the signature goes back on the function call it signed`, () => {
       const { seen, sent } = roundTrip("gemini", caller, GEMINI_ANSWER);
       expect(JSON.stringify(seen)).toContain("latchkey.gemini.CiQBgsig/gemini==");
@@ -157,6 +165,12 @@ describe("streams", () => {
     expect(r.some((e) => e.type === "thinking" && e.text === "Hmm.")).toBe(true);
     const done = encodeAll("responses", events).split("\n").filter((l) => l.includes("\"response.output_item.done\"")).map((l) => JSON.parse(l.slice(6)) as { item: Json });
     expect(done[0]!.item).toMatchObject({ type: "reasoning", encrypted_content: "latchkey.anthropic.EqStreamSig==", summary: [{ type: "summary_text", text: "Hmm." }] });
+  });
+
+  it("a Gemini stream's signature reaches a Chat caller on the tool call, where Google's OpenAI-compatible API puts it", () => {
+    const frames = encodeAll("chat", decodeAll("gemini", geminiStream)).split("\n").filter((l) => l.startsWith("data: {")).map((l) => JSON.parse(l.slice(6)) as Json);
+    const calls = frames.flatMap((f) => ((f.choices as Json[])[0]?.delta as Json | undefined)?.tool_calls as Json[] ?? []);
+    expect(calls[0]).toMatchObject({ id: expect.any(String), extra_content: { google: { thought_signature: "latchkey.gemini.CiQBstream==" } } });
   });
 
   it("a Gemini stream's signature reaches an Anthropic caller as a thinking block before the tool call", () => {

@@ -1,5 +1,5 @@
 import {
-  bad, effortOf, emptyRequest, isObject, parseArgs, refuse, refuseUnknown, safeId, splitDataUrl, mediaUrl,
+  bad, effortOf, emptyRequest, isObject, parseArgs, refuse, refuseUnknown, safeId, splitDataUrl, mediaUrl, unwrapSignature,
   type CanonicalRequest, type Effort, type Json, type MediaPart, type Message, type Part, type TextPart,
 } from "../canonical.js";
 import type { EncodeContext } from "../codec.js";
@@ -80,6 +80,12 @@ function decodeMessage(m: unknown, at: string, target: string, out: Message[], s
   if (role === "assistant" && Array.isArray(m.tool_calls)) {
     m.tool_calls.forEach((t, i) => {
       if (!isObject(t) || !isObject(t.function)) bad(`${at}.tool_calls[${i}]`, "must be a function call");
+      // A thought signature this gateway handed out with the call (chatCallSignature) goes back before it.
+      const google = isObject(t.extra_content) && isObject(t.extra_content.google) ? t.extra_content.google : null;
+      if (google && typeof google.thought_signature === "string") {
+        const u = unwrapSignature("chat", google.thought_signature);
+        parts.push({ type: "thinking", text: "", signature: u.signature, origin: u.origin });
+      }
       parts.push({ type: "tool_call", id: String(t.id), name: String(t.function.name), args: parseArgs(String(t.function.arguments ?? ""), `${at}.tool_calls[${i}].function.arguments`) });
     });
   }

@@ -1,4 +1,4 @@
-import { isObject, num, parseArgs, safeId, type CanonicalResponse, type CanonicalUsage, type Json, type StopReason } from "../canonical.js";
+import { isObject, num, parseArgs, safeId, wrapSignature, type CanonicalResponse, type CanonicalUsage, type Json, type Part, type StopReason } from "../canonical.js";
 
 const STOPS: Record<string, StopReason> = { stop: "end", length: "max_tokens", tool_calls: "tool_use", function_call: "tool_use", content_filter: "refusal" };
 const STOP_OUT: Record<StopReason, string> = { end: "stop", max_tokens: "length", stop_sequence: "stop", tool_use: "tool_calls", refusal: "content_filter" };
@@ -40,9 +40,22 @@ export function decodeChatResponse(body: Json): CanonicalResponse {
   return { id: String(body.id ?? ""), model: String(body.model ?? ""), parts, stop, usage: openaiUsage(body.usage) };
 }
 
+/**
+ * A Gemini thought signature rides on the tool call it signed as `extra_content.google.thought_signature`
+ * (where Google's own OpenAI-compatible API puts it), tagged: a client that replays the assistant
+ * message as it got it sends it back. Chat has no field for any other reasoning.
+ */
+export function chatCallSignature(prev: Part | undefined): Json {
+  return prev?.type === "thinking" && prev.origin === "gemini" && prev.signature && prev.text === ""
+    ? { extra_content: { google: { thought_signature: wrapSignature("chat", prev.origin, prev.signature) } } } : {};
+}
+
 export function encodeChatResponse(r: CanonicalResponse, model: string): Json {
   const text = r.parts.filter((p) => p.type === "text").map((p) => p.text).join("");
-  const calls = r.parts.filter((p) => p.type === "tool_call").map((p) => ({ id: safeId(p.id), type: "function", function: { name: p.name, arguments: JSON.stringify(p.args) } }));
+  const calls: Json[] = [];
+  r.parts.forEach((p, i) => {
+    if (p.type === "tool_call") calls.push({ id: safeId(p.id), type: "function", function: { name: p.name, arguments: JSON.stringify(p.args) }, ...chatCallSignature(r.parts[i - 1]) });
+  });
   const stop = r.stop === "end" && calls.length ? "tool_use" : r.stop;
   return {
     id: r.id.startsWith("chatcmpl-") ? r.id : `chatcmpl-${r.id}`, object: "chat.completion", created: Math.floor(Date.now() / 1000), model,

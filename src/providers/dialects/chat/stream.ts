@@ -1,4 +1,4 @@
-import { isObject, NO_USAGE, safeId, type CanonicalUsage, type StopReason, type StreamEvent } from "../canonical.js";
+import { isObject, NO_USAGE, safeId, wrapSignature, type CanonicalUsage, type Json, type StopReason, type StreamEvent } from "../canonical.js";
 import type { StreamDecoder, StreamEncoder } from "../codec.js";
 import { sse, SseParser } from "../sse.js";
 import { chatStop, chatStopOut, chatUsageOut, openaiUsage } from "./response.js";
@@ -100,6 +100,8 @@ export class ChatStreamEncoder implements StreamEncoder {
   private usage: CanonicalUsage = NO_USAGE;
   private ended = false;
   private readonly modelJson: string;
+  /** A Gemini thought signature waiting for the tool call it signed (it comes just before it). */
+  private signature: string | null = null;
 
   constructor(private readonly model: string, private readonly includeUsage: boolean, private readonly requestId: string) {
     this.modelJson = JSON.stringify(model);
@@ -110,12 +112,18 @@ export class ChatStreamEncoder implements StreamEncoder {
     let out = this.started || ev.type === "error" ? "" : this.start(ev.type === "start" ? ev.id : this.requestId);
     switch (ev.type) {
       // The per-token frame is written by hand (most of a stream; a template is several times cheaper).
-      case "text": return out + `data: {"id":${JSON.stringify(this.id)},"object":"chat.completion.chunk","created":${this.created},"model":${this.modelJson},"choices":[{"index":0,"delta":{"content":${JSON.stringify(ev.text)}},"logprobs":null,"finish_reason":null}]}\n\n`;
+
       case "part_start":
         if (ev.kind !== "tool_call") return out;
         this.tool++;
         this.sawTool = true;
-        return out + this.chunk({ tool_calls: [{ index: this.tool, id: safeId(ev.id ?? ""), type: "function", function: { name: ev.name, arguments: "" } }] }, null);
+        return out + this.chunk({ tool_calls: [{ index: this.tool, id: safeId(ev.id ?? ""), type: "function", function: { name: ev.name, arguments: "" }, ...this.signed() }] }, null);
+      case "signature":
+        this.signature = ev.origin === "gemini" ? wrapSignature("chat", ev.origin, ev.signature, ev.redacted) : null;
+        return out;
+      case "text":
+        this.signature = null;
+        return out + this.textFrame(ev.text);
       case "args": return out + (ev.json === "" ? "" : this.chunk({ tool_calls: [{ index: this.tool, function: { arguments: ev.json } }] }, null));
       case "usage":
         this.usage = ev.usage;
@@ -140,6 +148,17 @@ export class ChatStreamEncoder implements StreamEncoder {
     out += this.chunk({}, chatStopOut(this.stop === "end" && this.sawTool ? "tool_use" : this.stop));
     if (this.includeUsage) out += sse(null, { id: this.id, object: "chat.completion.chunk", created: this.created, model: this.model, choices: [], usage: chatUsageOut(this.usage) });
     return out + "data: [DONE]\n\n";
+  }
+
+  private textFrame(text: string): string {
+    return `data: {"id":${JSON.stringify(this.id)},"object":"chat.completion.chunk","created":${this.created},"model":${this.modelJson},"choices":[{"index":0,"delta":{"content":${JSON.stringify(text)}},"logprobs":null,"finish_reason":null}]}\n\n`;
+  }
+
+  /** The pending signature as the tool call's `extra_content`, where Google's own OpenAI-compatible API puts it. */
+  private signed(): Json {
+    const sig = this.signature;
+    this.signature = null;
+    return sig ? { extra_content: { google: { thought_signature: sig } } } : {};
   }
 
   private start(id: string): string {
