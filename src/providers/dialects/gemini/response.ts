@@ -49,10 +49,18 @@ export function thoughtPart(p: ThinkingPart): Json {
   return { text: p.text, thought: true, ...(p.signature ? { thoughtSignature: wrapSignature("gemini", p.origin, p.signature, p.redacted) } : {}) };
 }
 
-/** Pushes a Gemini part's thought (if any) and then what else it carries (text, a call…, from `rest`). */
+/**
+ * Pushes a Gemini part's thought (if any) and then what else it carries (text, a call…, from `rest`).
+ * A thought streamed in pieces, its signature on the last piece, is one thought again: pieces join
+ * the thought before them until one brings a signature.
+ */
 export function pushSigned<T extends Part>(parts: T[], p: Json, rest: T | null): void {
   const t = thoughtOf(p);
-  if (t) parts.push(t as T);
+  const prev = parts.at(-1);
+  if (t && p.thought === true && prev?.type === "thinking" && prev.signature === undefined) {
+    prev.text += t.text;
+    if (t.signature !== undefined) Object.assign(prev, { signature: t.signature, origin: t.origin, ...(t.redacted ? { redacted: true } : {}) });
+  } else if (t) parts.push(t as T);
   if (rest && !(p.thought === true && typeof p.text === "string")) parts.push(rest);
 }
 
