@@ -8,7 +8,7 @@ import {
 } from "../providers/index.js";
 import type { Store, UsageEvent } from "../store/index.js";
 import type { Admission, AdmissionSettlement } from "./admission.js";
-import type { Plan } from "./exchange.js";
+import type { Plan } from "./plan.js";
 import type { UsageRecorder } from "./recorder.js";
 import { CorsPolicy } from "./cors.js";
 import { FairShare } from "./fair-share.js";

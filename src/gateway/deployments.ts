@@ -2,7 +2,7 @@ import type { VerifiedKey } from "../keys/index.js";
 import { deploymentsFor, getProvider, simulator, TranslationError, type Deployment, type UpstreamRequest, type UpstreamTarget, type UsableCredential } from "../providers/index.js";
 import type { CatalogModel, ModelPrice } from "../store/index.js";
 import type { GatewayCore } from "./core.js";
-import type { Candidate } from "./exchange.js";
+import type { Candidate } from "./plan.js";
 
 /** Why no upstream could be tried: none serves the model, or none speaks the caller's API. */
 export type NoRoute = "no_credential" | "dialect_mismatch";

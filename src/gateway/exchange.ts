@@ -1,62 +1,16 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
-import type { Dispatcher, Pool } from "undici";
+import type { Dispatcher } from "undici";
 import {
-  priceAt, reframerFor, usageCostNano, UsageMeter, type CredentialLink, type Operation, type Reframer, type TokenUsage, type UpstreamTarget, type WireDialect,
+  priceAt, reframerFor, usageCostNano, UsageMeter, type Reframer, type TokenUsage,
 } from "../providers/index.js";
-import type { CatalogModel, ModelPrice } from "../store/index.js";
-import type { AdmissionRequest } from "./admission.js";
 import type { GatewayCore } from "./core.js";
+import { msSince, type Candidate, type Plan } from "./plan.js";
 import type { ErrorCode } from "../errors/index.js";
 import { errorReply, requestIdHeader, sendReply } from "./respond.js";
 import { traceHeader } from "./trace-header.js";
 import { upstreamTrace, type UpstreamTrace } from "../telemetry/index.js";
-import { Translator, type Translation } from "./translator.js";
+import { Translator } from "./translator.js";
 import { clientResponseHeaders, translatedRequestHeaders, upstreamRequestHeaders } from "./upstream-headers.js";
-
-/** One upstream to try: where, with which credential (a deployment of the model). */
-export interface Candidate {
-  target: UpstreamTarget;
-  pool: Pool;
-  credentialId: string;
-  /** The provider that serves it (recorded in usage). */
-  provider: string;
-  /** The deployment's health key; null for the built-in simulator. */
-  healthKey: string | null;
-  /** The deployment's own prices, when they differ from the model's. */
-  price: ModelPrice | null;
-  link: CredentialLink | null;
-}
-
-/** Everything decided about a request before it is forwarded (plain data). */
-export interface Plan {
-  requestId: string;
-  dialect: WireDialect;
-  op: Operation;
-  startedAt: number;
-  startedHr: number;
-  streamed: boolean;
-  /** Gemini's JSON-array stream is metered like a JSON body (its tail), not as SSE. */
-  sse: boolean;
-  /** Remove the usage chunk injected with stream_options.include_usage. */
-  strip: boolean;
-  orgId: string;
-  workspaceId: string;
-  keyId: string;
-  keyName: string;
-  model: CatalogModel;
-  /** The model as the caller named it (translated answers carry it). */
-  modelName: string;
-  provider: string;
-  /** Set when the caller's dialect differs from the provider's; null on the pass-through path. */
-  translation: Translation | null;
-  inputTokenBound: number;
-  admission: AdmissionRequest | null;
-  ticket: unknown;
-  /** The key's slot in the first upstream's fair share ("origin key"), released when the request is recorded. */
-  fairSlot: string | null;
-  /** Headers of ours for the answer (rate limits), whatever it turns out to be. */
-  headers: Record<string, string> | undefined;
-}
 
 const WAITING = 0;
 const DISCARDING = 1;
@@ -461,8 +415,4 @@ function retryAfterMs(headers: IncomingHttpHeaders): number {
   if (Number.isFinite(s)) return Math.max(0, s * 1000);
   const at = Date.parse(v);
   return Number.isFinite(at) ? Math.max(0, at - Date.now()) : 0;
-}
-
-export function msSince(hr: number): number {
-  return Math.round(performance.now() - hr);
 }

@@ -5,20 +5,20 @@ import { clientAddress, MAX_GATEWAY_JSON_DEPTH, nestsDeeperThan, newId, tokenCos
 import {
   CODECS, codecDialectOf, encodeGeminiEmbedRequest, getProvider, inputTokenBound, nativeRequest, TranslationError, outputTokenBound, priceAt, type UpstreamRequest, type WireDialect,
 } from "../providers/index.js";
-import type { CatalogModel } from "../store/index.js";
 import type { AdmissionDecision, AdmissionRequest } from "./admission.js";
 import { readApiKey } from "./auth.js";
 import { BodyTooLargeError, drainRequest, readBody } from "./body.js";
 import type { GatewayCore } from "./core.js";
 import { highestPrice, upstreams, type NoRoute } from "./deployments.js";
-import { Exchange, msSince, type Candidate, type Plan } from "./exchange.js";
+import { Exchange } from "./exchange.js";
+import { allowsModel } from "./model-access.js";
+import { msSince, type Candidate, type Plan, type Translation } from "./plan.js";
 import { renderModels } from "./models-list.js";
 import { UnpricedRules, unpricedMessage } from "./unpriced.js";
 import type { RequestDetail } from "./observe.js";
 import { traceHeader } from "./trace-header.js";
 import { errorReply, sendError, sendJson, sendReply, type ErrorReply } from "./respond.js";
 import { guessDialect, matchRoute, type Route } from "./routes.js";
-import type { Translation } from "./translator.js";
 import { forwardPassThrough } from "./passthrough.js";
 import type { PassThrough } from "./passthrough-routes.js";
 
@@ -273,13 +273,6 @@ export async function handleRequest(core: GatewayCore, req: IncomingMessage, res
     return;
   }
   new Exchange(core, req, res, plan, payload, candidates).dispatch();
-}
-
-/** A model is allowed when the key's and workspace's allow-lists name it by its id or any alias. */
-export function allowsModel(entry: VerifiedKey, model: CatalogModel): boolean {
-  if (entry.allowsModel(model.id)) return true;
-  for (const alias of model.aliases) if (entry.allowsModel(alias)) return true;
-  return false;
 }
 
 function answerModels(core: GatewayCore, res: ServerResponse, route: Route, entry: VerifiedKey, requestId: string): void {

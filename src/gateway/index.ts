@@ -18,7 +18,7 @@ import type { OperatorMetrics, RequestTracer } from "../telemetry/index.js";
 import { RequestObserver } from "./observe.js";
 
 export type { Admission, AdmissionDecision, AdmissionRequest, AdmissionSettlement } from "./admission.js";
-export { allowsModel } from "./handler.js";
+export { allowsModel } from "./model-access.js";
 export { LimitsAdmission } from "./limits-admission.js";
 export { recoverJournal } from "./journal.js";
 

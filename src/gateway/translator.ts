@@ -1,21 +1,9 @@
 import type { ServerResponse } from "node:http";
 import {
-  CODECS, codeForStatus, decodeGeminiEmbedResponse, errorMessage, type CodecDialect, type StreamDecoder, type StreamEncoder, type StreamEvent,
+  CODECS, codeForStatus, decodeGeminiEmbedResponse, errorMessage, type StreamDecoder, type StreamEncoder, type StreamEvent,
 } from "../providers/index.js";
-import type { Plan } from "./exchange.js";
+import type { Plan, Translation } from "./plan.js";
 import { errorReply, requestIdHeader, sendError, sendReply, type ErrorReply } from "./respond.js";
-
-/** What the handler decided about a translated call (plain data, on the plan). */
-export interface Translation {
-  /** The provider's dialect (what the upstream answers in). */
-  upstream: CodecDialect;
-  /** The caller's dialect (what the answer is written in). */
-  caller: CodecDialect;
-  /** Chat Completions callers: they asked for the usage chunk. */
-  includeUsage: boolean;
-  /** OpenAI embeddings answered by Gemini's batchEmbedContents (`base64`: the caller's encoding); null for generation. */
-  embed: { base64: boolean } | null;
-}
 
 /**
  * Rewrites one upstream answer into the caller's dialect: streams event by event, JSON and error
