@@ -11,7 +11,7 @@ import type { Logger } from "pino";
 import { Registry } from "prom-client";
 import { ROUTES, bootstrap, ensureOwnerSetupLink, sessionAuthenticator, type AdminServices, type BootstrapResult } from "./admin/index.js";
 import type { Config } from "./config/index.js";
-import { bindServer, buildHttpServer } from "./http/index.js";
+import { bindServer, buildHttpServer, serveMetrics } from "./http/index.js";
 import { KeyService, KeyVerifier, type KeyPrefixes } from "./keys/index.js";
 import { systemClock, type Clock } from "./lib/index.js";
 import { countEncryptedRecords, createStore, masterKeyOpens, migrate, openDatabase, ping, type Database, type Store, type UsageEvent } from "./store/index.js";
@@ -55,6 +55,8 @@ export interface App {
   /** The base URL (the port is bound when createApp begins, before anything is created). */
   listen(): Promise<string>;
   url(): string;
+  /** The separate metrics listener's base URL (LATCHKEY_METRICS_PORT), or null when there is none. */
+  metricsUrl(): string | null;
   /** Stops accepting, finishes in-flight work (cut after `graceMs`), flushes usage, closes the store. */
   close(graceMs?: number): Promise<void>;
 }
@@ -73,15 +75,19 @@ export function keyPrefixes(config: Config): KeyPrefixes {
  */
 export async function createApp(config: Config, opts: AppOptions = {}): Promise<App> {
   const bound = await bindServer({ host: config.host, port: config.port, tlsCertFile: config.tlsCertFile, tlsKeyFile: config.tlsKeyFile });
+  let metricsBound: { server: Server; url: string } | null = null;
   try {
-    return await buildApp(config, opts, bound.server, bound.url);
+    // Plain HTTP even when the main port speaks TLS: it serves a scraper on a private network.
+    if (config.metricsPort !== undefined) metricsBound = await bindServer({ host: config.host, port: config.metricsPort });
+    return await buildApp(config, opts, bound.server, bound.url, metricsBound);
   } catch (err) {
     bound.server.close();
+    metricsBound?.server.close();
     throw err;
   }
 }
 
-async function buildApp(config: Config, opts: AppOptions, server: Server, baseUrl: string): Promise<App> {
+async function buildApp(config: Config, opts: AppOptions, server: Server, baseUrl: string, metricsBound: { server: Server; url: string } | null): Promise<App> {
   const clock = opts.clock ?? systemClock;
   const prefixes = keyPrefixes(config);
   const scrub = createRedactor(Object.values(prefixes));
@@ -162,6 +168,8 @@ async function buildApp(config: Config, opts: AppOptions, server: Server, baseUr
     ...(redis ? { redisUp: () => limits.health() === "healthy", invalidationsSubscribed: () => bus?.subscription() === "subscribed" } : {}),
   });
   webhookDispatcher.onFailure(() => metrics.webhookFailed());
+  services.metrics = () => metrics.render();
+  if (metricsBound) serveMetrics(metricsBound.server, () => metrics.render());
   // What a killed process left in flight or unwritten is settled before this one serves.
   const usageJournalFile = join(config.dataDir, "usage-journal.jsonl");
   await recoverJournal(usageJournalFile, store, logger);
@@ -182,7 +190,6 @@ async function buildApp(config: Config, opts: AppOptions, server: Server, baseUr
     gateway,
     version: VERSION,
     consoleDir: existsSync(consoleDir) ? consoleDir : undefined,
-    metrics: () => metrics.render(),
     health: {
       store: storeUp,
       writes: () => gateway.writeHealth(),
@@ -208,6 +215,7 @@ async function buildApp(config: Config, opts: AppOptions, server: Server, baseUr
     config, services, database, store, bootstrap: boot, server, limits,
     listen: () => Promise.resolve(baseUrl),
     url: () => baseUrl,
+    metricsUrl: () => metricsBound?.url ?? null,
     close: async (graceMs = 30_000) => {
       for (const t of timers) clearInterval(t);
       // Stop accepting; requests and streams under way finish, up to the grace period.
@@ -222,6 +230,13 @@ async function buildApp(config: Config, opts: AppOptions, server: Server, baseUr
         });
         server.closeIdleConnections();
       });
+      if (metricsBound) {
+        const m = metricsBound.server;
+        await new Promise<void>((ok) => {
+          m.close(() => ok());
+          m.closeAllConnections();
+        });
+      }
       await verifier.flushLastUsed();
       await gateway.close();
       // The last usage batch may have queued an alert evaluation: it runs now, before the store closes.

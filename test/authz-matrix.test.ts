@@ -12,7 +12,7 @@ import { invite, keyCaller, signIn, signUpOwner, type Caller } from "./support/p
 
 const KEY_SCOPES: string[][] = [
   ["*"], ["keys:read"], ["keys:write"], ["users:write"], ["billing:write", "org:write"], ["credentials:read"],
-  ["audit:read", "usage:read"], ["workspaces:write"], ["webhooks:read"], ["models:write"], ["keys:verify"], [],
+  ["audit:read", "usage:read"], ["workspaces:write"], ["webhooks:read"], ["models:write"], ["keys:verify"], ["metrics:read"], [],
 ];
 const ROLES = ["owner", "admin", "developer", "billing", "viewer"] as const;
 

@@ -45,7 +45,7 @@ describe.skipIf(!ready)("a node started while Redis refuses it", () => {
     const dataDir = mkdtempSync(join(tmpdir(), "latchkey-subscribe-"));
     dirs.push(dataDir);
     const app = await createApp(loadConfig({ env: {}, overrides: {
-      dataDir, databaseUrl: schema.url, redisUrl: `redis://127.0.0.1:${redisPort}`, masterKey: "22".repeat(32), nodeCount: 2, port: 0, logLevel: "fatal",
+      dataDir, databaseUrl: schema.url, redisUrl: `redis://127.0.0.1:${redisPort}`, masterKey: "22".repeat(32), nodeCount: 2, port: 0, metricsPort: 0, logLevel: "fatal",
     } }), { logDestination: { write: () => true } });
     nodes.push(app);
     return app;
@@ -75,7 +75,7 @@ describe.skipIf(!ready)("a node started while Redis refuses it", () => {
     expect(before.body.checks.invalidations).toBe("not subscribed");
     await new Promise((r) => setTimeout(r, 1500));
     expect((await readyz()).status).toBe(503);
-    expect(await (await fetch(`${url}/metrics`)).text()).toMatch(/^latchkey_invalidations_subscribed 0$/m);
+    expect(await (await fetch(`${late.metricsUrl()}/metrics`)).text()).toMatch(/^latchkey_invalidations_subscribed 0$/m);
 
     redis = spawn("redis-server", ["--port", String(redisPort), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: "ignore" });
     const client = new Redis(redisPort, "127.0.0.1", { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => 50 });
@@ -97,7 +97,7 @@ describe.skipIf(!ready)("a node started while Redis refuses it", () => {
     }
     expect(after.status).toBe(200);
     expect(after.body.checks).toMatchObject({ invalidations: "ok", redis: "ok", database: "ok" });
-    expect(await (await fetch(`${url}/metrics`)).text()).toMatch(/^latchkey_invalidations_subscribed 1$/m);
+    expect(await (await fetch(`${late.metricsUrl()}/metrics`)).text()).toMatch(/^latchkey_invalidations_subscribed 1$/m);
 
     // A second node, where the key is made and revoked.
     const other = await start();

@@ -69,7 +69,7 @@ describe("metrics after a scripted mix", () => {
     expect(openai.status).toBe(502);
     expect(statuses).toEqual([200, 200, 200, 200, 200, 429, 429, 200, 200, 200, 200, 200, 200, 503, 401, 200]);
     for (let i = 0; i < 100; i++) {
-      text = await (await fetch(`${t.url}/metrics`)).text();
+      text = await (await fetch(`${t.url}/metrics`, { headers: { authorization: `Bearer ${t.adminKey}` } })).text();
       if ((value(text, "latchkey_webhook_delivery_failures_total") ?? 0) > 0) break;
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -123,5 +123,57 @@ describe("metrics after a scripted mix", () => {
 
   it("never carries a key or a credential secret", () => {
     for (const secret of [t.adminKey, t.testKey, live, limited, FLAKY_SECRET, STEADY_SECRET, DEAD_SECRET]) expect(text).not.toContain(secret);
+  });
+});
+
+describe("who may read /metrics", () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startSqliteApp({ logLevel: "fatal", metricsPort: 0 });
+  });
+  afterAll(async () => t?.close());
+
+  const scrape = (url: string, bearer?: string) => fetch(`${url}/metrics`, bearer ? { headers: { authorization: `Bearer ${bearer}` } } : {});
+
+  it("on the main port: refuses no key (401), a gateway key (403) and an admin key without metrics:read (403), in the API's error shape", async () => {
+    const none = await scrape(t.url);
+    expect(none.status).toBe(401);
+    expect(((await none.json()) as any).error.request_id).toMatch(/^req_/);
+    expect((await scrape(t.url, t.testKey)).status).toBe(403);
+    const reader = (await t.api("POST", "/api/v1/keys", { name: "keys reader", kind: "admin", scopes: ["keys:read"] })).body.key;
+    const r = await scrape(t.url, reader);
+    expect(r.status).toBe(403);
+    expect(((await r.json()) as any).error.message).toMatch(/metrics:read/);
+  });
+
+  it("on the main port: serves the series to an admin key with metrics:read", async () => {
+    const key = (await t.api("POST", "/api/v1/keys", { name: "scraper", kind: "admin", scopes: ["metrics:read"] })).body.key;
+    const r = await scrape(t.url, key);
+    expect(r.status).toBe(200);
+    expect(r.headers.get("content-type")).toMatch(/^text\/plain/);
+    expect(await r.text()).toMatch(/^latchkey_database_up 1$/m);
+  });
+
+  it("on LATCHKEY_METRICS_PORT: serves the series without a key, and nothing else", async () => {
+    const url = t.app.metricsUrl();
+    expect(url).not.toBeNull();
+    expect(url).not.toBe(t.url);
+    const r = await scrape(url!);
+    expect(r.status).toBe(200);
+    expect(await r.text()).toMatch(/^latchkey_database_up 1$/m);
+    for (const path of ["/api/v1/keys", "/healthz", "/v1/models", "/metrics/x"]) {
+      const other = await fetch(`${url}${path}`, { headers: { authorization: `Bearer ${t.adminKey}` } });
+      expect(other.status, path).toBe(404);
+      expect(await other.text()).not.toMatch(/lk_|latchkey_/);
+    }
+  });
+
+  it("has no metrics listener unless the setting asks for one", async () => {
+    const plain = await startSqliteApp({ logLevel: "fatal" });
+    try {
+      expect(plain.app.metricsUrl()).toBeNull();
+    } finally {
+      await plain.close();
+    }
   });
 });

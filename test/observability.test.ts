@@ -32,7 +32,7 @@ describe("alerts and metrics from gateway traffic", () => {
     }
     expect(thresholds).toEqual([50, 80]);
 
-    const metrics = await (await fetch(`${t.url}/metrics`)).text();
+    const metrics = await (await fetch(`${t.url}/metrics`, { headers: { authorization: `Bearer ${t.adminKey}` } })).text();
     expect(metrics).toMatch(/latchkey_gateway_requests_total\{provider="simulator",model="claude-haiku-4-5",status="200"\} [45]$/m);
     expect(metrics).toMatch(/latchkey_gateway_tokens_total\{provider="simulator",model="claude-haiku-4-5",type="output"\} \d+/);
     expect(metrics).not.toContain(k.key);

@@ -2,6 +2,7 @@ import { alertRoutes } from "./alerts-routes.js";
 import { auditRoutes } from "./audit-routes.js";
 import { creditRoutes } from "./credits-routes.js";
 import { credentialRoutes } from "./credentials-routes.js";
+import { metricsRoute } from "./metrics-route.js";
 import { modelImportRoute } from "./models-import.js";
 import { modelRoutes } from "./models-routes.js";
 import { keyRoutes } from "./keys-routes.js";
@@ -24,4 +25,4 @@ export * from "./settings-changes.js";
 export * from "./users.js";
 
 /** Every management API route; areas add their list here. */
-export const ROUTES: RouteDef[] = [...orgRoutes, ...keyRoutes, ...auditRoutes, ...leakRoutes, ...userRoutes, ...usageRoutes, ...creditRoutes, ...alertRoutes, ...credentialRoutes, ...modelRoutes, modelImportRoute];
+export const ROUTES: RouteDef[] = [...orgRoutes, ...keyRoutes, ...auditRoutes, ...leakRoutes, ...userRoutes, ...usageRoutes, ...creditRoutes, ...alertRoutes, ...credentialRoutes, ...modelRoutes, modelImportRoute, metricsRoute];

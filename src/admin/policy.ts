@@ -87,6 +87,7 @@ export const POLICY: Readonly<Record<string, Rule>> = {
   "POST /api/v1/models": rule("models:write", ADMINS),
   "PATCH /api/v1/models/:id": rule("models:write", ADMINS),
   "POST /api/v1/models/import": rule("models:write", ADMINS),
+  "GET /metrics": rule("metrics:read", READERS),
 
   "POST /api/v1/session": open,
   "GET /api/v1/session": own,

@@ -14,6 +14,8 @@ export const configSchema = z.object({
   redisPrefix: z.string().regex(/^[A-Za-z0-9:_-]{1,32}$/, "1 to 32 letters, digits, ':', '_' or '-'").default("lk:"),
   host: z.string().min(1).default("127.0.0.1"),
   port: port.default(8420),
+  /** A second port, on the same host, serving GET /metrics without a key (for a scraper's network); unset: none. */
+  metricsPort: port.optional(),
   /** Base URL people and the CLI reach this server at; derived from host and port when unset. */
   publicUrl: z.string().url().optional(),
   masterKey: z.string().optional(),

@@ -26,7 +26,6 @@ export interface HttpOptions {
   health: HealthProbes;
   /** Told of each management, console and health request once answered (access log, metrics). */
   observer?: ManagementObserver;
-  metrics?: () => Promise<{ contentType: string; body: string }>;
   consoleDir?: string;
   version: string;
   /** Extra Fastify setup (areas that register their own plugins or routes). */
@@ -108,13 +107,6 @@ export async function buildHttpServer(o: HttpOptions): Promise<{ server: Server;
   app.setNotFoundHandler((req, reply) => sendError(reply, new AppError("not_found", `no route for ${req.method} ${req.url.split("?")[0]}`), req.latchkeyRequestId));
 
   registerHealth(app, o.health);
-  if (o.metrics) {
-    const metrics = o.metrics;
-    app.get("/metrics", async (_req, reply) => {
-      const m = await metrics();
-      return reply.type(m.contentType).send(m.body);
-    });
-  }
   const openapi = buildOpenApi(o.routes, o.version);
   app.get("/api/v1/openapi.json", async () => openapi);
 

@@ -11,6 +11,8 @@ export const ADMIN_SCOPES = [
   "webhooks:read", "webhooks:write", "alerts:read", "users:read", "users:write", "leaks:write",
   // Verifies keys through POST /api/v1/keys/verify without its per-address failure limit.
   "keys:verify",
+  // Reads GET /metrics on the main port (a Prometheus scraper's key).
+  "metrics:read",
 ] as const;
 export type AdminScope = (typeof ADMIN_SCOPES)[number];
 
