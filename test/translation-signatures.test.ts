@@ -150,3 +150,27 @@ describe("an Anthropic thinking block comes back unmodified, before the tool cal
     expect(assistantBlocks()).toEqual(want);
   });
 });
+
+describe("test keys meet Gemini 3's check of thought signatures, as live keys do", () => {
+  it("a Chat Completions tool round trip with gemini-3 works when the client replays the message, and is refused when it drops the signature", async () => {
+    const client = new OpenAI({ apiKey: await h.issueKey({ kind: "test" }), baseURL: `${h.url}/v1`, maxRetries: 0 });
+    const body: any = { model: "gemini-3-pro-preview", tools: [{ type: "function", function: { name: "get_weather", parameters: TOOL_SCHEMA } }], messages: [{ role: "user", content: "Weather in Paris?" }] };
+    const first = await client.chat.completions.create(body);
+    const message = first.choices[0]!.message as any;
+    expect(message.tool_calls[0].extra_content.google.thought_signature).toMatch(/^latchkey\.gemini\./);
+    const result = { role: "tool", tool_call_id: message.tool_calls[0].id, content: "18C" };
+    const second = await client.chat.completions.create({ ...body, messages: [...body.messages, message, result] });
+    expect(second.choices[0]!.message.content).toMatch(/^Hello from the Latchkey simulator/);
+    const stripped = { ...message, tool_calls: message.tool_calls.map(({ extra_content: _, ...c }: any) => c) };
+    await expect(client.chat.completions.create({ ...body, messages: [...body.messages, stripped, result] })).rejects.toMatchObject({ status: 400, message: expect.stringMatching(/thought_signature/) });
+  });
+
+  it("an Anthropic SDK tool round trip with gemini-3 works, streamed", async () => {
+    const client = new Anthropic({ apiKey: await h.issueKey({ kind: "test" }), baseURL: h.url, maxRetries: 0 });
+    const body: any = { model: "gemini-3-pro-preview", max_tokens: 200, tools: [{ name: "get_weather", input_schema: TOOL_SCHEMA }], messages: [{ role: "user", content: "Weather in Paris?" }] };
+    const first = await client.messages.stream(body).finalMessage();
+    const call = first.content.find((b) => b.type === "tool_use")!;
+    const second = await client.messages.stream({ ...body, messages: [...body.messages, { role: "assistant", content: first.content }, { role: "user", content: [{ type: "tool_result", tool_use_id: call.id, content: "18C" }] }] }).finalMessage();
+    expect(second.content.find((b) => b.type === "text")).toMatchObject({ text: expect.stringMatching(/^Hello from the Latchkey simulator/) });
+  });
+});

@@ -1,4 +1,4 @@
-import { geminiFunctionCall } from "./tool-calls.js";
+import { geminiFunctionCall, signsFunctionCalls } from "./tool-calls.js";
 import { sendEvents, sendJson, simId, sseEvent, type SimCall } from "./emit.js";
 
 /** generateContent and streamGenerateContent (`alt=sse` or a JSON array) in Gemini's shape. */
@@ -42,4 +42,20 @@ export function simulateEmbedContents(call: SimCall, batch: boolean): void {
   // usageMetadata comes last, as Google sends it: the gateway reads it from the body's tail.
   const usageMetadata = { promptTokenCount: tokens, totalTokenCount: tokens };
   sendJson(call, batch ? { embeddings, usageMetadata } : { embedding: embeddings[0], usageMetadata });
+}
+
+/**
+ * Gemini 3's check of the history (translation.md §2.6): the first function call of each model
+ * turn must carry a thought signature. The refusal's message, or null when the history passes.
+ */
+export function unsignedFunctionCall(model: string, body: Record<string, unknown>): string | null {
+  if (!signsFunctionCalls(model) || !Array.isArray(body.contents)) return null;
+  for (const [i, c] of (body.contents as { role?: string; parts?: Record<string, unknown>[] }[]).entries()) {
+    if (c?.role !== "model" || !Array.isArray(c.parts)) continue;
+    const j = c.parts.findIndex((p) => p && typeof p === "object" && (p.functionCall ?? p.function_call));
+    if (j < 0) continue;
+    const sig = c.parts[j]!.thoughtSignature ?? c.parts[j]!.thought_signature;
+    if (typeof sig !== "string" || sig === "") return `Function call is missing a thought_signature in functionCall parts (contents[${i}].parts[${j}]). This is required for tools to work correctly.`;
+  }
+  return null;
 }

@@ -7,7 +7,7 @@ import { simulateAzure } from "./azure.js";
 import { listCloudModels, simulateBedrock } from "./bedrock.js";
 import { CloudState, type CloudIdentities } from "./clouds.js";
 import { answerFault, sendJson, simId, type SimCall } from "./emit.js";
-import { simulateEmbedContents, simulateGeminiCountTokens, simulateGenerate } from "./gemini.js";
+import { simulateEmbedContents, simulateGeminiCountTokens, simulateGenerate, unsignedFunctionCall } from "./gemini.js";
 import { simulateChat, simulateEmbeddings, simulateResponses } from "./openai.js";
 import { simulateCompletion, simulateModeration } from "./openai-legacy.js";
 import { planScript, promptText, type SimulatorCaps } from "./script.js";
@@ -120,6 +120,14 @@ function route(req: IncomingMessage, res: ServerResponse, text: string, paceMs: 
   if (owner && owner !== dialect) {
     // As the real providers do: a model is served in its provider's dialect only (the gateway translates).
     const { status, body: err } = renderError(dialect, { code: "model_not_found", message: `simulator: the model '${model}' is not served on ${path}.`, requestId: headers["request-id"] ?? headers["x-request-id"] ?? "req_sim" });
+    res.writeHead(status, { ...headers, "content-type": "application/json" });
+    res.end(JSON.stringify(err));
+    return;
+  }
+  const unsigned = gemini && /Content$/.test(gemini[2]!) ? unsignedFunctionCall(model, body) : null;
+  if (unsigned) {
+    // As Gemini 3 does: a function call in the history must come back with its thought signature.
+    const { status, body: err } = renderError("gemini", { code: "invalid_request", message: unsigned, requestId: headers["x-request-id"] ?? "req_sim" });
     res.writeHead(status, { ...headers, "content-type": "application/json" });
     res.end(JSON.stringify(err));
     return;

@@ -75,11 +75,19 @@ export function responsesFunctionCall(call: SimCall, tool: ToolCall, response: (
   ]);
 }
 
+/** Gemini 3 models sign their function calls (thoughtSignature) and refuse a history that drops a signature. */
+export const signsFunctionCalls = (model: string): boolean => /^gemini-3/.test(model);
+
+/** The simulator's thought signature for a call: opaque, deterministic. */
+export function simThoughtSignature(model: string, name: string): string {
+  return Buffer.from(`simulator-thought:${model}:${name}`).toString("base64");
+}
+
 export function geminiFunctionCall(call: SimCall, tool: ToolCall, sse: boolean): void {
   const { script, model } = call;
   const prompt = script.inputTokens + script.cacheRead;
   const chunk = {
-    candidates: [{ content: { parts: [{ functionCall: { name: tool.name, args: tool.args } }], role: "model" }, finishReason: "STOP", index: 0 }],
+    candidates: [{ content: { parts: [{ functionCall: { name: tool.name, args: tool.args }, ...(signsFunctionCalls(model) ? { thoughtSignature: simThoughtSignature(model, tool.name) } : {}) }], role: "model" }, finishReason: "STOP", index: 0 }],
     usageMetadata: { promptTokenCount: prompt, candidatesTokenCount: tool.pieces.length, totalTokenCount: prompt + tool.pieces.length, ...(script.cacheRead ? { cachedContentTokenCount: script.cacheRead } : {}) },
     modelVersion: model, responseId: simId("sim"),
   };
