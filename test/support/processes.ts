@@ -14,6 +14,8 @@ export async function startUp(dataDir: string, env: Record<string, string> = {})
   let out = "";
   proc.stdout!.on("data", (d: Buffer) => (out += d.toString()));
   for (let i = 0; i < 300 && !/running at http/.test(out) && proc.exitCode === null; i++) await new Promise((r) => setTimeout(r, 50));
+  // The banner goes on after the URL: on a first run the admin key comes a few lines later.
+  for (let i = 0; i < 100 && /running at http/.test(out) && !/Try the gateway|admin key saved/.test(out) && proc.exitCode === null; i++) await new Promise((r) => setTimeout(r, 20));
   const url = /running at (http:\/\/\S+)/.exec(out)?.[1];
   if (!url) {
     proc.kill("SIGKILL");
