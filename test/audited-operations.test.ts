@@ -95,6 +95,7 @@ describe("every audited operation on SQLite under a statement timeout", () => {
     const leaky = await api("POST", "/api/v1/keys", { name: "leaky" });
     await api("POST", `/api/v1/keys/${leaky.id}/report-leak`, { url: "https://example.com/paste" });
     const cred = await api("POST", "/api/v1/credentials", { provider: "anthropic", name: "a", secret: "sk-ant-test-secret" });
+    await api("PATCH", `/api/v1/credentials/${cred.id}`, { name: "a2", weight: 3 });
     await api("DELETE", `/api/v1/credentials/${cred.id}`);
     await api("PATCH", "/api/v1/credits/settings", { credits_enabled: true });
     await api("POST", "/api/v1/credits", { amount_usd: "5", note: "first" });

@@ -17,13 +17,27 @@ declare module "./services.js" {
   }
 }
 
+// No user or password in the URL: it is shown in lists and written to the audit log.
+// zod runs the refinement even after the URL check failed: a non-URL is that check's to report.
+const baseUrlSchema = z.url({ protocol: /^https?$/ }).refine((u) => !URL.canParse(u) || (({ username, password }) => !username && !password)(new URL(u)), "must not carry a user name or password; put the secret in `secret`");
+const SETTING_NAMES = ["region", "project", "resource", "api_version", "preset", "authority_host", "api"] as const;
+const settingValue = z.string().trim().min(1).max(200);
+const modelsSchema = z.array(z.union([
+  z.string().trim().min(1).max(200),
+  z.strictObject({
+    model: z.string().trim().min(1).max(200),
+    upstream: z.string().trim().min(1).max(300).optional(),
+    priority: z.number().int().min(0).max(1000).optional(),
+    weight: z.number().int().min(1).max(1000).optional(),
+    prices: z.strictObject({ input_usd: z.string(), output_usd: z.string(), cache_write_usd: z.string().optional(), cache_read_usd: z.string().optional() }).optional(),
+  }),
+])).max(200);
+
 const createBody = z.strictObject({
   provider: z.enum(PROVIDER_IDS),
   name: z.string().trim().min(1).max(200),
   secret: z.string().min(8).max(4096),
-  // No user or password in the URL: it is shown in lists and written to the audit log.
-  // zod runs the refinement even after the URL check failed: a non-URL is that check's to report.
-  base_url: z.url({ protocol: /^https?$/ }).refine((u) => !URL.canParse(u) || (({ username, password }) => !username && !password)(new URL(u)), "must not carry a user name or password; put the secret in `secret`").nullable().optional(),
+  base_url: baseUrlSchema.nullable().optional(),
   workspace_id: z.string().min(1).max(64).nullable().optional(),
   weight: z.number().int().min(1).max(1000).optional(),
   /** Lower goes first among the deployments of a model. */
@@ -32,18 +46,21 @@ const createBody = z.strictObject({
    * Provider settings: region (Bedrock, Vertex AI), project (Vertex AI), resource and api_version (Azure), preset (OpenAI-compatible),
    * api (Bedrock: `converse` sends Anthropic models through Converse too; other families always go through it).
    */
-  settings: z.partialRecord(z.enum(["region", "project", "resource", "api_version", "preset", "authority_host", "api"]), z.string().trim().min(1).max(200)).optional(),
+  settings: z.partialRecord(z.enum(SETTING_NAMES), settingValue).optional(),
   /** The models it serves: ids, aliases or `*` patterns, with their upstream names, priorities, weights and prices. */
-  models: z.array(z.union([
-    z.string().trim().min(1).max(200),
-    z.strictObject({
-      model: z.string().trim().min(1).max(200),
-      upstream: z.string().trim().min(1).max(300).optional(),
-      priority: z.number().int().min(0).max(1000).optional(),
-      weight: z.number().int().min(1).max(1000).optional(),
-      prices: z.strictObject({ input_usd: z.string(), output_usd: z.string(), cache_write_usd: z.string().optional(), cache_read_usd: z.string().optional() }).optional(),
-    }),
-  ])).max(200).optional(),
+  models: modelsSchema.optional(),
+});
+
+/** What a credential may change without its secret being given again; its provider and secret stay. */
+const patchBody = z.strictObject({
+  name: z.string().trim().min(1).max(200).optional(),
+  base_url: baseUrlSchema.nullable().optional(),
+  weight: z.number().int().min(1).max(1000).optional(),
+  priority: z.number().int().min(0).max(1000).optional(),
+  /** Merged into the credential's settings; a null removes one. */
+  settings: z.partialRecord(z.enum(SETTING_NAMES), settingValue.nullable()).optional(),
+  /** Replaces the models it serves. */
+  models: modelsSchema.optional(),
 });
 
 /** Micro-USD per million tokens from a decimal USD string ("3", "0.25"). */
@@ -54,7 +71,7 @@ function microPerMillion(usd: string | undefined): number {
   return Number(whole) * 1_000_000 + Number(frac.padEnd(6, "0"));
 }
 
-type ModelsInput = z.infer<typeof createBody>["models"];
+type ModelsInput = z.infer<typeof modelsSchema> | undefined;
 
 function toCredentialModels(models: ModelsInput): CredentialModel[] {
   return (models ?? []).map((m) => typeof m === "string" ? { match: m } : {
@@ -127,6 +144,39 @@ export const credentialRoutes: RouteDef[] = [
     handler: async ({ principal, services: s }) => {
       const list = await s.store.credentials.list(principal.orgId);
       return { body: page(list.map(presentCredential), false, list.at(-1)?.id ?? null) };
+    },
+  }),
+  defineRoute({
+    method: "PATCH", path: "/api/v1/credentials/:id", tag: "credentials",
+    summary: "Change a credential's name, base URL, weight, priority, settings or models; its secret and provider stay as they are",
+    body: patchBody,
+    handler: async ({ params, body, principal, actor, services: s }) => {
+      const c = await ownCredential(s, principal.orgId, params.id!);
+      const settings = { ...c.settings };
+      for (const [k, v] of Object.entries(body.settings ?? {})) {
+        if (v === null || v === undefined) delete settings[k];
+        else settings[k] = v;
+      }
+      const baseUrl = body.base_url === undefined ? c.baseUrl : body.base_url;
+      if (!baseUrl) checkSettings(c.provider, settings);
+      else if (settings.preset !== undefined) checkSettings("openai-compatible", { preset: settings.preset });
+      if (baseUrl && settings.api !== undefined) checkSettings(c.provider, { ...settings, region: settings.region ?? "-" });
+      const models = body.models === undefined ? undefined : toCredentialModels(body.models);
+      const patch = {
+        name: body.name, baseUrl: body.base_url, weight: body.weight, priority: body.priority,
+        settings: body.settings === undefined ? undefined : settings, models,
+      };
+      const changed = (["name", "base_url", "weight", "priority", "settings", "models"] as const).filter((k) => body[k] !== undefined);
+      // What changed, as it now reads: never the secret, which a PATCH cannot carry.
+      const detail = {
+        provider: c.provider, changed, ...(body.name !== undefined ? { name: body.name } : {}), ...(body.base_url !== undefined ? { base_url: body.base_url } : {}),
+        ...(body.weight !== undefined ? { weight: body.weight } : {}), ...(body.priority !== undefined ? { priority: body.priority } : {}),
+        ...(body.settings !== undefined ? { settings } : {}), ...(models ? { models: models.map((m) => m.match) } : {}),
+      };
+      const updated = await audited(s, actor, "credential.updated", c.id, detail, (trx) => s.store.credentials.update(c.id, patch, trx));
+      if (!updated) throw new NotFoundError("credential");
+      s.credentialVault?.invalidate();
+      return { body: presentCredential(updated) };
     },
   }),
   defineRoute({

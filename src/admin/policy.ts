@@ -78,6 +78,7 @@ export const POLICY: Readonly<Record<string, Rule>> = {
   "GET /api/v1/webhooks/:id/deliveries": rule("webhooks:read", BILLING_READERS),
   "POST /api/v1/credentials": rule("credentials:write", ADMINS),
   "GET /api/v1/credentials": rule("credentials:read", READERS),
+  "PATCH /api/v1/credentials/:id": rule("credentials:write", ADMINS),
   "DELETE /api/v1/credentials/:id": rule("credentials:write", ADMINS),
   "POST /api/v1/credentials/:id/test": rule("credentials:write", ADMINS),
   // Answers which held credentials found secrets are, and raises credential.leaked for them.

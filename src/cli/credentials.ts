@@ -83,6 +83,32 @@ export function registerCredentialsCommand(program: Command, ctx: CliContext): v
     printTable(ctx, ["id", "provider", "name", "hint", "base url", "workspace", "priority", "weight", "models", "created"], rows, r);
   });
 
+  cmd.command("update <id>").description("change a credential without giving its secret again (name, base URL, weight, priority, settings, models)")
+    .option("--name <name>", "a new name")
+    .option("--base-url <url>", "another endpoint ('none' for the provider's own)")
+    .option("--weight <n>", "share of traffic among deployments of equal priority", positiveInt)
+    .option("--priority <n>", "deployments of lower priority are tried first", nonNegativeInt)
+    .option("--model <model[=upstream]>", "replaces the models it serves; repeatable", collect)
+    .option("--region <region>", "Bedrock: AWS region; Vertex AI: location")
+    .option("--project <id>", "Vertex AI: Google Cloud project")
+    .option("--resource <name>", "Azure OpenAI: the resource name")
+    .option("--api-version <v>", "Azure OpenAI: api-version")
+    .option("--preset <name>", "OpenAI-compatible: the preset")
+    .option("--api <api>", "Bedrock: invoke or converse")
+    .action(async (id: string, o: Partial<AddOptions> & { name?: string }) => {
+      const body: Record<string, unknown> = {};
+      if (o.name) body.name = o.name;
+      if (o.baseUrl) body.base_url = o.baseUrl === "none" ? null : o.baseUrl;
+      if (o.weight) body.weight = o.weight;
+      if (o.priority !== undefined) body.priority = o.priority;
+      const settings = { region: o.region, project: o.project, resource: o.resource, api_version: o.apiVersion, preset: o.preset, api: o.api };
+      const given = Object.entries(settings).filter(([, v]) => v !== undefined);
+      if (given.length) body.settings = Object.fromEntries(given);
+      if (o.model?.length) body.models = o.model.map(parseModelOption);
+      if (Object.keys(body).length === 0) throw new CliError("nothing to change: give at least one option");
+      printObject(ctx, await ctx.api("PATCH", `/api/v1/credentials/${encodeURIComponent(id)}`, body));
+    });
+
   cmd.command("remove <id>").description("delete a credential").action(async (id: string) => {
     const r = await ctx.api("DELETE", `/api/v1/credentials/${encodeURIComponent(id)}`);
     if (ctx.globals.json) printObject(ctx, r);

@@ -79,6 +79,16 @@ export interface NewCredential extends Omit<ProviderCredential, "hint" | "settin
   priority?: number | undefined;
 }
 
+/** The changeable fields of a credential; absent ones stay as they are. */
+export interface CredentialPatch {
+  name?: string | undefined;
+  baseUrl?: string | null | undefined;
+  weight?: number | undefined;
+  priority?: number | undefined;
+  settings?: Record<string, string> | undefined;
+  models?: CredentialModel[] | undefined;
+}
+
 /** The associated data that binds an envelope to its record and provider. */
 export function credentialAad(id: string, provider: string): string {
   return `latchkey-credential|${id}|${provider}`;
@@ -112,6 +122,20 @@ export class CredentialStore {
 
   async get(id: string): Promise<ProviderCredential | null> {
     const row = await this.database.db.selectFrom("provider_credentials").selectAll().where("id", "=", id).executeTakeFirst();
+    return row ? toCredential(row) : null;
+  }
+
+  /** Changes what is not secret (name, base URL, weight, priority, settings, models); the secret and provider stay. */
+  async update(id: string, patch: CredentialPatch, db: Kysely<Tables> = this.database.db): Promise<ProviderCredential | null> {
+    const set: Partial<ProviderCredentialRow> = {};
+    if (patch.name !== undefined) set.name = patch.name;
+    if (patch.baseUrl !== undefined) set.base_url = patch.baseUrl;
+    if (patch.weight !== undefined) set.weight = patch.weight;
+    if (patch.priority !== undefined) set.priority = patch.priority;
+    if (patch.settings !== undefined) set.settings = JSON.stringify(patch.settings);
+    if (patch.models !== undefined) set.models = JSON.stringify(patch.models);
+    if (Object.keys(set).length) await db.updateTable("provider_credentials").set(set).where("id", "=", id).execute();
+    const row = await db.selectFrom("provider_credentials").selectAll().where("id", "=", id).executeTakeFirst();
     return row ? toCredential(row) : null;
   }
 
