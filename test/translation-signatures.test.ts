@@ -174,3 +174,40 @@ describe("test keys meet Gemini 3's check of thought signatures, as live keys do
     expect(second.content.find((b) => b.type === "text")).toMatchObject({ text: expect.stringMatching(/^Hello from the Latchkey simulator/) });
   });
 });
+
+describe("test keys meet Anthropic's check of thinking with tools, as live keys do", () => {
+  const tools = [{ name: "get_weather", input_schema: TOOL_SCHEMA }];
+
+  it("the Anthropic SDK: the thinking block must lead the tool call's turn when it comes back", async () => {
+    const client = new Anthropic({ apiKey: await h.issueKey({ kind: "test" }), baseURL: h.url, maxRetries: 0 });
+    const body: any = { model: "claude-sonnet-4-6", max_tokens: 4000, thinking: { type: "enabled", budget_tokens: 2048 }, tools, messages: [{ role: "user", content: "Weather in Paris?" }] };
+    const first = await client.messages.create(body);
+    expect(first.content.map((b) => b.type)).toEqual(["thinking", "tool_use"]);
+    const call = first.content.find((b) => b.type === "tool_use")!;
+    const result = { role: "user", content: [{ type: "tool_result", tool_use_id: call.id, content: "18C" }] };
+    const second = await client.messages.create({ ...body, messages: [...body.messages, { role: "assistant", content: first.content }, result] });
+    expect(second.stop_reason).toBe("end_turn");
+    await expect(client.messages.create({ ...body, messages: [...body.messages, { role: "assistant", content: [call] }, result] }))
+      .rejects.toMatchObject({ status: 400, message: expect.stringMatching(/Expected `thinking`/) });
+  });
+
+  it("Responses and Gemini callers reasoning with a Claude model: the thinking they were given goes back and passes", async () => {
+    const key = await h.issueKey({ kind: "test" });
+    const openai = new OpenAI({ apiKey: key, baseURL: `${h.url}/v1`, maxRetries: 0 });
+    const rBody: any = { model: "claude-sonnet-4-6", reasoning: { effort: "low" }, tools: [{ type: "function", name: "get_weather", parameters: TOOL_SCHEMA, strict: false }], input: [{ role: "user", content: "Weather in Paris?" }] };
+    const r1 = await openai.responses.create(rBody);
+    expect(r1.output.map((o) => o.type)).toEqual(["reasoning", "function_call"]);
+    const call = r1.output.find((o) => o.type === "function_call")!;
+    const r2 = await openai.responses.create({ ...rBody, input: [...rBody.input, ...r1.output, { type: "function_call_output", call_id: call.call_id, output: "18C" }] });
+    expect(r2.output_text).toMatch(/^Hello from the Latchkey simulator/);
+
+    const ai = new GoogleGenAI({ apiKey: key, httpOptions: { baseUrl: h.url } });
+    const config = { thinkingConfig: { thinkingBudget: 2048, includeThoughts: true }, tools: [{ functionDeclarations: [{ name: "get_weather", parametersJsonSchema: TOOL_SCHEMA }] }], automaticFunctionCalling: { disable: true } };
+    const contents: Content[] = [{ role: "user", parts: [{ text: "Weather in Paris?" }] }];
+    const g1 = await ai.models.generateContent({ model: "claude-sonnet-4-6", contents, config });
+    const parts = g1.candidates![0]!.content!.parts!;
+    const fc = parts.find((p) => p.functionCall)!.functionCall!;
+    const g2 = await ai.models.generateContent({ model: "claude-sonnet-4-6", config, contents: [...contents, { role: "model", parts }, { role: "user", parts: [{ functionResponse: { id: fc.id, name: fc.name, response: { output: "18C" } } }] }] });
+    expect(g2.text).toMatch(/^Hello from the Latchkey simulator/);
+  });
+});

@@ -1,4 +1,4 @@
-import { anthropicToolUse } from "./tool-calls.js";
+import { anthropicToolUse, simThinkingSignature, thinks } from "./tool-calls.js";
 import { sendEvents, sendJson, simId, sseEvent, type SimCall } from "./emit.js";
 
 /** POST /v1/messages in Anthropic's shape, JSON or SSE. */
@@ -42,4 +42,26 @@ export function messageEvents(call: SimCall, id: string, stopReason: string, usa
 
 export function simulateCountTokens(call: SimCall): void {
   sendJson(call, { input_tokens: call.script.inputTokens });
+}
+
+/**
+ * Anthropic's checks of a history with thinking (translation.md §2.6): with thinking on, an
+ * assistant turn that calls a tool must start with its thinking block, and a thinking block must
+ * come back as it was written (its signature checked). The refusal's message, or null.
+ */
+export function thinkingRefusal(body: Record<string, unknown>): string | null {
+  if (!thinks(body)) return null;
+  const messages = Array.isArray(body.messages) ? body.messages as { role?: string; content?: unknown }[] : [];
+  let lastCall = -1;
+  for (const [i, m] of messages.entries()) {
+    if (m?.role !== "assistant" || !Array.isArray(m.content)) continue;
+    for (const [j, b] of (m.content as Record<string, unknown>[]).entries()) {
+      if (b?.type === "tool_use") lastCall = i;
+      if (b?.type === "thinking" && b.signature !== simThinkingSignature(String(b.thinking ?? ""))) return `messages.${i}.content.${j}: Invalid \`signature\` in \`thinking\` block`;
+    }
+  }
+  if (lastCall < 0 || lastCall !== messages.map((m) => m?.role).lastIndexOf("assistant")) return null;
+  const first = (messages[lastCall]!.content as Record<string, unknown>[])[0]?.type;
+  if (first === "thinking" || first === "redacted_thinking") return null;
+  return `messages.${lastCall}.content.0.type: Expected \`thinking\` or \`redacted_thinking\`, but found \`${String(first)}\`. When \`thinking\` is enabled, a final \`assistant\` message must start with a thinking block.`;
 }

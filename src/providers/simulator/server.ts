@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { renderError } from "../../errors/index.js";
 import type { WireDialect } from "../types.js";
-import { simulateCountTokens, simulateMessages } from "./anthropic.js";
+import { simulateCountTokens, simulateMessages, thinkingRefusal } from "./anthropic.js";
 import { simulateAzure } from "./azure.js";
 import { listCloudModels, simulateBedrock } from "./bedrock.js";
 import { CloudState, type CloudIdentities } from "./clouds.js";
@@ -124,10 +124,11 @@ function route(req: IncomingMessage, res: ServerResponse, text: string, paceMs: 
     res.end(JSON.stringify(err));
     return;
   }
-  const unsigned = gemini && /Content$/.test(gemini[2]!) ? unsignedFunctionCall(model, body) : null;
+  const unsigned = gemini && /Content$/.test(gemini[2]!) ? unsignedFunctionCall(model, body)
+    : path.endsWith("/messages") && dialect === "anthropic" ? thinkingRefusal(body) : null;
   if (unsigned) {
-    // As Gemini 3 does: a function call in the history must come back with its thought signature.
-    const { status, body: err } = renderError("gemini", { code: "invalid_request", message: unsigned, requestId: headers["x-request-id"] ?? "req_sim" });
+    // As Gemini 3 and Anthropic do: signed reasoning in the history must come back as it was written.
+    const { status, body: err } = renderError(dialect, { code: "invalid_request", message: unsigned, requestId: headers["request-id"] ?? headers["x-request-id"] ?? "req_sim" });
     res.writeHead(status, { ...headers, "content-type": "application/json" });
     res.end(JSON.stringify(err));
     return;

@@ -9,23 +9,46 @@ import type { ToolCall } from "./tools.js";
 export function anthropicToolUse(call: SimCall, tool: ToolCall): void {
   const { script, model } = call;
   const id = simId("msg_sim");
+  // With thinking on, the call comes after a signed thinking block (its words are output tokens).
+  const thought = thinks(call.body) ? { type: "thinking", thinking: THOUGHT, signature: simThinkingSignature(THOUGHT) } : null;
+  const thoughtTokens = thought ? THOUGHT.split(" ").length : 0;
   const usage = {
-    input_tokens: script.inputTokens, output_tokens: tool.pieces.length,
+    input_tokens: script.inputTokens, output_tokens: thoughtTokens + tool.pieces.length,
     cache_creation_input_tokens: script.cacheWrite, cache_read_input_tokens: script.cacheRead, service_tier: "standard",
   };
   const block = { type: "tool_use", id: tool.id, name: tool.name, input: tool.args };
   if (!call.stream) {
-    sendJson(call, { id, type: "message", role: "assistant", model, content: [block], stop_reason: "tool_use", stop_sequence: null, usage });
+    sendJson(call, { id, type: "message", role: "assistant", model, content: thought ? [thought, block] : [block], stop_reason: "tool_use", stop_sequence: null, usage });
     return;
   }
+  const at = thought ? 1 : 0;
   sendEvents(call, [
     sseEvent("message_start", { type: "message_start", message: { id, type: "message", role: "assistant", model, content: [], stop_reason: null, stop_sequence: null, usage: { ...usage, output_tokens: 1 } } }),
-    sseEvent("content_block_start", { type: "content_block_start", index: 0, content_block: { ...block, input: {} } }),
-    ...tool.pieces.map((p) => sseEvent("content_block_delta", { type: "content_block_delta", index: 0, delta: { type: "input_json_delta", partial_json: p } })),
-    sseEvent("content_block_stop", { type: "content_block_stop", index: 0 }),
-    sseEvent("message_delta", { type: "message_delta", delta: { stop_reason: "tool_use", stop_sequence: null }, usage: { output_tokens: tool.pieces.length } }),
+    ...(thought ? [
+      sseEvent("content_block_start", { type: "content_block_start", index: 0, content_block: { type: "thinking", thinking: "" } }),
+      sseEvent("content_block_delta", { type: "content_block_delta", index: 0, delta: { type: "thinking_delta", thinking: THOUGHT } }),
+      sseEvent("content_block_delta", { type: "content_block_delta", index: 0, delta: { type: "signature_delta", signature: thought.signature } }),
+      sseEvent("content_block_stop", { type: "content_block_stop", index: 0 }),
+    ] : []),
+    sseEvent("content_block_start", { type: "content_block_start", index: at, content_block: { ...block, input: {} } }),
+    ...tool.pieces.map((p) => sseEvent("content_block_delta", { type: "content_block_delta", index: at, delta: { type: "input_json_delta", partial_json: p } })),
+    sseEvent("content_block_stop", { type: "content_block_stop", index: at }),
+    sseEvent("message_delta", { type: "message_delta", delta: { stop_reason: "tool_use", stop_sequence: null }, usage: { output_tokens: usage.output_tokens } }),
     sseEvent("message_stop", { type: "message_stop" }),
   ]);
+}
+
+const THOUGHT = "The simulator considers which tool to call.";
+
+/** Thinking asked of a Claude model (enabled, or adaptive). */
+export function thinks(body: Record<string, unknown>): boolean {
+  const t = body.thinking as { type?: unknown } | undefined;
+  return t?.type === "enabled" || t?.type === "adaptive";
+}
+
+/** The simulator's signature of a thinking text: opaque to clients, checked when the block comes back. */
+export function simThinkingSignature(text: string): string {
+  return Buffer.from(`simulator-thinking:${text}`).toString("base64");
 }
 
 export function chatToolCalls(call: SimCall, tool: ToolCall, includeUsage: boolean): void {
