@@ -12,12 +12,11 @@ import type { GatewayCore } from "./core.js";
 import { highestPrice, upstreams, type NoRoute } from "./deployments.js";
 import { Exchange } from "./exchange.js";
 import { allowsModel } from "./model-access.js";
-import { msSince, type Candidate, type Plan, type Translation } from "./plan.js";
+import type { Candidate, Plan, Translation } from "./plan.js";
+import { observeEarly, recordRefusal, refuse, refuseUnavailable, type KnownRequest } from "./refusal.js";
 import { renderModels } from "./models-list.js";
 import { UnpricedRules, unpricedMessage } from "./unpriced.js";
-import type { RequestDetail } from "./observe.js";
-import { traceHeader } from "./trace-header.js";
-import { errorReply, sendError, sendJson, sendReply, type ErrorReply } from "./respond.js";
+import { sendError, sendJson } from "./respond.js";
 import { guessDialect, matchRoute, type Route } from "./routes.js";
 import { forwardPassThrough } from "./passthrough.js";
 import type { PassThrough } from "./passthrough-routes.js";
@@ -79,6 +78,7 @@ export async function handleRequest(core: GatewayCore, req: IncomingMessage, res
     return;
   }
   const entry = verdict.entry;
+  const known: KnownRequest = { core, req, res, route, entry, requestId, at: startedAt, hr: startedHr };
   if (req.headers.origin !== undefined) core.cors.decorate(req, res, entry);
   if (route.op === "models") {
     answerModels(core, res, route, entry, requestId);
@@ -100,7 +100,7 @@ export async function handleRequest(core: GatewayCore, req: IncomingMessage, res
       return;
     }
     res.destroy();
-    recordRefusal(core, req, entry, "unknown", "unknown", route, requestId, startedAt, startedHr, false, 499, "client_closed");
+    recordRefusal(known, { reason: "client_closed" }, 499);
     return;
   }
   let body: Record<string, unknown>;
@@ -109,29 +109,28 @@ export async function handleRequest(core: GatewayCore, req: IncomingMessage, res
     if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) throw new SyntaxError("not an object");
     body = parsed as Record<string, unknown>;
   } catch {
-    refuse(core, req, res, entry, errorReply(dialect, "invalid_request", "The request body is not valid JSON.", requestId), "unknown", "unknown", route, requestId, startedAt, startedHr, false, "invalid_json");
+    refuse(known, { code: "invalid_request", message: "The request body is not valid JSON.", reason: "invalid_json" });
     return;
   }
   if (nestsDeeperThan(body, MAX_GATEWAY_JSON_DEPTH)) {
-    const status = sendError(res, dialect, "invalid_request", `The request body nests deeper than ${MAX_GATEWAY_JSON_DEPTH} levels of arrays and objects.`, requestId);
-    recordRefusal(core, req, entry, "unknown", "unknown", route, requestId, startedAt, startedHr, false, status, "too_deep");
+    refuse(known, { code: "invalid_request", message: `The request body nests deeper than ${MAX_GATEWAY_JSON_DEPTH} levels of arrays and objects.`, reason: "too_deep" });
     return;
   }
   // Moderations name their model optionally; OpenAI's default is the latest omni model.
   const modelName = route.pathModel ?? body.model ?? (route.op === "moderations" ? "omni-moderation-latest" : undefined);
   if (typeof modelName !== "string" || modelName === "") {
-    refuse(core, req, res, entry, errorReply(dialect, "invalid_request", "model: a model is required.", requestId, { param: "model" }), "unknown", "unknown", route, requestId, startedAt, startedHr, false, "no_model");
+    refuse(known, { code: "invalid_request", message: "model: a model is required.", reason: "no_model", param: "model" });
     return;
   }
   let model = core.catalog.resolve(modelName);
   if (!model || !allowsModel(entry, model)) {
-    refuse(core, req, res, entry, errorReply(dialect, "model_not_found", `The model '${modelName}' does not exist or you do not have access to it.`, requestId, { param: "model" }), model?.id ?? "unknown", model?.provider ?? "unknown", route, requestId, startedAt, startedHr, false, "model_not_found");
+    refuse(known, { code: "model_not_found", message: `The model '${modelName}' does not exist or you do not have access to it.`, reason: "model_not_found", model: model?.id, provider: model?.provider, param: "model" });
     return;
   }
   if (model.match === "unpriced") {
     const rule = await core.unpriced.get(entry.key.orgId);
     if (rule.action === "refuse") {
-      refuse(core, req, res, entry, errorReply(dialect, "invalid_request", unpricedMessage(model), requestId, { param: "model", openaiCode: "model_not_priced" }), model.id, model.provider, route, requestId, startedAt, startedHr, false, "model_not_priced");
+      refuse(known, { code: "invalid_request", message: unpricedMessage(model), reason: "model_not_priced", model: model.id, provider: model.provider, param: "model", openaiCode: "model_not_priced" });
       return;
     }
     model = UnpricedRules.priced(model, rule);
@@ -154,7 +153,7 @@ export async function handleRequest(core: GatewayCore, req: IncomingMessage, res
     // OpenAI embeddings reach Gemini's own embeddings API; no other operation is translated.
     const embed = route.op === "embeddings" && codec?.dialect === "gemini";
     if (!provider || !codec || (!caller && !embed)) {
-      refuse(core, req, res, entry, errorReply(dialect, "invalid_request", `The model '${modelName}' is served by ${model.provider}, which does not speak this endpoint's API; call it through its own endpoint.`, requestId, { param: "model" }), model.id, model.provider, route, requestId, startedAt, startedHr, streamed, "dialect_mismatch");
+      refuse(known, { code: "invalid_request", message: `The model '${modelName}' is served by ${model.provider}, which does not speak this endpoint's API; call it through its own endpoint.`, reason: "dialect_mismatch", model: model.id, provider: model.provider, streamed, param: "model" });
       return;
     }
     try {
@@ -169,7 +168,7 @@ export async function handleRequest(core: GatewayCore, req: IncomingMessage, res
       upstream = { ...upstream, body: encoded as Record<string, unknown> };
     } catch (err) {
       if (!(err instanceof TranslationError)) throw err;
-      refuse(core, req, res, entry, errorReply(dialect, "invalid_request", err.message, requestId, { param: err.param }), model.id, providerId, route, requestId, startedAt, startedHr, streamed, "untranslatable");
+      refuse(known, { code: "invalid_request", message: err.message, reason: "untranslatable", model: model.id, provider: providerId, streamed, param: err.param });
       return;
     }
     const opts = body.stream_options as Record<string, unknown> | undefined;
@@ -195,27 +194,25 @@ export async function handleRequest(core: GatewayCore, req: IncomingMessage, res
     candidates = finding instanceof Promise ? await finding : finding;
   } catch (err) {
     if (err instanceof TranslationError) {
-      const status = sendError(res, dialect, "invalid_request", err.message, requestId, { param: err.param });
-      recordRefusal(core, req, entry, model.id, providerId, route, requestId, startedAt, startedHr, streamed, status, "untranslatable");
+      refuse(known, { code: "invalid_request", message: err.message, reason: "untranslatable", model: model.id, provider: providerId, streamed, param: err.param });
       return;
     }
     if (!isDependencyFailure(err)) throw err;
-    refuseUnavailable(core, req, res, err, entry, model.id, providerId, route, requestId, startedAt, startedHr, streamed);
+    refuseUnavailable(known, err, { model: model.id, provider: providerId, streamed });
     return;
   }
   if (candidates === "dialect_mismatch") {
-    refuse(core, req, res, entry, errorReply(dialect, "invalid_request", `The model '${modelName}' is served by deployments that do not speak this endpoint's API; call it through its own endpoint.`, requestId, { param: "model" }), model.id, model.provider, route, requestId, startedAt, startedHr, streamed, "dialect_mismatch");
+    refuse(known, { code: "invalid_request", message: `The model '${modelName}' is served by deployments that do not speak this endpoint's API; call it through its own endpoint.`, reason: "dialect_mismatch", model: model.id, provider: model.provider, streamed, param: "model" });
     return;
   }
   if (candidates === "no_credential") {
-    const reply = errorReply(dialect, "invalid_request", `No ${model.provider} credential (nor one that declares '${model.id}') is configured for this workspace; add one with 'latchkey credentials add --provider ${model.provider}'.`, requestId);
-    refuse(core, req, res, entry, reply, model.id, providerId, route, requestId, startedAt, startedHr, streamed, "no_credential");
+    refuse(known, { code: "invalid_request", message: `No ${model.provider} credential (nor one that declares '${model.id}') is configured for this workspace; add one with 'latchkey credentials add --provider ${model.provider}'.`, reason: "no_credential", model: model.id, provider: providerId, streamed });
     return;
   }
 
   const bounding = inputTokenBound(body, raw.length, model.contextWindow);
   if (typeof bounding !== "number") {
-    refuse(core, req, res, entry, errorReply(dialect, "invalid_request", `${bounding.unbounded}.`, requestId), model.id, providerId, route, requestId, startedAt, startedHr, streamed, "unbounded_input");
+    refuse(known, { code: "invalid_request", message: `${bounding.unbounded}.`, reason: "unbounded_input", model: model.id, provider: providerId, streamed });
     return;
   }
   const inBound = bounding;
@@ -236,11 +233,11 @@ export async function handleRequest(core: GatewayCore, req: IncomingMessage, res
       decision = admitting instanceof Promise ? await admitting : admitting;
     } catch (err) {
       if (!isDependencyFailure(err)) throw err;
-      refuseUnavailable(core, req, res, err, entry, model.id, providerId, route, requestId, startedAt, startedHr, streamed);
+      refuseUnavailable(known, err, { model: model.id, provider: providerId, streamed });
       return;
     }
     if (!decision.allowed) {
-      refuse(core, req, res, entry, errorReply(dialect, decision.code, decision.message, requestId, { retryAfterSeconds: decision.retryAfterSeconds, headers: decision.headers }), model.id, providerId, route, requestId, startedAt, startedHr, streamed, decision.code, decision.limit);
+      refuse(known, { code: decision.code, message: decision.message, reason: decision.code, model: model.id, provider: providerId, streamed, retryAfterSeconds: decision.retryAfterSeconds, headers: decision.headers, limit: decision.limit });
       return;
     }
     ticket = decision.ticket;
@@ -256,7 +253,7 @@ export async function handleRequest(core: GatewayCore, req: IncomingMessage, res
       await core.admission.settle(admission, ticket, zero);
     }
     const share = core.config.upstreamKeyShare;
-    refuse(core, req, res, entry, errorReply(dialect, "rate_limited", `This key already has ${share} requests in flight to this provider and none ended within ${core.config.upstreamQueueTimeoutMs} ms; retry shortly.`, requestId, { retryAfterSeconds: 1 }), model.id, providerId, route, requestId, startedAt, startedHr, streamed, "upstream_share");
+    refuse(known, { code: "rate_limited", message: `This key already has ${share} requests in flight to this provider and none ended within ${core.config.upstreamQueueTimeoutMs} ms; retry shortly.`, reason: "upstream_share", model: model.id, provider: providerId, streamed, retryAfterSeconds: 1 });
     return;
   }
   core.recorder.journal?.reserve({
@@ -299,40 +296,3 @@ function refuseKey(res: ServerResponse, dialect: WireDialect, v: Extract<VerifyR
   const message = v.code === "MALFORMED" || v.code === "NOT_FOUND" ? "Invalid API key." : v.message;
   return sendError(res, dialect, KEY_REFUSALS[v.code], message, requestId);
 }
-
-/** A request refused before its key was known: no usage record, but an access line and the outcome series. */
-function observeEarly(core: GatewayCore, req: IncomingMessage, requestId: string, at: number, hr: number, endpoint: string, status: number, reason: string): void {
-  core.observer.finished({
-    id: requestId, at, provider: "none", model: "unknown", endpoint, inputTokens: 0, outputTokens: 0, cacheWriteTokens: 0, cacheReadTokens: 0,
-    costNano: 0, status, errorCode: reason, streamed: false, latencyMs: msSince(hr), ttfbMs: null,
-  }, refusalDetail(req, null, reason));
-}
-
-function refusalDetail(req: IncomingMessage, keyName: string | null, refusal: string): RequestDetail {
-  return { keyName, upstreamStatus: null, attempts: 0, deployment: null, refusal, traceparent: traceHeader(req.headers.traceparent), tracestate: traceHeader(req.headers.tracestate) };
-}
-
-/**
- * A refusal once the key is known: recorded (journaled) first, then answered, so a client that saw
- * the answer can count on its record surviving a crash of this process.
- */
-function refuse(core: GatewayCore, req: IncomingMessage, res: ServerResponse, entry: VerifiedKey, reply: ErrorReply, model: string, provider: string, route: Route, requestId: string, at: number, hr: number, streamed: boolean, errorCode: string, limit?: string): void {
-  recordRefusal(core, req, entry, model, provider, route, requestId, at, hr, streamed, reply.status, errorCode, limit);
-  sendReply(res, reply);
-}
-
-/** A request refused or given up after its key was known: no cost, but one record, like every request. */
-function recordRefusal(core: GatewayCore, req: IncomingMessage, entry: VerifiedKey, model: string, provider: string, route: Route, requestId: string, at: number, hr: number, streamed: boolean, status: number, errorCode: string, limit?: string): void {
-  core.record({
-    id: requestId, at, orgId: entry.key.orgId, workspaceId: entry.key.workspaceId, keyId: entry.key.id, provider, model, endpoint: route.op,
-    inputTokens: 0, outputTokens: 0, cacheWriteTokens: 0, cacheReadTokens: 0, costNano: 0, status, errorCode, streamed, aborted: false,
-    latencyMs: msSince(hr), ttfbMs: null,
-  }, null, null, refusalDetail(req, entry.key.name, limit ?? errorCode));
-}
-
-/** A dependency (the store, Redis) failed once the key was known: 503, and a record like every request's. */
-function refuseUnavailable(core: GatewayCore, req: IncomingMessage, res: ServerResponse, err: unknown, entry: VerifiedKey, model: string, provider: string, route: Route, requestId: string, at: number, hr: number, streamed: boolean): void {
-  core.logger.warn({ err: (err as Error).message, requestId }, "a dependency failed; the request is refused with 503");
-  refuse(core, req, res, entry, errorReply(route.dialect, "store_unavailable", "A service the gateway depends on is unavailable; try again shortly.", requestId), model, provider, route, requestId, at, hr, streamed, "store_unavailable");
-}
-
