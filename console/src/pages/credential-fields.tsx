@@ -1,0 +1,67 @@
+import { Field, Select } from "../ui";
+
+/** The settings each provider takes, as the API names them (see the README's provider table). */
+const SETTINGS: Record<string, Array<{ key: string; label: string; hint?: string; options?: Array<[string, string]> }>> = {
+  bedrock: [
+    { key: "region", label: "AWS region", hint: "e.g. us-east-1; the request is signed for it." },
+    { key: "api", label: "Bedrock API", options: [["", "InvokeModel for Anthropic models, Converse for the others"], ["converse", "Converse for every model"]] },
+  ],
+  vertex: [
+    { key: "region", label: "Location", hint: "us-east5, europe-west1, global…" },
+    { key: "project", label: "Google Cloud project", hint: "Default: the service account's project." },
+  ],
+  "azure-openai": [
+    { key: "resource", label: "Azure resource", hint: "https://<resource>.openai.azure.com (or give a base URL)." },
+    { key: "api_version", label: "API version", hint: "Default 2024-10-21." },
+    { key: "authority_host", label: "Entra authority host", hint: "Only for Entra ID apps outside the public cloud." },
+  ],
+  "openai-compatible": [
+    { key: "preset", label: "Preset", options: [["", "None (give a base URL)"], ...["mistral", "deepseek", "groq", "xai", "openrouter", "together", "fireworks", "ollama", "vllm"].map((p): [string, string] => [p, p])] },
+  ],
+};
+
+export const PROVIDER_OPTIONS: Array<[string, string]> = [
+  ["anthropic", "Anthropic"], ["openai", "OpenAI"], ["gemini", "Google Gemini"], ["openai-compatible", "OpenAI-compatible"],
+  ["bedrock", "AWS Bedrock"], ["vertex", "Google Vertex AI"], ["azure-openai", "Azure OpenAI"],
+];
+
+/** What each provider's secret is. */
+export const SECRET_HINTS: Record<string, string> = {
+  bedrock: "JSON {\"access_key_id\", \"secret_access_key\", \"session_token\"?} or a Bedrock API key. Write-only.",
+  vertex: "The service account's JSON key. Write-only.",
+  "azure-openai": "The api-key, or JSON {\"tenant_id\", \"client_id\", \"client_secret\"} for Entra ID. Write-only.",
+};
+
+/** The provider's setting fields; `values` holds them by API name. */
+export function SettingFields({ provider, values, onChange }: { provider: string; values: Record<string, string>; onChange: (v: Record<string, string>) => void }) {
+  return (
+    <>
+      {(SETTINGS[provider] ?? []).map((s) => s.options
+        ? <Select key={s.key} label={s.label} value={values[s.key] ?? ""} onChange={(e) => onChange({ ...values, [s.key]: e.target.value })} options={s.options} />
+        : <Field key={s.key} label={s.label} hint={s.hint} value={values[s.key] ?? ""} onChange={(e) => onChange({ ...values, [s.key]: e.target.value })} />)}
+    </>
+  );
+}
+
+/** The settings to send: empty fields left out (on a change, sent as null so they are removed). */
+export function settingsBody(provider: string, values: Record<string, string>, removeEmpty: boolean): Record<string, string | null> | undefined {
+  const out: Record<string, string | null> = {};
+  for (const s of SETTINGS[provider] ?? []) {
+    const v = (values[s.key] ?? "").trim();
+    if (v) out[s.key] = v;
+    else if (removeEmpty) out[s.key] = null;
+  }
+  return Object.keys(out).length ? out : undefined;
+}
+
+/** `claude-sonnet-4-6=us.anthropic.claude-sonnet-4-6, gpt-4o-mini` → the API's models list. */
+export function parseModels(text: string): Array<string | { model: string; upstream: string }> {
+  return text.split(",").map((s) => s.trim()).filter(Boolean).map((m) => {
+    const eq = m.indexOf("=");
+    return eq < 0 ? m : { model: m.slice(0, eq).trim(), upstream: m.slice(eq + 1).trim() };
+  });
+}
+
+export function modelsText(models: Array<{ model: string; upstream: string | null }>): string {
+  return models.map((m) => (m.upstream ? `${m.model}=${m.upstream}` : m.model)).join(", ");
+}
