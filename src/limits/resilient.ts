@@ -21,6 +21,7 @@ import { MemoryRateLimiter } from "./memory-rate.js";
 import { DEFAULT_TAG, decisionFrom, limitOf, type RateAdmitInput, type RateDecision, type RateLimiter, type RateSubject, type RateTicket } from "./rate.js";
 import { isUnavailable, type RedisHealth } from "./redis-health.js";
 import type { Clock } from "../lib/index.js";
+import { StoreUnavailableError } from "../errors/index.js";
 
 export interface FailurePolicy {
   spend: "closed" | "open";
@@ -198,12 +199,19 @@ export class ResilientBudgetCounter implements BudgetCounter {
     return this.guard(() => this.redis.sweep(tags));
   }
 
+  /**
+   * A Redis that does not answer (a timeout, a lost connection) fails the call as the store being
+   * unavailable, which the gateway answers 503 with a usage record: ioredis's own "Command timed
+   * out" is not recognised as a dependency failure, and a counter load in the middle of a burst
+   * came back as a 500 with no record.
+   */
   private async guard<T>(fn: () => Promise<T>): Promise<T> {
     try {
       return await fn();
     } catch (err) {
-      if (isUnavailable(err)) this.health.markDown(err);
-      throw err;
+      if (!isUnavailable(err)) throw err;
+      this.health.markDown(err);
+      throw new StoreUnavailableError(`Redis did not answer: ${(err as Error).message}`, err);
     }
   }
 }
