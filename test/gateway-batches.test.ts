@@ -76,6 +76,12 @@ describe("batch usage on spend limits and credits", () => {
     // Without the batch on the counter, this key would still have most of its $0.01.
     const status = await eventually(async () => { const s = await chat(key); return s !== 200 ? s : null; }, 10_000);
     expect(status).toBe(429);
+    // With no credit left, a new batch is refused at creation, in OpenAI's shape, and never reaches the provider.
+    const sent = sim.stats.byKey.get("openai-batch-upstream-secret") ?? 0;
+    const refused = await client.batches.create({ input_file_id: file.id, endpoint: "/v1/chat/completions", completion_window: "24h" }).then(() => null, (err: unknown) => err as InstanceType<typeof OpenAI.APIError>);
+    expect(refused).toMatchObject({ status: 429, type: "insufficient_quota", message: expect.stringMatching(/credit/i) });
+    expect(refused!.requestID).toMatch(/^req_/);
+    expect(sim.stats.byKey.get("openai-batch-upstream-secret") ?? 0).toBe(sent);
     expect((await t.api("PATCH", "/api/v1/credits/settings", { credits_enabled: false })).status).toBe(200);
   }, 60_000);
 
@@ -99,6 +105,18 @@ describe("batch usage on spend limits and credits", () => {
         return err as { status: number; message: string };
       }
     }, 10_000)).resolves.toMatchObject({ status: 429, message: expect.stringMatching(/spend/i) });
+    // Past its limit, the key cannot start another batch: refused in Anthropic's shape before the provider sees it.
+    const sent = sim.stats.byKey.get("anthropic-batch-upstream-secret") ?? 0;
+    const refused = await client.messages.batches.create({ requests: [{ custom_id: "late", params: { model: "claude-haiku-4-5", max_tokens: 20, messages: [{ role: "user", content: "hi" }] } }] })
+      .then(() => null, (err: unknown) => err as InstanceType<typeof Anthropic.APIError>);
+    expect(refused).toMatchObject({ status: 429, message: expect.stringMatching(/spend limit/i) });
+    expect((refused!.error as { type: string; error: { type: string } }).error.type).toBe("rate_limit_error");
+    expect(refused!.requestID).toMatch(/^req_/);
+    expect(sim.stats.byKey.get("anthropic-batch-upstream-secret") ?? 0).toBe(sent);
+    // A key within its limit still creates batches.
+    const fresh = new Anthropic({ apiKey: await liveKey({ spend_limit: { amount_usd: "0.01", period: "month" } }), baseURL: t.url, maxRetries: 0 });
+    const started = await fresh.messages.batches.create({ requests: [{ custom_id: "ok", params: { model: "claude-haiku-4-5", max_tokens: 20, messages: [{ role: "user", content: "hi" }] } }] });
+    expect(started.type).toBe("message_batch");
   }, 60_000);
 });
 

@@ -3,6 +3,7 @@ import type { VerifiedKey } from "../keys/index.js";
 import { getProvider, openaiPrefix, priceAt, splitBaseUrl, usageCostNano, type TokenUsage, type UsableCredential } from "../providers/index.js";
 import { readBody } from "./body.js";
 import type { GatewayCore } from "./core.js";
+import type { AdmissionRequest } from "./admission.js";
 import { allowsModel } from "./model-access.js";
 import { msSince } from "./plan.js";
 import { BatchResultsMeter } from "./passthrough-meter.js";
@@ -43,6 +44,7 @@ export async function forwardPassThrough(core: GatewayCore, c: PassContext): Pro
     sendError(c.res, dialect, refusal.code, refusal.message, c.requestId, { param: "model" });
     return;
   }
+  if (!(await admitBatch(core, c, body))) return;
   const target = await upstreamOf(core, c, pass);
   if (!target) {
     sendError(c.res, dialect, "invalid_request", `No ${pass.provider} credential is configured for this workspace; add one with 'latchkey credentials add --provider ${pass.provider}'.`, c.requestId);
@@ -76,12 +78,54 @@ export async function forwardPassThrough(core: GatewayCore, c: PassContext): Pro
   if (!meter || !(await meterBatch(core, c, meter))) recordCall(core, c, answer.statusCode);
 }
 
+/**
+ * A batch is created only while its key may still spend: one already past a spend limit, or with
+ * no credit left, is refused here in the caller's format rather than after the batch has run (its
+ * cost is known only when its results are read). The check reserves the smallest amount and gives
+ * it back at once; false when it answered the caller.
+ */
+async function admitBatch(core: GatewayCore, c: PassContext, body: Buffer): Promise<boolean> {
+  const path = c.url.split("?")[0];
+  if (!core.admission || c.req.method !== "POST" || (path !== "/v1/batches" && path !== "/v1/messages/batches")) return true;
+  const request: AdmissionRequest = {
+    requestId: c.requestId, at: c.startedAt, key: c.entry.key, workspace: c.entry.workspace, orgId: c.entry.key.orgId, provider: c.route.pass.provider,
+    model: firstBatchModel(core, path, body), op: "passthrough", dialect: c.route.dialect, inputTokenBound: 0, outputTokenBound: 0, costBoundNano: 1,
+  };
+  let decision;
+  try {
+    decision = await core.admission.admit(request);
+  } catch (err) {
+    core.logger.warn({ err: (err as Error).message, requestId: c.requestId }, "a batch's limits could not be checked");
+    sendError(c.res, c.route.dialect, "store_unavailable", "Spend limits and credits cannot be checked right now; the batch was not created.", c.requestId);
+    recordCall(core, c, 503, "store_unavailable");
+    return false;
+  }
+  if (!decision.allowed) {
+    const status = sendError(c.res, c.route.dialect, decision.code, decision.message, c.requestId, { retryAfterSeconds: decision.retryAfterSeconds, headers: decision.headers });
+    recordCall(core, c, status, decision.code);
+    return false;
+  }
+  await core.admission.settle(request, decision.ticket, { inputTokens: 0, outputTokens: 0, cacheWriteTokens: 0, cacheReadTokens: 0, costNano: 0, status: 200, aborted: false });
+  return true;
+}
+
+/** The catalog id of an Anthropic batch's first model, for the limits' records; an OpenAI batch's models are in its file. */
+function firstBatchModel(core: GatewayCore, path: string, body: Buffer): string {
+  if (path !== "/v1/messages/batches") return "none";
+  try {
+    const name = (JSON.parse(body.toString("utf8")) as { requests?: { params?: { model?: unknown } }[] }).requests?.[0]?.params?.model;
+    return core.catalog.resolve(String(name ?? ""))?.id ?? "none";
+  } catch {
+    return "none";
+  }
+}
+
 /** One record for every call whose key was known, like every gateway request: no tokens, no cost. */
-function recordCall(core: GatewayCore, c: PassContext, status: number): void {
+function recordCall(core: GatewayCore, c: PassContext, status: number, errorCode: string | null = status >= 400 ? "upstream_status" : null): void {
   core.record({
     id: c.requestId, at: c.startedAt, orgId: c.entry.key.orgId, workspaceId: c.entry.key.workspaceId, keyId: c.entry.key.id, provider: c.route.pass.provider,
     model: "none", endpoint: "passthrough", inputTokens: 0, outputTokens: 0, cacheWriteTokens: 0, cacheReadTokens: 0, costNano: 0, status,
-    errorCode: status >= 400 ? "upstream_status" : null, streamed: false, aborted: false, latencyMs: msSince(c.startedHr), ttfbMs: null,
+    errorCode, streamed: false, aborted: false, latencyMs: msSince(c.startedHr), ttfbMs: null,
   }, null, null, { keyName: c.entry.key.name, upstreamStatus: status, attempts: 1, deployment: null, refusal: null, traceparent: undefined, tracestate: undefined });
 }
 
