@@ -3,6 +3,7 @@
  * against SQLite holding 1,000,000 keys (latency percentiles). Prints a table.
  *   node dist/bench/verify.js [--keys 1000000]
  */
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -19,7 +20,7 @@ const file = join(dir, "bench.db");
 try {
   const database = openDatabase({ url: file });
   await migrate(database);
-  const store = createStore(database);
+  const store = createStore(database, { masterKey: randomBytes(32) });
   const now = Date.now();
   const orgId = newId("org");
   const workspaceId = newId("wrk");

@@ -98,7 +98,13 @@ async function buildApp(config: Config, opts: AppOptions, server: Server, baseUr
   secureDataDir(config.dataDir, /^postgres(ql)?:/.test(url) || url === ":memory:" ? null : url, logger);
   const database = openDatabase({ url: databaseUrl(config), statementTimeoutMs: config.statementTimeoutMs });
   await migrate(database);
-  const store = createStore(database);
+  const masterKey = loadMasterKey(config.masterKey, config.dataDir, await countEncryptedRecords(database));
+  // A wrong key (a restored database with another server's key) is named now, not as a 500 per request.
+  if ((await masterKeyOpens(database, [masterKey.key])) === -1) {
+    throw new MasterKeyError(`the master key from ${masterKey.source} does not open the stored provider credentials: `
+      + "start with the master key this database was written with (a backup records its fingerprint)");
+  }
+  const store = createStore(database, { masterKey: masterKey.key });
   const redis = config.redisUrl ? createLimitsRedis(config.redisUrl) : null;
   const bus = redis ? new RedisInvalidationBus(redis, logger, config.redisPrefix) : null;
   const verifier = new KeyVerifier({
@@ -106,12 +112,6 @@ async function buildApp(config: Config, opts: AppOptions, server: Server, baseUr
     onInvalidate: bus ? (m) => bus.publish(m) : undefined,
   });
   const keys = new KeyService(store, clock, prefixes, verifier, config.pepper);
-  const masterKey = loadMasterKey(config.masterKey, config.dataDir, await countEncryptedRecords(database));
-  // A wrong key (a restored database with another server's key) is named now, not as a 500 per request.
-  if ((await masterKeyOpens(database, [masterKey.key])) === -1) {
-    throw new MasterKeyError(`the master key from ${masterKey.source} does not open the stored provider credentials: `
-      + "start with the master key this database was written with (a backup records its fingerprint)");
-  }
   const webhooks = new WebhookService(store, clock, masterKey.key);
   // Credentials stored before leak fingerprints existed get theirs now, once, with the master key at hand.
   const fingerprinted = await store.credentialFingerprints.backfill(masterKey.key);

@@ -69,7 +69,7 @@ describe("provider credentials at rest", () => {
 
   it("re-wraps every data key when the master key rotates", async () => {
     const next = generateMasterKey();
-    expect(await rotateMasterKey(h.database, h.masterKey, next)).toBe(1);
+    expect(await rotateMasterKey(h.database, h.masterKey, next)).toMatchObject({ credentials: 1, audit: { ok: true } });
     const [cred] = await h.store.credentials.list(h.orgId);
     expect(await h.store.credentials.secretOf(cred!.id, next)).toBe(SECRET);
     await expect(h.store.credentials.secretOf(cred!.id, h.masterKey)).rejects.toThrow();

@@ -1,4 +1,5 @@
 /** The store contract: the same tests on every backend (SQLite and PostgreSQL). */
+import { randomBytes } from "node:crypto";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { newId, sha256Hex } from "../src/lib/index.js";
@@ -29,7 +30,7 @@ for (const b of all) {
       backend = await b.create();
       database = openDatabase({ url: backend.url });
       expect(await migrate(database)).toContain("0001-foundation");
-      store = createStore(database);
+      store = createStore(database, { masterKey: randomBytes(32) });
       await store.orgs.insertOrganization({ id: orgId, name: "Acme", rateLimits: null, spendLimit: { amountNano: 5, period: "month" }, settings: { a: 1 }, createdAt: 1 });
       await store.orgs.insertWorkspace({ id: wsId, orgId, name: "Default", isDefault: true, allowedModels: ["claude-*"], rateLimits: { requestsPerMinute: 10, tokensPerMinute: null, concurrentRequests: 2 }, spendLimit: null, archivedAt: null, createdAt: 1 });
     });

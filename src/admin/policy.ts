@@ -66,6 +66,8 @@ export const POLICY: Readonly<Record<string, Rule>> = {
 
   "GET /api/v1/audit": rule("audit:read", READERS),
   "GET /api/v1/audit/verify": rule("audit:read", READERS),
+  "POST /api/v1/audit/verify": rule("audit:read", READERS),
+  "GET /api/v1/audit/checkpoint": rule("audit:read", READERS),
   "GET /api/v1/usage": rule("usage:read", ALL, "workspace"),
   "GET /api/v1/cost": rule("usage:read", ALL, "workspace"),
   "GET /api/v1/credits": rule("billing:read", BILLING_READERS),

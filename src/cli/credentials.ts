@@ -1,6 +1,7 @@
 import { renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "commander";
+import pc from "picocolors";
 import { databaseUrl } from "../main.js";
 import { loadMasterKey } from "../master-key.js";
 import { generateMasterKey, parseMasterKey } from "../lib/envelope.js";
@@ -140,11 +141,14 @@ export function registerCredentialsCommand(program: Command, ctx: CliContext): v
       try {
         // The new key reaches the disk before any record depends on it, and replaces the old file only after the commit.
         if (fromFile) writeFileSync(`${file}.new`, `${next.toString("hex")}\n`, { mode: 0o600 });
-        const n = await rotateMasterKey(db, old, next);
+        const { credentials: n, audit } = await rotateMasterKey(db, old, next);
         if (fromFile) renameSync(`${file}.new`, file);
-        if (ctx.globals.json) printObject(ctx, { rewrapped: n, master_key: fromFile ? file : o.newKeyEnv });
+        const auditNote = audit.ok ? null : `the audit log was already broken at record ${audit.brokenAt!.seq} (${audit.brokenAt!.id}): `
+          + `${audit.brokenAt!.reason}; it was left unsealed under the new key and keeps failing verification`;
+        if (ctx.globals.json) printObject(ctx, { rewrapped: n, master_key: fromFile ? file : o.newKeyEnv, audit_resealed: audit.ok, audit_broken_at: audit.brokenAt ?? null });
         else {
           ctx.out.write(`re-wrapped ${n} credential${n === 1 ? "" : "s"}\n`);
+          ctx.out.write(auditNote ? `${pc.yellow("!")} ${auditNote}\n` : `re-sealed the audit log (${audit.count} records); checkpoints taken before need taking again\n`);
           ctx.out.write(fromFile ? `the new master key is in ${file}; restart the server\n` : `set LATCHKEY_MASTER_KEY to the new key from ${o.newKeyEnv} and restart the server\n`);
         }
       } catch (err) {

@@ -43,14 +43,16 @@ export function registerMigrateStoreCommand(program: Command, ctx: CliContext): 
         dbs.push(source);
         const target = openDatabase({ url: to, statementTimeoutMs: COPY_TIMEOUT_MS });
         dbs.push(target);
+        const hasKey = config.masterKey !== undefined || existsSync(join(config.dataDir, "master.key"));
+        const masterKey = hasKey ? loadMasterKey(config.masterKey, config.dataDir).key : undefined;
         const result = await copyStore(source, target, {
+          masterKey,
           onTable: ctx.globals.json ? undefined : (t) => ctx.out.write(`  ${t.table}: ${t.rows}\n`),
         }).catch((err: Error) => {
           if (err instanceof CopyRefusedError) throw new CliError(err.message);
           throw new CliError(`the copy failed and nothing was committed to the target: ${err.message}`);
         });
-        const hasKey = config.masterKey !== undefined || existsSync(join(config.dataDir, "master.key"));
-        const fingerprint = hasKey ? masterKeyFingerprint(loadMasterKey(config.masterKey, config.dataDir).key) : null;
+        const fingerprint = masterKey ? masterKeyFingerprint(masterKey) : null;
         const rows = result.tables.reduce((n, t) => n + t.rows, 0);
         if (ctx.globals.json) {
           return printObject(ctx, {
@@ -60,7 +62,7 @@ export function registerMigrateStoreCommand(program: Command, ctx: CliContext): 
         }
         const w = (s: string) => ctx.out.write(`${s}\n`);
         w(`copied ${rows} rows in ${result.tables.length} tables from ${shown(from)} to ${shown(to)}; every table's row count matches`);
-        w(result.targetAudit.ok ? `audit chain intact on the copy: ${result.targetAudit.count} records`
+        w(result.targetAudit.ok ? `audit chain intact on the copy: ${result.targetAudit.count} records${result.targetAudit.sealsChecked ? "" : " (links and hashes; its seals need the master key)"}`
           : `the audit chain was already broken on the source (${result.sourceAudit.brokenAt?.reason ?? "broken"}); copied as it was`);
         w("to switch over: stop every server on the old database, then start them with LATCHKEY_DATABASE_URL set to the target");
         w(`  LATCHKEY_DATABASE_URL=${isPostgres(to) ? shown(to) : `sqlite:${sqlitePath(to)}`}${isPostgres(to) && shown(to) !== to ? " (with the credentials given to --to)" : ""}`);

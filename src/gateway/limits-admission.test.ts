@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -23,7 +24,7 @@ describe("limits on the admission seam", () => {
   beforeAll(async () => {
     database = openDatabase({ url: join(dir, "db.sqlite") });
     await migrate(database);
-    store = createStore(database);
+    store = createStore(database, { masterKey: randomBytes(32) });
     await store.orgs.insertOrganization({ id: orgId, name: "o", rateLimits: null, spendLimit: null, settings: {}, createdAt: clock.now() });
     workspace = { id: newId("wrk"), orgId, name: "w", isDefault: true, allowedModels: null, rateLimits: null, spendLimit: null, archivedAt: null, createdAt: clock.now() };
     await store.orgs.insertWorkspace(workspace);

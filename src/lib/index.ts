@@ -8,3 +8,4 @@ export * from "./pem.js";
 export * from "./fingerprint.js";
 export * from "./client-address.js";
 export * from "./json-depth.js";
+export * from "./audit-seal.js";

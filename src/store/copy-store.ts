@@ -144,6 +144,8 @@ async function insertRows(db: Db, table: string, columns: string[], rows: Row[])
 export interface CopyOptions {
   /** Told after each table is copied. */
   onTable?: (t: TableCopy) => void;
+  /** The master key, when at hand: the audit chain's seals are checked too, not only its links. */
+  masterKey?: Buffer | undefined;
 }
 
 /**
@@ -190,10 +192,10 @@ export async function copyStore(source: Database, target: Database, options: Cop
   // One snapshot of the source, one transaction on the target. Inside the target's transaction the
   // source is reached only through `src`: its store methods would look for a transaction of their own.
   return inTransaction(source, async (src) => {
-    const sourceAudit = await new AuditStore(source).verify();
+    const sourceAudit = await new AuditStore(source, options.masterKey).verify();
     return inTransaction(target, async (dst) => {
       const copied = await fillTarget(src, dst, { order, seeded, sourceInfo, targetInfo }, options);
-      const targetAudit = await new AuditStore(target).verify();
+      const targetAudit = await new AuditStore(target, options.masterKey).verify();
       if (sourceAudit.ok && !targetAudit.ok) {
         throw new CopyRefusedError(`the audit chain verifies on the source but not on the copy (${targetAudit.brokenAt?.reason ?? "broken"}); nothing was committed`);
       }

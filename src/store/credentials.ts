@@ -1,5 +1,6 @@
 import type { Kysely } from "kysely";
 import { openSecret, rewrapEnvelope, sealSecret } from "../lib/envelope.js";
+import { resealAuditChain, type ChainCheck } from "./audit.js";
 import { writeFingerprints } from "./credential-fingerprints.js";
 import { inTransaction, type Database } from "./database.js";
 import type { Tables } from "./schema.js";
@@ -159,9 +160,10 @@ export class CredentialStore {
 /**
  * Re-wraps every credential's data key from `oldMaster` to `newMaster`, and re-keys its leak
  * fingerprints, in one transaction: either every record moves to the new key or none does.
- * Returns how many were re-wrapped.
+ * Re-seals the audit log in the same transaction. Returns how many credentials were re-wrapped and the
+ * audit log's check under the old key (a broken log is left unsealed under the new key: it stays broken).
  */
-export async function rotateMasterKey(database: Database, oldMaster: Buffer, newMaster: Buffer): Promise<number> {
+export async function rotateMasterKey(database: Database, oldMaster: Buffer, newMaster: Buffer): Promise<{ credentials: number; audit: ChainCheck }> {
   return inTransaction(database, async (trx) => {
     const rows = await trx.selectFrom("provider_credentials").select(["id", "org_id", "provider", "wrapped_key", "ciphertext"]).execute();
     for (const r of rows) {
@@ -171,7 +173,9 @@ export async function rotateMasterKey(database: Database, oldMaster: Buffer, new
       // Leak fingerprints are keyed from the master key too.
       await writeFingerprints(trx, { id: r.id, orgId: r.org_id }, openSecret(oldMaster, envelope, credentialAad(r.id, r.provider)), newMaster);
     }
-    return rows.length;
+    // So are the audit log's seals.
+    const audit = await resealAuditChain(database, oldMaster, newMaster);
+    return { credentials: rows.length, audit };
   });
 }
 

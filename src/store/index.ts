@@ -52,12 +52,16 @@ export interface Store {
   readonly batches: BatchStore;
 }
 
-export function createStore(database: Database): Store {
+/**
+ * Every store over `database`. The master key seals the audit log (a store without it can read the
+ * log, but neither append to it nor verify it).
+ */
+export function createStore(database: Database, opts: { masterKey?: Buffer } = {}): Store {
   return {
     database,
     orgs: new OrgStore(database),
     keys: new KeyStore(database),
-    audit: new AuditStore(database),
+    audit: new AuditStore(database, opts.masterKey),
     usage: new UsageStore(database),
     kv: new KvStore(database),
     credentials: new CredentialStore(database),

@@ -65,12 +65,18 @@ export interface AuditEventRow {
   client_ip: string | null;
   prev_hash: string;
   hash: string;
+  /** HMAC of the record's position and hash; null on records written before seals existed. */
+  seal: string | null;
 }
 
 export interface AuditHeadRow {
   id: number;
   hash: string;
   count: number;
+  /** HMAC of count, hash and sealed_after; null until the first sealed record. */
+  seal: string | null;
+  /** How many records precede sealing (written before seals existed). */
+  sealed_after: number;
 }
 
 export interface UsageEventRow {

@@ -59,7 +59,8 @@ export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
   const dbFile = join(dir, "latchkey.db");
   const database = openDatabase({ url: dbFile });
   await migrate(database);
-  const store = createStore(database);
+  const masterKey = generateMasterKey();
+  const store = createStore(database, { masterKey });
   const clock = systemClock;
   const orgId = newId("org");
   const workspaceId = newId("wrk");
@@ -71,7 +72,6 @@ export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
   const logs: string[] = [];
   const sink = new Writable({ write(chunk, _enc, cb) { logs.push(String(chunk)); cb(); } });
   const logger = pino({ level: "debug" }, sink);
-  const masterKey = generateMasterKey();
   const gateway = createGateway({ config, clock, logger, store, verifier, masterKey, admission: o.admission, simulatorPaceMs: o.simulatorPaceMs ?? 0, usageFlushMs: 20 });
   await gateway.ready();
   const server: Server = createServer((req, res) => gateway.handle(req, res));

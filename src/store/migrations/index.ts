@@ -7,6 +7,7 @@ import { rollupsWithoutRowid } from "./0005-rollups-without-rowid.js";
 import { openCatalog } from "./0009-open-catalog.js";
 import { credentialFingerprints } from "./0010-credential-fingerprints.js";
 import { deployments } from "./0012-deployments.js";
+import { auditSeals } from "./0013-audit-seals.js";
 
 /**
  * Every migration, in order. Names sort in the order they run; add new ones at the end with the
@@ -21,4 +22,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   "0009-open-catalog": openCatalog,
   "0010-credential-fingerprints": credentialFingerprints,
   "0012-deployments": deployments,
+  "0013-audit-seals": auditSeals,
 };
