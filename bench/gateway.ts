@@ -86,7 +86,7 @@ async function child(): Promise<void> {
     const mode = arg("--mode") ?? "limits";
     const redis = mode.startsWith("redis") ? { redisUrl: process.env.LATCHKEY_TEST_REDIS_URL ?? "redis://127.0.0.1:6379", redisPrefix: arg("--redis-prefix"), nodeCount: 2 } : {};
     const databaseUrl = arg("--database-url");
-    const app = await createApp(loadConfig({ env: {}, overrides: { dataDir, port: 0, logLevel: process.argv.includes("--access-log") ? "info" : "warn", masterKey: "33".repeat(32), ...redis, ...(databaseUrl ? { databaseUrl } : {}) } }));
+    const app = await createApp(loadConfig({ env: {}, overrides: { dataDir, port: 0, logLevel: process.argv.includes("--access-log") ? "info" : "warn", masterKey: "33".repeat(32), allowPrivateUpstreams: "127.0.0.0/8", ...redis, ...(databaseUrl ? { databaseUrl } : {}) } }));
     const url = await app.listen();
     // The recorder writes every 100 ms; then the roll-up counts what it wrote.
     // The usage writer runs on the main thread: its time is measured here, so the table can say

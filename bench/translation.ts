@@ -56,7 +56,7 @@ async function child(): Promise<void> {
   }
   const { loadConfig } = await import("../src/config/index.js");
   const { createApp } = await import("../src/main.js");
-  const app = await createApp(loadConfig({ env: {}, overrides: { dataDir: arg("--data-dir")!, port: 0, logLevel: "warn", masterKey: "33".repeat(32) } }));
+  const app = await createApp(loadConfig({ env: {}, overrides: { dataDir: arg("--data-dir")!, port: 0, logLevel: "warn", masterKey: "33".repeat(32), allowPrivateUpstreams: "127.0.0.0/8" } }));
   const url = await app.listen();
   const admin = app.bootstrap!.created!.adminKey;
   const api = async (path: string, body: unknown) => {

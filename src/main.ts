@@ -14,6 +14,7 @@ import type { Config } from "./config/index.js";
 import { bindServer, buildHttpServer, serveMetrics } from "./http/index.js";
 import { KeyService, KeyVerifier, type KeyPrefixes } from "./keys/index.js";
 import { systemClock, type Clock } from "./lib/index.js";
+import { OutboundPolicy } from "./lib/outbound.js";
 import { countEncryptedRecords, createStore, masterKeyOpens, migrate, openDatabase, ping, type Database, type Store, type UsageEvent } from "./store/index.js";
 import { createAccessLogger, createLogger, stderrDestination } from "./logger.js";
 import { loadMasterKey, MasterKeyError } from "./master-key.js";
@@ -117,7 +118,10 @@ async function buildApp(config: Config, opts: AppOptions, server: Server, baseUr
   const fingerprinted = await store.credentialFingerprints.backfill(masterKey.key);
   if (fingerprinted > 0) logger.info({ credentials: fingerprinted }, "leak fingerprints written for existing provider credentials");
   const alerts = new AlertService({ store, clock, webhooks });
-  const webhookDispatcher = new WebhookDispatcher({ store, clock, webhooks, logger });
+  // Every connection made on a user's say-so (webhooks, credential probes) goes through this agent.
+  const outboundPolicy = new OutboundPolicy(config.allowPrivateUpstreams);
+  const outbound = { policy: outboundPolicy, agent: outboundPolicy.agent({ timeout: config.upstreamConnectTimeoutMs }) };
+  const webhookDispatcher = new WebhookDispatcher({ store, clock, webhooks, logger, dispatcher: outbound.agent });
   const usageRollups = new UsageRollupJob({ store, clock, retentionDays: config.usageRetentionDays });
   const catalog = new ModelCatalog(store, { patterns: config.modelPatterns, onChange: bus ? () => bus.publish({ catalog: true }) : undefined });
   await catalog.load(clock.now());
@@ -128,7 +132,7 @@ async function buildApp(config: Config, opts: AppOptions, server: Server, baseUr
   let admission: LimitsAdmission | null = null;
   const orgSettingsCache = { invalidate: (orgId?: string) => admission?.invalidate(orgId) };
   bus?.start({ verifier, catalog, vault: credentialVault, orgSettings: orgSettingsCache });
-  const services: AdminServices = { config, clock, logger, store, verifier, keys, prefixes, alerts, webhooks, webhookDispatcher, usageRollups, masterKey: masterKey.key, catalog, credentialVault };
+  const services: AdminServices = { config, clock, logger, store, verifier, keys, prefixes, alerts, webhooks, webhookDispatcher, usageRollups, masterKey: masterKey.key, catalog, credentialVault, outbound };
   if (redis && !(await redisReady(redis))) logger.warn("Redis does not answer yet; limits follow the failure policy until it does");
   const limits = createLimits({
     redis, prefix: config.redisPrefix, clock, nodeCount: config.nodeCount, reservationLeaseMs: config.reservationLeaseSeconds * 1000,
@@ -246,6 +250,7 @@ async function buildApp(config: Config, opts: AppOptions, server: Server, baseUr
       limits.close();
       bus?.close();
       redis?.disconnect();
+      await outbound.agent.close().catch(() => undefined);
       await database.close();
     },
   };

@@ -17,6 +17,7 @@ import { createSimulatorServer } from "../src/providers/index.js";
 import { startUp, freePort, OwnRedis } from "./support/processes.js";
 import { createPgSchema, PG_URL, postgresAvailable } from "./support/services.js";
 import { TcpProxy } from "./support/tcp-proxy.js";
+import { LOOPBACK_UPSTREAMS } from "./support/loopback.js";
 
 const LIMIT_NANO = 300_000_000; // $0.30 on one key
 const CREDITS_NANO = 1_000_000_000; // $1.00 of credits for the organization, which both keys spend
@@ -177,7 +178,7 @@ describe("chaos on SQLite", () => {
     });
     const seenBeforeKill = [...before, ...(await killed)];
 
-    const app = await createApp(loadConfig({ env: {}, overrides: { dataDir: dir, masterKey: MASTER_KEY, port: 0, logLevel: "fatal" } }));
+    const app = await createApp(loadConfig({ env: {}, overrides: { dataDir: dir, masterKey: MASTER_KEY, port: 0, logLevel: "fatal", allowPrivateUpstreams: LOOPBACK_UPSTREAMS } }));
     cleanup.push(() => app.close(1_000));
     target.url = await app.listen();
     const after = await during(4_000, target, keys, 3);
@@ -226,6 +227,7 @@ describe.skipIf(!pgReady)("chaos on PostgreSQL + Redis", () => {
     // The same node back (its journal settles what it had in flight), while Redis and PostgreSQL fail under it.
     const app = await createApp(loadConfig({ env: {}, overrides: {
       dataDir: dirs[0], databaseUrl: viaProxy.toString(), redisUrl: redis.url, masterKey: MASTER_KEY, reservationLeaseSeconds: 3, port: 0, logLevel: "fatal",
+      allowPrivateUpstreams: LOOPBACK_UPSTREAMS,
     } }));
     cleanup.push(() => app.close(1_000));
     target.url = await app.listen();

@@ -15,6 +15,7 @@ import { createSimulatorServer, type SimulatorServer } from "../src/providers/in
 import { startSqliteApp, type TestApp } from "./support/app.js";
 import { readUntil } from "./support/gateway-harness.js";
 import { createPgSchema, postgresAvailable, redisAvailable, REDIS_URL, redisPrefix } from "./support/services.js";
+import { LOOPBACK_UPSTREAMS } from "./support/loopback.js";
 
 type Api = (method: string, path: string, body?: unknown) => Promise<{ status: number; body: any }>;
 
@@ -163,7 +164,7 @@ describe.skipIf(!multi)("credits across two nodes (PostgreSQL + Redis)", () => {
       const dataDir = mkdtempSync(join(tmpdir(), "latchkey-node-"));
       dirs.push(dataDir);
       const config = loadConfig({ env: {}, overrides: {
-        dataDir, databaseUrl: schema.url, redisUrl: REDIS_URL, redisPrefix: redisKeys.prefix, masterKey: "22".repeat(32), nodeCount: 2, port: 0, logLevel: "warn",
+        dataDir, databaseUrl: schema.url, redisUrl: REDIS_URL, redisPrefix: redisKeys.prefix, masterKey: "22".repeat(32), nodeCount: 2, port: 0, logLevel: "warn", allowPrivateUpstreams: LOOPBACK_UPSTREAMS,
       } });
       const app = await createApp(config, { logDestination: { write: () => true } });
       nodes.push({ app, url: await app.listen() });

@@ -12,6 +12,7 @@ import { createApp, type App } from "../src/main.js";
 import { createSimulatorServer, type SimulatorServer } from "../src/providers/index.js";
 import { createPgSchema, PG_URL, postgresAvailable } from "./support/services.js";
 import { TcpProxy } from "./support/tcp-proxy.js";
+import { LOOPBACK_UPSTREAMS } from "./support/loopback.js";
 
 const ready = await postgresAvailable();
 
@@ -32,7 +33,7 @@ describe.skipIf(!ready)("degraded modes: PostgreSQL cut", () => {
     schema = await createPgSchema();
     const viaProxy = new URL(schema.url);
     viaProxy.port = String(await proxy.start());
-    app = await createApp(loadConfig({ env: {}, overrides: { dataDir, databaseUrl: viaProxy.toString(), port: 0, logLevel: "fatal" } }));
+    app = await createApp(loadConfig({ env: {}, overrides: { dataDir, databaseUrl: viaProxy.toString(), port: 0, logLevel: "fatal", allowPrivateUpstreams: LOOPBACK_UPSTREAMS } }));
     url = await app.listen();
     admin = app.bootstrap!.created!.adminKey;
   });

@@ -1,10 +1,11 @@
 import { z } from "zod";
-import { NotFoundError } from "../errors/index.js";
+import { NotFoundError, ValidationError } from "../errors/index.js";
 import { toIso } from "../lib/index.js";
 import { WEBHOOK_EVENT_TYPES, type AlertService, type WebhookDispatcher, type WebhookEndpoint, type WebhookService } from "../alerts/index.js";
 import type { AlertRow } from "../store/index.js";
 import type { UsageRollupJob } from "../usage/index.js";
 import { audited } from "./audit.js";
+import { REFUSED_ADDRESS } from "./credentials-routes.js";
 import { page } from "./present.js";
 import { defineRoute, type RouteDef } from "./route.js";
 import { pageQuery } from "./schemas.js";
@@ -51,6 +52,7 @@ export const alertRoutes: RouteDef[] = [
     summary: "Add a webhook endpoint; the answer alone shows its signing secret",
     body: z.strictObject({ url: webhookUrl, events: z.array(z.enum([...WEBHOOK_EVENT_TYPES, "*"])).min(1).max(20) }),
     handler: async ({ body, principal, actor, services: s }) => {
+      if (await s.outbound.policy.refusesUrl(body.url)) throw new ValidationError([{ field: "url", message: REFUSED_ADDRESS }]);
       const { endpoint, secret } = await audited(s, actor, "webhook.created", (r) => r.endpoint.id, { url: body.url, events: body.events }, () =>
         s.webhooks.createEndpoint(principal.orgId, body.url, [...new Set(body.events)], actor.id));
       return { status: 201, body: { ...presentEndpoint(endpoint), secret } };

@@ -63,6 +63,10 @@ const patchBody = z.strictObject({
   models: modelsSchema.optional(),
 });
 
+/** Why a URL is refused: the rule and the setting, never what the name resolved to. */
+export const REFUSED_ADDRESS = "points at a loopback, private, link-local or reserved address, which Latchkey does not connect to; "
+  + "an operator can allow a range with LATCHKEY_ALLOW_PRIVATE_UPSTREAMS";
+
 /** Micro-USD per million tokens from a decimal USD string ("3", "0.25"). */
 function microPerMillion(usd: string | undefined): number {
   if (usd === undefined) return 0;
@@ -127,6 +131,7 @@ export const credentialRoutes: RouteDef[] = [
       if (!body.base_url) checkSettings(body.provider, settings);
       else if (settings.preset !== undefined) checkSettings("openai-compatible", { preset: settings.preset });
       if (body.base_url && settings.api !== undefined) checkSettings(body.provider, { ...settings, region: settings.region ?? "-" });
+      if (body.base_url && await s.outbound.policy.refusesUrl(body.base_url)) throw new ValidationError([{ field: "base_url", message: REFUSED_ADDRESS }]);
       const models = toCredentialModels(body.models);
       const now = s.clock.now();
       const id = newId("cred", now);
@@ -194,7 +199,7 @@ export const credentialRoutes: RouteDef[] = [
       const c = await ownCredential(s, principal.orgId, params.id!);
       const secret = await s.store.credentials.secretOf(c.id, s.masterKey);
       if (secret === null) throw new NotFoundError("credential");
-      const r = await probeCredential(c.provider, c.baseUrl, secret, 10_000, c.settings);
+      const r = await probeCredential(c.provider, c.baseUrl, secret, 10_000, c.settings, s.outbound.agent);
       return { body: { id: c.id, ok: r.ok, status: r.status, latency_ms: r.latencyMs, message: r.message } };
     },
   }),

@@ -2,6 +2,8 @@ import type { Logger } from "pino";
 import type { Config } from "../config/index.js";
 import type { KeyService, KeyVerifier, KeyPrefixes } from "../keys/index.js";
 import type { Clock } from "../lib/index.js";
+import type { OutboundPolicy } from "../lib/outbound.js";
+import type { Dispatcher } from "undici";
 import type { Store } from "../store/index.js";
 
 /**
@@ -17,4 +19,6 @@ export interface AdminServices {
   verifier: KeyVerifier;
   keys: KeyService;
   prefixes: KeyPrefixes;
+  /** Where user-given URLs may lead (credential base URLs, webhooks), and an agent that holds requests to it. */
+  outbound: { policy: OutboundPolicy; agent: Dispatcher };
 }

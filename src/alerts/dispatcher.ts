@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import { fetch, type Dispatcher } from "undici";
 import type { Clock } from "../lib/index.js";
 import type { Store, WebhookDeliveryRow, WebhookEventRow } from "../store/index.js";
 import { SIGNATURE_HEADER, signWebhook } from "./signature.js";
@@ -16,6 +17,8 @@ export interface DispatcherOptions {
   timeoutMs?: number;
   /** How long a claimed delivery stays with this worker before another may take it. */
   leaseMs?: number;
+  /** Where deliveries connect through: the server passes its outbound address policy's agent. */
+  dispatcher?: Dispatcher;
 }
 
 /** The JSON body of every delivery; built the same way on every attempt. */
@@ -107,6 +110,7 @@ export class WebhookDispatcher {
       const res = await fetch(endpoint.url, {
         method: "POST",
         redirect: "manual",
+        ...(this.o.dispatcher ? { dispatcher: this.o.dispatcher } : {}),
         signal: AbortSignal.timeout(this.o.timeoutMs ?? 10_000),
         headers: {
           "content-type": "application/json", "user-agent": "Latchkey-Webhooks/1",
@@ -118,8 +122,10 @@ export class WebhookDispatcher {
       statusCode = res.status;
       await res.arrayBuffer().catch(() => undefined);
       if (statusCode < 200 || statusCode >= 300) error = `receiver answered ${statusCode}`;
-    } catch (err) {
-      error = ((err as { cause?: { code?: string } }).cause?.code ?? (err as Error).name) || "request failed";
+    } catch {
+      // One word for a refused address, a closed port, a timeout and a reset: the delivery log is
+      // read by the webhook's owner, and must not map the network behind the URL for them.
+      error = "could not deliver to the receiver";
     }
     const finished = clock.now();
     if (error !== null) for (const hook of this.failureHooks) hook(attempt >= this.maxAttempts);

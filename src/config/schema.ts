@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { flag, proxyTrust } from "./values.js";
+import { cidrList, flag, proxyTrust } from "./values.js";
 
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
@@ -61,6 +61,11 @@ export const configSchema = z.object({
   modelPatterns: z.string().regex(/^\s*[^=,\s]+\s*=\s*[a-z-]+\s*(,\s*[^=,\s]+\s*=\s*[a-z-]+\s*)*$/, "glob=provider pairs separated by commas").optional(),
   /** Proxies whose X-Forwarded-For is believed (see values.ts): off, a hop count, or CIDRs. */
   trustProxy: proxyTrust.default({ kind: "none" }),
+  /**
+   * Addresses and ranges Latchkey may connect to on a user's say-so although they are loopback,
+   * private or link-local (lib/outbound.ts): a local vLLM or Ollama, an internal proxy. Empty: none.
+   */
+  allowPrivateUpstreams: cidrList.default([]),
   /** The level of the access log's line per gateway and management request; "off" writes none. */
   accessLogLevel: z.enum(["trace", "debug", "info", "warn", "off"]).default("info"),
   /** PEM files: with both, the server speaks HTTPS on its port. */

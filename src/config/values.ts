@@ -1,6 +1,7 @@
 import proxyaddr from "@fastify/proxy-addr";
 import { z } from "zod";
 import type { ProxyTrust } from "../lib/index.js";
+import { cidrListProblem } from "../lib/outbound.js";
 
 const TRUE = new Set(["true", "1", "yes", "on"]);
 const FALSE = new Set(["false", "0", "no", "off"]);
@@ -41,4 +42,15 @@ export const proxyTrust = z.union([z.boolean(), z.number(), z.string(), z.array(
     return z.NEVER;
   }
   return { kind: "cidrs", cidrs };
+});
+
+/** A comma-separated list of IP addresses and CIDR ranges (or a JSON array of them in the config file). */
+export const cidrList = z.union([z.string(), z.array(z.string())]).transform((v, ctx): string[] => {
+  const list = (Array.isArray(v) ? v : v.split(",")).map((c) => c.trim()).filter(Boolean);
+  const problem = cidrListProblem(list);
+  if (problem) {
+    ctx.addIssue({ code: "custom", message: `${problem}; give addresses and ranges separated by commas, e.g. 127.0.0.1, 10.0.0.0/8, fd00::/8` });
+    return z.NEVER;
+  }
+  return list;
 });

@@ -3,6 +3,7 @@ import { Pool } from "undici";
 import type { Config } from "../config/index.js";
 import type { KeyVerifier } from "../keys/index.js";
 import { compileTrust, type Clock, type TrustFn } from "../lib/index.js";
+import { OutboundPolicy } from "../lib/outbound.js";
 import {
   createSimulatorServer, CredentialLinks, DeploymentHealth, TEST_KEY_CAPS, type CredentialVault, type ModelCatalog, type SimulatorServer,
 } from "../providers/index.js";
@@ -43,6 +44,8 @@ export class GatewayCore {
   readonly health: DeploymentHealth;
   /** Signers and tokens per credential, kept across requests. */
   readonly links = new CredentialLinks();
+  /** Which addresses upstream connections may reach (LATCHKEY_ALLOW_PRIVATE_UPSTREAMS widens it). */
+  readonly outbound: OutboundPolicy;
 
   constructor(
     readonly config: Config,
@@ -63,13 +66,20 @@ export class GatewayCore {
     this.unpriced = new UnpricedRules(store, () => clock.now());
     this.proxyTrust = compileTrust(config.trustProxy);
     this.health = new DeploymentHealth(() => clock.now());
+    this.outbound = new OutboundPolicy(config.allowPrivateUpstreams);
   }
 
-  /** The keep-alive pool for an upstream origin (one per origin, made on first use). */
+  /**
+   * The keep-alive pool for an upstream origin (one per origin, made on first use). Its connections
+   * go only where the outbound policy allows, each pinned to the address its lookup checked; the
+   * built-in simulator, on loopback by design, is the one origin exempt.
+   */
   pool(origin: string): Pool {
     let p = this.pools.get(origin);
     if (!p) {
-      p = new Pool(origin, { connections: 256, pipelining: 1, keepAliveTimeout: 30_000, connect: { timeout: this.timeouts.connectMs } });
+      const own = this.simulator !== null && origin === new URL(this.simulator.url).origin;
+      const connect = own ? { timeout: this.timeouts.connectMs } : this.outbound.connector({ timeout: this.timeouts.connectMs });
+      p = new Pool(origin, { connections: 256, pipelining: 1, keepAliveTimeout: 30_000, connect });
       this.pools.set(origin, p);
     }
     return p;

@@ -251,7 +251,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
       const retrying = this.attempt + 1 < this.core.timeouts.maxAttempts;
       const timeout = code === "UND_ERR_HEADERS_TIMEOUT" || code === "UND_ERR_CONNECT_TIMEOUT";
       // A discarded retryable answer that then fails to drain was counted once already.
-      if (this.state === WAITING) this.attemptFailed(timeout ? "timeout" : code === "ECONNREFUSED" ? "connect" : "reset", retrying);
+      if (this.state === WAITING) this.attemptFailed(timeout ? "timeout" : code === "ECONNREFUSED" || code === "LATCHKEY_ADDRESS_REFUSED" ? "connect" : "reset", retrying);
       if (retrying) {
         this.retry();
         return;

@@ -84,7 +84,7 @@ export function upstreamClass(code: string | null, upstreamStatus: number | null
     return upstreamStatus === 429 || upstreamStatus === 529 ? `status_${upstreamStatus}` : `status_${Math.floor(upstreamStatus / 100)}xx`;
   }
   if (code.includes("TIMEOUT")) return "timeout";
-  if (code === "ECONNREFUSED" || code === "ENOTFOUND" || code === "EHOSTUNREACH" || (code === "UND_ERR_SOCKET" && upstreamStatus === null)) return "connect";
+  if (code === "ECONNREFUSED" || code === "LATCHKEY_ADDRESS_REFUSED" || code === "ENOTFOUND" || code === "EHOSTUNREACH" || (code === "UND_ERR_SOCKET" && upstreamStatus === null)) return "connect";
   if (code === "upstream_died" || code === "UND_ERR_SOCKET" || code === "ECONNRESET") return "stream_cut";
   return "other";
 }

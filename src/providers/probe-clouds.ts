@@ -1,7 +1,7 @@
-import { request } from "undici";
+import { request, type Dispatcher } from "undici";
 import { AzureAuth } from "./azure-openai/index.js";
 import { BedrockSigner, parseBedrockSecret } from "./bedrock/index.js";
-import type { ProbeResult } from "./probe.js";
+import { probeOutcome, type ProbeResult } from "./probe.js";
 import { splitBaseUrl, type CredentialInfo, type Provider } from "./types.js";
 import { VertexToken } from "./vertex/index.js";
 
@@ -10,18 +10,18 @@ import { VertexToken } from "./vertex/index.js";
  * OpenAI, its model list with the key or Entra token; Bedrock, the control plane's model list,
  * signed (or with the API key). Nothing is generated, nothing billed.
  */
-export async function probeCloud(p: Provider, c: CredentialInfo, timeoutMs: number): Promise<ProbeResult> {
+export async function probeCloud(p: Provider, c: CredentialInfo, timeoutMs: number, dispatcher?: Dispatcher): Promise<ProbeResult> {
   const started = performance.now();
-  const done = (ok: boolean, status: number | null, message: string): ProbeResult => ({ ok, status, latencyMs: Math.round(performance.now() - started), message });
   let link;
   try {
     link = p.connect!(c);
-  } catch (err) {
-    return done(false, null, `the secret cannot be used: ${(err as Error).message}`);
+  } catch {
+    // The parser's own words may quote the secret; the shape expected is named instead.
+    return { ok: false, status: null, latencyMs: null, message: `the secret is not in a form ${p.id} credentials take` };
   }
   try {
     await Promise.race([link.ready(), new Promise((_, reject) => setTimeout(() => reject(new Error("timed out")), timeoutMs).unref())]);
-    if (link instanceof VertexToken) return done(true, 200, "the token endpoint issued an access token for the service account");
+    if (link instanceof VertexToken) return { ...probeOutcome(200, Math.round(performance.now() - started)), message: "the token endpoint issued an access token for the service account" };
     let url: string;
     const headers: Record<string, string> = {};
     if (link instanceof AzureAuth) {
@@ -38,12 +38,11 @@ export async function probeCloud(p: Provider, c: CredentialInfo, timeoutMs: numb
       if ("apiKey" in secret) headers.authorization = `Bearer ${secret.apiKey}`;
       else await new BedrockSigner(secret, region).sign(origin, path, headers, Buffer.alloc(0), undefined, "GET");
     }
-    const r = await request(url, { method: "GET", headers, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
-    await r.body.dump();
-    const ok = r.statusCode >= 200 && r.statusCode < 300;
-    return done(ok, r.statusCode, ok ? "the provider accepted the credential" : `the provider answered ${r.statusCode}`);
-  } catch (err) {
-    return done(false, null, `could not reach the provider: ${(err as Error).message}`);
+    const r = await request(url, { method: "GET", headers, headersTimeout: timeoutMs, bodyTimeout: timeoutMs, ...(dispatcher ? { dispatcher } : {}) });
+    await r.body.dump().catch(() => undefined);
+    return probeOutcome(r.statusCode, Math.round(performance.now() - started));
+  } catch {
+    return probeOutcome(null, 0);
   } finally {
     link.close();
   }

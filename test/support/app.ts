@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { loadConfig } from "../../src/config/index.js";
 import { createApp, type App } from "../../src/main.js";
 import { backends, type TestBackend } from "./backends.js";
+import { LOOPBACK_UPSTREAMS } from "./loopback.js";
 
 export interface TestApp {
   app: App;
@@ -19,7 +20,7 @@ export interface TestApp {
 /** Starts a whole Latchkey (store, HTTP, bootstrap) on a free loopback port over a test backend. */
 export async function startApp(backend: TestBackend, overrides: Record<string, unknown> = {}): Promise<TestApp> {
   const logs: string[] = [];
-  const config = loadConfig({ env: {}, overrides: { dataDir: backend.dataDir, databaseUrl: backend.url, port: 0, logLevel: "info", ...overrides } });
+  const config = loadConfig({ env: {}, overrides: { dataDir: backend.dataDir, databaseUrl: backend.url, port: 0, logLevel: "info", allowPrivateUpstreams: LOOPBACK_UPSTREAMS, ...overrides } });
   const app = await createApp(config, { logDestination: { write: (line: string) => logs.push(line) } });
   const url = await app.listen();
   const created = app.bootstrap?.created;

@@ -15,6 +15,7 @@ import { generateMasterKey } from "../../src/lib/envelope.js";
 import { newId, systemClock } from "../../src/lib/index.js";
 import { DEFAULT_KEY_PREFIXES, KeyService, KeyVerifier, type KeySettings } from "../../src/keys/index.js";
 import { createSimulatorServer, type CloudIdentities, type SimulatorServer } from "../../src/providers/index.js";
+import { LOOPBACK_UPSTREAMS } from "./loopback.js";
 import { createStore, migrate, openDatabase, type CredentialModel, type Database, type Store, type UsageEvent } from "../../src/store/index.js";
 
 export interface Harness {
@@ -66,7 +67,7 @@ export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
   const workspaceId = newId("wrk");
   await store.orgs.insertOrganization({ id: orgId, name: "Test", rateLimits: null, spendLimit: null, settings: {}, createdAt: clock.now() });
   await store.orgs.insertWorkspace({ id: workspaceId, orgId, name: "Default", isDefault: true, allowedModels: null, rateLimits: null, spendLimit: null, archivedAt: null, createdAt: clock.now() });
-  const config = configSchema.parse({ dataDir: dir, upstreamMaxAttempts: 3, ...o.config });
+  const config = configSchema.parse({ dataDir: dir, upstreamMaxAttempts: 3, allowPrivateUpstreams: LOOPBACK_UPSTREAMS, ...o.config });
   const verifier = new KeyVerifier({ store, clock, prefixes: DEFAULT_KEY_PREFIXES, refreshMs: 0 });
   const keys = new KeyService(store, clock, DEFAULT_KEY_PREFIXES, verifier);
   const logs: string[] = [];

@@ -3,13 +3,14 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { createServer } from "node:net";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
+import { LOOPBACK_UPSTREAMS } from "./loopback.js";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 
 /** `latchkey up` on a data directory; resolves with its URL (and the admin key on a first run). */
 export async function startUp(dataDir: string, env: Record<string, string> = {}): Promise<{ proc: ChildProcess; url: string; admin: string | null }> {
   const proc = spawn(process.execPath, [join(ROOT, "bin", "latchkey.js"), "up", "--port", "0", "--data-dir", dataDir], {
-    env: { ...process.env, LATCHKEY_LOG_LEVEL: "fatal", NO_COLOR: "1", ...env }, stdio: ["ignore", "pipe", "ignore"],
+    env: { ...process.env, LATCHKEY_LOG_LEVEL: "fatal", LATCHKEY_ALLOW_PRIVATE_UPSTREAMS: LOOPBACK_UPSTREAMS, NO_COLOR: "1", ...env }, stdio: ["ignore", "pipe", "ignore"],
   });
   let out = "";
   proc.stdout!.on("data", (d: Buffer) => (out += d.toString()));
