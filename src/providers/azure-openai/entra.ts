@@ -11,7 +11,8 @@ const REFRESH_BEFORE_MS = 5 * 60_000;
 export class AzureAuth implements CredentialLink {
   readonly apiKey: string | null;
   readonly apiVersion: string;
-  private readonly entra: ClientSecretCredential | null;
+  private entra: ClientSecretCredential | null;
+  private readonly app: { tenant: string; client: string; secret: string; authorityHost: string | undefined } | null = null;
   private token: string | null = null;
   private expiresAt = 0;
   private fetching: Promise<void> | null = null;
@@ -32,9 +33,16 @@ export class AzureAuth implements CredentialLink {
       throw new Error("an Entra ID secret needs tenant_id, client_id and client_secret");
     }
     this.apiKey = null;
-    const authorityHost = c.settings.authority_host;
-    this.entra = new ClientSecretCredential(tenant, client, secret, authorityHost ? { authorityHost } : {});
+    this.app = { tenant, client, secret, authorityHost: c.settings.authority_host };
+    this.entra = this.credential();
     void this.fetch().catch(() => undefined);
+  }
+
+  private credential(): ClientSecretCredential {
+    const { tenant, client, secret, authorityHost } = this.app!;
+    // An authority host of the credential's own is used as given: instance discovery would ask
+    // Microsoft's public cloud which hosts are valid, and fails wherever that cloud is unreachable.
+    return new ClientSecretCredential(tenant, client, secret, authorityHost ? { authorityHost, disableInstanceDiscovery: true } : {});
   }
 
   /** The auth header for a request now (the Entra token as last fetched). */
@@ -47,8 +55,14 @@ export class AzureAuth implements CredentialLink {
     return this.fetch();
   }
 
+  /**
+   * Azure refused the token: mint another. The library keeps its own token cache and would hand
+   * back the refused token until it expires, so a fresh credential (an empty cache) asks for it.
+   */
   refresh(): void {
-    if (this.entra) void this.fetch().catch(() => undefined);
+    if (!this.entra || this.fetching) return;
+    this.entra = this.credential();
+    void this.fetch().catch(() => undefined);
   }
 
   close(): void {

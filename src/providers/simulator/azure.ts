@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { CloudState } from "./clouds.js";
 import type { SimCall } from "./emit.js";
+import { COGNITIVE_AUDIENCE } from "./entra.js";
 import { simulateChat, simulateEmbeddings, simulateResponses } from "./openai.js";
 
 const VERSION = /^(\d{4}-\d{2}-\d{2}(-preview)?|preview|latest)$/;
@@ -14,7 +15,13 @@ function azureError(res: ServerResponse, status: number, code: string, message: 
 export function simulateAzure(req: IncomingMessage, res: ServerResponse, call: SimCall, cloud: CloudState, deployment: string | null, op: string, apiVersion: string | null): void {
   const key = req.headers["api-key"];
   const known = cloud.ids.azureKeys ?? [];
-  if (typeof key !== "string" || !known.includes(key)) {
+  const bearer = /^Bearer (\S+)$/.exec(String(req.headers.authorization ?? ""))?.[1];
+  cloud.seen.azureAuth.push(typeof key === "string" ? "api-key" : bearer ? "bearer" : "none");
+  if (typeof key !== "string" && bearer !== undefined) {
+    if (!cloud.entra.accepts(bearer, COGNITIVE_AUDIENCE)) {
+      return azureError(res, 401, "401", "Unauthorized. Access token is missing, invalid, audience is incorrect (https://cognitiveservices.azure.com), or have expired.");
+    }
+  } else if (typeof key !== "string" || !known.includes(key)) {
     return azureError(res, 401, "401", "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource.");
   }
   if (deployment !== null) {

@@ -6,6 +6,7 @@ import { SignatureV4 } from "@smithy/signature-v4";
 import { simulateMessages } from "./anthropic.js";
 import type { CloudState } from "./clouds.js";
 import { answerConverse, converseProblem } from "./converse.js";
+import { COGNITIVE_AUDIENCE } from "./entra.js";
 import { sendEvents, simId, type SimCall } from "./emit.js";
 import type { Script } from "./script.js";
 import { planToolCall } from "./tools.js";
@@ -161,7 +162,9 @@ function sendFrames(call: SimCall, events: [string, Record<string, unknown>][]):
 export function listCloudModels(req: IncomingMessage, res: ServerResponse, raw: Buffer, cloud: CloudState, bedrock: boolean): void {
   if (!bedrock) {
     const key = req.headers["api-key"];
-    const ok = typeof key === "string" && (cloud.ids.azureKeys ?? []).includes(key) && new URL(req.url ?? "/", "http://sim").searchParams.has("api-version");
+    const bearer = /^Bearer (\S+)$/.exec(String(req.headers.authorization ?? ""))?.[1];
+    const authentic = typeof key === "string" ? (cloud.ids.azureKeys ?? []).includes(key) : bearer !== undefined && cloud.entra.accepts(bearer, COGNITIVE_AUDIENCE);
+    const ok = authentic && new URL(req.url ?? "/", "http://sim").searchParams.has("api-version");
     res.writeHead(ok ? 200 : 401, { "content-type": "application/json" });
     res.end(JSON.stringify(ok ? { data: Object.values(cloud.ids.azureDeployments ?? {}).map((id) => ({ id, object: "model" })), object: "list" } : { error: { code: "401", message: "Access denied due to invalid subscription key or wrong API endpoint." } }));
     return;

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { EntraDouble } from "./entra.js";
 
 /** Who the simulated clouds know: the credentials a test gives the gateway, as the real services would hold them. */
 export interface CloudIdentities {
@@ -12,15 +13,25 @@ export interface CloudIdentities {
   /** Azure OpenAI: accepted `api-key` values and deployments (name → model); any deployment when absent. */
   azureKeys?: string[];
   azureDeployments?: Record<string, string>;
+  /** Entra ID app registrations (client-credential flow) whose tokens Azure OpenAI accepts as bearers. */
+  entraApps?: { tenantId: string; clientId: string; clientSecret: string }[];
+  /** Lifetime of the access tokens the Entra token endpoint mints (about an hour in Entra). */
+  entraTokenTtlSeconds?: number;
 }
 
 /** Tokens minted by the simulated Google token endpoint. */
 export class CloudState {
   readonly googleTokens = new Map<string, { email: string; expiresAt: number }>();
   /** What the gateway sent: SigV4 scopes and model path labels, so tests can check the form. */
-  readonly seen: { bedrockPaths: string[]; bedrockOps: string[]; googleTokens: number } = { bedrockPaths: [], bedrockOps: [], googleTokens: 0 };
+  readonly seen: { bedrockPaths: string[]; bedrockOps: string[]; googleTokens: number; entraTokens: number; azureAuth: string[] } = {
+    bedrockPaths: [], bedrockOps: [], googleTokens: 0, entraTokens: 0, azureAuth: [],
+  };
+  /** The Entra ID token endpoint's state: its signing key and minted tokens. */
+  readonly entra: EntraDouble;
 
-  constructor(readonly ids: CloudIdentities = {}) {}
+  constructor(readonly ids: CloudIdentities = {}) {
+    this.entra = new EntraDouble(this);
+  }
 
   mintGoogleToken(email: string): { token: string; ttl: number } {
     const ttl = this.ids.googleTokenTtlSeconds ?? 3599;

@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { renderError } from "../../errors/index.js";
 import type { WireDialect } from "../types.js";
@@ -25,6 +26,8 @@ export interface SimulatorOptions {
   caps?: SimulatorCaps | null;
   /** Credentials the simulated Bedrock, Vertex AI and Azure OpenAI accept. */
   clouds?: CloudIdentities;
+  /** Serves HTTPS with this key and certificate (PEM): Entra ID's clients refuse a plain-HTTP authority. */
+  tls?: { key: string | Buffer; cert: string | Buffer };
 }
 
 export interface SimulatorStats {
@@ -53,12 +56,13 @@ export async function createSimulatorServer(o: SimulatorOptions = {}): Promise<S
   const paceMs = o.paceMs ?? 0;
   const caps = o.caps ?? null;
   const cloud = new CloudState(o.clouds);
-  const server = createServer((req, res) => handleSimulated(req, res, paceMs, stats, caps, cloud));
+  const handler = (req: IncomingMessage, res: ServerResponse) => handleSimulated(req, res, paceMs, stats, caps, cloud);
+  const server = o.tls ? createHttpsServer({ key: o.tls.key, cert: o.tls.cert }, handler) : createServer(handler);
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve) => server.listen(o.port ?? 0, o.host ?? "127.0.0.1", resolve));
   const port = (server.address() as AddressInfo).port;
   return {
-    server, port, stats, cloud, url: `http://${o.host ?? "127.0.0.1"}:${port}`,
+    server, port, stats, cloud, url: `${o.tls ? "https" : "http"}://${o.host ?? "127.0.0.1"}:${port}`,
     close: () => new Promise<void>((resolve) => {
       server.closeAllConnections();
       server.close(() => resolve());
@@ -198,6 +202,7 @@ function routeCloud(req: IncomingMessage, res: ServerResponse, raw: Buffer, pace
   const url = new URL(req.url ?? "/", "http://sim");
   const path = url.pathname;
   const text = raw.toString("utf8");
+  if (cloud.entra.route(req, res, path, text)) return true;
   if (req.method === "POST" && path === "/token") {
     simulateGoogleToken(res, text, cloud);
     return true;
