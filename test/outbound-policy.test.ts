@@ -105,6 +105,11 @@ describe("the server under the default policy", () => {
       expect(r.body.error.fields[0]).toMatchObject({ field: "base_url", message: expect.stringMatching(/LATCHKEY_ALLOW_PRIVATE_UPSTREAMS/) });
       expect(r.body.error.request_id).toMatch(/^req_/);
     }
+    const ok = await t.api("POST", "/api/v1/credentials", { provider: "openai-compatible", name: "public", secret: "sk-public-000000", base_url: "https://93.184.216.34/v1", models: ["llama-*"] });
+    expect(ok.status).toBe(201);
+    const moved = await t.api("PATCH", `/api/v1/credentials/${ok.body.id}`, { base_url: "http://169.254.169.254/v1" });
+    expect(moved.status).toBe(400);
+    expect(moved.body.error.fields[0].field).toBe("base_url");
     for (const url of ["http://10.0.0.1/hook", "http://[fd00:ec2::254]/", "http://127.0.0.1:9/hook"]) {
       const r = await t.api("POST", "/api/v1/webhooks", { url, events: ["*"] });
       expect(r.status, url).toBe(400);

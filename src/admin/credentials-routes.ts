@@ -166,6 +166,7 @@ export const credentialRoutes: RouteDef[] = [
       if (!baseUrl) checkSettings(c.provider, settings);
       else if (settings.preset !== undefined) checkSettings("openai-compatible", { preset: settings.preset });
       if (baseUrl && settings.api !== undefined) checkSettings(c.provider, { ...settings, region: settings.region ?? "-" });
+      if (body.base_url && await s.outbound.policy.refusesUrl(body.base_url)) throw new ValidationError([{ field: "base_url", message: REFUSED_ADDRESS }]);
       const models = body.models === undefined ? undefined : toCredentialModels(body.models);
       const patch = {
         name: body.name, baseUrl: body.base_url, weight: body.weight, priority: body.priority,
