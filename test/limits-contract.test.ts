@@ -229,6 +229,21 @@ describe.each(backends)("limits contract: %s", (_name, make, enabled) => {
       expect(await b.budget.snapshot(subject.id, "total")).toMatchObject({ spentNano: 60, openNano: 0 });
     });
 
+    itIf("an expired lease hands back its owner, so a charge names a key that no subject names", async () => {
+      const credits = { id: uniq("credits:"), limitNano: 0, period: "balance" as const };
+      await b.budget.loadBalance(credits.id, 1_000);
+      await b.budget.sweep();
+      const owner = "key:key_x wrk:wrk_x org:org_x";
+      const r = await reserved(b.budget.reserve({ subjects: [credits], amountNano: 70, requestId: uniq("r"), leaseMs: 1000, owner }));
+      b.clock.advance(1000);
+      expect(await b.budget.sweep()).toEqual([expect.objectContaining({ requestId: r.requestId, amountNano: 70, owner })]);
+      const plain = await reserved(b.budget.reserve({ subjects: [credits], amountNano: 5, requestId: uniq("r"), leaseMs: 1000 }));
+      b.clock.advance(1000);
+      const [report] = await b.budget.sweep();
+      expect(report).toMatchObject({ requestId: plain.requestId });
+      expect(report!.owner).toBeUndefined();
+    });
+
     itIf("a zero-cost reservation expires cleanly (no negated zero reaches the counters)", async () => {
       const { subject, r } = await leased(0);
       b.clock.advance(1000);

@@ -128,7 +128,9 @@ export class LimitsAdmission implements Admission {
     const headers = rate ? rateHeaders(rate, r.dialect, this.now()) : undefined;
     const subjects = all.budget;
     if (!subjects.length) return { allowed: true, ticket, headers };
-    const input: ReserveInput = { subjects, amountNano: r.costBoundNano, requestId: r.requestId, tag: r.orgId };
+    const input: ReserveInput = {
+      subjects, amountNano: r.costBoundNano, requestId: r.requestId, tag: r.orgId, owner: `key:${r.key.id} wrk:${r.workspace.id} org:${r.orgId}`,
+    };
     const reserved = this.limits.budgets.reserveSync?.(input);
     if (reserved && reserved.outcome !== "needs_load") return this.afterBudget(r, ticket, headers, reserved);
     return this.reserve(input, r).then((res) => this.afterBudget(r, ticket, headers, res));
@@ -151,7 +153,8 @@ export class LimitsAdmission implements Admission {
   async recordExpiredLeases(expired: readonly ExpiredReservation[]): Promise<void> {
     const events: UsageEvent[] = [];
     for (const x of expired) {
-      const ids = new Map(x.subjects.map((s) => s.id.split(":") as [string, string]));
+      // The owner names the key even when no subject does (a key spending only the credits).
+      const ids = new Map([...x.subjects.map((s) => s.id), ...(x.owner?.split(" ") ?? [])].map((s) => s.split(":") as [string, string]));
       const keyId = ids.get("key") ?? null;
       let workspaceId = ids.get("wrk") ?? null;
       let orgId = ids.get("org") ?? ids.get("credits") ?? null;

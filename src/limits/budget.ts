@@ -49,6 +49,11 @@ export interface ReserveInput {
   leaseMs?: number;
   /** Redis Cluster hash tag (the organization id): all of a request's counters in one slot (used with `clusterTags`). */
   tag?: string;
+  /**
+   * Whose request it is ("key:… wrk:… org:…"), handed back when the lease expires: a charge
+   * must name its key even when no subject does (a key spending only the credits).
+   */
+  owner?: string;
 }
 
 /** What settle and release need; plain data kept by the caller for the request's lifetime. */
@@ -83,6 +88,8 @@ export interface ExpiredReservation {
   reservedAt: number;
   expiresAt: number;
   expiredAt: number;
+  /** The reservation's `owner`, when it named one. */
+  owner?: string;
 }
 
 export interface CounterSnapshot {

@@ -26,7 +26,7 @@ interface Counter {
  * second; a WeakSet cost a weak-table entry per request for the collector to walk.)
  */
 const SETTLED = Symbol("latchkey.settled");
-type Marked = BudgetReservation & { [SETTLED]?: boolean };
+type Marked = BudgetReservation & { [SETTLED]?: boolean; owner?: string | undefined };
 
 export interface MemoryBudgetOptions {
   clock?: Clock;
@@ -37,7 +37,7 @@ export interface MemoryBudgetOptions {
 export class MemoryBudgetCounter implements BudgetCounter {
   private readonly counters = new Map<string, Counter>();
   /** Open reservations only: what the lease rule has to look at. */
-  private readonly open = new Map<string, BudgetReservation>();
+  private readonly open = new Map<string, Marked>();
   /** Request ids of reservations the lease rule expired (rare), remembered for a lease, forgotten in FIFO order. */
   private readonly expiredIds = new Set<string>();
   private forgetIds: string[] = [];
@@ -95,7 +95,7 @@ export class MemoryBudgetCounter implements BudgetCounter {
     const expiresAt = now + (input.leaseMs ?? this.defaultLeaseMs);
     const reservation: Marked = {
       requestId: input.requestId, amountNano: amount, subjects, periodKeys,
-      reservedAt: now, expiresAt, tag: input.tag ?? DEFAULT_TAG, local: false, [SETTLED]: false,
+      reservedAt: now, expiresAt, tag: input.tag ?? DEFAULT_TAG, local: false, [SETTLED]: false, owner: input.owner,
     };
     this.open.set(input.requestId, reservation);
     this.expiredIds.delete(input.requestId);
@@ -227,7 +227,7 @@ export class MemoryBudgetCounter implements BudgetCounter {
       this.expired.push({
         requestId: r.requestId, amountNano: r.amountNano,
         subjects: r.subjects.map((s, i) => ({ id: s.id, periodKey: r.periodKeys[i]! })),
-        reservedAt: r.reservedAt, expiresAt: r.expiresAt, expiredAt: now,
+        reservedAt: r.reservedAt, expiresAt: r.expiresAt, expiredAt: now, ...(r.owner ? { owner: r.owner } : {}),
       });
     }
     this.nextExpiry = next;

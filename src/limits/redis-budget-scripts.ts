@@ -12,7 +12,7 @@
 const EXPIRE_ONE = `
 local function expire_one(base, id, now, expired_key, keep_ms)
   local rk = base .. 'res:' .. id
-  local rec = redis.call('HMGET', rk, 'st', 'amt', 'k', 'at', 'exp')
+  local rec = redis.call('HMGET', rk, 'st', 'amt', 'k', 'at', 'exp', 'o')
   redis.call('ZREM', KEYS[1], id)
   if rec[1] ~= '0' then return end
   local amt = tonumber(rec[2])
@@ -22,17 +22,17 @@ local function expire_one(base, id, now, expired_key, keep_ms)
       redis.call('HINCRBY', ck, 'spent', amt)
     end
   end
-  redis.call('HDEL', rk, 'amt', 'k', 'at', 'exp')
+  redis.call('HDEL', rk, 'amt', 'k', 'at', 'exp', 'o')
   redis.call('HSET', rk, 'st', '2')
   redis.call('PEXPIRE', rk, keep_ms)
-  redis.call('RPUSH', expired_key, cjson.encode({id = id, amt = rec[2], k = rec[3], at = rec[4], exp = rec[5], now = now}))
+  redis.call('RPUSH', expired_key, cjson.encode({id = id, amt = rec[2], k = rec[3], at = rec[4], exp = rec[5], now = now, o = rec[6] or ''}))
   redis.call('PEXPIRE', expired_key, 7 * 86400000)
 end
 `;
 
 /**
  * KEYS: leases, expired, res, counter…  ARGV: now, amount, expiresAt, requestId, n, base,
- * keepExpiredMs, then per counter: limit, isBalance, counterTtlMs.
+ * keepExpiredMs, then per counter: limit, isBalance, counterTtlMs; last the owner ('' for none).
  * Answers {1} admitted, {0, index, limit, spent, open} refused, {2, index…} needs load.
  */
 export const BUDGET_RESERVE_LUA = `${EXPIRE_ONE}
@@ -62,6 +62,8 @@ for i = 1, n do
   ks[i] = KEYS[3 + i]
 end
 redis.call('HSET', KEYS[3], 'amt', ARGV[2], 'st', '0', 'k', table.concat(ks, '\\n'), 'at', now, 'exp', exp)
+local owner = ARGV[8 + n * 3]
+if owner and owner ~= '' then redis.call('HSET', KEYS[3], 'o', owner) end
 redis.call('PEXPIRE', KEYS[3], tonumber(exp) - tonumber(now) + keep)
 redis.call('ZADD', KEYS[1], exp, id)
 redis.call('PEXPIRE', KEYS[1], keep * 2 + 86400000)
@@ -90,7 +92,7 @@ for i = 1, n do
     if actual ~= 0 and (rec[1] == '0' or ep < countedBefore) then redis.call('HINCRBY', ck, 'spent', actual) end
   end
 end
-redis.call('HDEL', KEYS[2], 'amt', 'k', 'at', 'exp')
+redis.call('HDEL', KEYS[2], 'amt', 'k', 'at', 'exp', 'o')
 redis.call('HSET', KEYS[2], 'st', '1')
 redis.call('PEXPIRE', KEYS[2], keep)
 redis.call('ZREM', KEYS[1], id)

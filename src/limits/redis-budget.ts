@@ -79,6 +79,7 @@ export class RedisBudgetCounter implements BudgetCounter {
       keys.push(`${base}b:${s.id}:${range.key}`);
       args.push(s.period === "balance" ? 0 : s.limitNano, s.period === "balance" ? 1 : 0, counterExpiresAt(range.end, now) - now);
     }
+    args.push(input.owner ?? "");
     const raw = (await this.redis.lkBudgetReserve(keys.length, ...keys, ...args)) as number[];
     if (raw[0] === 1) {
       return {
@@ -185,6 +186,7 @@ interface ExpiredJson {
   at: string;
   exp: string;
   now: string;
+  o?: string;
 }
 
 function parseExpired(json: string, base: string): ExpiredReservation {
@@ -201,5 +203,6 @@ function parseExpired(json: string, base: string): ExpiredReservation {
     reservedAt: Number(e.at),
     expiresAt: Number(e.exp),
     expiredAt: Number(e.now),
+    ...(e.o ? { owner: e.o } : {}),
   };
 }
