@@ -35,7 +35,8 @@ export type AdmissionSettlement = Pick<UsageEvent, "inputTokens" | "outputTokens
 
 /**
  * The seam for rate limits, budget reservations and credits: `admit` before the request leaves
- * (a refusal is answered in the caller's dialect), `settle` once with what it used. Absent: no-op.
+ * (a refusal is answered in the caller's dialect), `settle` once with what it used. A gateway
+ * built without limits gets NoAdmission, so the request path never checks for a missing one.
  */
 export interface Admission {
   admit(r: AdmissionRequest): AdmissionDecision | Promise<AdmissionDecision>;
@@ -46,4 +47,19 @@ export interface Admission {
    * refused; requests after it are refused as any spend past a limit makes them.
    */
   charge(r: AdmissionRequest, costNano: number): Promise<void>;
+}
+
+const ADMITTED: AdmissionDecision = { allowed: true };
+
+/** No limits: every request is admitted, and there is nothing to settle or charge. */
+export class NoAdmission implements Admission {
+  admit(): AdmissionDecision {
+    return ADMITTED;
+  }
+
+  settle(): void {}
+
+  charge(): Promise<void> {
+    return Promise.resolve();
+  }
 }

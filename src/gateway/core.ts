@@ -56,7 +56,7 @@ export class GatewayCore {
     readonly catalog: ModelCatalog,
     readonly vault: CredentialVault,
     readonly recorder: UsageRecorder,
-    readonly admission: Admission | null,
+    readonly admission: Admission,
     readonly timeouts: Timeouts,
     private readonly simulatorPaceMs: number,
     readonly observer: RequestObserver,
@@ -97,7 +97,7 @@ export class GatewayCore {
     this.recorder.record(e);
     this.observer.finished(e, d);
     if (plan?.fairSlot) this.fairShare.release(plan.fairSlot);
-    if (this.admission && plan?.admission && s) {
+    if (plan && s) {
       try {
         const r = this.admission.settle(plan.admission, plan.ticket, s);
         if (r instanceof Promise) r.catch((err: unknown) => this.logger.warn({ err, requestId: e.id }, "settle failed"));

@@ -216,49 +216,41 @@ export async function handleRequest(core: GatewayCore, req: IncomingMessage, res
     return;
   }
   const inBound = bounding;
-  let admission: AdmissionRequest | null = null;
-  let ticket: unknown = undefined;
-  let headers: Record<string, string> | undefined;
-  if (core.admission) {
-    const price = highestPrice(priceAt(model, startedAt), candidates);
-    const outBound = outputTokenBound(route.op, body, model.maxOutputTokens);
-    admission = {
-      requestId, at: startedAt, key: entry.key, workspace: entry.workspace, orgId: entry.key.orgId, provider: providerId, model: model.id, op: route.op, dialect,
-      inputTokenBound: inBound, outputTokenBound: outBound,
-      costBoundNano: tokenCostNano(inBound, Math.max(price.input, price.cacheWrite)) + tokenCostNano(outBound, price.output),
-    };
-    let decision: AdmissionDecision;
-    try {
-      const admitting = core.admission.admit(admission);
-      decision = admitting instanceof Promise ? await admitting : admitting;
-    } catch (err) {
-      if (!isDependencyFailure(err)) throw err;
-      refuseUnavailable(known, err, { model: model.id, provider: providerId, streamed });
-      return;
-    }
-    if (!decision.allowed) {
-      refuse(known, { code: decision.code, message: decision.message, reason: decision.code, model: model.id, provider: providerId, streamed, retryAfterSeconds: decision.retryAfterSeconds, headers: decision.headers, limit: decision.limit });
-      return;
-    }
-    ticket = decision.ticket;
-    headers = decision.headers;
+  const price = highestPrice(priceAt(model, startedAt), candidates);
+  const outBound = outputTokenBound(route.op, body, model.maxOutputTokens);
+  const admission: AdmissionRequest = {
+    requestId, at: startedAt, key: entry.key, workspace: entry.workspace, orgId: entry.key.orgId, provider: providerId, model: model.id, op: route.op, dialect,
+    inputTokenBound: inBound, outputTokenBound: outBound,
+    costBoundNano: tokenCostNano(inBound, Math.max(price.input, price.cacheWrite)) + tokenCostNano(outBound, price.output),
+  };
+  let decision: AdmissionDecision;
+  try {
+    const admitting = core.admission.admit(admission);
+    decision = admitting instanceof Promise ? await admitting : admitting;
+  } catch (err) {
+    if (!isDependencyFailure(err)) throw err;
+    refuseUnavailable(known, err, { model: model.id, provider: providerId, streamed });
+    return;
   }
+  if (!decision.allowed) {
+    refuse(known, { code: decision.code, message: decision.message, reason: decision.code, model: model.id, provider: providerId, streamed, retryAfterSeconds: decision.retryAfterSeconds, headers: decision.headers, limit: decision.limit });
+    return;
+  }
+  const { ticket, headers } = decision;
 
   // A fair share of the upstream's pool: past its share, a key waits for one of its own requests to end.
   const fairSlot = `${candidates[0]!.target.origin} ${entry.key.id}`;
   const gate = core.fairShare.acquire(fairSlot);
   if (gate !== true && !(await gate)) {
-    if (admission && core.admission) {
-      const zero = { inputTokens: 0, outputTokens: 0, cacheWriteTokens: 0, cacheReadTokens: 0, costNano: 0, status: 429, aborted: false };
-      await core.admission.settle(admission, ticket, zero);
-    }
+    const zero = { inputTokens: 0, outputTokens: 0, cacheWriteTokens: 0, cacheReadTokens: 0, costNano: 0, status: 429, aborted: false };
+    await core.admission.settle(admission, ticket, zero);
     const share = core.config.upstreamKeyShare;
     refuse(known, { code: "rate_limited", message: `This key already has ${share} requests in flight to this provider and none ended within ${core.config.upstreamQueueTimeoutMs} ms; retry shortly.`, reason: "upstream_share", model: model.id, provider: providerId, streamed, retryAfterSeconds: 1 });
     return;
   }
   core.recorder.journal?.reserve({
     id: requestId, at: startedAt, orgId: entry.key.orgId, workspaceId: entry.key.workspaceId, keyId: entry.key.id, provider: providerId, model: model.id,
-    endpoint: route.op, streamed, amountNano: admission?.costBoundNano ?? 0,
+    endpoint: route.op, streamed, amountNano: admission.costBoundNano,
   });
   const plan: Plan = {
     requestId, dialect, op: route.op, startedAt, startedHr, streamed, sse, strip,

@@ -6,7 +6,7 @@ import type { KeyVerifier } from "../keys/index.js";
 import type { Clock } from "../lib/index.js";
 import { CredentialVault, ModelCatalog } from "../providers/index.js";
 import type { Store, UsageEvent } from "../store/index.js";
-import type { Admission } from "./admission.js";
+import { NoAdmission, type Admission } from "./admission.js";
 import { GatewayCore } from "./core.js";
 import { handleRequest } from "./handler.js";
 import { UsageJournal } from "./journal.js";
@@ -79,7 +79,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const journal = deps.usageJournalFile ? new UsageJournal(deps.usageJournalFile, deps.logger) : undefined;
   const recorder = new UsageRecorder(deps.store, deps.logger, { intervalMs: deps.usageFlushMs, onWritten: deps.onUsageWritten, spoolFile: deps.usageSpoolFile, journal });
   const c = deps.config;
-  const core = new GatewayCore(c, deps.clock, deps.logger, deps.store, deps.verifier, catalog, vault, recorder, deps.admission ?? null, {
+  const core = new GatewayCore(c, deps.clock, deps.logger, deps.store, deps.verifier, catalog, vault, recorder, deps.admission ?? new NoAdmission(), {
     connectMs: c.upstreamConnectTimeoutMs, firstByteMs: c.upstreamFirstByteTimeoutMs, idleMs: c.upstreamIdleTimeoutMs,
     maxAttempts: c.upstreamMaxAttempts, maxRetryAfterMs: 10_000,
   }, deps.simulatorPaceMs ?? 0, new RequestObserver(deps.accessLogger ?? deps.logger, c.accessLogLevel, deps.metrics ?? null, deps.tracer ?? null));

@@ -153,7 +153,6 @@ async function meterBatch(core: GatewayCore, c: PassContext, meter: BatchResults
 
 /** A batch's cost on the spend limits and credits it ran under (logged, not thrown: the results were already sent). */
 async function chargeBatch(core: GatewayCore, c: PassContext, requestId: string, model: string, usage: TokenUsage, costNano: number): Promise<void> {
-  if (!core.admission) return;
   const { key, workspace } = c.entry;
   try {
     await core.admission.charge({

@@ -45,7 +45,7 @@ export interface Plan {
   /** Set when the caller's dialect differs from the provider's; null on the pass-through path. */
   translation: Translation | null;
   inputTokenBound: number;
-  admission: AdmissionRequest | null;
+  admission: AdmissionRequest;
   ticket: unknown;
   /** The key's slot in the first upstream's fair share ("origin key"), released when the request is recorded. */
   fairSlot: string | null;
