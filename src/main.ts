@@ -12,7 +12,7 @@ import { Registry } from "prom-client";
 import { ROUTES, bootstrap, ensureOwnerSetupLink, sessionAuthenticator, type AdminServices, type BootstrapResult } from "./admin/index.js";
 import type { Config } from "./config/index.js";
 import { bindServer, buildHttpServer, serveMetrics } from "./http/index.js";
-import { KeyService, KeyVerifier, type KeyPrefixes } from "./keys/index.js";
+import { KeyService, KeyVerifier, MemoryFailureCounts, RedisFailureCounts, type KeyPrefixes } from "./keys/index.js";
 import { systemClock, type Clock } from "./lib/index.js";
 import { OutboundPolicy } from "./lib/outbound.js";
 import { countEncryptedRecords, createStore, masterKeyOpens, migrate, openDatabase, ping, type Database, type Store, type UsageEvent } from "./store/index.js";
@@ -133,6 +133,7 @@ async function buildApp(config: Config, opts: AppOptions, server: Server, baseUr
   const orgSettingsCache = { invalidate: (orgId?: string) => admission?.invalidate(orgId) };
   bus?.start({ verifier, catalog, vault: credentialVault, orgSettings: orgSettingsCache });
   const services: AdminServices = { config, clock, logger, store, verifier, keys, prefixes, alerts, webhooks, webhookDispatcher, usageRollups, masterKey: masterKey.key, catalog, credentialVault, outbound };
+  services.failureCounts = redis ? new RedisFailureCounts(redis, config.redisPrefix) : new MemoryFailureCounts();
   if (redis && !(await redisReady(redis))) logger.warn("Redis does not answer yet; limits follow the failure policy until it does");
   const limits = createLimits({
     redis, prefix: config.redisPrefix, clock, nodeCount: config.nodeCount, reservationLeaseMs: config.reservationLeaseSeconds * 1000,
@@ -177,7 +178,7 @@ async function buildApp(config: Config, opts: AppOptions, server: Server, baseUr
   // What a killed process left in flight or unwritten is settled before this one serves.
   const usageJournalFile = join(config.dataDir, "usage-journal.jsonl");
   await recoverJournal(usageJournalFile, store, logger);
-  const gateway = createGateway({ config, clock, logger, store, verifier, masterKey: masterKey.key, catalog, vault: credentialVault, admission, onUsageWritten,
+  const gateway = createGateway({ config, clock, logger, store, verifier, masterKey: masterKey.key, catalog, vault: credentialVault, admission, failureCounts: services.failureCounts, onUsageWritten,
     usageSpoolFile: join(config.dataDir, "usage-spool.jsonl"), usageJournalFile, metrics, tracer, accessLogger,
   });
   backlog = () => gateway.usageBacklog();

@@ -161,7 +161,7 @@ for (const b of all) {
       expect(await db.selectFrom("user_sessions").select("id").where("id", "=", latest.id).executeTakeFirst()).toBeUndefined();
     });
 
-    it("rate limits failed sign-ins per email", async () => {
+    it("backs off failed sign-ins from an address that has not signed in to the account before", async () => {
       const attempts = [];
       for (let i = 0; i < 6; i++) attempts.push((await raw(t.url, "POST", "/api/v1/session", { email: "billing@example.com", password: "wrong password" })).status);
       expect(attempts.slice(0, 5)).toEqual([401, 401, 401, 401, 401]);

@@ -6,8 +6,9 @@ import { audited } from "./audit.js";
 import { defineRoute, type RouteDef } from "./route.js";
 import type { AdminServices } from "./services.js";
 import {
-  checkOrigin, clearedSessionCookie, csrfTokenFor, findSession, SESSION_TTL_MS, sessionCookie, signInLimiters, startSession,
+  checkOrigin, clearedSessionCookie, csrfTokenFor, findSession, SESSION_TTL_MS, sessionCookie, startSession,
 } from "./sessions.js";
+import { signInBackoff } from "./sign-in-backoff.js";
 import { DUMMY_PASSWORD_HASH, verifyPassword } from "./users-passwords.js";
 import { ROLE_SCOPES } from "./users-roles.js";
 
@@ -37,17 +38,19 @@ export const sessionRoutes: RouteDef[] = [
     handler: async ({ body, ip, headers, actor, services: s }) => {
       checkOrigin(s, headers);
       const email = body.email.toLowerCase();
-      const limit = signInLimiters(s);
-      const now = s.clock.now();
-      const wait = Math.max(limit.byIp.blockedFor(ip, now), limit.byEmail.blockedFor(email, now));
-      if (wait > 0) throw new AppError("rate_limited", "too many failed sign-in attempts; wait a minute and try again", { retryAfterSeconds: wait });
+      const backoff = signInBackoff(s);
+      const waitMs = await backoff.waitMs(email, ip, s.clock.now());
+      if (waitMs > 0) {
+        const seconds = Math.ceil(waitMs / 1000);
+        throw new AppError("rate_limited", `too many failed sign-in attempts; try again in ${seconds} s`, { retryAfterSeconds: seconds });
+      }
       const user = await s.store.users.getByEmail(email);
       const ok = await verifyPassword(body.password, user?.passwordHash ?? DUMMY_PASSWORD_HASH);
       if (!user || !ok) {
-        limit.byIp.recordFailure(ip, now);
-        limit.byEmail.recordFailure(email, now);
+        await backoff.failed(email, ip, s.clock.now());
         throw new AppError("unauthenticated", "the email or password is not right");
       }
+      await backoff.succeeded(email, ip, s.clock.now());
       // The session and its audit record commit together.
       return audited(s, { ...actor, id: user.id, orgId: user.orgId }, "session.signed_in", user.id, {}, () => signedIn(s, user, ip, headers));
     },

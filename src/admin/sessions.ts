@@ -1,6 +1,5 @@
 import { randomBytes } from "node:crypto";
 import { AppError } from "../errors/index.js";
-import { AuthFailureLimiter } from "../keys/index.js";
 import { newId, safeEqual, sha256Hex } from "../lib/index.js";
 import type { User, UserSession } from "../store/index.js";
 import type { Principal, RouteDef } from "./route.js";
@@ -131,16 +130,4 @@ export function sessionAuthenticator(s: AdminServices): (req: SessionRequest, ro
     checkCsrf(s, req, found.token);
     return principalForUser(found.user);
   };
-}
-
-const limiters = new WeakMap<AdminServices, { byIp: AuthFailureLimiter; byEmail: AuthFailureLimiter }>();
-
-/** Failed sign-ins are limited per client IP and per email address (a slow guess at one account from many IPs). */
-export function signInLimiters(s: AdminServices) {
-  let l = limiters.get(s);
-  if (!l) {
-    l = { byIp: new AuthFailureLimiter(20), byEmail: new AuthFailureLimiter(5) };
-    limiters.set(s, l);
-  }
-  return l;
 }

@@ -14,7 +14,7 @@ import type { UsageRecorder } from "./recorder.js";
 import { CorsPolicy } from "./cors.js";
 import { FairShare } from "./fair-share.js";
 import type { RequestDetail, RequestObserver } from "./observe.js";
-import { AuthFailureLimiter } from "../keys/index.js";
+import { AuthFailureLimiter, type FailureCounts } from "../keys/index.js";
 import { UnpricedRules } from "./unpriced.js";
 
 export interface Timeouts {
@@ -39,7 +39,7 @@ export class GatewayCore {
   /** Which peers' X-Forwarded-For is believed (compiled once from the setting). */
   readonly proxyTrust: TrustFn | null;
   /** Failed authentication per client IP: guessing keys is slow. */
-  readonly authFailures = new AuthFailureLimiter();
+  readonly authFailures: AuthFailureLimiter;
   /** Deployments resting after failures (per node). */
   readonly health: DeploymentHealth;
   /** Signers and tokens per credential, kept across requests. */
@@ -60,7 +60,9 @@ export class GatewayCore {
     readonly timeouts: Timeouts,
     private readonly simulatorPaceMs: number,
     readonly observer: RequestObserver,
+    failureCounts?: FailureCounts,
   ) {
+    this.authFailures = new AuthFailureLimiter(30, 100_000, failureCounts);
     this.cors = new CorsPolicy(store, () => clock.now());
     this.fairShare = new FairShare(config.upstreamKeyShare, config.upstreamQueueTimeoutMs);
     this.unpriced = new UnpricedRules(store, () => clock.now());

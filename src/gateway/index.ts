@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "pino";
 import type { Config } from "../config/index.js";
 import { isDependencyFailure } from "../errors/index.js";
-import type { KeyVerifier } from "../keys/index.js";
+import type { FailureCounts, KeyVerifier } from "../keys/index.js";
 import type { Clock } from "../lib/index.js";
 import { CredentialVault, ModelCatalog } from "../providers/index.js";
 import type { Store, UsageEvent } from "../store/index.js";
@@ -36,6 +36,8 @@ export interface GatewayDeps {
   vault?: CredentialVault;
   /** Rate limits, budget reservations and credits (DESIGN.md request path steps 3, 4 and 7). */
   admission?: Admission;
+  /** Failed-authentication counts shared by every node (Redis); per node when absent. */
+  failureCounts?: FailureCounts;
   /** Milliseconds between tokens of the built-in simulator's streams (default 0). */
   simulatorPaceMs?: number;
   /** How often usage events are written (default 100 ms). */
@@ -82,7 +84,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const core = new GatewayCore(c, deps.clock, deps.logger, deps.store, deps.verifier, catalog, vault, recorder, deps.admission ?? new NoAdmission(), {
     connectMs: c.upstreamConnectTimeoutMs, firstByteMs: c.upstreamFirstByteTimeoutMs, idleMs: c.upstreamIdleTimeoutMs,
     maxAttempts: c.upstreamMaxAttempts, maxRetryAfterMs: 10_000,
-  }, deps.simulatorPaceMs ?? 0, new RequestObserver(deps.accessLogger ?? deps.logger, c.accessLogLevel, deps.metrics ?? null, deps.tracer ?? null));
+  }, deps.simulatorPaceMs ?? 0, new RequestObserver(deps.accessLogger ?? deps.logger, c.accessLogLevel, deps.metrics ?? null, deps.tracer ?? null), deps.failureCounts);
   let loading: Promise<void> | null = deps.catalog ? null : catalog.load(deps.clock.now());
   if (loading) loading.catch(() => undefined);
   const ready = async () => {

@@ -110,7 +110,7 @@ export async function buildHttpServer(o: HttpOptions): Promise<{ server: Server;
   const openapi = buildOpenApi(o.routes, o.version);
   app.get("/api/v1/openapi.json", async () => openapi);
 
-  registerManagementRoutes(app, { services: o.services, routes: o.routes, failures: new AuthFailureLimiter(), authenticators: o.authenticators });
+  registerManagementRoutes(app, { services: o.services, routes: o.routes, failures: new AuthFailureLimiter(30, 100_000, o.services.failureCounts), authenticators: o.authenticators });
   await registerConsole(app, o.consoleDir);
   if (o.extend) await o.extend(app);
   await app.ready();

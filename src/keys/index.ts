@@ -6,3 +6,4 @@ export * from "./scopes.js";
 export * from "./service.js";
 export * from "./verify.js";
 export * from "./auth-failures.js";
+export * from "./failure-counts.js";
