@@ -187,7 +187,7 @@ describe("chaos on SQLite", () => {
 });
 
 const pgReady = await postgresAvailable();
-console.warn("\n*** SKIPPING the PostgreSQL + Redis chaos run: it fails today (in-flight requests of a node that does not come back are not all charged by the lease rule). It stays here to be fixed, not to pass. ***\n");
+console.warn("\n*** SKIPPING the PostgreSQL + Redis chaos run: it passes about two runs in three, not always. After the Redis restart a key's counter can end apart from its usage records (a settle whose reservation Redis lost is counted by a 1 s guess), and a node that never comes back leaves its in-flight requests to the Redis lease alone, which a Redis restart forgets. It stays here to be fixed, not to pass. ***\n");
 
 describe.skipIf(!pgReady)("chaos on PostgreSQL + Redis", () => {
   const dirs = [mkdtempSync(join(tmpdir(), "latchkey-chaos-pg-"))];
@@ -197,8 +197,8 @@ describe.skipIf(!pgReady)("chaos on PostgreSQL + Redis", () => {
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
 
-  // Known gap, kept visible: a node that dies for good leaves its in-flight requests to the Redis
-  // lease alone, which a Redis restart forgets; and a run can end with completed requests unrecorded.
+  // Known gaps, kept visible (see the warning above): the counter after a Redis restart, and the
+  // in-flight requests of a node that does not come back.
   it.skip("keeps every invariant through traffic, a SIGKILL, a Redis restart and a PostgreSQL cut", async () => {
     const sim = await createSimulatorServer();
     cleanup.push(() => sim.close());
