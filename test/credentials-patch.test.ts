@@ -68,6 +68,8 @@ describe("PATCH /api/v1/credentials/{id}", () => {
       [{ settings: { api: "invoke-everything" } }, "settings.api"],
       [{ base_url: "https://user:pw@example.com" }, "base_url"],
       [{ weight: 0 }, "weight"],
+      // The outbound-address policy applies to a changed base URL as to a new one.
+      [{ base_url: "http://10.1.2.3:8080" }, "base_url"],
     ];
     for (const [body, field] of cases) {
       const r = await t.api("PATCH", `/api/v1/credentials/${bedrock.body.id}`, body);
