@@ -217,6 +217,36 @@ describe.skipIf(!hasChromium)("console in Chromium", () => {
     expect(users.find((u) => u.email === "dev@example.com")!.workspace_ids).toEqual([workspaces.find((w) => w.name === "Search team")!.id]);
   });
 
+  it("shows a developer only the sections and buttons the role may use", async () => {
+    const ctx = await browser.newContext({ viewport: DESKTOP });
+    const d = await ctx.newPage();
+    await d.goto(`${t.url}/console/`);
+    await d.getByLabel("Email").fill("dev@example.com");
+    await d.getByLabel("Password").fill("a long enough password 1");
+    await d.getByRole("button", { name: "Sign in" }).click();
+    await d.getByRole("heading", { level: 1, name: "Overview" }).waitFor();
+    const nav = d.getByRole("navigation", { name: "Sections" });
+    await nav.getByRole("link", { name: "API keys" }).waitFor();
+    for (const hidden of ["Provider credentials", "Alerts", "Audit log", "People"]) {
+      expect(await nav.getByRole("link", { name: hidden }).count(), hidden).toBe(0);
+    }
+    await go(d, "workspaces", "Workspaces");
+    await d.getByRole("row").filter({ hasText: "Search team" }).first().waitFor();
+    expect(await d.getByRole("button", { name: /Create workspace|Edit|Archive/ }).count()).toBe(0);
+    await go(d, "models", "Models and prices");
+    await d.getByRole("cell", { name: "claude-sonnet-4-6" }).first().waitFor();
+    expect(await d.getByRole("button", { name: "Edit prices" }).count()).toBe(0);
+    await go(d, "billing", "Billing");
+    expect(await d.getByRole("button", { name: /Save limits|Add credits|Add webhook/ }).count()).toBe(0);
+    await go(d, "keys", "API keys");
+    await d.getByRole("button", { name: "Create key" }).waitFor();
+    const session = await inPage(d, "GET", "/api/v1/session");
+    expect(session.body.role).toBe("developer");
+    const forged = await inPage(d, "POST", "/api/v1/credentials", { provider: "openai", name: "mine", secret: "sk-not-real-000000000000" }, { "x-csrf-token": session.body.csrf_token });
+    expect(forged.status).toBe(403);
+    await ctx.close();
+  });
+
   it("writes a screenshot of every page, at desktop and phone width", async () => {
     for (const [path, heading] of [["overview", "Overview"], ["workspaces", "Workspaces"], ["credentials", "Provider credentials"], ["models", "Models and prices"], ["alerts", "Alerts"], ["audit", "Audit log"], ["people", "People"]] as const) {
       await go(page, path, heading);
