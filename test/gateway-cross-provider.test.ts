@@ -67,6 +67,38 @@ describe("OpenAI embeddings with a Gemini model", () => {
     expect(e.costNano).toBe(data.usage.prompt_tokens * 150);
   });
 
+  it("sends more texts than one batchEmbedContents call takes as several calls, joined in order and metered once", async () => {
+    // Gemini takes at most 100 requests a call (the simulator refuses more, as Gemini does).
+    const over = await fetch(`${h.url}/v1beta/models/gemini-embedding-001:batchEmbedContents`, {
+      method: "POST", headers: { "x-goog-api-key": String(client.apiKey), "content-type": "application/json" },
+      body: JSON.stringify({ requests: Array.from({ length: 101 }, () => ({ model: "models/gemini-embedding-001", content: { parts: [{ text: "x" }] } })) }),
+    });
+    expect(over.status).toBe(400);
+    await over.arrayBuffer();
+    // Texts of distinct lengths get distinct vectors, so the order can be checked.
+    const input = Array.from({ length: 250 }, (_, i) => "t".repeat(i + 1));
+    const before = h.sim.stats.byKey.get("AIza-cross-provider-0001") ?? 0;
+    const { data, request_id } = await client.embeddings.create({ model: "gemini-embedding-001", input, encoding_format: "float" }).withResponse();
+    expect(h.sim.stats.byKey.get("AIza-cross-provider-0001")! - before).toBe(3);
+    expect(data.data.map((d) => d.index)).toEqual(input.map((_, i) => i));
+    const one = async (text: string) => (await client.embeddings.create({ model: "gemini-embedding-001", input: [text], encoding_format: "float" })).data[0]!.embedding;
+    for (const i of [0, 99, 100, 199, 249]) expect(data.data[i]!.embedding).toEqual(await one(input[i]!));
+    const events = await eventually(async () => { const all = (await h.usage()).filter((x) => x.id === request_id); return all.length ? all : null; });
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ provider: "gemini", status: 200, inputTokens: data.usage.prompt_tokens, outputTokens: 0 });
+    expect(events[0]!.costNano).toBe(data.usage.prompt_tokens * 150);
+    // The usage is the three calls' usage added up: the same three calls on Gemini's own endpoint.
+    let sum = 0;
+    for (const start of [0, 100, 200]) {
+      const r = await fetch(`${h.url}/v1beta/models/gemini-embedding-001:batchEmbedContents`, {
+        method: "POST", headers: { "x-goog-api-key": String(client.apiKey), "content-type": "application/json" },
+        body: JSON.stringify({ requests: input.slice(start, start + 100).map((text) => ({ model: "models/gemini-embedding-001", content: { parts: [{ text }] } })) }),
+      });
+      sum += ((await r.json()) as { usageMetadata: { promptTokenCount: number } }).usageMetadata.promptTokenCount;
+    }
+    expect(data.usage.prompt_tokens).toBe(sum);
+  });
+
   it("refuses by name what Gemini cannot honour, in OpenAI's error shape with a request id", async () => {
     const bad = async (body: Record<string, unknown>) => {
       const r = await fetch(`${h.url}/v1/embeddings`, { method: "POST", headers: { authorization: `Bearer ${String(client.apiKey)}`, "content-type": "application/json" }, body: JSON.stringify({ model: "gemini-embedding-001", ...body }) });

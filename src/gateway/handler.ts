@@ -18,6 +18,7 @@ import { renderModels } from "./models-list.js";
 import { UnpricedRules, unpricedMessage } from "./unpriced.js";
 import { sendError, sendJson } from "./respond.js";
 import { guessDialect, matchRoute, type Route } from "./routes.js";
+import { embedRequestCount, GEMINI_EMBED_BATCH, splitGeminiEmbeds } from "./embed-split.js";
 import { forwardPassThrough } from "./passthrough.js";
 import type { PassThrough } from "./passthrough-routes.js";
 
@@ -261,7 +262,9 @@ export async function handleRequest(core: GatewayCore, req: IncomingMessage, res
     new Exchange(core, req, res, plan, payload, candidates).clientClosed();
     return;
   }
-  new Exchange(core, req, res, plan, payload, candidates).dispatch();
+  // More texts than Gemini takes in one call: several calls, one answer.
+  const sent = translation?.embed && embedRequestCount(upstream.body) > GEMINI_EMBED_BATCH ? candidates.map((c) => ({ ...c, pool: splitGeminiEmbeds(c.pool) })) : candidates;
+  new Exchange(core, req, res, plan, payload, sent).dispatch();
 }
 
 function answerModels(core: GatewayCore, res: ServerResponse, route: Route, entry: VerifiedKey, requestId: string): void {

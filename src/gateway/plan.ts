@@ -1,4 +1,4 @@
-import type { Pool } from "undici";
+import type { Dispatcher } from "undici";
 import type { CodecDialect, CredentialLink, Operation, UpstreamTarget, WireDialect } from "../providers/index.js";
 import type { CatalogModel, ModelPrice } from "../store/index.js";
 import type { AdmissionRequest } from "./admission.js";
@@ -11,7 +11,8 @@ import type { AdmissionRequest } from "./admission.js";
 /** One upstream to try: where, with which credential (a deployment of the model). */
 export interface Candidate {
   target: UpstreamTarget;
-  pool: Pool;
+  /** The upstream's connection pool, or a dispatcher in front of it (see embed-split.ts). */
+  pool: Pick<Dispatcher, "dispatch">;
   credentialId: string;
   /** The provider that serves it (recorded in usage). */
   provider: string;

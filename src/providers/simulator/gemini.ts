@@ -34,6 +34,13 @@ export function simulateGeminiCountTokens(call: SimCall): void {
 /** embedContent and batchEmbedContents: small deterministic vectors, and usage as the newest API reports it. */
 export function simulateEmbedContents(call: SimCall, batch: boolean): void {
   const requests = batch ? ((call.body.requests as Record<string, unknown>[] | undefined) ?? []) : [call.body];
+  // Gemini's own limit on one batchEmbedContents call.
+  if (requests.length > 100) {
+    const text = JSON.stringify({ error: { code: 400, message: "* BatchEmbedContentsRequest.requests: at most 100 requests can be in one batch\n", status: "INVALID_ARGUMENT" } });
+    call.res.writeHead(400, { ...call.headers, "content-type": "application/json" });
+    call.res.end(text);
+    return;
+  }
   const embeddings = requests.map((r) => {
     const seed = JSON.stringify(r.content ?? "").length;
     return { values: Array.from({ length: 8 }, (_, i) => Math.round(Math.sin(seed + i) * 1e4) / 1e4) };
