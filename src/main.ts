@@ -17,7 +17,7 @@ import { systemClock, type Clock } from "./lib/index.js";
 import { OutboundPolicy } from "./lib/outbound.js";
 import { countEncryptedRecords, createStore, masterKeyOpens, migrate, openDatabase, ping, type Database, type Store, type UsageEvent } from "./store/index.js";
 import { createAccessLogger, createLogger, stderrDestination } from "./logger.js";
-import { loadMasterKey, MasterKeyError } from "./master-key.js";
+import { loadMasterKey, loadPreviousMasterKey, MasterKeyError } from "./master-key.js";
 import { RedisInvalidationBus } from "./invalidation.js";
 import { createRedactor } from "./leaks/index.js";
 import { createGateway, LimitsAdmission, recoverJournal } from "./gateway/index.js";
@@ -100,12 +100,15 @@ async function buildApp(config: Config, opts: AppOptions, server: Server, baseUr
   const database = openDatabase({ url: databaseUrl(config), statementTimeoutMs: config.statementTimeoutMs });
   await migrate(database);
   const masterKey = loadMasterKey(config.masterKey, config.dataDir, await countEncryptedRecords(database));
+  // Rolling to a new master key: the one it replaces still opens records until `rotate-master` re-wraps them.
+  const previousKey = loadPreviousMasterKey(config.masterKeyPrevious, masterKey.key);
+  const masterKeys: Buffer[] = previousKey ? [masterKey.key, previousKey] : [masterKey.key];
   // A wrong key (a restored database with another server's key) is named now, not as a 500 per request.
-  if ((await masterKeyOpens(database, [masterKey.key])) === -1) {
-    throw new MasterKeyError(`the master key from ${masterKey.source} does not open the stored provider credentials: `
+  if ((await masterKeyOpens(database, masterKeys)) === -1) {
+    throw new MasterKeyError(`the master key from ${masterKey.source}${previousKey ? " (nor LATCHKEY_MASTER_KEY_PREVIOUS)" : ""} does not open the stored provider credentials: `
       + "start with the master key this database was written with (a backup records its fingerprint)");
   }
-  const store = createStore(database, { masterKey: masterKey.key });
+  const store = createStore(database, { masterKey: masterKeys });
   const redis = config.redisUrl ? createLimitsRedis(config.redisUrl) : null;
   const bus = redis ? new RedisInvalidationBus(redis, logger, config.redisPrefix) : null;
   const verifier = new KeyVerifier({
@@ -113,9 +116,9 @@ async function buildApp(config: Config, opts: AppOptions, server: Server, baseUr
     onInvalidate: bus ? (m) => bus.publish(m) : undefined,
   });
   const keys = new KeyService(store, clock, prefixes, verifier, config.pepper);
-  const webhooks = new WebhookService(store, clock, masterKey.key);
+  const webhooks = new WebhookService(store, clock, masterKeys);
   // Credentials stored before leak fingerprints existed get theirs now, once, with the master key at hand.
-  const fingerprinted = await store.credentialFingerprints.backfill(masterKey.key);
+  const fingerprinted = await store.credentialFingerprints.backfill(masterKeys);
   if (fingerprinted > 0) logger.info({ credentials: fingerprinted }, "leak fingerprints written for existing provider credentials");
   const alerts = new AlertService({ store, clock, webhooks });
   // Every connection made on a user's say-so (webhooks, credential probes) goes through this agent.
@@ -125,14 +128,16 @@ async function buildApp(config: Config, opts: AppOptions, server: Server, baseUr
   const usageRollups = new UsageRollupJob({ store, clock, retentionDays: config.usageRetentionDays });
   const catalog = new ModelCatalog(store, { patterns: config.modelPatterns, onChange: bus ? () => bus.publish({ catalog: true }) : undefined });
   await catalog.load(clock.now());
-  const credentialVault = new CredentialVault(store, masterKey.key, {
+  const credentialVault = new CredentialVault(store, masterKeys, {
+    onUnopened: (orgId, credentialId) => logger.warn({ orgId, credentialId },
+      "a provider credential opens with none of this node's master keys (sealed under a newer one?): left out until this node has that key"),
     now: () => clock.now(), staleMs: config.keyCacheStaleSeconds * 1000, onInvalidate: bus ? () => bus.publish({ credentials: true }) : undefined,
     onStale: (orgId, err) => logger.warn({ orgId, err: (err as Error).message }, "the store cannot be reached: provider credentials served from the stale cache"),
   });
   let admission: LimitsAdmission | null = null;
   const orgSettingsCache = { invalidate: (orgId?: string) => admission?.invalidate(orgId) };
   bus?.start({ verifier, catalog, vault: credentialVault, orgSettings: orgSettingsCache });
-  const services: AdminServices = { config, clock, logger, store, verifier, keys, prefixes, alerts, webhooks, webhookDispatcher, usageRollups, masterKey: masterKey.key, catalog, credentialVault, outbound };
+  const services: AdminServices = { config, clock, logger, store, verifier, keys, prefixes, alerts, webhooks, webhookDispatcher, usageRollups, masterKey: masterKeys, catalog, credentialVault, outbound };
   services.failureCounts = redis ? new RedisFailureCounts(redis, config.redisPrefix) : new MemoryFailureCounts();
   if (redis && !(await redisReady(redis))) logger.warn("Redis does not answer yet; limits follow the failure policy until it does");
   const limits = createLimits({
@@ -178,7 +183,7 @@ async function buildApp(config: Config, opts: AppOptions, server: Server, baseUr
   // What a killed process left in flight or unwritten is settled before this one serves.
   const usageJournalFile = join(config.dataDir, "usage-journal.jsonl");
   await recoverJournal(usageJournalFile, store, logger);
-  const gateway = createGateway({ config, clock, logger, store, verifier, masterKey: masterKey.key, catalog, vault: credentialVault, admission, failureCounts: services.failureCounts, onUsageWritten,
+  const gateway = createGateway({ config, clock, logger, store, verifier, masterKey: masterKeys, catalog, vault: credentialVault, admission, failureCounts: services.failureCounts, onUsageWritten,
     usageSpoolFile: join(config.dataDir, "usage-spool.jsonl"), usageJournalFile, metrics, tracer, accessLogger,
   });
   backlog = () => gateway.usageBacklog();

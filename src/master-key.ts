@@ -31,6 +31,17 @@ export function loadMasterKey(configured: string | undefined, dataDir: string, e
   return { key, source: file, created: true };
 }
 
+/**
+ * The master key being replaced (LATCHKEY_MASTER_KEY_PREVIOUS), or null. While nodes roll to a new
+ * key each holds both: records open with either, and new ones are sealed under the current key.
+ */
+export function loadPreviousMasterKey(configured: string | undefined, current: Buffer): Buffer | null {
+  if (!configured) return null;
+  const key = decodeMasterKey(configured);
+  if (key.equals(current)) throw new MasterKeyError("LATCHKEY_MASTER_KEY_PREVIOUS is the same key as the current master key: set it to the key being replaced, or unset it");
+  return key;
+}
+
 export function decodeMasterKey(text: string): Buffer {
   const t = text.trim();
   const key = /^[0-9a-fA-F]{64}$/.test(t) ? Buffer.from(t, "hex") : Buffer.from(t, "base64");

@@ -1,3 +1,4 @@
+import { masterKeyList } from "../lib/envelope.js";
 import { fingerprintKey, fingerprintOfDigest } from "../lib/index.js";
 import { rotationAdvice } from "../leaks/index.js";
 import type { FingerprintMatch } from "../store/index.js";
@@ -25,8 +26,12 @@ export interface LeakedCredentialView {
 export async function checkLeakedCredentials(
   s: AdminServices, digests: readonly string[], orgId: string | null, found: Record<string, unknown>,
 ): Promise<Map<string, LeakedCredentialView[]>> {
-  const key = fingerprintKey(s.masterKey);
-  const digestOf = new Map(digests.map((d) => [fingerprintOfDigest(key, d), d]));
+  // While nodes roll to a new master key, fingerprints may be keyed from either: look under both.
+  const digestOf = new Map<string, string>();
+  for (const k of masterKeyList(s.masterKey)) {
+    const key = fingerprintKey(k);
+    for (const d of digests) digestOf.set(fingerprintOfDigest(key, d), d);
+  }
   const matches = await s.store.credentialFingerprints.find([...digestOf.keys()], orgId);
   const out = new Map<string, LeakedCredentialView[]>();
   for (const m of matches) {

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { NotFoundError, ValidationError } from "../errors/index.js";
 import { newId, toIso } from "../lib/index.js";
 import { BEDROCK_APIS, getProvider, PRESET_NAMES, PROVIDER_IDS, probeCredential, type CredentialVault } from "../providers/index.js";
+import type { MasterKeys } from "../lib/envelope.js";
 import type { CredentialModel, ProviderCredential } from "../store/index.js";
 import { audited } from "./audit.js";
 import { page } from "./present.js";
@@ -10,8 +11,8 @@ import type { AdminServices } from "./services.js";
 
 declare module "./services.js" {
   interface AdminServices {
-    /** Unwraps provider credentials; only credential routes use it. */
-    masterKey: Buffer;
+    /** Seals (the first) and unwraps (any) provider credentials; only credential routes use it. */
+    masterKey: MasterKeys;
     /** The gateway's decrypted-credential cache, invalidated after every change. */
     credentialVault?: CredentialVault;
   }

@@ -1,7 +1,7 @@
 import type { Kysely } from "kysely";
-import { openSecret, sealSecret } from "../lib/envelope.js";
+import { openSecretWithAny, sealingKey, sealSecret, type MasterKeys } from "../lib/envelope.js";
 import { newId, randomChars, type Clock } from "../lib/index.js";
-import { inTransaction, type Store, type Tables, type WebhookDeliveryRow, type WebhookEndpointRow } from "../store/index.js";
+import { inTransaction, webhookSecretAad as aad, type Store, type Tables, type WebhookDeliveryRow, type WebhookEndpointRow } from "../store/index.js";
 
 /** Every event type a webhook endpoint can subscribe to ("*" takes them all). */
 export const WEBHOOK_EVENT_TYPES = [
@@ -20,8 +20,6 @@ export interface WebhookEndpoint {
   createdBy: string | null;
 }
 
-const aad = (endpointId: string) => `webhook_endpoint:${endpointId}`;
-
 /**
  * Webhook endpoints and event emission. The signing secret is kept envelope-encrypted under the
  * master key (it must be readable to sign) and shown only in the answer that creates it.
@@ -30,13 +28,13 @@ export class WebhookService {
   /** Called after an event is queued, to deliver it without waiting for the next poll. */
   onQueued: (() => void) | null = null;
 
-  constructor(private readonly store: Store, private readonly clock: Clock, private readonly masterKey: Buffer) {}
+  constructor(private readonly store: Store, private readonly clock: Clock, private readonly masterKey: MasterKeys) {}
 
   async createEndpoint(orgId: string, url: string, events: string[], createdBy: string | null): Promise<{ endpoint: WebhookEndpoint; secret: string }> {
     const now = this.clock.now();
     const id = newId("whk", now);
     const secret = `whsec_${randomChars(32)}`;
-    const env = sealSecret(this.masterKey, secret, aad(id));
+    const env = sealSecret(sealingKey(this.masterKey), secret, aad(id));
     const row: WebhookEndpointRow = {
       id, org_id: orgId, url, events: JSON.stringify(events), secret_hint: `${secret.slice(0, 10)}…`, wrapped_key: env.wrappedKey,
       ciphertext: env.ciphertext, created_at: now, created_by: createdBy, deleted_at: null,
@@ -60,7 +58,7 @@ export class WebhookService {
 
   /** The endpoint's signing secret, for the dispatcher. */
   secretOf(row: WebhookEndpointRow): string {
-    return openSecret(this.masterKey, { wrappedKey: row.wrapped_key, ciphertext: row.ciphertext }, aad(row.id));
+    return openSecretWithAny(this.masterKey, { wrappedKey: row.wrapped_key, ciphertext: row.ciphertext }, aad(row.id));
   }
 
   /**

@@ -3,7 +3,8 @@ import { join } from "node:path";
 import type { Command } from "commander";
 import pc from "picocolors";
 import { databaseUrl } from "../main.js";
-import { loadMasterKey } from "../master-key.js";
+import type { Config } from "../config/index.js";
+import { loadMasterKey, loadPreviousMasterKey, masterKeyFingerprint } from "../master-key.js";
 import { generateMasterKey, parseMasterKey } from "../lib/envelope.js";
 import { openDatabase, rotateMasterKey, sqliteInUse } from "../store/index.js";
 import { CliError, EXIT, printObject, printTable, shortTime, type CliContext } from "./context.js";
@@ -122,11 +123,12 @@ export function registerCredentialsCommand(program: Command, ctx: CliContext): v
     if (!r.ok) process.exitCode = EXIT.negative;
   });
 
-  cmd.command("rotate-master").description("re-wrap every credential's data key under a new master key (works on the database directly)")
+  cmd.command("rotate-master").description("re-wrap every sealed record's data key under a new master key, or, with LATCHKEY_MASTER_KEY_PREVIOUS set, from that key to the current one (works on the database directly)")
     .option("--data-dir <dir>", "data directory (default ./.latchkey)")
     .option("--new-key-env <VAR>", "the new master key (64 hex or base64) from this environment variable; otherwise one is generated into <data dir>/master.key")
     .action(async (o: { dataDir?: string; newKeyEnv?: string }) => {
       const config = configFrom(o, ctx.env);
+      if (config.masterKeyPrevious) return finishRollingRotation(ctx, config, o);
       const old = loadMasterKey(config.masterKey, config.dataDir).key;
       const fromFile = !config.masterKey;
       if (!fromFile && !o.newKeyEnv) throw new CliError("the master key comes from LATCHKEY_MASTER_KEY: give the new one with --new-key-env VAR");
@@ -147,7 +149,7 @@ export function registerCredentialsCommand(program: Command, ctx: CliContext): v
           + `${audit.brokenAt!.reason}; it was left unsealed under the new key and keeps failing verification`;
         if (ctx.globals.json) printObject(ctx, { rewrapped: n, master_key: fromFile ? file : o.newKeyEnv, audit_resealed: audit.ok, audit_broken_at: audit.brokenAt ?? null });
         else {
-          ctx.out.write(`re-wrapped ${n} credential${n === 1 ? "" : "s"}\n`);
+          ctx.out.write(`re-wrapped ${n} sealed record${n === 1 ? "" : "s"} (provider credentials, webhook secrets)\n`);
           ctx.out.write(auditNote ? `${pc.yellow("!")} ${auditNote}\n` : `re-sealed the audit log (${audit.count} records); checkpoints taken before need taking again\n`);
           ctx.out.write(fromFile ? `the new master key is in ${file}; restart the server\n` : `set LATCHKEY_MASTER_KEY to the new key from ${o.newKeyEnv} and restart the server\n`);
         }
@@ -158,4 +160,40 @@ export function registerCredentialsCommand(program: Command, ctx: CliContext): v
         await db.close();
       }
     });
+}
+
+/**
+ * The last step of a rolling rotation: every node runs with the new LATCHKEY_MASTER_KEY and the
+ * old one as LATCHKEY_MASTER_KEY_PREVIOUS, so each opens records under either key; this re-wraps
+ * what is still under the old one. The servers may keep running (they hold both keys).
+ */
+async function finishRollingRotation(ctx: CliContext, config: Config, o: { newKeyEnv?: string }): Promise<void> {
+  if (o.newKeyEnv) throw new CliError("LATCHKEY_MASTER_KEY_PREVIOUS is set: rotate-master re-wraps from it to the current master key, and takes no --new-key-env");
+  const current = loadMasterKey(config.masterKey, config.dataDir).key;
+  let previous: Buffer;
+  try {
+    previous = loadPreviousMasterKey(config.masterKeyPrevious, current)!;
+  } catch (err) {
+    throw new CliError((err as Error).message);
+  }
+  const url = databaseUrl(config);
+  // On SQLite the one server holding the file cannot be asked which keys it has: stop it, as for a plain rotation.
+  if (!/^postgres(ql)?:\/\//.test(url) && sqliteInUse(url.replace(/^sqlite:/, ""))) {
+    throw new CliError(`${url} is open in another process: stop the server, rotate, then start it with the current key alone`);
+  }
+  const db = openDatabase({ url });
+  try {
+    const { credentials: n, audit } = await rotateMasterKey(db, [previous], current).catch((err: Error) => {
+      throw new CliError(`rotation failed, nothing changed: ${err.message}`);
+    });
+    if (ctx.globals.json) {
+      return printObject(ctx, { rewrapped: n, master_key_fingerprint: masterKeyFingerprint(current), audit_resealed: audit.ok, audit_broken_at: audit.brokenAt ?? null });
+    }
+    ctx.out.write(`re-wrapped ${n} sealed record${n === 1 ? "" : "s"} from the previous master key to the current one (fingerprint ${masterKeyFingerprint(current)})\n`);
+    ctx.out.write(audit.ok ? `re-sealed the audit log (${audit.count} records); checkpoints taken before need taking again\n`
+      : `${pc.yellow("!")} the audit log was already broken at record ${audit.brokenAt!.seq}: ${audit.brokenAt!.reason}; it was left as it was\n`);
+    ctx.out.write("every record now opens with the current key alone: remove LATCHKEY_MASTER_KEY_PREVIOUS from each node at its next restart\n");
+  } finally {
+    await db.close();
+  }
 }

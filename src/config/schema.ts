@@ -19,6 +19,8 @@ export const configSchema = z.object({
   /** Base URL people and the CLI reach this server at; derived from host and port when unset. */
   publicUrl: z.string().url().optional(),
   masterKey: z.string().optional(),
+  /** The master key being replaced: opened alongside masterKey (which seals) while nodes roll to a new key. */
+  masterKeyPrevious: z.string().optional(),
   pepper: z.string().min(16, "at least 16 characters").optional(),
   keyPrefixLive: prefix.default("lk_live_"),
   keyPrefixTest: prefix.default("lk_test_"),
@@ -95,4 +97,4 @@ export type Config = z.infer<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;
 
 /** Settings that are secrets and so may also be given as <NAME>_FILE. */
-export const SECRET_SETTINGS = ["masterKey", "pepper", "databaseUrl", "redisUrl", "githubPublicKeys"] as const;
+export const SECRET_SETTINGS = ["masterKey", "masterKeyPrevious", "pepper", "databaseUrl", "redisUrl", "githubPublicKeys"] as const;

@@ -1,3 +1,4 @@
+import type { MasterKeys } from "../lib/envelope.js";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "pino";
 import type { Config } from "../config/index.js";
@@ -28,8 +29,8 @@ export interface GatewayDeps {
   logger: Logger;
   store: Store;
   verifier: KeyVerifier;
-  /** Unwraps provider credentials (32 bytes). */
-  masterKey: Buffer;
+  /** Unwraps provider credentials: the current master key, and the one it replaces while nodes roll. */
+  masterKey: MasterKeys;
   /** The model catalog, shared with the management API so edits reach the gateway; built and loaded here when absent. */
   catalog?: ModelCatalog;
   /** Decrypted credentials cache, shared with the management API (which invalidates it); built here when absent. */

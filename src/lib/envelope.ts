@@ -40,6 +40,34 @@ export function openSecret(masterKey: Buffer, envelope: Envelope, aad: string): 
   }
 }
 
+/**
+ * The master keys a node holds: one key, or the current one followed by the one it replaces
+ * (LATCHKEY_MASTER_KEY_PREVIOUS, while nodes roll to a new key). The first seals; any opens.
+ */
+export type MasterKeys = Buffer | readonly Buffer[];
+
+export function masterKeyList(keys: MasterKeys): readonly Buffer[] {
+  return Buffer.isBuffer(keys) ? [keys] : keys;
+}
+
+/** The key new records are sealed under: the current one. */
+export function sealingKey(keys: MasterKeys): Buffer {
+  return masterKeyList(keys)[0]!;
+}
+
+/** Opens an envelope with whichever of the keys sealed it; throws (the last key's error) when none does. */
+export function openSecretWithAny(keys: MasterKeys, envelope: Envelope, aad: string): string {
+  const list = masterKeyList(keys);
+  for (let i = 0; i < list.length - 1; i++) {
+    try {
+      return openSecret(list[i]!, envelope, aad);
+    } catch {
+      // sealed under another of the keys
+    }
+  }
+  return openSecret(list[list.length - 1]!, envelope, aad);
+}
+
 /** The same envelope with its data key re-wrapped by `newMaster` (master key rotation). */
 export function rewrapEnvelope(oldMaster: Buffer, newMaster: Buffer, envelope: Envelope, aad: string): Envelope {
   assertKey(oldMaster);

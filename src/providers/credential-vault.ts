@@ -1,4 +1,5 @@
 import { isDependencyFailure } from "../errors/index.js";
+import type { MasterKeys } from "../lib/envelope.js";
 import type { ProviderCredential, Store } from "../store/index.js";
 
 export interface UsableCredential extends ProviderCredential {
@@ -14,6 +15,11 @@ export interface VaultOptions {
   onInvalidate?: () => void;
   /** Told once per failed reload that is answered from the stale list. */
   onStale?: (orgId: string, err: unknown) => void;
+  /**
+   * Told of a credential none of the master keys opens, left out of the list: sealed under a newer
+   * key by a node that rolled to it while this one still runs the old one. Without this the list fails whole.
+   */
+  onUnopened?: (orgId: string, credentialId: string) => void;
 }
 
 /**
@@ -31,7 +37,7 @@ export class CredentialVault {
   private readonly ttlMs: number;
   private readonly staleMs: number;
 
-  constructor(private readonly store: Store, private readonly masterKey: Buffer, private readonly o: VaultOptions = {}) {
+  constructor(private readonly store: Store, private readonly masterKey: MasterKeys, private readonly o: VaultOptions = {}) {
     this.now = o.now ?? Date.now;
     this.ttlMs = o.ttlMs ?? 30_000;
     this.staleMs = Math.max(o.staleMs ?? 300_000, this.ttlMs);
@@ -48,7 +54,8 @@ export class CredentialVault {
     if (hit) return hit;
     let p = this.loading.get(orgId);
     if (!p) {
-      p = this.store.credentials.listWithSecrets(orgId, this.masterKey).then((list) => {
+      const unopened = this.o.onUnopened;
+      p = this.store.credentials.listWithSecrets(orgId, this.masterKey, unopened && ((id) => unopened(orgId, id))).then((list) => {
         this.byOrg.set(orgId, { at: this.now(), current: true, list });
         return list;
       }, (err: unknown) => {

@@ -15,6 +15,11 @@ export interface AlertRow {
   data: string;
 }
 
+/** The associated data that binds a webhook endpoint's sealed signing secret to its record. */
+export function webhookSecretAad(endpointId: string): string {
+  return `webhook_endpoint:${endpointId}`;
+}
+
 export interface WebhookEndpointRow {
   id: string;
   org_id: string;

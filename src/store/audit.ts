@@ -1,5 +1,6 @@
 import type { Kysely, Selectable } from "kysely";
 import { auditKey, canonicalJson, checkpointSeal, headSeal, recordSeal, sealMatches, sha256Hex } from "../lib/index.js";
+import { masterKeyList, type MasterKeys } from "../lib/envelope.js";
 import type { Database } from "./database.js";
 import type { AuditEventRow, Tables } from "./schema.js";
 import type { AuditEvent } from "./types.js";
@@ -56,23 +57,30 @@ const HEAD_BROKEN = "broken";
  * from the master key (lib/audit-seal.ts). Without the master key it can be listed, not written or verified.
  */
 export class AuditStore {
-  private readonly key: Buffer | null;
+  /** Seal keys of the master keys held, the current one first (two while nodes roll to a new master key). */
+  private readonly keys: Buffer[];
 
-  constructor(private readonly database: Database, masterKey?: Buffer) {
-    this.key = masterKey ? auditKey(masterKey) : null;
+  constructor(private readonly database: Database, masterKey?: MasterKeys) {
+    this.keys = masterKey ? masterKeyList(masterKey).map(auditKey) : [];
   }
 
-  private sealKey(): Buffer {
-    if (!this.key) throw new Error("the audit log is sealed with a key from the master key: build the store with it");
-    return this.key;
+  /**
+   * The seal key the log is kept under: the one its head is sealed with. While nodes roll to a new
+   * master key, some hold only the old one; every node goes on sealing under the key the log has
+   * until `rotate-master` re-seals it, so none of them finds the head sealed by a key it lacks.
+   */
+  private sealKey(head?: { seal: string | null; count: number | string; hash: string; sealed_after: number | string }): Buffer {
+    if (this.keys.length === 0) throw new Error("the audit log is sealed with a key from the master key: build the store with it");
+    if (!head || head.seal === null || this.keys.length === 1) return this.keys[0]!;
+    return this.keys.find((k) => headIntact(k, head.seal, Number(head.count), head.hash, Number(head.sealed_after))) ?? this.keys[0]!;
   }
 
   /** Appends inside the caller's transaction, so the change and its record commit together. */
   async append(e: NewAuditEvent, trx: Kysely<Tables>): Promise<AuditEvent> {
-    const key = this.sealKey();
     let q = trx.selectFrom("audit_head").selectAll().where("id", "=", 1);
     if (this.database.dialect === "postgres") q = q.forUpdate();
     const head = await q.executeTakeFirstOrThrow();
+    const key = this.sealKey(head);
     const count = Number(head.count);
     const sealedAfter = Number(head.sealed_after);
     const intact = headIntact(key, head.seal, count, head.hash, sealedAfter);
@@ -107,9 +115,9 @@ export class AuditStore {
    * store built without the master key checks links and hashes only (and takes no checkpoint).
    */
   async verify(checkpoint?: AuditCheckpoint): Promise<ChainCheck> {
-    const key = this.key ?? (checkpoint ? this.sealKey() : null);
     const db = this.database.db;
     const head = await db.selectFrom("audit_head").selectAll().where("id", "=", 1).executeTakeFirstOrThrow();
+    const key = this.keys.length > 0 || checkpoint ? this.sealKey(head) : null;
     const sealedAfter = Number(head.sealed_after);
     let prev = GENESIS_HASH;
     let count = 0;
@@ -156,7 +164,8 @@ export class AuditStore {
 
   /** A checkpoint of the log as it is now, sealed; refused (null, with the check) when the log does not verify. */
   async checkpoint(now: number): Promise<{ check: ChainCheck; checkpoint: AuditCheckpoint | null }> {
-    const key = this.sealKey();
+    const head = await this.database.db.selectFrom("audit_head").selectAll().where("id", "=", 1).executeTakeFirstOrThrow();
+    const key = this.sealKey(head);
     const check = await this.verify();
     if (!check.ok) return { check, checkpoint: null };
     const at = new Date(now).toISOString();
@@ -177,7 +186,7 @@ function headIntact(key: Buffer, seal: string | null, count: number, hash: strin
  * break): the check says why, and it keeps failing verification. Hashes never change, so
  * checkpoints keep their positions and hashes, but need sealing anew.
  */
-export async function resealAuditChain(database: Database, oldMaster: Buffer, newMaster: Buffer): Promise<ChainCheck> {
+export async function resealAuditChain(database: Database, oldMaster: MasterKeys, newMaster: Buffer): Promise<ChainCheck> {
   const check = await new AuditStore(database, oldMaster).verify();
   if (!check.ok) return check;
   const key = auditKey(newMaster);

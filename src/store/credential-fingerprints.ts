@@ -1,5 +1,5 @@
 import type { Kysely } from "kysely";
-import { openSecret } from "../lib/envelope.js";
+import { openSecretWithAny, sealingKey, type MasterKeys } from "../lib/envelope.js";
 import { credentialFingerprints, fingerprintKey } from "../lib/index.js";
 import { credentialAad } from "./credentials.js";
 import { inTransaction, type Database } from "./database.js";
@@ -63,15 +63,15 @@ export class CredentialFingerprintStore {
    * Gives every credential without fingerprints its own (credentials stored before they existed).
    * Safe on several nodes at once: rows are keyed by credential and fingerprint. Returns how many.
    */
-  async backfill(masterKey: Buffer): Promise<number> {
+  async backfill(masterKey: MasterKeys): Promise<number> {
     const db = this.database.db;
     const missing = await db.selectFrom("provider_credentials as c")
       .select(["c.id", "c.org_id", "c.provider", "c.wrapped_key", "c.ciphertext"])
       .where((eb) => eb.not(eb.exists(eb.selectFrom("credential_fingerprints as f").select("f.credential_id").whereRef("f.credential_id", "=", "c.id"))))
       .execute();
     for (const c of missing) {
-      const secret = openSecret(masterKey, { wrappedKey: c.wrapped_key, ciphertext: c.ciphertext }, credentialAad(c.id, c.provider));
-      await inTransaction(this.database, (trx) => writeFingerprints(trx, { id: c.id, orgId: c.org_id }, secret, masterKey));
+      const secret = openSecretWithAny(masterKey, { wrappedKey: c.wrapped_key, ciphertext: c.ciphertext }, credentialAad(c.id, c.provider));
+      await inTransaction(this.database, (trx) => writeFingerprints(trx, { id: c.id, orgId: c.org_id }, secret, sealingKey(masterKey)));
     }
     return missing.length;
   }

@@ -1,5 +1,6 @@
 import type { Kysely } from "kysely";
-import { openSecret, rewrapEnvelope, sealSecret } from "../lib/envelope.js";
+import { masterKeyList, openSecret, openSecretWithAny, rewrapEnvelope, sealingKey, sealSecret, type MasterKeys } from "../lib/envelope.js";
+import { webhookSecretAad } from "./alerts.js";
 import { resealAuditChain, type ChainCheck } from "./audit.js";
 import { writeFingerprints } from "./credential-fingerprints.js";
 import { inTransaction, type Database } from "./database.js";
@@ -104,15 +105,15 @@ export function secretHint(secret: string): string {
 export class CredentialStore {
   constructor(private readonly database: Database) {}
 
-  async insert(c: NewCredential, masterKey: Buffer, db: Kysely<Tables> = this.database.db): Promise<ProviderCredential> {
-    const env = sealSecret(masterKey, c.secret, credentialAad(c.id, c.provider));
+  async insert(c: NewCredential, masterKey: MasterKeys, db: Kysely<Tables> = this.database.db): Promise<ProviderCredential> {
+    const env = sealSecret(sealingKey(masterKey), c.secret, credentialAad(c.id, c.provider));
     const record: ProviderCredential = { ...withoutSecret(c), hint: secretHint(c.secret) };
     await db.insertInto("provider_credentials").values({
       id: c.id, org_id: c.orgId, workspace_id: c.workspaceId, provider: c.provider, name: c.name, base_url: c.baseUrl,
       weight: c.weight, hint: record.hint, settings: JSON.stringify(record.settings), models: JSON.stringify(record.models), priority: record.priority,
       wrapped_key: env.wrappedKey, ciphertext: env.ciphertext, created_at: c.createdAt, created_by: c.createdBy,
     }).execute();
-    await writeFingerprints(db, c, c.secret, masterKey);
+    await writeFingerprints(db, c, c.secret, sealingKey(masterKey));
     return record;
   }
 
@@ -145,37 +146,84 @@ export class CredentialStore {
     return Number(r.numDeletedRows) > 0;
   }
 
-  /** Every credential of the organization with its decrypted secret; for the gateway's cache only. */
-  async listWithSecrets(orgId: string, masterKey: Buffer): Promise<Array<ProviderCredential & { secret: string }>> {
+  /**
+   * Every credential of the organization with its decrypted secret; for the gateway's cache only.
+   * A credential none of the keys opens (sealed under a newer master key by a node that already
+   * rolled to it) is left out and named to `unopened`, so the others keep serving.
+   */
+  async listWithSecrets(orgId: string, masterKey: MasterKeys, unopened?: (id: string) => void): Promise<Array<ProviderCredential & { secret: string }>> {
     const rows = await this.database.db.selectFrom("provider_credentials").selectAll().where("org_id", "=", orgId).orderBy("id").execute();
-    return rows.map((r) => ({ ...toCredential(r), secret: openSecret(masterKey, { wrappedKey: r.wrapped_key, ciphertext: r.ciphertext }, credentialAad(r.id, r.provider)) }));
+    const out: Array<ProviderCredential & { secret: string }> = [];
+    for (const r of rows) {
+      let secret: string;
+      try {
+        secret = openSecretWithAny(masterKey, { wrappedKey: r.wrapped_key, ciphertext: r.ciphertext }, credentialAad(r.id, r.provider));
+      } catch (err) {
+        if (!unopened) throw err;
+        unopened(r.id);
+        continue;
+      }
+      out.push({ ...toCredential(r), secret });
+    }
+    return out;
   }
 
-  async secretOf(id: string, masterKey: Buffer): Promise<string | null> {
+  async secretOf(id: string, masterKey: MasterKeys): Promise<string | null> {
     const r = await this.database.db.selectFrom("provider_credentials").selectAll().where("id", "=", id).executeTakeFirst();
-    return r ? openSecret(masterKey, { wrappedKey: r.wrapped_key, ciphertext: r.ciphertext }, credentialAad(r.id, r.provider)) : null;
+    return r ? openSecretWithAny(masterKey, { wrappedKey: r.wrapped_key, ciphertext: r.ciphertext }, credentialAad(r.id, r.provider)) : null;
   }
 }
 
+/** Which of `keys` opens the data key of an envelope (null: none). */
+function keyThatOpens(keys: readonly Buffer[], envelope: { wrappedKey: string; ciphertext: string }, aad: string): Buffer | null {
+  for (const k of keys) {
+    try {
+      openSecret(k, envelope, aad);
+      return k;
+    } catch {
+      // not this one
+    }
+  }
+  return null;
+}
+
 /**
- * Re-wraps every credential's data key from `oldMaster` to `newMaster`, and re-keys its leak
- * fingerprints, in one transaction: either every record moves to the new key or none does.
- * Re-seals the audit log in the same transaction. Returns how many credentials were re-wrapped and the
- * audit log's check under the old key (a broken log is left unsealed under the new key: it stays broken).
+ * Moves every sealed record (provider credentials and webhook signing secrets) to `newMaster`:
+ * data keys wrapped by any of `oldMasters` are re-wrapped, those already under `newMaster` (written
+ * by a node that rolled to it first) are left as they are, and every credential's leak fingerprints
+ * are re-keyed, in one transaction: every record moves or none does. Re-seals the audit log in the
+ * same transaction. Returns how many records were re-wrapped and the audit log's check before it
+ * was re-sealed (a broken log is left unsealed under the new key: it stays broken).
  */
-export async function rotateMasterKey(database: Database, oldMaster: Buffer, newMaster: Buffer): Promise<{ credentials: number; audit: ChainCheck }> {
+export async function rotateMasterKey(database: Database, oldMasters: MasterKeys, newMaster: Buffer): Promise<{ credentials: number; audit: ChainCheck }> {
+  const keys = [newMaster, ...masterKeyList(oldMasters).filter((k) => !k.equals(newMaster))];
   return inTransaction(database, async (trx) => {
+    let rewrapped = 0;
     const rows = await trx.selectFrom("provider_credentials").select(["id", "org_id", "provider", "wrapped_key", "ciphertext"]).execute();
     for (const r of rows) {
       const envelope = { wrappedKey: r.wrapped_key, ciphertext: r.ciphertext };
-      const env = rewrapEnvelope(oldMaster, newMaster, envelope, credentialAad(r.id, r.provider));
-      await trx.updateTable("provider_credentials").set({ wrapped_key: env.wrappedKey }).where("id", "=", r.id).execute();
+      const aad = credentialAad(r.id, r.provider);
+      const key = keyThatOpens(keys, envelope, aad);
+      if (!key) throw new Error(`credential ${r.id} opens with none of the master keys given`);
+      if (key !== newMaster) {
+        await trx.updateTable("provider_credentials").set({ wrapped_key: rewrapEnvelope(key, newMaster, envelope, aad).wrappedKey }).where("id", "=", r.id).execute();
+        rewrapped++;
+      }
       // Leak fingerprints are keyed from the master key too.
-      await writeFingerprints(trx, { id: r.id, orgId: r.org_id }, openSecret(oldMaster, envelope, credentialAad(r.id, r.provider)), newMaster);
+      await writeFingerprints(trx, { id: r.id, orgId: r.org_id }, openSecret(key, envelope, aad), newMaster);
+    }
+    const hooks = await trx.selectFrom("webhook_endpoints").select(["id", "wrapped_key", "ciphertext"]).execute();
+    for (const h of hooks) {
+      const envelope = { wrappedKey: h.wrapped_key, ciphertext: h.ciphertext };
+      const key = keyThatOpens(keys, envelope, webhookSecretAad(h.id));
+      if (!key) throw new Error(`webhook endpoint ${h.id} opens with none of the master keys given`);
+      if (key === newMaster) continue;
+      await trx.updateTable("webhook_endpoints").set({ wrapped_key: rewrapEnvelope(key, newMaster, envelope, webhookSecretAad(h.id)).wrappedKey }).where("id", "=", h.id).execute();
+      rewrapped++;
     }
     // So are the audit log's seals.
-    const audit = await resealAuditChain(database, oldMaster, newMaster);
-    return { credentials: rows.length, audit };
+    const audit = await resealAuditChain(database, keys, newMaster);
+    return { credentials: rewrapped, audit };
   });
 }
 

@@ -1,3 +1,4 @@
+import type { MasterKeys } from "../lib/envelope.js";
 import { AlertStore, WebhookStore } from "./alerts.js";
 import { AuditStore } from "./audit.js";
 import { BatchStore } from "./batches.js";
@@ -56,7 +57,7 @@ export interface Store {
  * Every store over `database`. The master key seals the audit log (a store without it can read the
  * log, but neither append to it nor verify it).
  */
-export function createStore(database: Database, opts: { masterKey?: Buffer } = {}): Store {
+export function createStore(database: Database, opts: { masterKey?: MasterKeys } = {}): Store {
   return {
     database,
     orgs: new OrgStore(database),
