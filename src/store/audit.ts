@@ -187,7 +187,9 @@ function headIntact(key: Buffer, seal: string | null, count: number, hash: strin
  * checkpoints keep their positions and hashes, but need sealing anew.
  */
 export async function resealAuditChain(database: Database, oldMaster: MasterKeys, newMaster: Buffer): Promise<ChainCheck> {
-  const check = await new AuditStore(database, oldMaster).verify();
+  // Checked under the key the log is sealed with: an old one, or the new one when a rotation is run again.
+  // With neither matching the head, the first old key decides, as before two keys existed.
+  const check = await new AuditStore(database, [...masterKeyList(oldMaster).filter((k) => !k.equals(newMaster)), newMaster]).verify();
   if (!check.ok) return check;
   const key = auditKey(newMaster);
   const db = database.db;
