@@ -32,11 +32,30 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString("utf8").trim();
 }
 
+/** The per-provider settings a credential takes, the same for `add` and `update`. */
+function withSettingOptions(c: Command): Command {
+  return c
+    .option("--region <region>", "Bedrock: AWS region; Vertex AI: location (us-east5, global…)")
+    .option("--project <id>", "Vertex AI: Google Cloud project (default: the service account's)")
+    .option("--resource <name>", "Azure OpenAI: the resource name (https://<name>.openai.azure.com)")
+    .option("--api-version <v>", "Azure OpenAI: api-version (default 2024-10-21)")
+    .option("--api <api>", "Bedrock: invoke, or converse to reach Anthropic models through Converse too (other families always go through it)")
+    .option("--preset <name>", "OpenAI-compatible: mistral, deepseek, groq, xai, openrouter, together, fireworks, ollama or vllm");
+}
+
+/** The settings given on the command line, as the API takes them; undefined when none was given. */
+function settingsFrom(o: Partial<AddOptions>): Record<string, string> | undefined {
+  const given = Object.entries({ region: o.region, project: o.project, resource: o.resource, api_version: o.apiVersion, preset: o.preset, api: o.api })
+    .filter((e): e is [string, string] => e[1] !== undefined);
+  return given.length ? Object.fromEntries(given) : undefined;
+}
+
 /** `latchkey credentials …`: provider keys, stored encrypted; the secret never comes back. */
 export function registerCredentialsCommand(program: Command, ctx: CliContext): void {
   const cmd = program.command("credentials").description("upstream provider credentials (stored encrypted; shown as hints only)");
 
-  cmd.command("add").description("store a provider credential; give the secret with --from-env or --stdin, never as an argument")
+  withSettingOptions(cmd.command("add")
+    .description("store a provider credential; give the secret with --from-env or --stdin, never as an argument")
     .requiredOption("--provider <provider>", "anthropic, openai, gemini, openai-compatible, azure-openai, bedrock, vertex or simulator")
     .requiredOption("--name <name>", "a name for people")
     .option("--from-env <VAR>", "read the secret from this environment variable")
@@ -45,13 +64,7 @@ export function registerCredentialsCommand(program: Command, ctx: CliContext): v
     .option("--workspace <id>", "only this workspace uses it (default: the whole organization)")
     .option("--weight <n>", "share of traffic among deployments of equal priority (default 1)", positiveInt)
     .option("--priority <n>", "deployments of lower priority are tried first (default 0)", nonNegativeInt)
-    .option("--model <model[=upstream]>", "a model it serves (id, alias or pattern with *), with its name upstream (a Bedrock id, an Azure deployment); repeatable", collect)
-    .option("--region <region>", "Bedrock: AWS region; Vertex AI: location (us-east5, global…)")
-    .option("--project <id>", "Vertex AI: Google Cloud project (default: the service account's)")
-    .option("--resource <name>", "Azure OpenAI: the resource name (https://<name>.openai.azure.com)")
-    .option("--api-version <v>", "Azure OpenAI: api-version (default 2024-10-21)")
-    .option("--api <api>", "Bedrock: converse to reach Anthropic models through Converse too (other families always go through it)")
-    .option("--preset <name>", "OpenAI-compatible: mistral, deepseek, groq, xai, openrouter, together, fireworks, ollama or vllm")
+    .option("--model <model[=upstream]>", "a model it serves (id, alias or pattern with *), with its name upstream (a Bedrock id, an Azure deployment); repeatable", collect))
     .action(async (o: AddOptions) => {
       let secret: string | undefined;
       if (o.fromEnv) {
@@ -68,9 +81,8 @@ export function registerCredentialsCommand(program: Command, ctx: CliContext): v
       if (o.workspace) body.workspace_id = o.workspace;
       if (o.weight) body.weight = o.weight;
       if (o.priority !== undefined) body.priority = o.priority;
-      const settings = { region: o.region, project: o.project, resource: o.resource, api_version: o.apiVersion, preset: o.preset, api: o.api };
-      const given = Object.entries(settings).filter(([, v]) => v !== undefined);
-      if (given.length) body.settings = Object.fromEntries(given);
+      const settings = settingsFrom(o);
+      if (settings) body.settings = settings;
       if (o.model?.length) body.models = o.model.map(parseModelOption);
       printObject(ctx, await ctx.api("POST", "/api/v1/credentials", body));
     });
@@ -85,27 +97,20 @@ export function registerCredentialsCommand(program: Command, ctx: CliContext): v
     printTable(ctx, ["id", "provider", "name", "hint", "base url", "workspace", "priority", "weight", "models", "created"], rows, r);
   });
 
-  cmd.command("update <id>").description("change a credential without giving its secret again (name, base URL, weight, priority, settings, models)")
+  withSettingOptions(cmd.command("update <id>").description("change a credential without giving its secret again (name, base URL, weight, priority, settings, models)")
     .option("--name <name>", "a new name")
     .option("--base-url <url>", "another endpoint ('none' for the provider's own)")
     .option("--weight <n>", "share of traffic among deployments of equal priority", positiveInt)
     .option("--priority <n>", "deployments of lower priority are tried first", nonNegativeInt)
-    .option("--model <model[=upstream]>", "replaces the models it serves; repeatable", collect)
-    .option("--region <region>", "Bedrock: AWS region; Vertex AI: location")
-    .option("--project <id>", "Vertex AI: Google Cloud project")
-    .option("--resource <name>", "Azure OpenAI: the resource name")
-    .option("--api-version <v>", "Azure OpenAI: api-version")
-    .option("--preset <name>", "OpenAI-compatible: the preset")
-    .option("--api <api>", "Bedrock: invoke or converse")
+    .option("--model <model[=upstream]>", "replaces the models it serves; repeatable", collect))
     .action(async (id: string, o: Partial<AddOptions> & { name?: string }) => {
       const body: Record<string, unknown> = {};
       if (o.name) body.name = o.name;
       if (o.baseUrl) body.base_url = o.baseUrl === "none" ? null : o.baseUrl;
       if (o.weight) body.weight = o.weight;
       if (o.priority !== undefined) body.priority = o.priority;
-      const settings = { region: o.region, project: o.project, resource: o.resource, api_version: o.apiVersion, preset: o.preset, api: o.api };
-      const given = Object.entries(settings).filter(([, v]) => v !== undefined);
-      if (given.length) body.settings = Object.fromEntries(given);
+      const settings = settingsFrom(o);
+      if (settings) body.settings = settings;
       if (o.model?.length) body.models = o.model.map(parseModelOption);
       if (Object.keys(body).length === 0) throw new CliError("nothing to change: give at least one option");
       printObject(ctx, await ctx.api("PATCH", `/api/v1/credentials/${encodeURIComponent(id)}`, body));
