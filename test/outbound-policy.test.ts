@@ -117,6 +117,22 @@ describe("the server under the default policy", () => {
     }
   });
 
+  it("refuses token endpoints that point inward: an Entra ID authority host and a Vertex AI key's token_uri", async () => {
+    const azure = await t.api("POST", "/api/v1/credentials", { provider: "azure-openai", name: "entra", secret: "tenant-a:client-b:secret-c", settings: { resource: "team-a", authority_host: "http://169.254.169.254/" } });
+    expect(azure.status).toBe(400);
+    expect(azure.body.error.fields[0]).toMatchObject({ field: "settings.authority_host", message: expect.stringMatching(/LATCHKEY_ALLOW_PRIVATE_UPSTREAMS/) });
+    const sa = { type: "service_account", project_id: "p", client_email: "a@p.iam.gserviceaccount.com", private_key: "-----BEGIN PRIVATE KEY-----\nx\n-----END PRIVATE KEY-----\n", token_uri: "http://127.0.0.1:9/token" };
+    const vertex = await t.api("POST", "/api/v1/credentials", { provider: "vertex", name: "vertex", secret: JSON.stringify(sa), settings: { region: "us-east5" } });
+    expect(vertex.status).toBe(400);
+    expect(vertex.body.error.fields[0].field).toBe("secret");
+    expect(JSON.stringify(vertex.body)).not.toContain("BEGIN PRIVATE KEY");
+    const ok = await t.api("POST", "/api/v1/credentials", { provider: "azure-openai", name: "entra-public", secret: "tenant-a:client-b:secret-c", settings: { resource: "team-a", authority_host: "https://93.184.216.34/" } });
+    expect(ok.status).toBe(201);
+    const moved = await t.api("PATCH", `/api/v1/credentials/${ok.body.id}`, { settings: { authority_host: "http://10.1.2.3/" } });
+    expect(moved.status).toBe(400);
+    expect(moved.body.error.fields[0].field).toBe("settings.authority_host");
+  });
+
   it("refuses at connect time too: a stored credential pointing at loopback never reaches it, from the gateway or the credential test", async () => {
     // Written straight to the store, as a credential saved before the policy (or under another setting) would be.
     const id = newId("cred");

@@ -98,6 +98,26 @@ function checkSettings(provider: string, settings: Record<string, string>): void
 }
 
 /** A credential as the API shows it: never the secret, only its hint. */
+/**
+ * The token endpoints a credential names besides its base URL: Entra ID's `authority_host` and a
+ * Vertex service-account key's `token_uri`. Google's and Microsoft's libraries make those requests,
+ * not the pinned connector, so they are checked here when given, as a base URL is.
+ */
+async function checkTokenEndpoints(s: AdminServices, settings: Record<string, string>, vertexKey?: string): Promise<void> {
+  if (settings.authority_host && await s.outbound.policy.refusesUrl(settings.authority_host)) {
+    throw new ValidationError([{ field: "settings.authority_host", message: REFUSED_ADDRESS }]);
+  }
+  let tokenUri: unknown;
+  try {
+    tokenUri = vertexKey ? (JSON.parse(vertexKey) as { token_uri?: unknown }).token_uri : undefined;
+  } catch {
+    return; // not JSON: the provider's own check names what is wrong with the key
+  }
+  if (typeof tokenUri === "string" && await s.outbound.policy.refusesUrl(tokenUri)) {
+    throw new ValidationError([{ field: "secret", message: `its token_uri ${REFUSED_ADDRESS}` }]);
+  }
+}
+
 function presentCredential(c: ProviderCredential) {
   return {
     id: c.id, object: "credential", provider: c.provider, name: c.name, hint: c.hint, base_url: c.baseUrl,
@@ -133,6 +153,7 @@ export const credentialRoutes: RouteDef[] = [
       else if (settings.preset !== undefined) checkSettings("openai-compatible", { preset: settings.preset });
       if (body.base_url && settings.api !== undefined) checkSettings(body.provider, { ...settings, region: settings.region ?? "-" });
       if (body.base_url && await s.outbound.policy.refusesUrl(body.base_url)) throw new ValidationError([{ field: "base_url", message: REFUSED_ADDRESS }]);
+      await checkTokenEndpoints(s, settings, body.provider === "vertex" ? body.secret : undefined);
       const models = toCredentialModels(body.models);
       const now = s.clock.now();
       const id = newId("cred", now);
@@ -168,6 +189,7 @@ export const credentialRoutes: RouteDef[] = [
       else if (settings.preset !== undefined) checkSettings("openai-compatible", { preset: settings.preset });
       if (baseUrl && settings.api !== undefined) checkSettings(c.provider, { ...settings, region: settings.region ?? "-" });
       if (body.base_url && await s.outbound.policy.refusesUrl(body.base_url)) throw new ValidationError([{ field: "base_url", message: REFUSED_ADDRESS }]);
+      await checkTokenEndpoints(s, settings);
       const models = body.models === undefined ? undefined : toCredentialModels(body.models);
       const patch = {
         name: body.name, baseUrl: body.base_url, weight: body.weight, priority: body.priority,
