@@ -105,16 +105,20 @@ function toSse(m: Message): string {
     // Anthropic's SDK drops an event without a type; so does this.
     return typeof type === "string" ? `event: ${type}\ndata: ${event}\n\n` : "";
   }
-  const name = kind === "exception" ? header(m, ":exception-type") : header(m, ":error-code");
-  let message = header(m, ":error-message");
-  if (!message) {
-    try {
-      message = String((JSON.parse(body) as { message?: unknown }).message ?? name);
-    } catch {
-      message = name;
-    }
-  }
+  const { name, message } = streamFailure(m, kind, body);
   return sseError(EXCEPTION_TYPES[name] ?? "api_error", message || name || "The provider's stream failed.");
+}
+
+/** An exception or error frame: its type name, and its message from the headers or else the body. */
+export function streamFailure(m: Message, kind: string, body: string): { name: string; message: string } {
+  const name = kind === "exception" ? header(m, ":exception-type") : header(m, ":error-code");
+  const message = header(m, ":error-message");
+  if (message) return { name, message };
+  try {
+    return { name, message: String((JSON.parse(body) as { message?: unknown }).message ?? name) };
+  } catch {
+    return { name, message: name };
+  }
 }
 
 function sseError(type: string, message: string): string {

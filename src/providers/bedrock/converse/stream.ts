@@ -1,6 +1,6 @@
 import { AnthropicStreamEncoder } from "../../dialects/anthropic/stream.js";
 import { isObject, type StreamEvent } from "../../dialects/canonical.js";
-import { EventStreamReader, EXCEPTION_TYPES, header, type Message } from "../eventstream.js";
+import { EventStreamReader, EXCEPTION_TYPES, header, streamFailure, type Message } from "../eventstream.js";
 import { converseStop, converseUsage } from "./response.js";
 
 const CODES: Record<string, "rate_limited" | "overloaded" | "upstream_error"> = { rate_limit_error: "rate_limited", overloaded_error: "overloaded" };
@@ -39,15 +39,7 @@ export class ConverseStreamToSse extends EventStreamReader {
       }
       if (isObject(d)) this.event(header(m, ":event-type"), d);
     } else {
-      const name = kind === "exception" ? header(m, ":exception-type") : header(m, ":error-code");
-      let message = header(m, ":error-message");
-      if (!message) {
-        try {
-          message = String((JSON.parse(body) as { message?: unknown }).message ?? name);
-        } catch {
-          message = name;
-        }
-      }
+      const { name, message } = streamFailure(m, kind, body);
       this.done = true;
       events.push({ type: "error", code: CODES[EXCEPTION_TYPES[name] ?? ""] ?? "upstream_error", message: message || "The provider's stream failed." });
     }
