@@ -161,6 +161,44 @@ describe("OpenTelemetry traces over OTLP/HTTP", () => {
     expect(upstreamTraceparents[before]).toBe(`00-${span.traceId}-${span.spanId}-01`);
   });
 
+  it("traces a pass-through request as it does a generation: the caller's trace continued, the gateway's span the upstream call's parent", async () => {
+    const traceId = "5c1d7f0a9e3b4c2d8f6a1b0c9d8e7f6a";
+    const before = upstreamTraceparents.length;
+    const r = await fetch(`${t.url}/v1/messages/batches`, {
+      method: "POST",
+      headers: { "x-api-key": liveKey, "anthropic-version": "2023-06-01", "content-type": "application/json", traceparent: `00-${traceId}-a1b2c3d4e5f60718-01`, tracestate: "vendor=batch" },
+      body: JSON.stringify({ requests: [
+        { custom_id: "a", params: { model: "claude-haiku-4-5", max_tokens: 20, messages: [{ role: "user", content: "sim-tokens:3" }] } },
+        { custom_id: "b", params: { model: "claude-sonnet-4-6", max_tokens: 20, messages: [{ role: "user", content: "sim-tokens:5" }] } },
+      ] }),
+    });
+    expect(r.status).toBe(200);
+    const batch = await r.json() as { id: string };
+    const span = await waitForSpan(r.headers.get("request-id")!);
+    expect(upstreamTraceparents.length).toBe(before + 1);
+    expect(upstreamTraceparents[before]).toBe(`00-${traceId}-${span.spanId}-01`);
+    expect(upstreamTracestates[before]).toBe("vendor=batch");
+    expect(span.traceId).toBe(traceId);
+    expect(span.parentSpanId).toBe("a1b2c3d4e5f60718");
+    expect(span.name).toBe("passthrough none");
+    expect(attrs(span)).toMatchObject({ "gen_ai.provider.name": "anthropic", "http.response.status_code": 200, "latchkey.upstream_status": 200 });
+
+    // The results, billed once per model: the first model's span is the upstream call's parent, the second is under it, in a trace of its own (none was sent).
+    const read = await fetch(`${t.url}/v1/messages/batches/${batch.id}/results`, { headers: { "x-api-key": liveKey, "anthropic-version": "2023-06-01" } });
+    expect(read.status).toBe(200);
+    await read.arrayBuffer();
+    const id = read.headers.get("request-id")!;
+    const first = await waitForSpan(id);
+    const second = await waitForSpan(`${id}_2`);
+    expect(upstreamTraceparents[before + 1]).toBe(`00-${first.traceId}-${first.spanId}-01`);
+    expect(first.traceId).not.toBe(traceId);
+    expect(first.parentSpanId ?? "").toBe("");
+    expect(second.traceId).toBe(first.traceId);
+    expect(second.parentSpanId).toBe(first.spanId);
+    expect(second.spanId).not.toBe(first.spanId);
+    expect([first.name, second.name].sort()).toEqual(["batch_results claude-haiku-4-5", "batch_results claude-sonnet-4-6"]);
+  });
+
   it("never puts a key in a span", () => {
     const text = JSON.stringify(spans);
     expect(text).not.toContain(t.testKey);

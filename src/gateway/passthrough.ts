@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { VerifiedKey } from "../keys/index.js";
+import { upstreamTrace, type UpstreamTrace } from "../telemetry/index.js";
 import { getProvider, openaiPrefix, priceAt, splitBaseUrl, usageCostNano, type TokenUsage, type UsableCredential } from "../providers/index.js";
 import { readBody } from "./body.js";
 import type { GatewayCore } from "./core.js";
@@ -7,9 +8,11 @@ import type { AdmissionRequest } from "./admission.js";
 import { allowsModel } from "./model-access.js";
 import { msSince } from "./plan.js";
 import { BatchResultsMeter } from "./passthrough-meter.js";
+import type { RequestDetail } from "./observe.js";
 import type { PassThrough } from "./passthrough-routes.js";
 import { requestIdHeader, sendError } from "./respond.js";
 import type { Route } from "./routes.js";
+import { traceHeader } from "./trace-header.js";
 import { clientResponseHeaders, upstreamRequestHeaders } from "./upstream-headers.js";
 
 /** The caller's headers a stored-resource request needs upstream (a file upload's multipart boundary, API versions and betas). */
@@ -30,13 +33,20 @@ export interface PassContext {
   startedHr: number;
 }
 
+/** A pass-through call with, when tracing is on, the gateway span's ids that the upstream request names as its parent. */
+interface TracedPass extends PassContext {
+  trace: UpstreamTrace | null;
+}
+
 /**
  * Forwards a request for a stored resource (a batch, a file, a stored response, a cached content)
  * to the provider as it is, with the organization's credential. Stateful resources live in one
  * upstream account, so the same credential is always used: the workspace's own first (by id),
  * else the organization's. Batch results are metered once, at the batch price, when first read.
  */
-export async function forwardPassThrough(core: GatewayCore, c: PassContext): Promise<void> {
+export async function forwardPassThrough(core: GatewayCore, call: PassContext): Promise<void> {
+  // As on every gateway request: the caller's trace continued (or a new one), the gateway's span its parent upstream.
+  const c: TracedPass = { ...call, trace: core.observer.tracer ? upstreamTrace(traceHeader(call.req.headers.traceparent)) : null };
   const { pass, dialect } = c.route;
   const body = c.req.method === "GET" || c.req.method === "DELETE" ? Buffer.alloc(0) : await readBody(c.req, core.config.maxBodyBytes);
   const refusal = refuseBatchModels(core, c, body);
@@ -52,6 +62,11 @@ export async function forwardPassThrough(core: GatewayCore, c: PassContext): Pro
   }
   const headers = upstreamRequestHeaders(c.req.headers, PASSED_HEADERS, body.length);
   for (const [name, value] of target.auth) headers[name] = value;
+  if (c.trace) {
+    headers.traceparent = c.trace.traceparent;
+    const state = traceHeader(c.req.headers.tracestate);
+    if (state !== undefined) headers.tracestate = state;
+  }
   let answer;
   try {
     answer = await core.pool(target.origin).request({ path: target.path, method: c.req.method as "GET", headers, body: body.length ? body : null, headersTimeout: core.timeouts.firstByteMs, bodyTimeout: core.timeouts.idleMs });
@@ -66,6 +81,7 @@ export async function forwardPassThrough(core: GatewayCore, c: PassContext): Pro
     const text = (await answer.body.text()).replace(/"results_url":"[^"]*\/v1\/messages\/batches\/([A-Za-z0-9_.-]+)\/results"/g, `"results_url":"${gatewayBase(core, c.req)}/v1/messages/batches/$1/results"`);
     c.res.writeHead(answer.statusCode, { ...clientResponseHeaders(answer.headers, requestIdHeader(dialect), c.requestId, false), "content-length": String(Buffer.byteLength(text)) });
     c.res.end(text);
+    recordCall(core, c, answer.statusCode);
     return;
   }
   c.res.writeHead(answer.statusCode, clientResponseHeaders(answer.headers, requestIdHeader(dialect), c.requestId, true));
@@ -84,7 +100,7 @@ export async function forwardPassThrough(core: GatewayCore, c: PassContext): Pro
  * cost is known only when its results are read). The check reserves the smallest amount and gives
  * it back at once; false when it answered the caller.
  */
-async function admitBatch(core: GatewayCore, c: PassContext, body: Buffer): Promise<boolean> {
+async function admitBatch(core: GatewayCore, c: TracedPass, body: Buffer): Promise<boolean> {
   const path = c.url.split("?")[0];
   if (!core.admission || c.req.method !== "POST" || (path !== "/v1/batches" && path !== "/v1/messages/batches")) return true;
   const request: AdmissionRequest = {
@@ -121,16 +137,30 @@ function firstBatchModel(core: GatewayCore, path: string, body: Buffer): string 
 }
 
 /** One record for every call whose key was known, like every gateway request: no tokens, no cost. */
-function recordCall(core: GatewayCore, c: PassContext, status: number, errorCode: string | null = status >= 400 ? "upstream_status" : null): void {
+function recordCall(core: GatewayCore, c: TracedPass, status: number, errorCode: string | null = status >= 400 ? "upstream_status" : null): void {
   core.record({
     id: c.requestId, at: c.startedAt, orgId: c.entry.key.orgId, workspaceId: c.entry.key.workspaceId, keyId: c.entry.key.id, provider: c.route.pass.provider,
     model: "none", endpoint: "passthrough", inputTokens: 0, outputTokens: 0, cacheWriteTokens: 0, cacheReadTokens: 0, costNano: 0, status,
     errorCode, streamed: false, aborted: false, latencyMs: msSince(c.startedHr), ttfbMs: null,
-  }, null, null, { keyName: c.entry.key.name, upstreamStatus: status, attempts: 1, deployment: null, refusal: null, traceparent: undefined, tracestate: undefined });
+  }, null, null, passDetail(c, status));
+}
+
+/**
+ * The access log's, metrics' and span's detail of a pass-through call: one upstream attempt, the
+ * caller's trace context. A batch's results read once are recorded once per model: the first record
+ * takes the span the upstream request named as its parent, the others are spans under it.
+ */
+function passDetail(c: TracedPass, upstreamStatus: number, first = true): RequestDetail {
+  const { req } = c;
+  const traceparent = !first && c.trace ? c.trace.traceparent : traceHeader(req.headers.traceparent);
+  return {
+    keyName: c.entry.key.name, upstreamStatus, attempts: 1, deployment: null, refusal: null,
+    traceparent, tracestate: traceHeader(req.headers.tracestate), trace: first ? c.trace : null,
+  };
 }
 
 /** Records the batch's usage unless it was billed before; true when it recorded. */
-async function meterBatch(core: GatewayCore, c: PassContext, meter: BatchResultsMeter): Promise<boolean> {
+async function meterBatch(core: GatewayCore, c: TracedPass, meter: BatchResultsMeter): Promise<boolean> {
   const { pass } = c.route;
   if (!meter.byModel.size || !pass.resourceId) return false;
   // Read twice, billed once: the first reader claims the batch.
@@ -139,14 +169,15 @@ async function meterBatch(core: GatewayCore, c: PassContext, meter: BatchResults
   for (const [name, usage] of meter.byModel) {
     const model = core.catalog.resolve(name);
     const costNano = model ? Math.round(usageCostNano(usage, priceAt(model, c.startedAt)) / BATCH_DISCOUNT) : 0;
-    const id = n++ === 0 ? c.requestId : `${c.requestId}_${n}`;
+    const first = n++ === 0;
+    const id = first ? c.requestId : `${c.requestId}_${n}`;
     await chargeBatch(core, c, id, model?.id ?? name, usage, costNano);
     core.record({
       id, at: c.startedAt, orgId: c.entry.key.orgId, workspaceId: c.entry.key.workspaceId, keyId: c.entry.key.id,
       provider: pass.provider, model: model?.id ?? name, endpoint: "batch_results", inputTokens: usage.input, outputTokens: usage.output,
       cacheWriteTokens: usage.cacheWrite, cacheReadTokens: usage.cacheRead, costNano, status: 200, errorCode: null, streamed: false, aborted: false,
       latencyMs: msSince(c.startedHr), ttfbMs: null,
-    }, null, null, { keyName: c.entry.key.name, upstreamStatus: 200, attempts: 1, deployment: null, refusal: null, traceparent: undefined, tracestate: undefined });
+    }, null, null, passDetail(c, 200, first));
   }
   return true;
 }
