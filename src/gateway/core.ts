@@ -95,7 +95,7 @@ export class GatewayCore {
   }
 
   /** Hands a finished request's usage to the recorder and the limits, and tells the observer (access log, metrics, trace). */
-  record(e: UsageEvent, plan: Plan | null, s: AdmissionSettlement | null, d: RequestDetail): void {
+  record(e: UsageEvent, plan: Pick<Plan, "admission" | "ticket" | "fairSlot"> | null, s: AdmissionSettlement | null, d: RequestDetail): void {
     this.recorder.record(e);
     this.observer.finished(e, d);
     if (plan?.fairSlot) this.fairShare.release(plan.fairSlot);

@@ -55,6 +55,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private added: string[] = [];
   private reframer: Reframer | null = null;
   private errorBody: Buffer[] | null = null;
+  /** The headers of an upstream error answer being collected. */
+  private upstreamHeaders: IncomingHttpHeaders | null = null;
   private served: Candidate | null = null;
   private translator: Translator | null = null;
   /** The last status an upstream answered with, retried or not (for the access log). */
@@ -158,9 +160,12 @@ export class Exchange implements Dispatcher.DispatchHandler {
     if ((status === 401 || status === 403) && c.link?.refresh) c.link.refresh();
     this.served = c;
     this.status = status;
-    if (status >= 400 && c.target.errors) {
+    // An error in a shape the caller does not speak is rewritten in its own; an Anthropic error
+    // body names a request id, which becomes ours (the provider's stays in its header).
+    if (status >= 400 && (c.target.errors || (this.plan.dialect === "anthropic" && !this.plan.translation))) {
       this.state = COLLECTING;
       this.errorBody = [];
+      this.upstreamHeaders = headers;
       return;
     }
     this.state = STREAMING;
@@ -296,6 +301,27 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.settle(true);
   }
 
+  /**
+   * The gateway failed while this exchange was starting (a throw on the request path): the
+   * upstream is stopped, the request recorded once with `code` and answered in the caller's format,
+   * or cut when its answer has begun. Nothing when it has finished already.
+   */
+  failed(code: ErrorCode, message: string): void {
+    if (this.state === DONE) {
+      if (!this.res.writableEnded) this.res.destroy();
+      return;
+    }
+    if (this.timer) clearTimeout(this.timer);
+    this.controller?.abort(new Error("gateway failure"));
+    const reply = errorReply(this.plan.dialect, code, message, this.plan.requestId, { headers: this.plan.headers });
+    const begun = this.res.headersSent;
+    this.status = begun ? 502 : reply.status;
+    this.upstreamFailed = code;
+    this.finish(begun);
+    if (begun) this.res.destroy();
+    else sendReply(this.res, reply);
+  }
+
   private attemptFailed(cls: string, retried: boolean): void {
     const c = this.current();
     this.core.observer.attemptFailed(c.provider, c.credentialId, cls, retried);
@@ -347,6 +373,20 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private answerUpstreamError(): void {
     const text = Buffer.concat(this.errorBody ?? []).toString("utf8");
     this.errorBody = null;
+    if (!this.served?.target.errors) {
+      const own = withRequestId(text, this.plan.requestId);
+      if (own !== null) {
+        this.upstreamFailed = "upstream_status";
+        this.finish(false);
+        if (this.res.headersSent || this.res.destroyed) return;
+        const headers = clientResponseHeaders(this.upstreamHeaders ?? {}, requestIdHeader(this.plan.dialect), this.plan.requestId, false, this.plan.headers);
+        headers["content-type"] = "application/json";
+        headers["content-length"] = String(Buffer.byteLength(own));
+        this.res.writeHead(this.status, headers);
+        this.res.end(own);
+        return;
+      }
+    }
     const reply = errorReply(this.plan.dialect, errorCodeFor(this.status), `The provider answered ${this.status}: ${upstreamMessage(text)}`,
       this.plan.requestId, { headers: this.plan.headers });
     this.status = reply.status;
@@ -375,6 +415,18 @@ export class Exchange implements Dispatcher.DispatchHandler {
       cacheWrite: u.cacheWrite,
       cacheRead: u.cacheRead,
     };
+  }
+}
+
+/** An Anthropic error body (`{"type":"error",…}`) naming `requestId` instead of the provider's id; null when it is not one. */
+function withRequestId(text: string, requestId: string): string | null {
+  try {
+    const j = JSON.parse(text) as Record<string, unknown> | null;
+    if (!j || typeof j !== "object" || j.type !== "error") return null;
+    j.request_id = requestId;
+    return JSON.stringify(j);
+  } catch {
+    return null;
   }
 }
 

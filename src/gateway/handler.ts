@@ -13,7 +13,7 @@ import { highestPrice, upstreams, type NoRoute } from "./deployments.js";
 import { Exchange } from "./exchange.js";
 import { allowsModel } from "./model-access.js";
 import type { Candidate, Plan, Translation } from "./plan.js";
-import { observeEarly, recordRefusal, refuse, refuseUnavailable, type KnownRequest } from "./refusal.js";
+import { observeEarly, recordRefusal, refuse, refuseUnavailable, type HeldLimits, type KnownRequest } from "./refusal.js";
 import { renderModels } from "./models-list.js";
 import { UnpricedRules, unpricedMessage } from "./unpriced.js";
 import { sendError, sendJson } from "./respond.js";
@@ -26,7 +26,16 @@ import type { PassThrough } from "./passthrough-routes.js";
 export async function handleRequest(core: GatewayCore, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const startedHr = performance.now();
   const startedAt = core.clock.now();
-  const requestId = newId("req", startedAt);
+  const track: Track = { requestId: newId("req", startedAt), at: startedAt, hr: startedHr, known: null, held: null, exchange: null };
+  try {
+    await serve(core, req, res, track);
+  } catch (err) {
+    failed(core, req, res, track, err);
+  }
+}
+
+async function serve(core: GatewayCore, req: IncomingMessage, res: ServerResponse, track: Track): Promise<void> {
+  const { requestId, at: startedAt, hr: startedHr } = track;
   const url = req.url ?? "/";
   const q = url.indexOf("?");
   const path = q < 0 ? url : url.slice(0, q);
@@ -79,7 +88,8 @@ export async function handleRequest(core: GatewayCore, req: IncomingMessage, res
     return;
   }
   const entry = verdict.entry;
-  const known: KnownRequest = { core, req, res, route, entry, requestId, at: startedAt, hr: startedHr };
+  const known: KnownRequest = { core, req, res, route, entry, requestId, at: startedAt, hr: startedHr, recorded: false };
+  track.known = known;
   if (req.headers.origin !== undefined) core.cors.decorate(req, res, entry);
   if (route.op === "models") {
     answerModels(core, res, route, entry, requestId);
@@ -238,17 +248,21 @@ export async function handleRequest(core: GatewayCore, req: IncomingMessage, res
     return;
   }
   const { ticket, headers } = decision;
+  const held: Held = { admission, ticket, fairSlot: null, model: model.id, provider: providerId, streamed };
+  track.held = held;
 
   // A fair share of the upstream's pool: past its share, a key waits for one of its own requests to end.
   const fairSlot = `${candidates[0]!.target.origin} ${entry.key.id}`;
   const gate = core.fairShare.acquire(fairSlot);
   if (gate !== true && !(await gate)) {
     const zero = { inputTokens: 0, outputTokens: 0, cacheWriteTokens: 0, cacheReadTokens: 0, costNano: 0, status: 429, aborted: false };
+    track.held = null; // settled here; should the settle throw, the failure is recorded without it
     await core.admission.settle(admission, ticket, zero);
     const share = core.config.upstreamKeyShare;
     refuse(known, { code: "rate_limited", message: `This key already has ${share} requests in flight to this provider and none ended within ${core.config.upstreamQueueTimeoutMs} ms; retry shortly.`, reason: "upstream_share", model: model.id, provider: providerId, streamed, retryAfterSeconds: 1 });
     return;
   }
+  held.fairSlot = fairSlot;
   core.recorder.journal?.reserve({
     id: requestId, at: startedAt, orgId: entry.key.orgId, workspaceId: entry.key.workspaceId, keyId: entry.key.id, provider: providerId, model: model.id,
     endpoint: route.op, streamed, amountNano: admission.costBoundNano,
@@ -259,12 +273,63 @@ export async function handleRequest(core: GatewayCore, req: IncomingMessage, res
     inputTokenBound: inBound, admission, ticket, headers, fairSlot,
   };
   if (res.destroyed) {
-    new Exchange(core, req, res, plan, payload, candidates).clientClosed();
+    track.exchange = new Exchange(core, req, res, plan, payload, candidates);
+    track.exchange.clientClosed();
     return;
   }
   // More texts than Gemini takes in one call: several calls, one answer.
   const sent = translation?.embed && embedRequestCount(upstream.body) > GEMINI_EMBED_BATCH ? candidates.map((c) => ({ ...c, pool: splitGeminiEmbeds(c.pool) })) : candidates;
-  new Exchange(core, req, res, plan, payload, sent).dispatch();
+  track.exchange = new Exchange(core, req, res, plan, payload, sent);
+  track.exchange.dispatch();
+}
+
+/** What an admitted request holds until an Exchange takes it over: released by a failure in between. */
+interface Held extends HeldLimits {
+  model: string;
+  provider: string;
+  streamed: boolean;
+}
+
+/** How far one request got, for `failed`: its id from the start, then its key, what it holds, its Exchange. */
+interface Track {
+  requestId: string;
+  at: number;
+  hr: number;
+  known: KnownRequest | null;
+  held: Held | null;
+  exchange: Exchange | null;
+}
+
+/**
+ * The gateway itself failed on a request (a throw anywhere on its path): answered with the
+ * request's own id (the one its header, log line and usage record carry), in the caller's format
+ * (503 when a dependency failed, else 500; a cut connection once the answer has started). Once
+ * the key is known it gets exactly one usage record with the error code, like every request;
+ * what it was admitted with (limits, its concurrency slot, its share of the upstream pool) is
+ * released with it, so no failure leaks a slot until its lease runs out.
+ */
+function failed(core: GatewayCore, req: IncomingMessage, res: ServerResponse, t: Track, err: unknown): void {
+  const code: ErrorCode = isDependencyFailure(err) ? "store_unavailable" : "internal";
+  core.logger.error({ err, requestId: t.requestId, path: (req.url ?? "").split("?")[0] }, "gateway request failed");
+  const message = code === "store_unavailable" ? "A service the gateway depends on is unavailable; try again shortly." : "The gateway failed to handle the request.";
+  if (t.exchange) {
+    t.exchange.failed(code, message);
+    return;
+  }
+  const k = t.known;
+  if (k && !k.recorded) {
+    const h = t.held;
+    refuse(k, { code, message, reason: code, model: h?.model, provider: h?.provider, streamed: h?.streamed }, h);
+    if (res.headersSent && !res.writableEnded) res.destroy();
+    return;
+  }
+  if (res.headersSent) {
+    if (!res.writableEnded) res.destroy();
+    return;
+  }
+  const path = req.url ?? "/";
+  const status = sendError(res, guessDialect(path, req.headers["anthropic-version"] !== undefined || req.headers["x-api-key"] !== undefined), code, message, t.requestId);
+  if (!k) observeEarly(core, req, t.requestId, t.at, t.hr, "unknown", status, code);
 }
 
 function answerModels(core: GatewayCore, res: ServerResponse, route: Route, entry: VerifiedKey, requestId: string): void {

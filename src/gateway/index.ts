@@ -93,6 +93,11 @@ export function createGateway(deps: GatewayDeps): Gateway {
     loading = null;
   };
 
+  /**
+   * The catalog could not be loaded before a request's turn, or answering a failure failed in
+   * turn (handleRequest answers its own failures, under the request's id and with its record):
+   * a 503 or 500 under an id made here, or a cut connection.
+   */
   function fail(req: IncomingMessage, res: ServerResponse, err: unknown): void {
     deps.logger.error({ err, path: (req.url ?? "").split("?")[0] }, "gateway request failed");
     const path = req.url ?? "/";

@@ -3,7 +3,7 @@ import type { ErrorCode } from "../errors/index.js";
 import type { VerifiedKey } from "../keys/index.js";
 import type { GatewayCore } from "./core.js";
 import type { RequestDetail } from "./observe.js";
-import { msSince } from "./plan.js";
+import { msSince, type Plan } from "./plan.js";
 import { errorReply, sendReply } from "./respond.js";
 import type { Route } from "./routes.js";
 import { traceHeader } from "./trace-header.js";
@@ -27,7 +27,12 @@ export interface KnownRequest {
   /** The request's start (epoch ms) and its `performance.now()`. */
   at: number;
   hr: number;
+  /** Its usage record is made: a failure after it records nothing more. */
+  recorded: boolean;
 }
+
+/** What an admitted request holds before its Exchange: its admission (slots, reservations) and its share of the upstream pool. */
+export type HeldLimits = Pick<Plan, "admission" | "ticket" | "fairSlot">;
 
 /** One refusal, by name: what the caller is told, and what the usage record and access log say. */
 export interface Refusal {
@@ -52,9 +57,9 @@ export interface Refusal {
  * A refusal once the key is known: recorded (journaled) first, then answered, so a client that saw
  * the answer can count on its record surviving a crash of this process.
  */
-export function refuse(k: KnownRequest, r: Refusal): void {
+export function refuse(k: KnownRequest, r: Refusal, held?: HeldLimits | null): void {
   const reply = errorReply(k.route.dialect, r.code, r.message, k.requestId, { param: r.param, openaiCode: r.openaiCode, retryAfterSeconds: r.retryAfterSeconds, headers: r.headers });
-  recordRefusal(k, r, reply.status);
+  recordRefusal(k, r, reply.status, held);
   sendReply(k.res, reply);
 }
 
@@ -64,14 +69,18 @@ export function refuseUnavailable(k: KnownRequest, err: unknown, r: Pick<Refusal
   refuse(k, { ...r, code: "store_unavailable", message: "A service the gateway depends on is unavailable; try again shortly.", reason: "store_unavailable" });
 }
 
-/** A request refused or given up after its key was known: no cost, but one record, like every request. */
-export function recordRefusal(k: KnownRequest, r: Pick<Refusal, "reason" | "model" | "provider" | "streamed" | "limit">, status: number): void {
+/**
+ * A request refused or given up after its key was known: no cost, but one record, like every
+ * request. What it was admitted with, if anything, is settled at zero and its pool share freed.
+ */
+export function recordRefusal(k: KnownRequest, r: Pick<Refusal, "reason" | "model" | "provider" | "streamed" | "limit">, status: number, held?: HeldLimits | null): void {
   const key = k.entry.key;
+  k.recorded = true;
   k.core.record({
     id: k.requestId, at: k.at, orgId: key.orgId, workspaceId: key.workspaceId, keyId: key.id, provider: r.provider ?? "unknown", model: r.model ?? "unknown",
     endpoint: k.route.op, inputTokens: 0, outputTokens: 0, cacheWriteTokens: 0, cacheReadTokens: 0, costNano: 0, status, errorCode: r.reason,
     streamed: r.streamed ?? false, aborted: false, latencyMs: msSince(k.hr), ttfbMs: null,
-  }, null, null, refusalDetail(k.req, key.name, r.limit ?? r.reason));
+  }, held ?? null, held ? { inputTokens: 0, outputTokens: 0, cacheWriteTokens: 0, cacheReadTokens: 0, costNano: 0, status, aborted: false } : null, refusalDetail(k.req, key.name, r.limit ?? r.reason));
 }
 
 /** A request refused before its key was known: no usage record, but an access line and the outcome series. */
