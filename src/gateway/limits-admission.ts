@@ -131,9 +131,25 @@ export class LimitsAdmission implements Admission {
     const input: ReserveInput = {
       subjects, amountNano: r.costBoundNano, requestId: r.requestId, tag: r.orgId, owner: `key:${r.key.id} wrk:${r.workspace.id} org:${r.orgId}`,
     };
-    const reserved = this.limits.budgets.reserveSync?.(input);
+    let reserved: ReserveResult | undefined;
+    try {
+      reserved = this.limits.budgets.reserveSync?.(input);
+    } catch (err) {
+      return this.giveBackThrowing(ticket, err);
+    }
     if (reserved && reserved.outcome !== "needs_load") return this.afterBudget(r, ticket, headers, reserved);
-    return this.reserve(input, r).then((res) => this.afterBudget(r, ticket, headers, res));
+    return this.reserve(input, r).then((res) => this.afterBudget(r, ticket, headers, res), (err: unknown) => this.giveBackThrowing(ticket, err));
+  }
+
+  /**
+   * The reservation failed with an error (the store or Redis failing while a counter loads, Redis
+   * refusing a script): the rate limits this request already took (its concurrency slot, its
+   * request and tokens) are given back before the error goes on, or the slot would stay taken
+   * until its lease ran out and the key be refused meanwhile.
+   */
+  private async giveBackThrowing(ticket: Ticket, err: unknown): Promise<never> {
+    await this.giveBack(ticket).catch(() => undefined);
+    throw err;
   }
 
   private afterBudget(r: AdmissionRequest, ticket: Ticket, headers: Record<string, string> | undefined, res: ReserveResult): AdmissionDecision | Promise<AdmissionDecision> {
