@@ -35,21 +35,45 @@ describe("NodeSha256", () => {
   });
 });
 
+const keys = { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", sessionToken: "tok" };
+const path = "/model/anthropic.claude-haiku-4-5-20251001-v1%3A0/invoke";
+const host = "bedrock-runtime.eu-west-1.amazonaws.com";
+
+/** The SDK's signer as the AWS clients build it (JavaScript hash, no precomputed body hash). */
+async function referenceSignature(body: Buffer, at: Date): Promise<Record<string, string>> {
+  const signed = await new SignatureV4({ credentials: keys, region: "eu-west-1", service: "bedrock", sha256: Sha256, uriEscapePath: true }).sign({
+    method: "POST", protocol: "https:", hostname: host, path, query: {},
+    headers: { host, "content-type": "application/json", accept: "application/json" }, body,
+  }, { signingDate: at });
+  return signed.headers;
+}
+
 describe("BedrockSigner", () => {
   it("signs exactly as the SDK's signer with its default JavaScript hash", async () => {
-    const keys = { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", sessionToken: "tok" };
     const at = new Date(Date.UTC(2026, 0, 2, 3, 4, 5));
     const body = Buffer.from(JSON.stringify({ anthropic_version: "bedrock-2023-05-31", max_tokens: 8, messages: [] }));
-    const path = "/model/anthropic.claude-haiku-4-5-20251001-v1%3A0/invoke";
     const headers: Record<string, string> = { accept: "application/json" };
-    await new BedrockSigner(keys, "eu-west-1").sign("https://bedrock-runtime.eu-west-1.amazonaws.com", path, headers, body, at);
-    const reference = await new SignatureV4({ credentials: keys, region: "eu-west-1", service: "bedrock", sha256: Sha256, uriEscapePath: true }).sign({
-      method: "POST", protocol: "https:", hostname: "bedrock-runtime.eu-west-1.amazonaws.com", path, query: {},
-      headers: { host: "bedrock-runtime.eu-west-1.amazonaws.com", "content-type": "application/json", accept: "application/json" }, body,
-    }, { signingDate: at });
+    await new BedrockSigner(keys, "eu-west-1").sign(`https://${host}`, path, headers, body, at);
+    const reference = await referenceSignature(body, at);
     expect(headers.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/20260102\/eu-west-1\/bedrock\/aws4_request/);
-    expect(headers.authorization).toBe(reference.headers.authorization);
-    expect(headers["x-amz-content-sha256"]).toBe(reference.headers["x-amz-content-sha256"]);
+    expect(headers.authorization).toBe(reference.authorization);
+    expect(headers["x-amz-content-sha256"]).toBe(reference["x-amz-content-sha256"]);
     expect(headers["x-amz-security-token"]).toBe("tok");
+  });
+
+  it("one signer keeps signing right across requests and days (its remembered key derivation follows the date)", async () => {
+    const signer = new BedrockSigner(keys, "eu-west-1");
+    const days = [Date.UTC(2026, 0, 2, 23, 59, 59), Date.UTC(2026, 0, 3, 0, 0, 1), Date.UTC(2026, 0, 2, 12), Date.UTC(2026, 5, 30, 8)];
+    const signatures = new Set<string>();
+    for (const [i, t] of days.entries()) {
+      const at = new Date(t);
+      const body = Buffer.from(`{"n":${i}}`);
+      const headers: Record<string, string> = {};
+      await signer.sign(`https://${host}`, path, headers, body, at);
+      const reference = await referenceSignature(body, at);
+      expect(headers.authorization).toBe(reference.authorization);
+      signatures.add(headers.authorization!);
+    }
+    expect(signatures.size).toBe(days.length);
   });
 });
