@@ -82,9 +82,10 @@ describe("Azure OpenAI through an Entra ID token", () => {
       method: "POST", headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
       body: JSON.stringify({ model: "gpt-4o-mini", messages: [{ role: "user", content: "hi" }] }),
     });
-    // Azure's own 401 is passed through as it came (an OpenAI-shaped body on an OpenAI route).
-    expect(refused.status).toBe(401);
-    expect(await refused.text()).toContain("have expired");
+    // Azure refused the gateway's token, not the caller's key: a 502 in OpenAI's shape, never a 401.
+    expect(refused.status).toBe(502);
+    const refusal = (await refused.json()) as { error: { type: string; message: string } };
+    expect(refusal.error.message).toContain("have expired");
     const deadline = Date.now() + 15_000;
     while (sim.cloud.seen.entraTokens === before && Date.now() < deadline) await new Promise((res) => setTimeout(res, 100));
     expect(sim.cloud.seen.entraTokens).toBe(before + 1);

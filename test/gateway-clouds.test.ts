@@ -165,6 +165,30 @@ describe("Azure OpenAI", () => {
     const r = await openai().responses.create({ model: "gpt-4o-mini", input: "hello responses" });
     expect(r.output_text.length).toBeGreaterThan(0);
   });
+
+  it("a refused api-key is the organization's fault, not the caller's: 502 in the caller's shape with a request id, never 401", async () => {
+    const wrongKey = "azure-key-not-the-right-one-000";
+    const wrong = await h.addCredential("azure-openai", wrongKey, { settings: { api_version: "2024-10-21" }, models: [{ match: "gpt-4.1-nano", upstream: "chat-prod" }] });
+    const k = await h.issueKey({ allowedModels: ["gpt-4.1-nano"] });
+    const r = await fetch(`${h.url}/v1/chat/completions`, {
+      method: "POST", headers: { authorization: `Bearer ${k}`, "content-type": "application/json" },
+      body: JSON.stringify({ model: "gpt-4.1-nano", messages: [{ role: "user", content: "hi" }] }),
+    });
+    expect(r.status).toBe(502);
+    expect(r.headers.get("x-request-id")).toMatch(/^req_/);
+    const body = (await r.json()) as { error: { type: string; message: string } };
+    expect(body.error.message).toContain("Access denied due to invalid subscription key");
+    expect(JSON.stringify(body)).not.toContain(wrongKey);
+    // An Anthropic caller translated onto Azure hears the same fault in Anthropic's shape.
+    const a = await fetch(`${h.url}/v1/messages`, {
+      method: "POST", headers: { "x-api-key": k, "anthropic-version": "2023-06-01", "content-type": "application/json" },
+      body: JSON.stringify({ model: "gpt-4.1-nano", max_tokens: 5, messages: [{ role: "user", content: "hi" }] }),
+    });
+    expect(a.status).toBe(502);
+    expect(await a.json()).toMatchObject({ type: "error", error: { type: "api_error" } });
+    const events = await readUntil(() => h.usage(), (x) => x.filter((u) => u.deployment === wrong).length >= 2);
+    expect(events.filter((u) => u.deployment === wrong).map((u) => [u.status, u.costNano])).toEqual([[502, 0], [502, 0]]);
+  });
 });
 
 describe("credential tests", () => {

@@ -160,9 +160,10 @@ export class Exchange implements Dispatcher.DispatchHandler {
     if ((status === 401 || status === 403) && c.link?.refresh) c.link.refresh();
     this.served = c;
     this.status = status;
-    // An error in a shape the caller does not speak is rewritten in its own; an Anthropic error
-    // body names a request id, which becomes ours (the provider's stays in its header).
-    if (status >= 400 && (c.target.errors || (this.plan.dialect === "anthropic" && !this.plan.translation))) {
+    // An error in a shape the caller does not speak is rewritten in its own, and so is a refused
+    // credential; an Anthropic error body names a request id, which becomes ours (the provider's
+    // stays in its header).
+    if (status >= 400 && (c.target.errors || credentialRefused(status) || (this.plan.dialect === "anthropic" && !this.plan.translation))) {
       this.state = COLLECTING;
       this.errorBody = [];
       this.upstreamHeaders = headers;
@@ -368,12 +369,13 @@ export class Exchange implements Dispatcher.DispatchHandler {
 
   /**
    * An upstream error body in a shape the caller does not speak (Bedrock's `{"message"}`,
-   * Google's RPC status): answered in the caller's dialect with the upstream's status and message.
+   * Google's RPC status), or a refused credential in any shape: answered in the caller's dialect
+   * with the status it maps to (see `errorCodeFor`) and the upstream's message.
    */
   private answerUpstreamError(): void {
     const text = Buffer.concat(this.errorBody ?? []).toString("utf8");
     this.errorBody = null;
-    if (!this.served?.target.errors) {
+    if (!this.served?.target.errors && !credentialRefused(this.status)) {
       const own = withRequestId(text, this.plan.requestId);
       if (own !== null) {
         this.upstreamFailed = "upstream_status";
@@ -428,6 +430,15 @@ function withRequestId(text: string, requestId: string): string | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * A 401 or 403 from a provider: it refused the organization's credential (an expired token, a
+ * wrong key or secret, a missing permission), never the caller's key, which does not leave the
+ * gateway. Passed on as it came, it would tell the caller their own key was wrong.
+ */
+function credentialRefused(status: number): boolean {
+  return status === 401 || status === 403;
 }
 
 /** A provider's error status as ours: the caller's mistakes stay theirs; the gateway's credential failing is a 502. */
