@@ -11,6 +11,7 @@ import type { Store, UsageEvent } from "../store/index.js";
 import type { Admission, AdmissionSettlement } from "./admission.js";
 import type { Plan } from "./plan.js";
 import type { UsageRecorder } from "./recorder.js";
+import type { JournalWaiter } from "./journal.js";
 import { CorsPolicy } from "./cors.js";
 import { FairShare } from "./fair-share.js";
 import type { RequestDetail, RequestObserver } from "./observe.js";
@@ -94,9 +95,13 @@ export class GatewayCore {
     return this.simulatorStarting.then((s) => s.url);
   }
 
-  /** Hands a finished request's usage to the recorder and the limits, and tells the observer (access log, metrics, trace). */
-  record(e: UsageEvent, plan: Pick<Plan, "admission" | "ticket" | "fairSlot"> | null, s: AdmissionSettlement | null, d: RequestDetail): void {
-    this.recorder.record(e);
+  /**
+   * Hands a finished request's usage to the recorder and the limits, and tells the observer (access
+   * log, metrics, trace). A waiter is told once the usage is journaled: later, when the journal
+   * group-commits it, else at the end of this call.
+   */
+  record(e: UsageEvent, plan: Pick<Plan, "admission" | "ticket" | "fairSlot"> | null, s: AdmissionSettlement | null, d: RequestDetail, waiter?: JournalWaiter): void {
+    const deferred = this.recorder.record(e, waiter);
     this.observer.finished(e, d);
     if (plan?.fairSlot) this.fairShare.release(plan.fairSlot);
     if (plan && s) {
@@ -107,6 +112,7 @@ export class GatewayCore {
         this.logger.warn({ err, requestId: e.id }, "settle failed");
       }
     }
+    if (waiter && !deferred) waiter.journaled();
   }
 
   /** Closes the upstream pools and the built-in simulator (the gateway flushes and stops the recorder after). */

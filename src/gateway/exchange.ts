@@ -10,6 +10,7 @@ import { errorReply, requestIdHeader, sendReply } from "./respond.js";
 import { traceHeader } from "./trace-header.js";
 import { upstreamTrace, type UpstreamTrace } from "../telemetry/index.js";
 import { Translator } from "./translator.js";
+import type { JournalWaiter } from "./journal.js";
 import { clientResponseHeaders, translatedRequestHeaders, upstreamRequestHeaders } from "./upstream-headers.js";
 
 const WAITING = 0;
@@ -41,8 +42,10 @@ function signFailed(this: Exchange, err: unknown): void {
  * through the dispatch controller, usage read from the bytes as they pass, one usage event at the
  * end. The object itself is undici's dispatch handler, so no closure is made per request.
  */
-export class Exchange implements Dispatcher.DispatchHandler {
+export class Exchange implements Dispatcher.DispatchHandler, JournalWaiter {
   private state = WAITING;
+  /** The answer is complete and recorded: it ends once its usage is journaled. */
+  private endWhenJournaled = false;
   private attempt = 0;
   private controller: Dispatcher.DispatchController | null = null;
   private status = 0;
@@ -81,6 +84,21 @@ export class Exchange implements Dispatcher.DispatchHandler {
     (res as Tagged)[EXCHANGE] = this;
     // \`on\`, not \`once\`: close is emitted once, and once would wrap the listener on every request.
     res.on("close", onClientClose);
+  }
+
+  /**
+   * The journal has this request's line on disk: its reservation (the upstream call may leave) or,
+   * once the answer is complete, its usage event (the answer may end).
+   */
+  journaled(): void {
+    try {
+      if (this.state !== DONE) this.dispatch();
+      else if (this.endWhenJournaled) this.res.end();
+    } catch (err) {
+      // Called from the journal's commit, outside the handler's own catch: answered as it would.
+      this.core.logger.error({ err, requestId: this.plan.requestId }, "gateway request failed");
+      this.failed("internal", "The gateway failed to handle the request.");
+    }
   }
 
   dispatch(): void {
@@ -231,9 +249,10 @@ export class Exchange implements Dispatcher.DispatchHandler {
     }
     const rest = this.meter?.flushCarry();
     if (rest && rest.length) this.res.write(rest);
-    // Recorded (journaled) before the last byte: a client that saw the end has a record after any crash.
-    this.finish(false);
-    this.res.end();
+    // Recorded (journaled) before the last byte: a client that saw the end has a record after any
+    // crash. The journal line goes out with the others of this turn; the answer ends after it.
+    this.endWhenJournaled = true;
+    this.finish(false, this);
   }
 
   /** The translator's answer is complete but for its last bytes: recorded now, with the status it sends. */
@@ -340,13 +359,13 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.timer = setTimeout(retryLater, wait, this);
   }
 
-  private finish(aborted: boolean): void {
+  private finish(aborted: boolean, waiter?: JournalWaiter): void {
     if (this.state === DONE) return;
     this.state = DONE;
-    this.settle(aborted);
+    this.settle(aborted, waiter);
   }
 
-  private settle(aborted: boolean): void {
+  private settle(aborted: boolean, waiter?: JournalWaiter): void {
     const p = this.plan;
     (this.res as Tagged)[EXCHANGE] = undefined;
     this.res.removeListener("drain", onClientDrain);
@@ -364,7 +383,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
       keyName: p.keyName, upstreamStatus: this.upstreamStatus, attempts: this.attempt + 1,
       deployment: served?.credentialId ?? this.current().credentialId, refusal: null,
       traceparent: traceHeader(this.req.headers.traceparent), tracestate: traceHeader(this.req.headers.tracestate), trace: this.trace,
-    });
+    }, waiter);
   }
 
   /**

@@ -263,24 +263,23 @@ async function serve(core: GatewayCore, req: IncomingMessage, res: ServerRespons
     return;
   }
   held.fairSlot = fairSlot;
-  core.recorder.journal?.reserve({
-    id: requestId, at: startedAt, orgId: entry.key.orgId, workspaceId: entry.key.workspaceId, keyId: entry.key.id, provider: providerId, model: model.id,
-    endpoint: route.op, streamed, amountNano: admission.costBoundNano,
-  });
   const plan: Plan = {
     requestId, dialect, op: route.op, startedAt, startedHr, streamed, sse, strip,
     orgId: entry.key.orgId, workspaceId: entry.key.workspaceId, keyId: entry.key.id, keyName: entry.key.name, model, modelName, provider: providerId, translation,
     inputTokenBound: inBound, admission, ticket, headers, fairSlot,
   };
-  if (res.destroyed) {
-    track.exchange = new Exchange(core, req, res, plan, payload, candidates);
-    track.exchange.clientClosed();
-    return;
-  }
   // More texts than Gemini takes in one call: several calls, one answer.
   const sent = translation?.embed && embedRequestCount(upstream.body) > GEMINI_EMBED_BATCH ? candidates.map((c) => ({ ...c, pool: splitGeminiEmbeds(c.pool) })) : candidates;
-  track.exchange = new Exchange(core, req, res, plan, payload, sent);
-  track.exchange.dispatch();
+  const exchange = new Exchange(core, req, res, plan, payload, sent);
+  track.exchange = exchange;
+  // The reservation is journaled before the request leaves: the exchange dispatches once it is written.
+  const journal = core.recorder.journal;
+  journal?.reserve({
+    id: requestId, at: startedAt, orgId: entry.key.orgId, workspaceId: entry.key.workspaceId, keyId: entry.key.id, provider: providerId, model: model.id,
+    endpoint: route.op, streamed, amountNano: admission.costBoundNano,
+  }, exchange);
+  if (res.destroyed) exchange.clientClosed();
+  else if (!journal) exchange.dispatch();
 }
 
 /** What an admitted request holds until an Exchange takes it over: released by a failure in between. */

@@ -1,4 +1,4 @@
-import { appendFileSync, mkdtempSync, statSync } from "node:fs";
+import { appendFileSync, mkdtempSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pino from "pino";
@@ -45,5 +45,29 @@ describe("usage journal", () => {
     j.durable([event("req_open"), event("req_unwritten")]);
     j.close();
     expect(readJournal(file).events).toEqual([]);
+  });
+
+  it("group-commits the lines of a turn: a waiter is told only once its line is in the file, and order is kept", async () => {
+    const file = join(mkdtempSync(join(tmpdir(), "latchkey-journal-")), "j.jsonl");
+    const j = new UsageJournal(file, pino({ level: "silent" }));
+    const ids = () => readFileSync(file, "utf8").split("\n").filter(Boolean).map((l) => (JSON.parse(l) as { r?: { id: string }; e?: { id: string } }));
+    const told: string[][] = [];
+    const waiter = (name: string) => ({ journaled: () => told.push([name, ...ids().map((l) => (l.r ? `r ${l.r.id}` : `e ${l.e!.id}`))]) });
+    j.reserve(reservation("req_a"), waiter("a"));
+    j.reserve(reservation("req_b"), waiter("b"));
+    j.nextWaits(waiter("a done"));
+    j.settle(event("req_a"));
+    expect(statSync(file).size).toBe(0); // nothing written yet: the turn's lines wait for one write
+    expect(told).toEqual([]);
+    await new Promise((r) => setImmediate(r));
+    const all = ["r req_a", "r req_b", "e req_a"];
+    expect(told).toEqual([["a", ...all], ["b", ...all], ["a done", ...all]]);
+    // A line without a waiter goes at once, behind the lines still waiting.
+    j.reserve(reservation("req_c"), waiter("c"));
+    j.settle(event("req_d"));
+    expect(ids().slice(3).map((l) => l.r?.id ?? l.e!.id)).toEqual(["req_c", "req_d"]);
+    await new Promise((r) => setImmediate(r));
+    expect(told.map((t) => t[0])).toEqual(["a", "b", "a done", "c"]);
+    expect(readJournal(file).events.map((e) => e.id).sort()).toEqual(["req_a", "req_b", "req_c", "req_d"]);
   });
 });

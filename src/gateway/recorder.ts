@@ -2,7 +2,7 @@ import { appendFileSync, closeSync, createReadStream, existsSync, openSync, read
 import { createInterface } from "node:readline";
 import type { Logger } from "pino";
 import type { Store, UsageEvent } from "../store/index.js";
-import type { UsageJournal } from "./journal.js";
+import type { JournalWaiter, UsageJournal } from "./journal.js";
 
 /** Held in memory while there is no spool file to fall back on; beyond it the oldest are dropped (and logged). */
 const MAX_PENDING = 200_000;
@@ -60,14 +60,23 @@ export class UsageRecorder {
     return this.o.journal;
   }
 
-  record(e: UsageEvent): void {
-    this.o.journal?.settle(e);
+  /**
+   * Journals the event, then queues it for the next batch. With a waiter and a journal, the line is
+   * group-committed and the waiter told once it is written: true then; false when nothing will tell it.
+   */
+  record(e: UsageEvent, waiter?: JournalWaiter): boolean {
+    const journal = this.o.journal;
+    if (journal) {
+      if (waiter) journal.nextWaits(waiter);
+      journal.settle(e);
+    }
     if (this.pending.length >= MAX_PENDING) {
       this.pending.shift();
       this.dropped++;
     }
     this.pending.push(e);
     this.schedule();
+    return journal !== undefined && waiter !== undefined;
   }
 
   /** Writes everything pending, and the spool when there is one (waits for a flush under way first). */
