@@ -20,7 +20,7 @@ import { createAccessLogger, createLogger, stderrDestination } from "./logger.js
 import { loadMasterKey, loadPreviousMasterKey, MasterKeyError } from "./master-key.js";
 import { RedisInvalidationBus } from "./invalidation.js";
 import { createRedactor } from "./leaks/index.js";
-import { createGateway, LimitsAdmission, recoverJournal } from "./gateway/index.js";
+import { createGateway, LimitsAdmission, recoverJournal, RedisReasoningKeep } from "./gateway/index.js";
 import { CredentialVault, ModelCatalog } from "./providers/index.js";
 import { createLimits, createLimitsRedis, redisReady, type Limits } from "./limits/index.js";
 import { AlertService, WebhookDispatcher, WebhookService } from "./alerts/index.js";
@@ -184,6 +184,7 @@ async function buildApp(config: Config, opts: AppOptions, server: Server, baseUr
   const usageJournalFile = join(config.dataDir, "usage-journal.jsonl");
   await recoverJournal(usageJournalFile, store, logger);
   const gateway = createGateway({ config, clock, logger, store, verifier, masterKey: masterKeys, catalog, vault: credentialVault, admission, failureCounts: services.failureCounts, onUsageWritten,
+    reasoningKeep: redis ? new RedisReasoningKeep(redis, config.redisPrefix, () => clock.now()) : undefined,
     usageSpoolFile: join(config.dataDir, "usage-spool.jsonl"), usageJournalFile, metrics, tracer, accessLogger,
   });
   backlog = () => gateway.usageBacklog();

@@ -17,6 +17,7 @@ import { FairShare } from "./fair-share.js";
 import type { RequestDetail, RequestObserver } from "./observe.js";
 import { AuthFailureLimiter, type FailureCounts } from "../keys/index.js";
 import { UnpricedRules } from "./unpriced.js";
+import { MemoryReasoningKeep, type ReasoningKeep } from "./reasoning-keep.js";
 
 export interface Timeouts {
   connectMs: number;
@@ -47,6 +48,8 @@ export class GatewayCore {
   readonly links = new CredentialLinks();
   /** Which addresses upstream connections may reach (LATCHKEY_ALLOW_PRIVATE_UPSTREAMS widens it). */
   readonly outbound: OutboundPolicy;
+  /** Anthropic's signed thinking of Chat callers' tool-calling turns (reasoning-keep.ts). */
+  readonly reasoning: ReasoningKeep;
 
   constructor(
     readonly config: Config,
@@ -62,7 +65,9 @@ export class GatewayCore {
     private readonly simulatorPaceMs: number,
     readonly observer: RequestObserver,
     failureCounts?: FailureCounts,
+    reasoning?: ReasoningKeep,
   ) {
+    this.reasoning = reasoning ?? new MemoryReasoningKeep(() => clock.now());
     this.authFailures = new AuthFailureLimiter(30, 100_000, failureCounts);
     this.cors = new CorsPolicy(store, () => clock.now());
     this.fairShare = new FairShare(config.upstreamKeyShare, config.upstreamQueueTimeoutMs);

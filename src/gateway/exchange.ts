@@ -200,7 +200,7 @@ export class Exchange implements Dispatcher.DispatchHandler, JournalWaiter {
     const strip = p.strip && sse;
     this.meter = status < 300 ? new UsageMeter(c.target.dialect, sse, strip) : null;
     if (p.translation) {
-      this.translator = new Translator(p, p.translation, status, sse);
+      this.translator = new Translator(p, p.translation, status, sse, this.core.reasoning);
       this.translator.start(this.res);
       return;
     }
@@ -382,7 +382,7 @@ export class Exchange implements Dispatcher.DispatchHandler, JournalWaiter {
     }, p, { inputTokens: usage.input, outputTokens: usage.output, cacheWriteTokens: usage.cacheWrite, cacheReadTokens: usage.cacheRead, costNano, status, aborted }, {
       keyName: p.keyName, upstreamStatus: this.upstreamStatus, attempts: this.attempt + 1,
       deployment: served?.credentialId ?? this.current().credentialId, refusal: null,
-      traceparent: traceHeader(this.req.headers.traceparent), tracestate: traceHeader(this.req.headers.tracestate), trace: this.trace,
+      traceparent: traceHeader(this.req.headers.traceparent), tracestate: traceHeader(this.req.headers.tracestate), trace: this.trace, notice: p.notice,
     }, waiter);
   }
 

@@ -20,6 +20,7 @@ import { sendError, sendJson } from "./respond.js";
 import { guessDialect, matchRoute, type Route } from "./routes.js";
 import { embedRequestCount, GEMINI_EMBED_BATCH, splitGeminiEmbeds } from "./embed-split.js";
 import { forwardPassThrough } from "./passthrough.js";
+import { restoreKept, thinkingOffForLostBlocks } from "./reasoning-keep.js";
 import type { PassThrough } from "./passthrough-routes.js";
 
 /** The request path of DESIGN.md: authenticate, authorise, admit, then hand over to an Exchange. */
@@ -155,6 +156,7 @@ async function serve(core: GatewayCore, req: IncomingMessage, res: ServerRespons
   const beta = req.headers["anthropic-beta"];
   let upstream: UpstreamRequest = { op: route.op, dialect, model: modelName, inboundPath: path, sse, body, beta: Array.isArray(beta) ? beta.join(",") : beta };
   let translation: Translation | null = null;
+  let notice: string | null = null;
   let payload = raw;
   // A provider with per-credential state (signer, token) answers by its dialects; the others by a trial target.
   const native = provider && (provider.connect ? provider.dialects.includes(dialect) : provider.target(upstream, provider.defaultBaseUrl, "-") !== null);
@@ -173,6 +175,11 @@ async function serve(core: GatewayCore, req: IncomingMessage, res: ServerRespons
       else {
         const canonical = CODECS[caller!].decodeRequest(body, provider.id);
         canonical.stream = streamed;
+        // A Chat caller's history has no standard field for Anthropic's signed thinking: restore what was kept.
+        if (caller === "chat" && codec.dialect === "anthropic") {
+          await restoreKept(core.reasoning, entry.key.orgId, canonical);
+          notice = thinkingOffForLostBlocks(canonical);
+        }
         encoded = codec.encodeRequest(canonical, { model: modelName, maxOutputTokens: model.maxOutputTokens });
       }
       payload = Buffer.from(JSON.stringify(encoded));
@@ -266,7 +273,7 @@ async function serve(core: GatewayCore, req: IncomingMessage, res: ServerRespons
   const plan: Plan = {
     requestId, dialect, op: route.op, startedAt, startedHr, streamed, sse, strip,
     orgId: entry.key.orgId, workspaceId: entry.key.workspaceId, keyId: entry.key.id, keyName: entry.key.name, model, modelName, provider: providerId, translation,
-    inputTokenBound: inBound, admission, ticket, headers, fairSlot,
+    inputTokenBound: inBound, admission, ticket, headers: notice ? { ...headers, "latchkey-notice": notice } : headers, fairSlot, notice,
   };
   // More texts than Gemini takes in one call: several calls, one answer.
   const sent = translation?.embed && embedRequestCount(upstream.body) > GEMINI_EMBED_BATCH ? candidates.map((c) => ({ ...c, pool: splitGeminiEmbeds(c.pool) })) : candidates;

@@ -17,11 +17,13 @@ import { sendError } from "./respond.js";
 import { newId } from "../lib/index.js";
 import type { OperatorMetrics, RequestTracer } from "../telemetry/index.js";
 import { RequestObserver } from "./observe.js";
+import type { ReasoningKeep } from "./reasoning-keep.js";
 
 export type { Admission, AdmissionDecision, AdmissionRequest, AdmissionSettlement } from "./admission.js";
 export { allowsModel } from "./model-access.js";
 export { LimitsAdmission } from "./limits-admission.js";
 export { recoverJournal } from "./journal.js";
+export { MemoryReasoningKeep, RedisReasoningKeep, type ReasoningKeep } from "./reasoning-keep.js";
 
 export interface GatewayDeps {
   config: Config;
@@ -39,6 +41,8 @@ export interface GatewayDeps {
   admission?: Admission;
   /** Failed-authentication counts shared by every node (Redis); per node when absent. */
   failureCounts?: FailureCounts;
+  /** Signed thinking kept for Chat callers, shared by every node (Redis); per node when absent. */
+  reasoningKeep?: ReasoningKeep;
   /** Milliseconds between tokens of the built-in simulator's streams (default 0). */
   simulatorPaceMs?: number;
   /** How often usage events are written (default 100 ms). */
@@ -85,7 +89,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const core = new GatewayCore(c, deps.clock, deps.logger, deps.store, deps.verifier, catalog, vault, recorder, deps.admission ?? new NoAdmission(), {
     connectMs: c.upstreamConnectTimeoutMs, firstByteMs: c.upstreamFirstByteTimeoutMs, idleMs: c.upstreamIdleTimeoutMs,
     maxAttempts: c.upstreamMaxAttempts, maxRetryAfterMs: 10_000,
-  }, deps.simulatorPaceMs ?? 0, new RequestObserver(deps.accessLogger ?? deps.logger, c.accessLogLevel, deps.metrics ?? null, deps.tracer ?? null), deps.failureCounts);
+  }, deps.simulatorPaceMs ?? 0, new RequestObserver(deps.accessLogger ?? deps.logger, c.accessLogLevel, deps.metrics ?? null, deps.tracer ?? null), deps.failureCounts, deps.reasoningKeep);
   let loading: Promise<void> | null = deps.catalog ? null : catalog.load(deps.clock.now());
   if (loading) loading.catch(() => undefined);
   const ready = async () => {

@@ -17,6 +17,8 @@ export interface RequestDetail {
   tracestate: string | undefined;
   /** The gateway span's ids, chosen up front when the upstream request carried them (tracing on). */
   trace?: UpstreamTrace | null;
+  /** What the gateway changed in the request and told the caller (the `latchkey-notice` header). */
+  notice?: string | null;
 }
 
 /** The parts of a usage event the access log and the metrics read; a request refused before its key is known has no ids. */
@@ -64,7 +66,7 @@ function accessLine(e: FinishedRequest, d: RequestDetail): Record<string, unknow
     status: e.status, upstreamStatus: d.upstreamStatus, attempts: d.attempts, refusal: d.refusal, error: e.errorCode,
     latencyMs: e.latencyMs, ttfbMs: e.ttfbMs, streamed: e.streamed,
     inputTokens: e.inputTokens, outputTokens: e.outputTokens, cacheReadTokens: e.cacheReadTokens, cacheWriteTokens: e.cacheWriteTokens,
-    costUsd: e.costNano / 1e9,
+    costUsd: e.costNano / 1e9, ...(d.notice ? { notice: d.notice } : {}),
   };
 }
 

@@ -52,6 +52,8 @@ export interface Plan {
   fairSlot: string | null;
   /** Headers of ours for the answer (rate limits), whatever it turns out to be. */
   headers: Record<string, string> | undefined;
+  /** What the gateway changed in the request, told in `latchkey-notice` and the access log. */
+  notice: string | null;
 }
 
 /** What the handler decided about a translated call (plain data, on the plan). */

@@ -1,8 +1,9 @@
 import type { ServerResponse } from "node:http";
 import {
-  CODECS, codeForStatus, decodeGeminiEmbedResponse, errorMessage, type StreamDecoder, type StreamEncoder, type StreamEvent,
+  CODECS, codeForStatus, decodeGeminiEmbedResponse, errorMessage, type CanonicalResponse, type StreamDecoder, type StreamEncoder, type StreamEvent,
 } from "../providers/index.js";
 import type { Plan, Translation } from "./plan.js";
+import { SignedTurn, type ReasoningKeep } from "./reasoning-keep.js";
 import { errorReply, requestIdHeader, sendError, sendReply, type ErrorReply } from "./respond.js";
 
 /**
@@ -14,8 +15,11 @@ export class Translator {
   private readonly decoder: StreamDecoder | null;
   private readonly encoder: StreamEncoder | null;
   private readonly held: Buffer[] = [];
+  /** A Chat caller's answer from Anthropic: its signed thinking and tool calls, kept when it has both. */
+  private readonly turn: SignedTurn | null;
 
-  constructor(private readonly plan: Plan, private readonly t: Translation, private readonly status: number, upstreamSse: boolean) {
+  constructor(private readonly plan: Plan, private readonly t: Translation, private readonly status: number, upstreamSse: boolean, private readonly keep: ReasoningKeep) {
+    this.turn = status < 300 && t.caller === "chat" && t.upstream === "anthropic" ? new SignedTurn() : null;
     const streaming = status < 300 && plan.streamed && upstreamSse;
     this.decoder = streaming ? CODECS[t.upstream].newStreamDecoder() : null;
     this.encoder = streaming
@@ -48,6 +52,7 @@ export class Translator {
     if (this.decoder && this.encoder) {
       const rest = this.encode(this.decoder.end());
       const tail = rest + this.encoder.end(this.decoder.done);
+      if (this.decoder.done) this.keepTurn();
       ending.ending(200);
       res.end(tail);
       return;
@@ -70,13 +75,29 @@ export class Translator {
       // Embeddings the upstream did not count are billed on the same estimate the exchange meters.
       out = JSON.stringify(this.t.embed
         ? decodeGeminiEmbedResponse(body, this.plan.modelName, this.t.embed.base64, Math.ceil(this.plan.inputTokenBound / 4))
-        : CODECS[this.t.caller].encodeResponse(CODECS[this.t.upstream].decodeResponse(body), this.plan.modelName));
+        : CODECS[this.t.caller].encodeResponse(this.decoded(body), this.plan.modelName));
     } catch {
       return errorReply(this.plan.dialect, "upstream_error", "The provider's answer could not be translated.", this.plan.requestId, { headers: this.plan.headers });
     }
     const headers: Record<string, string> = { ...this.plan.headers, "content-type": "application/json", "content-length": String(Buffer.byteLength(out)) };
     headers[requestIdHeader(this.plan.dialect)] = this.plan.requestId;
     return { status: 200, headers, text: out };
+  }
+
+  private decoded(body: Record<string, unknown>): CanonicalResponse {
+    const r = CODECS[this.t.upstream].decodeResponse(body);
+    if (this.turn) {
+      this.turn.parts(r.parts);
+      this.keepTurn();
+    }
+    return r;
+  }
+
+  /** Keeps the answer's signed thinking under its tool call ids (reasoning-keep.ts); a failure only costs the fallback. */
+  private keepTurn(): void {
+    const turn = this.turn;
+    if (!turn?.worthKeeping) return;
+    this.keep.put(this.plan.orgId, turn.calls, turn.blocks).catch(() => undefined);
   }
 
   /** The upstream broke off after bytes were sent: the caller's in-band error. */
@@ -92,7 +113,11 @@ export class Translator {
 
   private encode(events: StreamEvent[]): string {
     let out = "";
-    for (const ev of events) out += this.encoder!.encode(ev);
+    const turn = this.turn;
+    for (const ev of events) {
+      if (turn) turn.event(ev);
+      out += this.encoder!.encode(ev);
+    }
     return out;
   }
 }

@@ -29,7 +29,8 @@ export interface Harness {
   workspaceId: string;
   masterKey: Buffer;
   logs: string[];
-  issueKey(s?: Partial<KeySettings>): Promise<string>;
+  /** A key in the harness's organization, or in `orgId` (its workspace given in `s`). */
+  issueKey(s?: Partial<KeySettings>, orgId?: string): Promise<string>;
   addCredential(provider: string, secret: string, o?: CredentialOptions): Promise<string>;
   /** Flushes and returns every usage event, oldest first. */
   usage(): Promise<UsageEvent[]>;
@@ -81,8 +82,8 @@ export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
   const actor = { id: "system", orgId, requestId: null, clientIp: null };
   return {
     url, sim, store, database, dbFile, gateway, orgId, workspaceId, masterKey, logs,
-    async issueKey(s = {}) {
-      const issued = await keys.issue({ name: "test key", workspaceId, kind: "live", ...s }, actor);
+    async issueKey(s = {}, inOrg = orgId) {
+      const issued = await keys.issue({ name: "test key", workspaceId, kind: "live", ...s }, { ...actor, orgId: inOrg });
       return issued.plaintext;
     },
     async addCredential(provider, secret, c = {}) {

@@ -3,6 +3,7 @@ import {
   type CanonicalRequest, type Effort, type Json, type MediaPart, type Message, type Part, type TextPart,
 } from "../canonical.js";
 import type { EncodeContext } from "../codec.js";
+import { decodeChatThinkingBlock } from "./response.js";
 
 const KNOWN = new Set([
   "model", "messages", "max_tokens", "max_completion_tokens", "temperature", "top_p", "stop", "stream", "stream_options", "tools",
@@ -69,6 +70,8 @@ function decodeMessage(m: unknown, at: string, target: string, out: Message[], s
   }
   if (role !== "user" && role !== "assistant") return refuse(`${at}.role '${String(role)}'`, target, "is not supported");
   const parts: Part[] = [];
+  // Signed reasoning sent back (LiteLLM's `thinking_blocks`) leads the turn, in order, as it was written.
+  if (role === "assistant" && Array.isArray(m.thinking_blocks)) m.thinking_blocks.forEach((b, i) => parts.push(decodeChatThinkingBlock(b, `${at}.thinking_blocks[${i}]`)));
   if (typeof m.content === "string") {
     if (m.content !== "") parts.push({ type: "text", text: m.content });
   } else if (Array.isArray(m.content)) {

@@ -1,4 +1,6 @@
-import { isObject, num, parseArgs, safeId, wrapSignature, type CanonicalResponse, type CanonicalUsage, type Json, type Part, type StopReason } from "../canonical.js";
+import {
+  bad, isObject, num, parseArgs, safeId, unwrapSignature, wrapSignature, type CanonicalResponse, type CanonicalUsage, type Json, type Part, type StopReason, type ThinkingPart,
+} from "../canonical.js";
 
 const STOPS: Record<string, StopReason> = { stop: "end", length: "max_tokens", tool_calls: "tool_use", function_call: "tool_use", content_filter: "refusal" };
 const STOP_OUT: Record<StopReason, string> = { end: "stop", max_tokens: "length", stop_sequence: "stop", tool_use: "tool_calls", refusal: "content_filter" };
@@ -43,11 +45,43 @@ export function decodeChatResponse(body: Json): CanonicalResponse {
 /**
  * A Gemini thought signature rides on the tool call it signed as `extra_content.google.thought_signature`
  * (where Google's own OpenAI-compatible API puts it), tagged: a client that replays the assistant
- * message as it got it sends it back. Chat has no field for any other reasoning.
+ * message as it got it sends it back.
  */
 export function chatCallSignature(prev: Part | undefined): Json {
   return prev?.type === "thinking" && prev.origin === "gemini" && prev.signature && prev.text === ""
     ? { extra_content: { google: { thought_signature: wrapSignature("chat", prev.origin, prev.signature) } } } : {};
+}
+
+/**
+ * Signed reasoning a Chat caller carries back as a `thinking_blocks` entry (Anthropic's thinking
+ * and redacted thinking); a Gemini signature rides on its tool call instead (chatCallSignature).
+ */
+export const chatCarriesBlock = (p: Part): p is ThinkingPart => p.type === "thinking" && p.origin === "anthropic" && !!p.signature;
+
+/** One `thinking_blocks` entry, in LiteLLM's widely used shape, its signature tagged with its origin. */
+export function chatThinkingBlock(p: ThinkingPart): Json {
+  const signature = wrapSignature("chat", p.origin, p.signature ?? "");
+  return p.redacted ? { type: "redacted_thinking", data: signature } : { type: "thinking", thinking: p.text, signature };
+}
+
+/** A `thinking_blocks` entry sent back on an assistant message → a canonical thinking part. */
+export function decodeChatThinkingBlock(b: unknown, at: string): ThinkingPart {
+  if (isObject(b) && b.type === "thinking" && typeof b.signature === "string") {
+    const u = unwrapSignature("chat", b.signature);
+    return { type: "thinking", text: String(b.thinking ?? ""), signature: u.signature, origin: u.origin };
+  }
+  if (isObject(b) && b.type === "redacted_thinking" && typeof b.data === "string") {
+    const u = unwrapSignature("chat", b.data);
+    return { type: "thinking", text: "", signature: u.signature, origin: u.origin, redacted: true };
+  }
+  return bad(at, "must be a thinking block ({type: 'thinking', thinking, signature}) or a redacted one ({type: 'redacted_thinking', data}), as it was received");
+}
+
+/** Reasoning on a Chat assistant message: its text as `reasoning_content`, its signed blocks as `thinking_blocks`. */
+function chatReasoning(parts: CanonicalResponse["parts"]): Json {
+  const text = parts.map((p) => (p.type === "thinking" ? p.text : "")).join("");
+  const blocks = parts.filter(chatCarriesBlock).map(chatThinkingBlock);
+  return { ...(text ? { reasoning_content: text } : {}), ...(blocks.length ? { thinking_blocks: blocks } : {}) };
 }
 
 export function encodeChatResponse(r: CanonicalResponse, model: string): Json {
@@ -59,7 +93,7 @@ export function encodeChatResponse(r: CanonicalResponse, model: string): Json {
   const stop = r.stop === "end" && calls.length ? "tool_use" : r.stop;
   return {
     id: r.id.startsWith("chatcmpl-") ? r.id : `chatcmpl-${r.id}`, object: "chat.completion", created: Math.floor(Date.now() / 1000), model,
-    choices: [{ index: 0, message: { role: "assistant", content: text || null, refusal: null, ...(calls.length ? { tool_calls: calls } : {}) }, logprobs: null, finish_reason: chatStopOut(stop) }],
+    choices: [{ index: 0, message: { role: "assistant", content: text || null, refusal: null, ...chatReasoning(r.parts), ...(calls.length ? { tool_calls: calls } : {}) }, logprobs: null, finish_reason: chatStopOut(stop) }],
     usage: chatUsageOut(r.usage),
   };
 }

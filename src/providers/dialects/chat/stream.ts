@@ -1,7 +1,7 @@
 import { isObject, NO_USAGE, safeId, wrapSignature, type CanonicalUsage, type Json, type StopReason, type StreamEvent } from "../canonical.js";
 import type { StreamDecoder, StreamEncoder } from "../codec.js";
 import { sse, SseParser } from "../sse.js";
-import { chatStop, chatStopOut, chatUsageOut, openaiUsage } from "./response.js";
+import { chatStop, chatStopOut, chatThinkingBlock, chatUsageOut, openaiUsage } from "./response.js";
 
 /** Chat Completions chunks → canonical events: text and each tool call (by its `index`) become parts. */
 export class ChatStreamDecoder implements StreamDecoder {
@@ -102,6 +102,8 @@ export class ChatStreamEncoder implements StreamEncoder {
   private readonly modelJson: string;
   /** A Gemini thought signature waiting for the tool call it signed (it comes just before it). */
   private signature: string | null = null;
+  /** The text of the thinking part under way, for its signed block. */
+  private thought = "";
 
   constructor(private readonly model: string, private readonly includeUsage: boolean, private readonly requestId: string) {
     this.modelJson = JSON.stringify(model);
@@ -114,13 +116,19 @@ export class ChatStreamEncoder implements StreamEncoder {
       // The per-token frame is written by hand (most of a stream; a template is several times cheaper).
 
       case "part_start":
+        if (ev.kind === "thinking") this.thought = "";
         if (ev.kind !== "tool_call") return out;
         this.tool++;
         this.sawTool = true;
         return out + this.chunk({ tool_calls: [{ index: this.tool, id: safeId(ev.id ?? ""), type: "function", function: { name: ev.name, arguments: "" }, ...this.signed() }] }, null);
       case "signature":
         this.signature = ev.origin === "gemini" ? wrapSignature("chat", ev.origin, ev.signature, ev.redacted) : null;
-        return out;
+        // A signed block goes out whole once signed (its signature comes last), as one `thinking_blocks` entry.
+        if (ev.origin !== "anthropic") return out;
+        return out + this.chunk({ thinking_blocks: [chatThinkingBlock({ type: "thinking", text: ev.redacted ? "" : this.thought, signature: ev.signature, origin: ev.origin, ...(ev.redacted ? { redacted: true } : {}) })] }, null);
+      case "thinking":
+        this.thought += ev.text;
+        return out + (ev.text === "" ? "" : this.chunk({ reasoning_content: ev.text }, null));
       case "text":
         this.signature = null;
         return out + this.textFrame(ev.text);
