@@ -53,7 +53,7 @@ describe("a Chat caller's tool loop with thinking on a Claude model", () => {
     const message: any = first.choices[0]!.message;
     expect(first.choices[0]!.finish_reason).toBe("tool_calls");
     expect(message.reasoning_content).toBe("The simulator considers which tool to call.");
-    expect(message.thinking_blocks).toEqual([{ type: "thinking", thinking: message.reasoning_content, signature: expect.stringMatching(/^latchkey\.anthropic\./) }]);
+    expect(message.thinking_blocks).toEqual([{ type: "thinking", thinking: message.reasoning_content, signature: expect.stringMatching(/^latchkey\.anthropic%2Fclaude-sonnet-4-6\./) }]);
     const { data: second, response } = await client().chat.completions.create({ ...body, messages: [...body.messages, message, toolResult(message)] }).withResponse();
     expect(second.choices[0]!.finish_reason).toBe("stop");
     expect(response.headers.get("latchkey-notice")).toBeNull();
@@ -62,7 +62,7 @@ describe("a Chat caller's tool loop with thinking on a Claude model", () => {
   it("streamed: reasoning_content deltas and one signed thinking_blocks entry; the rebuilt message passes, streamed", async () => {
     const message = await streamedTurn(client(), body.messages);
     expect(message.reasoning_content).toBe("The simulator considers which tool to call.");
-    expect(message.thinking_blocks).toEqual([{ type: "thinking", thinking: message.reasoning_content, signature: expect.stringMatching(/^latchkey\.anthropic\./) }]);
+    expect(message.thinking_blocks).toEqual([{ type: "thinking", thinking: message.reasoning_content, signature: expect.stringMatching(/^latchkey\.anthropic%2Fclaude-sonnet-4-6\./) }]);
     expect(message.tool_calls).toHaveLength(1);
     let text = "";
     for await (const chunk of await client().chat.completions.create({ ...body, stream: true, messages: [...body.messages, message, toolResult(message)] } as OpenAI.ChatCompletionCreateParamsStreaming)) text += chunk.choices[0]?.delta.content ?? "";

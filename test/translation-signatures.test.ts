@@ -152,17 +152,32 @@ describe("an Anthropic thinking block comes back unmodified, before the tool cal
 });
 
 describe("test keys meet Gemini 3's check of thought signatures, as live keys do", () => {
-  it("a Chat Completions tool round trip with gemini-3 works when the client replays the message, and is refused when it drops the signature", async () => {
+  it("a Chat Completions tool round trip with gemini-3 works when the client replays the message, and when it drops the signature (Google's stand-in goes instead)", async () => {
     const client = new OpenAI({ apiKey: await h.issueKey({ kind: "test" }), baseURL: `${h.url}/v1`, maxRetries: 0 });
     const body: any = { model: "gemini-3-pro-preview", tools: [{ type: "function", function: { name: "get_weather", parameters: TOOL_SCHEMA } }], messages: [{ role: "user", content: "Weather in Paris?" }] };
     const first = await client.chat.completions.create(body);
     const message = first.choices[0]!.message as any;
-    expect(message.tool_calls[0].extra_content.google.thought_signature).toMatch(/^latchkey\.gemini\./);
+    expect(message.tool_calls[0].extra_content.google.thought_signature).toMatch(/^latchkey\.gemini%2Fgemini-3-pro-preview\./);
     const result = { role: "tool", tool_call_id: message.tool_calls[0].id, content: "18C" };
     const second = await client.chat.completions.create({ ...body, messages: [...body.messages, message, result] });
     expect(second.choices[0]!.message.content).toMatch(/^Hello from the Latchkey simulator/);
     const stripped = { ...message, tool_calls: message.tool_calls.map(({ extra_content: _, ...c }: any) => c) };
-    await expect(client.chat.completions.create({ ...body, messages: [...body.messages, stripped, result] })).rejects.toMatchObject({ status: 400, message: expect.stringMatching(/thought_signature/) });
+    const third = await client.chat.completions.create({ ...body, messages: [...body.messages, stripped, result] });
+    expect(third.choices[0]!.message.content).toMatch(/^Hello from the Latchkey simulator/);
+  });
+
+  it("a Gemini caller's own history reaches Gemini 3 untouched: a call without its signature, or with another, is refused as Gemini refuses it", async () => {
+    const ai = new GoogleGenAI({ apiKey: await h.issueKey({ kind: "test" }), httpOptions: { baseUrl: h.url } });
+    const config = { tools: [{ functionDeclarations: [{ name: "get_weather", parametersJsonSchema: TOOL_SCHEMA }] }], automaticFunctionCalling: { disable: true } };
+    const ask: Content = { role: "user", parts: [{ text: "Weather in Paris?" }] };
+    const first = (await ai.models.generateContent({ model: "gemini-3-pro-preview", contents: [ask], config })).candidates![0]!.content!;
+    const call = first.parts!.find((p) => p.functionCall)!;
+    expect(call.thoughtSignature).toBeTruthy();
+    const answer: Content = { role: "user", parts: [{ functionResponse: { name: "get_weather", response: { output: "18C" } } }] };
+    const replay = (parts: any[]) => ai.models.generateContent({ model: "gemini-3-pro-preview", config, contents: [ask, { role: "model", parts }, answer] });
+    expect((await replay(first.parts!)).text).toMatch(/^Hello from the Latchkey simulator/);
+    await expect(replay([{ functionCall: call.functionCall }])).rejects.toThrow(/missing a thought_signature/);
+    await expect(replay([{ ...call, thoughtSignature: "c2lnbmVkIGJ5IHNvbWVvbmUgZWxzZQ==" }])).rejects.toThrow(/Corrupted thought signature/);
   });
 
   it("an Anthropic SDK tool round trip with gemini-3 works, streamed", async () => {

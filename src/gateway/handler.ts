@@ -3,7 +3,7 @@ import { isDependencyFailure, type ErrorCode } from "../errors/index.js";
 import type { VerifiedKey, VerifyResult } from "../keys/index.js";
 import { clientAddress, MAX_GATEWAY_JSON_DEPTH, nestsDeeperThan, newId, tokenCostNano } from "../lib/index.js";
 import {
-  CODECS, codecDialectOf, encodeGeminiEmbedRequest, getProvider, inputTokenBound, nativeRequest, TranslationError, outputTokenBound, priceAt, type UpstreamRequest, type WireDialect,
+  CODECS, codecDialectOf, encodeGeminiEmbedRequest, signatureOrigin, getProvider, inputTokenBound, nativeRequest, TranslationError, outputTokenBound, priceAt, type UpstreamRequest, type WireDialect,
 } from "../providers/index.js";
 import type { AdmissionDecision, AdmissionRequest } from "./admission.js";
 import { readApiKey } from "./auth.js";
@@ -175,12 +175,13 @@ async function serve(core: GatewayCore, req: IncomingMessage, res: ServerRespons
       else {
         const canonical = CODECS[caller!].decodeRequest(body, provider.id);
         canonical.stream = streamed;
-        // A Chat caller's history has no standard field for Anthropic's signed thinking: restore what was kept.
-        if (caller === "chat" && codec.dialect === "anthropic") {
-          await restoreKept(core.reasoning, entry.key.orgId, canonical);
-          notice = thinkingOffForLostBlocks(canonical);
+        const origin = signatureOrigin(codec.dialect, model.id);
+        if (codec.dialect === "anthropic") {
+          // A Chat caller's history has no standard field for Anthropic's signed thinking: restore what was kept.
+          if (caller === "chat") await restoreKept(core.reasoning, entry.key.orgId, canonical);
+          notice = thinkingOffForLostBlocks(canonical, origin);
         }
-        encoded = codec.encodeRequest(canonical, { model: modelName, maxOutputTokens: model.maxOutputTokens });
+        encoded = codec.encodeRequest(canonical, { model: modelName, maxOutputTokens: model.maxOutputTokens, origin });
       }
       payload = Buffer.from(JSON.stringify(encoded));
       upstream = { ...upstream, body: encoded as Record<string, unknown> };

@@ -1,5 +1,5 @@
 import type { Redis } from "ioredis";
-import { safeId, type CanonicalRequest, type Part, type StreamEvent, type ThinkingPart } from "../providers/index.js";
+import { originFamily, safeId, type CanonicalRequest, type Part, type StreamEvent, type ThinkingPart } from "../providers/index.js";
 
 /**
  * Signed reasoning kept for Chat Completions callers (README, "What survives translation"). Chat
@@ -119,7 +119,7 @@ export class SignedTurn {
       if (ev.kind === "thinking") this.thought = "";
       else if (ev.kind === "tool_call") this.calls.push(safeId(ev.id ?? ""));
     } else if (ev.type === "thinking") this.thought += ev.text;
-    else if (ev.type === "signature" && ev.origin === "anthropic") {
+    else if (ev.type === "signature" && originFamily(ev.origin) === "anthropic") {
       this.blocks.push({ type: "thinking", text: ev.redacted ? "" : this.thought, signature: ev.signature, origin: ev.origin, ...(ev.redacted ? { redacted: true } : {}) });
     }
   }
@@ -128,7 +128,7 @@ export class SignedTurn {
   parts(parts: readonly Part[]): void {
     for (const p of parts) {
       if (p.type === "tool_call") this.calls.push(safeId(p.id));
-      else if (p.type === "thinking" && p.origin === "anthropic" && p.signature) this.blocks.push(p);
+      else if (p.type === "thinking" && originFamily(p.origin) === "anthropic" && p.signature) this.blocks.push(p);
     }
   }
 
@@ -165,14 +165,15 @@ const thinkingOn = (r: CanonicalRequest): boolean =>
 /**
  * With thinking on, Anthropic refuses a history whose last assistant turn called tools without its
  * signed thinking block. When that block is gone (the client dropped it and the keep no longer has
- * it), thinking is turned off for this turn alone and the caller is told why; null when nothing was changed.
+ * it, or another model wrote it), thinking is turned off for this turn alone and the caller is told
+ * why; null when nothing was changed.
  */
-export function thinkingOffForLostBlocks(r: CanonicalRequest): string | null {
+export function thinkingOffForLostBlocks(r: CanonicalRequest, origin: string): string | null {
   if (!thinkingOn(r)) return null;
   const last = r.messages.findLastIndex((m) => m.role === "assistant");
   const m = r.messages[last];
   if (!m || !m.parts.some((p) => p.type === "tool_call")) return null;
-  if (m.parts.some((p) => p.type === "thinking" && p.origin === "anthropic" && p.signature)) return null;
+  if (m.parts.some((p) => p.type === "thinking" && p.origin === origin && p.signature)) return null;
   r.reasoning = null;
-  return "thinking off for this turn: the last assistant message's tool calls came back without their signed thinking blocks (send back the message's thinking_blocks, or continue within an hour), and Anthropic refuses thinking on such a history";
+  return "thinking off for this turn: the last assistant turn's tool calls came back without this model's signed thinking (not sent back, written by another model, or no longer kept), and Anthropic refuses thinking on such a history";
 }

@@ -1,6 +1,6 @@
 import type { ServerResponse } from "node:http";
 import {
-  CODECS, codeForStatus, decodeGeminiEmbedResponse, errorMessage, type CanonicalResponse, type StreamDecoder, type StreamEncoder, type StreamEvent,
+  CODECS, codeForStatus, decodeGeminiEmbedResponse, errorMessage, signatureOrigin, type CanonicalResponse, type StreamDecoder, type StreamEncoder, type StreamEvent,
 } from "../providers/index.js";
 import type { Plan, Translation } from "./plan.js";
 import { SignedTurn, type ReasoningKeep } from "./reasoning-keep.js";
@@ -17,9 +17,12 @@ export class Translator {
   private readonly held: Buffer[] = [];
   /** A Chat caller's answer from Anthropic: its signed thinking and tool calls, kept when it has both. */
   private readonly turn: SignedTurn | null;
+  /** The model that signs this answer's reasoning: its signatures are bound to it. */
+  private readonly origin: string;
 
   constructor(private readonly plan: Plan, private readonly t: Translation, private readonly status: number, upstreamSse: boolean, private readonly keep: ReasoningKeep) {
     this.turn = status < 300 && t.caller === "chat" && t.upstream === "anthropic" ? new SignedTurn() : null;
+    this.origin = signatureOrigin(t.upstream, plan.model.id);
     const streaming = status < 300 && plan.streamed && upstreamSse;
     this.decoder = streaming ? CODECS[t.upstream].newStreamDecoder() : null;
     this.encoder = streaming
@@ -86,6 +89,7 @@ export class Translator {
 
   private decoded(body: Record<string, unknown>): CanonicalResponse {
     const r = CODECS[this.t.upstream].decodeResponse(body);
+    for (const p of r.parts) if (p.type === "thinking" && p.signature) p.origin = this.origin;
     if (this.turn) {
       this.turn.parts(r.parts);
       this.keepTurn();
@@ -115,6 +119,7 @@ export class Translator {
     let out = "";
     const turn = this.turn;
     for (const ev of events) {
+      if (ev.type === "signature") ev.origin = this.origin;
       if (turn) turn.event(ev);
       out += this.encoder!.encode(ev);
     }

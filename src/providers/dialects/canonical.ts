@@ -18,12 +18,13 @@ export interface MediaPart { type: "image" | "document"; mediaType: string; data
 export interface ToolCallPart { type: "tool_call"; id: string; name: string; args: Json }
 export interface ToolResultPart { type: "tool_result"; id: string; name?: string; content: (TextPart | MediaPart)[]; isError: boolean }
 /**
- * Reasoning text. `signature` is opaque to everyone but `origin`, the dialect of the provider that
- * wrote it, and is replayed to that provider alone (translation.md §1.1): an Anthropic thinking
- * block's signature, a Gemini thought signature (which may stand alone, with no text, before the
- * part it signed). `redacted`: Anthropic's redacted thinking, its data in `signature`.
+ * Reasoning text. `signature` is opaque to everyone but `origin`, the model that wrote it
+ * (signatureOrigin), and is replayed to that model alone (translation.md §1.1): an Anthropic
+ * thinking block's signature, a Gemini thought signature (which may stand alone, with no text,
+ * before the part it signed). `redacted`: Anthropic's redacted thinking, its data in `signature`.
+ * A codec used on its own names the origin by its dialect; the gateway binds it to the model.
  */
-export interface ThinkingPart { type: "thinking"; text: string; signature?: string; origin?: CodecDialect; redacted?: boolean }
+export interface ThinkingPart { type: "thinking"; text: string; signature?: string; origin?: string; redacted?: boolean }
 
 export type Part = TextPart | MediaPart | ToolCallPart | ToolResultPart | ThinkingPart;
 
@@ -87,7 +88,7 @@ export type StreamEvent =
   | { type: "text"; index: number; text: string }
   | { type: "args"; index: number; json: string }
   | { type: "thinking"; index: number; text: string }
-  | { type: "signature"; index: number; signature: string; origin: CodecDialect; redacted?: boolean }
+  | { type: "signature"; index: number; signature: string; origin: string; redacted?: boolean }
   | { type: "part_stop"; index: number }
   | { type: "usage"; usage: CanonicalUsage }
   | { type: "stop"; reason: StopReason }
@@ -174,27 +175,49 @@ export function refuseUnknown(body: Json, known: ReadonlySet<string>, target: st
   for (const k in body) if (body[k] !== undefined && body[k] !== null && !known.has(k)) refuse(k, target, "is not supported");
 }
 
+/**
+ * Who can verify a signature a provider wrote: the provider family and the model. Anthropic states
+ * that its signatures are valid across its own API, Amazon Bedrock and Vertex AI, so a Claude
+ * model's signature goes back to that model on any of them (the catalog's model id is the same);
+ * a Gemini thought signature is bound to its Gemini model (translation.md §1.1), an OpenAI
+ * reasoning item's encrypted content to OpenAI's model. Never to another model: it would refuse it.
+ */
+export function signatureOrigin(dialect: CodecDialect, model: string): string {
+  return `${dialect === "chat" || dialect === "responses" ? "openai" : dialect}/${model}`;
+}
+
+/** The provider family of an origin ("anthropic", "gemini", "openai"; a dialect for an unbound one). */
+export function originFamily(origin: string | undefined): string {
+  if (origin === undefined) return "";
+  const slash = origin.indexOf("/");
+  return slash < 0 ? origin : origin.slice(0, slash);
+}
+
 const SIGNED = "latchkey.";
-const DIALECTS: readonly string[] = ["anthropic", "chat", "responses", "gemini"];
 
 /**
  * A provider's signature as a caller of another dialect carries it (a thinking block's signature,
  * a thought signature, a reasoning item's encrypted content), tagged with its origin so that it
- * goes back to that provider alone; a caller of the origin's own dialect gets the bytes untouched.
+ * goes back to that model alone; a caller of the origin's own dialect gets the bytes untouched.
+ * The tag is `latchkey.<origin, percent-encoded, dots too>.`.
  */
-export function wrapSignature(own: CodecDialect, origin: CodecDialect | undefined, signature: string, redacted = false): string {
+export function wrapSignature(own: CodecDialect, origin: string | undefined, signature: string, redacted = false): string {
   if (!origin || (origin === own && !redacted)) return signature;
-  return `${SIGNED}${origin}${redacted ? "-redacted" : ""}.${signature}`;
+  return `${SIGNED}${encodeURIComponent(origin).replace(/\./g, "%2E")}${redacted ? "-redacted" : ""}.${signature}`;
 }
 
 /** A signature a caller sent back: the provider's own bytes and their origin (`own` when untagged). */
-export function unwrapSignature(own: CodecDialect, signature: string): { signature: string; origin: CodecDialect; redacted: boolean } {
+export function unwrapSignature(own: CodecDialect, signature: string): { signature: string; origin: string; redacted: boolean } {
   if (signature.startsWith(SIGNED)) {
     const dot = signature.indexOf(".", SIGNED.length);
     const tag = dot > 0 ? signature.slice(SIGNED.length, dot) : "";
     const redacted = tag.endsWith("-redacted");
-    const origin = redacted ? tag.slice(0, -"-redacted".length) : tag;
-    if (DIALECTS.includes(origin)) return { signature: signature.slice(dot + 1), origin: origin as CodecDialect, redacted };
+    try {
+      const origin = decodeURIComponent(redacted ? tag.slice(0, -"-redacted".length) : tag);
+      if (origin !== "") return { signature: signature.slice(dot + 1), origin, redacted };
+    } catch {
+      // not a tag of ours: the caller's own bytes
+    }
   }
   return { signature, origin: own, redacted: false };
 }

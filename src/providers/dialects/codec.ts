@@ -5,6 +5,8 @@ import type { CanonicalRequest, CanonicalResponse, CodecDialect, Json, StreamEve
 export interface EncodeContext {
   model: string;
   maxOutputTokens: number;
+  /** Whose signatures the target verifies (signatureOrigin); a codec used alone takes its dialect. */
+  origin?: string;
 }
 
 /** How a caller's stream is written: its model name, and the options it asked for. */

@@ -1,4 +1,4 @@
-import { geminiFunctionCall, signsFunctionCalls } from "./tool-calls.js";
+import { geminiFunctionCall, signsFunctionCalls, simThoughtSignature } from "./tool-calls.js";
 import { sendEvents, sendJson, simId, sseEvent, type SimCall } from "./emit.js";
 
 /** generateContent and streamGenerateContent (`alt=sse` or a JSON array) in Gemini's shape. */
@@ -53,7 +53,8 @@ export function simulateEmbedContents(call: SimCall, batch: boolean): void {
 
 /**
  * Gemini 3's check of the history (translation.md §2.6): the first function call of each model
- * turn must carry a thought signature. The refusal's message, or null when the history passes.
+ * turn must carry a thought signature, one this model wrote for that call or Google's documented
+ * stand-in (`skip_thought_signature_validator`). The refusal's message, or null when the history passes.
  */
 export function unsignedFunctionCall(model: string, body: Record<string, unknown>): string | null {
   if (!signsFunctionCalls(model) || !Array.isArray(body.contents)) return null;
@@ -63,6 +64,8 @@ export function unsignedFunctionCall(model: string, body: Record<string, unknown
     if (j < 0) continue;
     const sig = c.parts[j]!.thoughtSignature ?? c.parts[j]!.thought_signature;
     if (typeof sig !== "string" || sig === "") return `Function call is missing a thought_signature in functionCall parts (contents[${i}].parts[${j}]). This is required for tools to work correctly.`;
+    const call = (c.parts[j]!.functionCall ?? c.parts[j]!.function_call) as { name?: unknown };
+    if (sig !== "skip_thought_signature_validator" && sig !== simThoughtSignature(model, String(call.name))) return `Corrupted thought signature in contents[${i}].parts[${j}].`;
   }
   return null;
 }

@@ -103,7 +103,7 @@ function decodeTool(t: unknown, i: number): Tool {
 export function encodeAnthropicRequest(r: CanonicalRequest, ctx: EncodeContext): Json {
   if (r.temperature !== null && r.temperature > 1) refuse("temperature above 1", "anthropic", "cannot be honoured (Anthropic accepts 0 to 1)");
   if (r.output?.type === "json") refuse("response_format json_object", "anthropic", "cannot be honoured; ask for a json_schema format instead");
-  const body: Json = { model: ctx.model, max_tokens: r.maxTokens ?? ctx.maxOutputTokens, messages: encodeMessages(r.messages) };
+  const body: Json = { model: ctx.model, max_tokens: r.maxTokens ?? ctx.maxOutputTokens, messages: encodeMessages(r.messages, ctx.origin ?? "anthropic") };
   if (r.system) body.system = r.system;
   if (r.temperature !== null) body.temperature = r.temperature;
   if (r.topP !== null) body.top_p = r.topP;
@@ -139,7 +139,7 @@ function encodeChoice(c: ToolChoice | null, parallel: boolean | null): Json | nu
 }
 
 /** Merges same-role turns, puts tool results first in their user turn, drops what Anthropic cannot replay. */
-function encodeMessages(messages: Message[]): Json[] {
+function encodeMessages(messages: Message[], origin: string): Json[] {
   const out: { role: string; content: Json[] }[] = [];
   for (const m of messages) {
     const blocks: Json[] = [];
@@ -147,9 +147,9 @@ function encodeMessages(messages: Message[]): Json[] {
     for (const p of m.parts) {
       if (p.type === "tool_result") results.push({ type: "tool_result", tool_use_id: safeId(p.id), content: p.content.map(encodePart), ...(p.isError ? { is_error: true } : {}) });
       else if (p.type === "thinking") {
-        // Anthropic's own thinking is replayed unmodified and in order (with thinking and tools it
-        // must lead the turn); reasoning any other provider wrote cannot be verified here: dropped.
-        if (p.origin === "anthropic" && p.signature) blocks.push(p.redacted ? { type: "redacted_thinking", data: p.signature } : { type: "thinking", thinking: p.text, signature: p.signature });
+        // The model's own thinking is replayed unmodified and in order (with thinking and tools it
+        // must lead the turn); reasoning any other model wrote cannot be verified here: dropped.
+        if (p.origin === origin && p.signature) blocks.push(p.redacted ? { type: "redacted_thinking", data: p.signature } : { type: "thinking", thinking: p.text, signature: p.signature });
       } else if (!(p.type === "text" && p.text === "")) blocks.push(encodePart(p));
     }
     const content = [...results, ...blocks];

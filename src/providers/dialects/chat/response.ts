@@ -1,5 +1,5 @@
 import {
-  bad, isObject, num, parseArgs, safeId, unwrapSignature, wrapSignature, type CanonicalResponse, type CanonicalUsage, type Json, type Part, type StopReason, type ThinkingPart,
+  bad, isObject, num, originFamily, parseArgs, safeId, unwrapSignature, wrapSignature, type CanonicalResponse, type CanonicalUsage, type Json, type Part, type StopReason, type ThinkingPart,
 } from "../canonical.js";
 
 const STOPS: Record<string, StopReason> = { stop: "end", length: "max_tokens", tool_calls: "tool_use", function_call: "tool_use", content_filter: "refusal" };
@@ -48,7 +48,7 @@ export function decodeChatResponse(body: Json): CanonicalResponse {
  * message as it got it sends it back.
  */
 export function chatCallSignature(prev: Part | undefined): Json {
-  return prev?.type === "thinking" && prev.origin === "gemini" && prev.signature && prev.text === ""
+  return prev?.type === "thinking" && originFamily(prev.origin) === "gemini" && prev.signature && prev.text === ""
     ? { extra_content: { google: { thought_signature: wrapSignature("chat", prev.origin, prev.signature) } } } : {};
 }
 
@@ -56,7 +56,7 @@ export function chatCallSignature(prev: Part | undefined): Json {
  * Signed reasoning a Chat caller carries back as a `thinking_blocks` entry (Anthropic's thinking
  * and redacted thinking); a Gemini signature rides on its tool call instead (chatCallSignature).
  */
-export const chatCarriesBlock = (p: Part): p is ThinkingPart => p.type === "thinking" && p.origin === "anthropic" && !!p.signature;
+export const chatCarriesBlock = (p: Part): p is ThinkingPart => p.type === "thinking" && originFamily(p.origin) === "anthropic" && !!p.signature;
 
 /** One `thinking_blocks` entry, in LiteLLM's widely used shape, its signature tagged with its origin. */
 export function chatThinkingBlock(p: ThinkingPart): Json {

@@ -1,4 +1,4 @@
-import { isObject, NO_USAGE, safeId, wrapSignature, type CanonicalUsage, type Json, type StopReason, type StreamEvent } from "../canonical.js";
+import { isObject, NO_USAGE, originFamily, safeId, wrapSignature, type CanonicalUsage, type Json, type StopReason, type StreamEvent } from "../canonical.js";
 import type { StreamDecoder, StreamEncoder } from "../codec.js";
 import { sse, SseParser } from "../sse.js";
 import { chatStop, chatStopOut, chatThinkingBlock, chatUsageOut, openaiUsage } from "./response.js";
@@ -122,9 +122,9 @@ export class ChatStreamEncoder implements StreamEncoder {
         this.sawTool = true;
         return out + this.chunk({ tool_calls: [{ index: this.tool, id: safeId(ev.id ?? ""), type: "function", function: { name: ev.name, arguments: "" }, ...this.signed() }] }, null);
       case "signature":
-        this.signature = ev.origin === "gemini" ? wrapSignature("chat", ev.origin, ev.signature, ev.redacted) : null;
+        this.signature = originFamily(ev.origin) === "gemini" ? wrapSignature("chat", ev.origin, ev.signature, ev.redacted) : null;
         // A signed block goes out whole once signed (its signature comes last), as one `thinking_blocks` entry.
-        if (ev.origin !== "anthropic") return out;
+        if (originFamily(ev.origin) !== "anthropic") return out;
         return out + this.chunk({ thinking_blocks: [chatThinkingBlock({ type: "thinking", text: ev.redacted ? "" : this.thought, signature: ev.signature, origin: ev.origin, ...(ev.redacted ? { redacted: true } : {}) })] }, null);
       case "thinking":
         this.thought += ev.text;

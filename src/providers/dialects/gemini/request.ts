@@ -89,11 +89,29 @@ export function decodeGeminiRequest(raw: Json, target: string): CanonicalRequest
   return r;
 }
 
+/** Gemini 3 models refuse a history whose function calls lost their thought signature (Google's thought-signatures docs). */
+export const checksCallSignatures = (model: string): boolean => /^gemini-3/.test(model);
+
+/** Google's documented stand-in signature for function calls that Gemini did not write (or whose signature is gone). */
+export const SKIP_SIGNATURE = "skip_thought_signature_validator";
+
+/**
+ * Gemini 3 checks that the first function call of each model step carries its signature. A call
+ * another model made (the conversation started elsewhere), or whose signature was dropped as not
+ * this model's, gets Google's stand-in instead, so the model takes the history as context.
+ */
+function vouchForCalls(parts: Json[]): void {
+  const first = parts.find((p) => p.functionCall !== undefined);
+  if (first && first.thoughtSignature === undefined) first.thoughtSignature = SKIP_SIGNATURE;
+}
+
 /** Canonical → Gemini generateContent request (the model goes in the path, not the body). */
-export function encodeGeminiRequest(r: CanonicalRequest, _ctx: EncodeContext): Json {
+export function encodeGeminiRequest(r: CanonicalRequest, ctx: EncodeContext): Json {
   if (r.parallelToolCalls === false) refuse("parallel_tool_calls: false", "gemini", "cannot be honoured (Gemini has no such setting)");
   const names = new Map<string, string>();
   const contents: Json[] = [];
+  const origin = ctx.origin ?? "gemini";
+  const strict = checksCallSignatures(ctx.model);
   for (const m of r.messages) {
     const parts: Json[] = [];
     // A thought signature Gemini wrote goes back on the part it signed: the one that follows it.
@@ -105,8 +123,8 @@ export function encodeGeminiRequest(r: CanonicalRequest, _ctx: EncodeContext): J
     };
     for (const p of m.parts) {
       if (p.type === "thinking") {
-        // Only Gemini's own reasoning is replayed to it (other providers' cannot be verified there).
-        if (p.origin !== "gemini" || !p.signature) continue;
+        // Only the model's own reasoning is replayed to it (another model's cannot be verified there).
+        if (p.origin !== origin || !p.signature) continue;
         if (p.text !== "") parts.push({ text: p.text, thought: true, thoughtSignature: p.signature });
         else signature = p.signature;
       } else if (p.type === "text" && p.text !== "") signed({ text: p.text });
@@ -130,6 +148,7 @@ export function encodeGeminiRequest(r: CanonicalRequest, _ctx: EncodeContext): J
       if (last && last.thoughtSignature === undefined) last.thoughtSignature = signature;
       else parts.push({ text: "", thoughtSignature: signature });
     }
+    if (m.role === "assistant" && strict) vouchForCalls(parts);
     if (parts.length) contents.push({ role: m.role === "assistant" ? "model" : "user", parts });
   }
   const body: Json = { contents };
