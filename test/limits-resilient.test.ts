@@ -1,14 +1,17 @@
 /**
- * The failure policy against a Redis that does not answer: a client pointed at a dead port, and
- * a client whose own connection is killed (CLIENT KILL ID <its own id>) and must come back by
- * itself. The shared Redis server is never stopped or paused.
+ * The failure policy against a Redis that does not answer: a client pointed at a dead port, a
+ * client whose own connection is killed (CLIENT KILL ID <its own id>) and must come back by
+ * itself, and a client whose connection hangs (a frozen TCP proxy). The shared Redis server is
+ * never stopped or paused.
  */
 import { once } from "node:events";
 import { afterAll, describe, expect, it } from "vitest";
 import { Redis } from "ioredis";
 import { ManualClock } from "../src/lib/index.js";
 import { createLimits, createLimitsRedis, creditSubject, type Limits, type LimitsOptions } from "../src/limits/index.js";
+import { readUntil } from "./support/gateway-harness.js";
 import { REDIS_URL, redisAvailable, redisPrefix } from "./support/services.js";
+import { TcpProxy } from "./support/tcp-proxy.js";
 
 const redisOk = await redisAvailable();
 const opened: { limits: Limits; redis: Redis }[] = [];
@@ -111,4 +114,43 @@ describe.skipIf(!redisOk)("limits when the connection drops and comes back", () 
     await expect(limits.budgets.reserve({ subjects: [{ id: "key:broken", limitNano: 1, period: "total" }], amountNano: 1, requestId: "x" })).rejects.toThrow(/WRONGTYPE/);
     expect(limits.health()).toBe("healthy");
   });
+});
+
+describe.skipIf(!redisOk)("limits when Redis hangs (connected, no answer)", () => {
+  it("follow the policy after a second, and give back what the unanswered commands took once they run", async () => {
+    const { prefix, cleanup } = redisPrefix();
+    cleanups.push(cleanup);
+    const target = new URL(REDIS_URL);
+    const proxy = new TcpProxy(target.hostname, Number(target.port || 6379));
+    await proxy.start();
+    cleanups.push(() => proxy.stop());
+    const redis = createLimitsRedis(`redis://127.0.0.1:${proxy.port}`);
+    await once(redis, "ready");
+    const log = capture();
+    const limits = createLimits({ redis, prefix, clock: new ManualClock(), nodeCount: 2, logger: log.logger, sweepIntervalMs: 0 });
+    opened.push({ limits, redis });
+    const direct = createLimitsRedis(REDIS_URL);
+    cleanups.push(async () => direct.disconnect());
+    const budget = { subjects: [{ id: "key:hung", limitNano: 1_000, period: "total" as const }], amountNano: 10, requestId: "held-reserve" };
+    await limits.budgets.load("key:hung", "total", 0);
+
+    proxy.freeze();
+    const subjects = [{ id: "key:hung", requestsPerMinute: 100, concurrentRequests: 4 }];
+    const [d, reserved] = await Promise.all([limits.rate.admit({ subjects, tokens: 0, requestId: "held-admit" }), limits.budgets.reserve(budget)]);
+    // No answer in time: the fallback decided (this node's share), and spend failed closed.
+    expect(d.admitted).toBe(true);
+    expect(d.ticket?.local).toBe(true);
+    expect(reserved.outcome).toBe("unavailable");
+    expect(limits.health()).toBe("degraded");
+    proxy.thaw();
+
+    // The held commands ran once Redis had them: the admit counted, the reservation was made...
+    const rate = `${prefix}{lk}:r:key:hung:`;
+    expect(await readUntil(() => direct.zscore(`${rate}l`, "held-admit"), (s) => s !== null)).not.toBeNull();
+    await readUntil(async () => limits.health(), (h) => h === "healthy");
+    // ...and what they took is given back: no slot held until its lease, no reservation to charge.
+    expect(await readUntil(() => direct.zcard(`${rate}c`), (n) => n === 0)).toBe(0);
+    expect(await readUntil(() => direct.hget(`${prefix}{lk}:res:held-reserve`, "st"), (st) => st === "1")).toBe("1");
+    expect(await direct.zscore(`${prefix}{lk}:leases`, "held-reserve")).toBeNull();
+  }, 30_000);
 });

@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../src/config/index.js";
+import { LIMITS_ANSWER_MS, RATE_WINDOW_MS } from "../src/limits/index.js";
 import { createApp, type App } from "../src/main.js";
 import { readUntil } from "./support/gateway-harness.js";
 import { createPgSchema, postgresAvailable, redisAvailable, REDIS_URL, redisPrefix } from "./support/services.js";
@@ -49,10 +50,25 @@ describe.skipIf(!ready)("two nodes over PostgreSQL and Redis", () => {
     body: JSON.stringify({ model: "claude-haiku-4-5", max_tokens: maxTokens, messages: [{ role: "user", content }] }),
   });
 
+  /**
+   * 300 requests at once, spread over both nodes, read whole. The limit is a sliding minute: a
+   * burst slower than that may rightly pass more, so it must fit in one window to be exact.
+   */
+  const burst = async (key: string) => {
+    const started = performance.now();
+    const responses = await Promise.all(Array.from({ length: 300 }, async (_, i) => {
+      const r = await call(i % 2, key);
+      await r.clone().arrayBuffer();
+      return r;
+    }));
+    expect(performance.now() - started, "the burst fits in one rate window").toBeLessThan(RATE_WINDOW_MS);
+    return responses;
+  };
+
   it("admits exactly 100 of 300 requests a minute across both nodes, the rest 429 with headers", async () => {
     // All 300 at once: a concurrency of their own, so the default one (100) does not refuse any first.
     const k = await api(0, "POST", "/api/v1/keys", { name: "rpm", kind: "test", rate_limits: { requests_per_minute: 100, concurrent_requests: 300 } });
-    const responses = await Promise.all(Array.from({ length: 300 }, (_, i) => call(i % 2, k.key)));
+    const responses = await burst(k.key);
     const statuses = responses.map((r) => r.status);
     expect(statuses.filter((s) => s === 200)).toHaveLength(100);
     expect(statuses.filter((s) => s === 429)).toHaveLength(200);
@@ -61,6 +77,37 @@ describe.skipIf(!ready)("two nodes over PostgreSQL and Redis", () => {
     expect(refused.headers.get("anthropic-ratelimit-requests-limit")).toBe("100");
     expect(refused.headers.get("anthropic-ratelimit-requests-remaining")).toBe("0");
   });
+
+  it("stays exact while the process is held up: an answer waiting in the socket is not taken for Redis being down", async () => {
+    // A loaded machine, made deterministic: the event loop stalls for longer than the limits wait
+    // for Redis, with admits in flight. Their answers arrive meanwhile; a timer that fired before
+    // they were read used to mark Redis down, and the per-node fallback then admitted 124 to 169
+    // of 300 (each node's limit/2 on top of what Redis had admitted).
+    const k = await api(0, "POST", "/api/v1/keys", { name: "rpm stalled", kind: "test", rate_limits: { requests_per_minute: 100, concurrent_requests: 300 } });
+    // Each node knows the key first: the stalls are for the limits, not for the key's first lookup.
+    for (const node of [0, 1]) expect((await call(node, k.key)).status).toBe(200);
+    // Held up after the loop's I/O phase (as a descheduled process may be anywhere): the next turn
+    // runs its expired timers before it reads the sockets.
+    let stalls = 0;
+    const stall = () => {
+      const until = performance.now() + LIMITS_ANSWER_MS + 500;
+      while (performance.now() < until) { /* held up */ }
+    };
+    const staller = setInterval(() => {
+      if (++stalls > 4) clearInterval(staller);
+      else setImmediate(stall);
+    }, 150);
+    try {
+      const responses = await burst(k.key);
+      const statuses = responses.map((r) => r.status);
+      expect(stalls, "the process was held up while requests were in flight").toBeGreaterThan(1);
+      expect(statuses.filter((s) => s === 200)).toHaveLength(98);
+      expect(statuses.filter((s) => s === 429)).toHaveLength(202);
+    } finally {
+      clearInterval(staller);
+    }
+    expect(nodes.map((n) => n.app.limits.health())).toEqual(["healthy", "healthy"]);
+  }, 120_000);
 
   it("never lets concurrent streams across both nodes consume more than a tokens-per-minute limit", async () => {
     const k = await api(0, "POST", "/api/v1/keys", { name: "tpm", kind: "test", rate_limits: { tokens_per_minute: 3000 } });

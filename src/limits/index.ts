@@ -8,4 +8,4 @@ export { RedisRateLimiter, type RedisRateOptions } from "./redis-rate.js";
 export { RedisBudgetCounter, type RedisBudgetOptions } from "./redis-budget.js";
 export { createLimits, type Limits, type LimitsOptions } from "./factory.js";
 export { DEFAULT_FAILURE_POLICY, ResilientBudgetCounter, ResilientRateLimiter, DeferredSettles, type FailurePolicy } from "./resilient.js";
-export { LIMITS_REDIS_OPTIONS, RedisHealth, createLimitsRedis, redisReady, type LimitsHealth, type LimitsLogger } from "./redis-health.js";
+export { LIMITS_ANSWER_MS, LIMITS_REDIS_OPTIONS, RedisHealth, createLimitsRedis, redisReady, type LimitsHealth, type LimitsLogger } from "./redis-health.js";

@@ -15,13 +15,23 @@ export interface LimitsLogger {
 }
 
 /**
+ * How long the limits wait for Redis to answer a command before following the failure policy
+ * (see `answered`). A Redis that is down costs nothing like it: without an offline queue a command
+ * fails at once while the connection is lost; this bounds a Redis that is connected but hung.
+ */
+export const LIMITS_ANSWER_MS = 1000;
+
+/**
  * Client settings for the limits: a dead Redis must cost a request milliseconds, not seconds.
- * No offline queue (a command fails at once while disconnected), one retry, short timeouts;
- * reconnection keeps trying in the background.
+ * No offline queue (a command fails at once while disconnected), one retry; reconnection keeps
+ * trying in the background. The client's own command timeout is only a backstop, well past
+ * LIMITS_ANSWER_MS: it fires from a timer, and a timer runs before the replies waiting in the
+ * socket are read, so a process held up for a moment (a loaded machine) took answers that had
+ * arrived for none, and fell back to per-node counters that then admitted past the limit.
  */
 export const LIMITS_REDIS_OPTIONS: RedisOptions = {
   connectTimeout: 1000,
-  commandTimeout: 300,
+  commandTimeout: 5000,
   maxRetriesPerRequest: 1,
   enableOfflineQueue: false,
   retryStrategy: (attempt: number) => Math.min(100 * attempt, 1000),
@@ -43,6 +53,43 @@ export function redisReady(redis: Redis, timeoutMs = 2000): Promise<boolean> {
     const onReady = () => done(true);
     const timer = setTimeout(() => done(false), timeoutMs);
     redis.on("ready", onReady);
+  });
+}
+
+/** Redis gave no answer within LIMITS_ANSWER_MS (the command may still run, or have run). */
+export class RedisNoAnswerError extends Error {
+  constructor(ms: number) {
+    super(`Redis did not answer within ${ms} ms`);
+    this.name = "RedisNoAnswerError";
+  }
+}
+
+/**
+ * `p`, or a RedisNoAnswerError once `ms` have passed without its answer. The deadline is judged
+ * only after the event loop has read its sockets (a timer callback runs before pending I/O; the
+ * check waits for setImmediate, which runs after it): an answer that arrived while this process
+ * was held up counts as in time, so only a Redis that really is silent is taken for down.
+ */
+export function answered<T>(p: Promise<T>, ms = LIMITS_ANSWER_MS): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    let settled = false;
+    const late = () => {
+      if (settled) return;
+      settled = true;
+      reject(new RedisNoAnswerError(ms));
+    };
+    const timer = setTimeout(setImmediate, ms, late);
+    p.then((v) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve(v);
+    }, (err: unknown) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      reject(err as Error);
+    });
   });
 }
 
@@ -91,7 +138,7 @@ export class RedisHealth {
     if (this.pinging) return;
     this.pinging = true;
     try {
-      await this.redis.ping();
+      await answered(this.redis.ping());
       if (this.timer) clearInterval(this.timer);
       this.timer = null;
     } catch {

@@ -19,7 +19,7 @@ import type {
 import { periodRange, type CounterPeriod } from "./periods.js";
 import { MemoryRateLimiter } from "./memory-rate.js";
 import { DEFAULT_TAG, decisionFrom, limitOf, type RateAdmitInput, type RateDecision, type RateLimiter, type RateSubject, type RateTicket } from "./rate.js";
-import { isUnavailable, type RedisHealth } from "./redis-health.js";
+import { answered, isUnavailable, type RedisHealth } from "./redis-health.js";
 import type { Clock } from "../lib/index.js";
 import { StoreUnavailableError } from "../errors/index.js";
 
@@ -86,14 +86,28 @@ export class ResilientRateLimiter implements RateLimiter {
 
   async admit(input: RateAdmitInput): Promise<RateDecision> {
     if (this.health.state === "healthy") {
+      const asked = this.redis.admit(input);
       try {
-        return await this.redis.admit(input);
+        return await answered(asked);
       } catch (err) {
         if (!isUnavailable(err)) throw err;
         this.health.markDown(err);
+        this.giveBackLate(asked, input);
       }
     }
     return this.fallback(input);
+  }
+
+  /**
+   * An admit Redis did not answer in time may still run there, or have run with its answer lost:
+   * what it took (a concurrency slot, tokens) is given back once it answers, or once Redis is
+   * back, so the request, admitted by the fallback instead, does not also hold a slot there until
+   * its lease ends. Giving back what was never taken changes nothing.
+   */
+  private giveBackLate(asked: Promise<RateDecision>, input: RateAdmitInput): void {
+    const at = this.clock.now();
+    const ticket: RateTicket = { requestId: input.requestId, subjects: input.subjects, tokens: input.tokens, at, tag: input.tag ?? DEFAULT_TAG, local: false };
+    asked.then((d) => this.settle(d.ticket ?? ticket, 0), () => this.deferred.push({ ticket, reservation: null, actual: 0, at })).catch(() => undefined);
   }
 
   private fallback(input: RateAdmitInput): RateDecision {
@@ -116,7 +130,7 @@ export class ResilientRateLimiter implements RateLimiter {
     if (ticket.local) return this.local.settle(ticket, actualTokens);
     if (this.health.state === "healthy") {
       try {
-        return await this.redis.settle(ticket, actualTokens);
+        return await answered(this.redis.settle(ticket, actualTokens));
       } catch (err) {
         if (!isUnavailable(err)) throw err;
         this.health.markDown(err);
@@ -143,28 +157,34 @@ export class ResilientBudgetCounter implements BudgetCounter {
 
   async reserve(input: ReserveInput): Promise<ReserveResult> {
     if (this.health.state === "healthy") {
+      const asked = this.redis.reserve(input);
       try {
-        return await this.redis.reserve(input);
+        return await answered(asked);
       } catch (err) {
         if (!isUnavailable(err)) throw err;
         this.health.markDown(err);
+        // Made after all, its answer late or lost: released, or its lease would charge it in full.
+        const lost = this.reservationOf(input, false);
+        asked.then((r) => (r.outcome === "admitted" ? this.release(r.reservation) : undefined), () => this.deferred.push({ ticket: null, reservation: lost, actual: 0, at: lost.reservedAt }))
+          .catch(() => undefined);
       }
     }
     if (this.policy === "closed") return { outcome: "unavailable" };
+    return { outcome: "admitted", reservation: this.reservationOf(input, true) };
+  }
+
+  private reservationOf(input: ReserveInput, local: boolean): BudgetReservation {
     const now = this.clock.now();
     return {
-      outcome: "admitted",
-      reservation: {
-        requestId: input.requestId, amountNano: input.amountNano, subjects: input.subjects, periodKeys: input.subjects.map((s) => periodRange(s.period, now).key),
-        reservedAt: now, expiresAt: now + (input.leaseMs ?? this.leaseMs), tag: input.tag ?? DEFAULT_TAG, local: true,
-      },
+      requestId: input.requestId, amountNano: input.amountNano, subjects: input.subjects, periodKeys: input.subjects.map((s) => periodRange(s.period, now).key),
+      reservedAt: now, expiresAt: now + (input.leaseMs ?? this.leaseMs), tag: input.tag ?? DEFAULT_TAG, local,
     };
   }
 
   async settle(reservation: BudgetReservation, actualNano: number): Promise<SettleOutcome> {
     if (this.health.state === "healthy") {
       try {
-        return await this.redis.settle(reservation, actualNano);
+        return await answered(this.redis.settle(reservation, actualNano));
       } catch (err) {
         if (!isUnavailable(err)) throw err;
         this.health.markDown(err);
@@ -207,7 +227,7 @@ export class ResilientBudgetCounter implements BudgetCounter {
    */
   private async guard<T>(fn: () => Promise<T>): Promise<T> {
     try {
-      return await fn();
+      return await answered(fn());
     } catch (err) {
       if (!isUnavailable(err)) throw err;
       this.health.markDown(err);
