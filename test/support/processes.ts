@@ -7,6 +7,8 @@ import { LOOPBACK_UPSTREAMS } from "./loopback.js";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 
+const START_TIMEOUT_MS = 60_000;
+
 /** `latchkey up` on a data directory; resolves with its URL (and the admin key on a first run). */
 export async function startUp(dataDir: string, env: Record<string, string> = {}): Promise<{ proc: ChildProcess; url: string; admin: string | null }> {
   const proc = spawn(process.execPath, [join(ROOT, "bin", "latchkey.js"), "up", "--port", "0", "--data-dir", dataDir], {
@@ -14,9 +16,13 @@ export async function startUp(dataDir: string, env: Record<string, string> = {})
   });
   let out = "";
   proc.stdout!.on("data", (d: Buffer) => (out += d.toString()));
-  for (let i = 0; i < 300 && !/running at http/.test(out) && proc.exitCode === null; i++) await new Promise((r) => setTimeout(r, 50));
+  // A deadline, not a count of polls: on a loaded machine (the whole suite on two cores) a start
+  // has been seen to take over 15 s, and a timer fires late there too.
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  while (!/running at http/.test(out) && proc.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   // The banner goes on after the URL: on a first run the admin key comes a few lines later.
-  for (let i = 0; i < 100 && /running at http/.test(out) && !/Try the gateway|admin key saved/.test(out) && proc.exitCode === null; i++) await new Promise((r) => setTimeout(r, 20));
+  const bannerDeadline = Date.now() + 10_000;
+  while (/running at http/.test(out) && !/Try the gateway|admin key saved/.test(out) && proc.exitCode === null && Date.now() < bannerDeadline) await new Promise((r) => setTimeout(r, 20));
   const url = /running at (http:\/\/\S+)/.exec(out)?.[1];
   if (!url) {
     proc.kill("SIGKILL");
