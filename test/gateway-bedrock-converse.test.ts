@@ -67,6 +67,19 @@ describe("the simulator plays Converse for the AWS SDK", () => {
     const badKey = new BedrockRuntimeClient({ region: "us-west-2", endpoint: h.sim.url, credentials: { ...AWS, secretAccessKey: "wrong" }, requestHandler: new NodeHttpHandler(), maxAttempts: 1 });
     await expect(badKey.send(new ConverseCommand({ modelId: MISTRAL, messages: [{ role: "user", content: [{ text: "x" }] }] }))).rejects.toMatchObject({ name: "InvalidSignatureException" });
   });
+
+  it("answers outputConfig.textFormat with JSON fitting the schema, and refuses a schema that is not a JSON object string", async () => {
+    const schema = { type: "object", properties: { city: { type: "string" }, days: { type: "integer" } }, required: ["city", "days"] };
+    const ask = (s: string) => new ConverseCommand({
+      modelId: MISTRAL, messages: [{ role: "user", content: [{ text: "forecast" }] }],
+      outputConfig: { textFormat: { type: "json_schema", structure: { jsonSchema: { schema: s, name: "forecast" } } } },
+    });
+    const r = await client().send(ask(JSON.stringify(schema)));
+    const value = JSON.parse(r.output?.message?.content?.[0]?.text ?? "") as Record<string, unknown>;
+    expect(typeof value.city).toBe("string");
+    expect(Number.isInteger(value.days)).toBe(true);
+    await expect(client().send(ask("[1,2]"))).rejects.toMatchObject({ name: "ValidationException", message: expect.stringContaining("JSON schema") });
+  });
 });
 
 describe("the gateway reaches models through Converse", () => {
@@ -127,6 +140,50 @@ describe("the gateway reaches models through Converse", () => {
     expect(h.sim.cloud.seen.bedrockOps.slice(-2)).toEqual(["converse", "converse-stream"]);
     const events = await readUntil(() => h.usage(), (e) => e.filter((x) => x.deployment === claudeCred).length >= 2);
     expect(events.filter((e) => e.deployment === claudeCred).map((e) => [e.streamed, e.outputTokens])).toEqual([[false, 5], [true, 5]]);
+  });
+
+  it("maps structured output to Converse's outputConfig for the OpenAI SDK, JSON and streamed, the JSON as the message's text", async () => {
+    const response_format = {
+      type: "json_schema" as const,
+      json_schema: { name: "city", schema: { type: "object", properties: { name: { type: "string" }, population: { type: "integer" } }, required: ["name", "population"] } },
+    };
+    const ask = { model: "mistral-large-2407", messages: [{ role: "user" as const, content: "a city" }], response_format };
+    const c = await openai().chat.completions.create(ask);
+    const value = JSON.parse(c.choices[0]!.message.content ?? "") as Record<string, unknown>;
+    expect(typeof value.name).toBe("string");
+    expect(Number.isInteger(value.population)).toBe(true);
+    let streamed = "";
+    for await (const ch of await openai().chat.completions.create({ ...ask, stream: true })) streamed += ch.choices[0]?.delta.content ?? "";
+    expect(streamed).toBe(c.choices[0]!.message.content);
+    // The Anthropic SDK's output format reaches Claude through Converse the same way.
+    const anthropic = new Anthropic({ apiKey: key, baseURL: h.url, maxRetries: 0 });
+    const m = await anthropic.messages.create({
+      model: "claude-haiku-4-5", max_tokens: 200, messages: [{ role: "user", content: "a city" }],
+      output_config: { format: { type: "json_schema", schema: response_format.json_schema.schema } },
+    } as unknown as Anthropic.MessageCreateParamsNonStreaming);
+    expect(Object.keys(JSON.parse((m.content[0] as { text: string }).text) as object).sort()).toEqual(["name", "population"]);
+  });
+
+  it("honours tool_choice none (tools left undeclared) and parallel_tool_calls false without tools; refuses none once the history holds tool calls", async () => {
+    const tools = [{ type: "function" as const, function: { name: "get_weather", parameters: { type: "object", properties: { city: { type: "string" } } } } }];
+    const c = await openai().chat.completions.create({ model: "mistral-large-2407", messages: [{ role: "user", content: "hi" }], tools, tool_choice: "none" });
+    // The simulator calls a declared tool whenever it may: a text answer shows none was declared.
+    expect(c.choices[0]!.finish_reason).toBe("stop");
+    expect(c.choices[0]!.message.tool_calls ?? []).toEqual([]);
+    const p = await openai().chat.completions.create({ model: "mistral-large-2407", messages: [{ role: "user", content: "hi" }], parallel_tool_calls: false });
+    expect(p.choices[0]!.message.content?.length).toBeGreaterThan(0);
+    const r = await fetch(`${h.url}/v1/chat/completions`, {
+      method: "POST", headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+      body: JSON.stringify({
+        model: "mistral-large-2407", tools, tool_choice: "none", messages: [
+          { role: "user", content: "weather?" },
+          { role: "assistant", content: null, tool_calls: [{ id: "call_1", type: "function", function: { name: "get_weather", arguments: "{\"city\":\"Oslo\"}" } }] },
+          { role: "tool", tool_call_id: "call_1", content: "sunny" },
+        ],
+      }),
+    });
+    expect(r.status).toBe(400);
+    expect(((await r.json()) as { error: { param: string } }).error.param).toBe("tool_choice none");
   });
 
   it("refuses by name, in the caller's shape, a parameter Converse cannot take for the model", async () => {

@@ -9,7 +9,7 @@ import { answerConverse, converseProblem } from "./converse.js";
 import { COGNITIVE_AUDIENCE } from "./entra.js";
 import { sendEvents, simId, type SimCall } from "./emit.js";
 import type { Script } from "./script.js";
-import { planToolCall } from "./tools.js";
+import { answerStructured, planStructured, planToolCall } from "./tools.js";
 
 /** Model families Bedrock serves besides Anthropic's (Converse only, in this simulator), with or without a geography prefix. */
 const OTHER_FAMILIES = /^(?:(?:us|eu|apac|jp|au|us-gov|global)\.)?(?:meta\.llama|mistral\.|amazon\.nova|cohere\.command|ai21\.|deepseek\.|qwen\.|openai\.gpt-oss)/;
@@ -119,7 +119,10 @@ function simulateConverse(res: ServerResponse, raw: Buffer, call: Omit<SimCall, 
   const fault = call.script.fault ? FAULTS[call.script.fault] : undefined;
   if (fault) return bedrockError(res, ...fault);
   const headers = { ...call.headers, "x-amzn-requestid": simId("sim-") };
-  const full: SimCall = { ...call, res, body, model, stream, headers, tool: planToolCall("converse", body) };
+  const tool = planToolCall("converse", body);
+  const structured = tool ? null : planStructured("converse", body);
+  if (structured !== null) answerStructured(call.script, structured, (body.inferenceConfig as { maxTokens?: number } | undefined)?.maxTokens ?? null);
+  const full: SimCall = { ...call, res, body, model, stream, headers, tool };
   answerConverse(full, converseFrame);
 }
 

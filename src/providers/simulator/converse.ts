@@ -41,9 +41,36 @@ export function converseProblem(body: Json, anthropic: boolean): string | null {
     for (const k of Object.keys(c)) if (!INFERENCE.has(k)) return `1 validation error detected: Unknown field 'inferenceConfig.${k}'.`;
     if (c.maxTokens !== undefined && (!Number.isInteger(c.maxTokens) || (c.maxTokens as number) < 1)) return "1 validation error detected: Value at 'inferenceConfig.maxTokens' failed to satisfy constraint: Member must have value greater than or equal to 1.";
   }
+  const output = outputConfigProblem(body.outputConfig);
+  if (output) return output;
   const extra = body.additionalModelRequestFields;
   if (extra !== undefined && !anthropic && isObj(extra) && Object.keys(extra).length) {
     return `The model returned the following errors: Malformed input request: #: extraneous key [${Object.keys(extra)[0]}] is not permitted, please reformat your input and try again.`;
+  }
+  return null;
+}
+
+/**
+ * What Converse refuses in `outputConfig` (structured output): `textFormat` of type json_schema
+ * whose structure's `jsonSchema.schema` is a JSON object given as a string, under a plain name.
+ */
+function outputConfigProblem(o: unknown): string | null {
+  if (o === undefined) return null;
+  if (!isObj(o)) return "1 validation error detected: Value at 'outputConfig' must be an object.";
+  for (const k of Object.keys(o)) if (k !== "textFormat" && k !== "effort") return `1 validation error detected: Unknown field 'outputConfig.${k}'.`;
+  const f = o.textFormat;
+  if (f === undefined) return null;
+  if (!isObj(f) || f.type !== "json_schema") return "1 validation error detected: Value at 'outputConfig.textFormat.type' failed to satisfy constraint: Member must satisfy enum value set: [json_schema].";
+  const js = isObj(f.structure) ? f.structure.jsonSchema : undefined;
+  if (!isObj(js) || Object.keys(f.structure as Json).length !== 1) return "1 validation error detected: outputConfig.textFormat.structure must set exactly one member of the OutputFormatStructure union.";
+  if (typeof js.schema !== "string") return "1 validation error detected: Value at 'outputConfig.textFormat.structure.jsonSchema.schema' must be a string.";
+  try {
+    if (!isObj(JSON.parse(js.schema))) throw new Error("not an object");
+  } catch {
+    return "The provided JSON schema is invalid: it must be a JSON object.";
+  }
+  if (js.name !== undefined && (typeof js.name !== "string" || !/^[A-Za-z0-9_-]{1,64}$/.test(js.name))) {
+    return "1 validation error detected: Value at 'outputConfig.textFormat.structure.jsonSchema.name' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_-]{1,64}.";
   }
   return null;
 }

@@ -14,7 +14,7 @@ import { simulateCompletion, simulateModeration } from "./openai-legacy.js";
 import { planScript, promptText, type SimulatorCaps } from "./script.js";
 import { answerResource } from "./resources.js";
 import { answerGeminiCaches, answerOpenAIStored } from "./stored.js";
-import { planStructured, planToolCall, tokenPieces, type SimShape } from "./tools.js";
+import { answerStructured, planStructured, planToolCall, type SimShape } from "./tools.js";
 import { simulateGoogleToken, simulateVertex } from "./vertex.js";
 
 export interface SimulatorOptions {
@@ -140,12 +140,8 @@ function route(req: IncomingMessage, res: ServerResponse, text: string, paceMs: 
   const shape = shapeOf(path, gemini?.[2]);
   const tool = shape ? planToolCall(shape, body) : null;
   const structured = shape && !tool ? planStructured(shape, body) : null;
-  if (structured !== null) {
-    // The answer is JSON fitting the requested schema, streamed (and billed) in token-sized pieces.
-    const pieces = tokenPieces(structured);
-    script.words = maxTokens !== null && maxTokens < pieces.length ? pieces.slice(0, maxTokens) : pieces;
-    script.stopReason = script.words.length < pieces.length ? "max_tokens" : "end";
-  }
+  // The answer is JSON fitting the requested schema, streamed (and billed) in token-sized pieces.
+  if (structured !== null) answerStructured(script, structured, maxTokens);
   const call: SimCall = { res, body, model, script, stream, paceMs, headers, tool };
   const answer = () => {
     if (answerFault(dialect, script.fault, res, headers)) return;

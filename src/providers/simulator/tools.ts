@@ -1,5 +1,5 @@
 import { schemaValue } from "./schema-value.js";
-import { simId } from "./script.js";
+import { simId, type Script } from "./script.js";
 
 /** The API shape a request body is in (Chat Completions and Responses differ though both are OpenAI's). */
 export type SimShape = "anthropic" | "chat" | "responses" | "gemini" | "converse";
@@ -43,6 +43,13 @@ export function planStructured(shape: SimShape, body: Json): string | null {
   const schema = structuredSchema(shape, body);
   if (schema === undefined) return null;
   return JSON.stringify(schema === null ? { answer: "Hello from the Latchkey simulator" } : schemaValue(schema));
+}
+
+/** Makes the script's answer the structured output's JSON, in token-sized pieces, cut at `maxTokens` as a model would be. */
+export function answerStructured(script: Script, json: string, maxTokens: number | null): void {
+  const pieces = tokenPieces(json);
+  script.words = maxTokens !== null && maxTokens < pieces.length ? pieces.slice(0, maxTokens) : pieces;
+  script.stopReason = script.words.length < pieces.length ? "max_tokens" : "end";
 }
 
 function declaredTools(shape: SimShape, body: Json): { name: string; schema: unknown }[] {
@@ -120,7 +127,12 @@ function structuredSchema(shape: SimShape, body: Json): unknown {
       if (f?.type === "json_schema") return f.schema ?? null;
       return f?.type === "json_object" ? null : undefined;
     }
-    case "converse": return undefined;
+    case "converse": {
+      // Converse carries the schema as a JSON string (checked by converseProblem before this).
+      const f = ((body.outputConfig as Json | undefined)?.textFormat ?? undefined) as Json | undefined;
+      const schema = ((f?.structure as Json | undefined)?.jsonSchema as Json | undefined)?.schema;
+      return typeof schema === "string" ? (JSON.parse(schema) as unknown) : undefined;
+    }
     case "gemini": {
       const g = (body.generationConfig ?? {}) as Json;
       const schema = g.responseJsonSchema ?? g.responseSchema ?? g.response_json_schema ?? g.response_schema;

@@ -13,6 +13,13 @@ const frame = (type: string, data: unknown, kind = "event"): Buffer => Buffer.fr
   body: Buffer.from(JSON.stringify(data)),
 }));
 
+const TOOL = { name: "get_weather", description: "weather", schema: { type: "object", properties: { city: { type: "string" } } } };
+const TOOL_TURNS: CanonicalRequest["messages"] = [
+  { role: "user", parts: [{ type: "text", text: "weather?" }] },
+  { role: "assistant", parts: [{ type: "tool_call", id: "call_1", name: "get_weather", args: { city: "Oslo" } }] },
+  { role: "user", parts: [{ type: "tool_result", id: "call_1", content: [{ type: "text", text: "sunny" }], isError: false }] },
+];
+
 function request(over: Partial<CanonicalRequest>): CanonicalRequest {
   return { ...emptyRequest("m"), messages: [{ role: "user", parts: [{ type: "text", text: "hi" }] }], ...over };
 }
@@ -56,7 +63,8 @@ describe("Converse request", () => {
     expect((claude.inferenceConfig as { maxTokens: number }).maxTokens).toBe(2100);
     const refusals: [Partial<CanonicalRequest>, string][] = [
       [{ topK: 5 }, "top_k"], [{ reasoning: { effort: "high" } }, "reasoning"], [{ output: { type: "json" } }, "response_format json_object"],
-      [{ parallelToolCalls: false }, "parallel_tool_calls false"],
+      [{ parallelToolCalls: false, tools: [TOOL] }, "parallel_tool_calls false"],
+      [{ toolChoice: { type: "none" }, tools: [TOOL], messages: TOOL_TURNS }, "tool_choice none"],
       [{ messages: [{ role: "user", parts: [{ type: "image", mediaType: "image/png", url: "https://example.com/a.png" }] }] }, "an image by URL in content"],
     ];
     for (const [over, param] of refusals) {
@@ -69,6 +77,21 @@ describe("Converse request", () => {
       expect(caught, param).toBeInstanceOf(TranslationError);
       expect((caught as TranslationError).param).toBe(param);
     }
+  });
+});
+
+describe("Converse request: what it maps rather than refuses", () => {
+  it("sends structured output as outputConfig.textFormat, the schema as a JSON string under a plain name", () => {
+    const schema = { type: "object", properties: { city: { type: "string" } }, required: ["city"] };
+    const body = encodeConverseRequest(request({ output: { type: "json_schema", name: "the city!", schema } }), "mistral.mistral-large-2407-v1:0", 8192);
+    expect(body.outputConfig).toEqual({ textFormat: { type: "json_schema", structure: { jsonSchema: { schema: JSON.stringify(schema), name: "the_city_" } } } });
+  });
+
+  it("honours tool_choice none by declaring no tools while no turn holds a tool call, and parallel_tool_calls false when no tools are sent", () => {
+    const none = encodeConverseRequest(request({ toolChoice: { type: "none" }, tools: [TOOL], parallelToolCalls: false }), "mistral.mistral-large-2407-v1:0", 8192);
+    expect(none.toolConfig).toBeUndefined();
+    const toolless = encodeConverseRequest(request({ parallelToolCalls: false }), "mistral.mistral-large-2407-v1:0", 8192);
+    expect(toolless.toolConfig).toBeUndefined();
   });
 });
 

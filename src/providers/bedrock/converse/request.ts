@@ -44,23 +44,40 @@ export function encodeConverseRequest(r: CanonicalRequest, modelId: string, maxO
     }
   }
   if (Object.keys(extra).length) body.additionalModelRequestFields = extra;
-  if (r.tools.length) {
+  const c = r.toolChoice;
+  // Converse has no choice that forbids tools: they are left undeclared instead, which it allows
+  // only while no turn holds a tool call or result (those need toolConfig).
+  const forbidden = c?.type === "none";
+  if (forbidden && r.tools.length && r.messages.some((m) => m.parts.some((p) => p.type === "tool_call" || p.type === "tool_result"))) {
+    refuse("tool_choice none", TARGET, "cannot be honoured once the conversation holds tool calls (Converse then needs the tools declared, and cannot forbid them)");
+  }
+  if (r.tools.length && !forbidden) {
     const toolConfig: Json = {
       tools: r.tools.map((t) => ({ toolSpec: { name: t.name, ...(t.description ? { description: t.description } : {}), inputSchema: { json: t.schema } } })),
     };
-    const c = r.toolChoice;
-    if (c?.type === "none") refuse("tool_choice none", TARGET, "cannot be honoured (Converse has no way to forbid declared tools)");
     if (c?.type === "required") toolConfig.toolChoice = { any: {} };
     else if (c?.type === "tool") toolConfig.toolChoice = { tool: { name: c.name } };
     else if (c) toolConfig.toolChoice = { auto: {} };
     body.toolConfig = toolConfig;
-  } else if (r.toolChoice && r.toolChoice.type !== "none" && r.toolChoice.type !== "auto") {
+    // Converse has no setting that holds a turn to one tool call; without tools there is nothing to hold.
+    if (r.parallelToolCalls === false) refuse("parallel_tool_calls false", TARGET, "cannot be honoured (Converse has no setting that limits a turn to one tool call)");
+  } else if (c && c.type !== "none" && c.type !== "auto") {
     refuse("tool_choice", TARGET, "needs tools");
   }
-  if (r.parallelToolCalls === false) refuse("parallel_tool_calls false", TARGET);
-  if (r.output) refuse(r.output.type === "json" ? "response_format json_object" : "a structured output format", TARGET);
+  if (r.output?.type === "json") refuse("response_format json_object", TARGET, "cannot be honoured (Converse takes a JSON schema, not JSON mode)");
+  if (r.output) body.outputConfig = { textFormat: outputFormat(r.output) };
   if (r.user) body.requestMetadata = { user: r.user.slice(0, 256) };
   return body;
+}
+
+/**
+ * Structured output as Converse's `outputConfig.textFormat`: the schema as a JSON string, under a
+ * name of letters, digits, underscores and hyphens. The answer is the JSON as text, as the other
+ * dialects give it, so nothing is unwrapped on the way back.
+ */
+function outputFormat(o: Extract<CanonicalRequest["output"], { type: "json_schema" }>): Json {
+  const name = o.name.replace(/[^A-Za-z0-9_-]/g, "_").slice(0, 64) || "response";
+  return { type: "json_schema", structure: { jsonSchema: { schema: JSON.stringify(o.schema), name } } };
 }
 
 /** Merges same-role turns and puts tool results first in their user turn, as Converse requires alternation. */
