@@ -20,7 +20,7 @@ import { createAccessLogger, createLogger, stderrDestination } from "./logger.js
 import { loadMasterKey, loadPreviousMasterKey, MasterKeyError } from "./master-key.js";
 import { RedisInvalidationBus } from "./invalidation.js";
 import { createRedactor } from "./leaks/index.js";
-import { createGateway, LimitsAdmission, recoverJournal, RedisReasoningKeep } from "./gateway/index.js";
+import { createGateway, LimitsAdmission, recoverJournal, RedisReasoningKeep, type Gateway } from "./gateway/index.js";
 import { CredentialVault, ModelCatalog } from "./providers/index.js";
 import { createLimits, createLimitsRedis, redisReady, type Limits } from "./limits/index.js";
 import { AlertService, WebhookDispatcher, WebhookService } from "./alerts/index.js";
@@ -53,6 +53,8 @@ export interface App {
   server: Server;
   /** The limit counters (for operators' tooling and tests: snapshots of spend and reservations). */
   limits: Limits;
+  /** The gateway (for tests: its upstream pool shares in use). */
+  gateway: Gateway;
   /** The base URL (the port is bound when createApp begins, before anything is created). */
   listen(): Promise<string>;
   url(): string;
@@ -223,7 +225,7 @@ async function buildApp(config: Config, opts: AppOptions, server: Server, baseUr
   for (const t of timers) t.unref();
 
   return {
-    config, services, database, store, bootstrap: boot, server, limits,
+    config, services, database, store, bootstrap: boot, server, limits, gateway,
     listen: () => Promise.resolve(baseUrl),
     url: () => baseUrl,
     metricsUrl: () => metricsBound?.url ?? null,

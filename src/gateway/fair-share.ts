@@ -35,6 +35,13 @@ export class FairShare {
     });
   }
 
+  /** Slots held, over every origin and key. */
+  inUse(): number {
+    let n = 0;
+    for (const held of this.inflight.values()) n += held;
+    return n;
+  }
+
   /** A request done with its slot: handed to the first waiter of its key, else freed. */
   release(slot: string): void {
     const queue = this.waiters.get(slot);

@@ -76,6 +76,8 @@ export interface Gateway {
   close(): Promise<void>;
   readonly catalog: ModelCatalog;
   readonly vault: CredentialVault;
+  /** Requests holding a share of an upstream pool (fair-share.ts): none once every request has ended. */
+  upstreamSharesInUse(): number;
   /** Usage events waiting in memory and bytes in the spool (for the metrics). */
   usageBacklog(): { queued: number; spoolBytes: number };
 }
@@ -141,6 +143,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     },
     catalog,
     vault,
+    upstreamSharesInUse: () => core.fairShare.inUse(),
     usageBacklog: () => recorder.backlog(),
   };
 }

@@ -119,6 +119,16 @@ export class MemoryRateLimiter implements RateLimiter {
     }
   }
 
+  /** Concurrency slots `subject` holds now (leases not yet ended). */
+  openSlots(subject: string): number {
+    const log = this.logs.get(subject);
+    if (!log) return 0;
+    const now = this.clock.now();
+    let n = 0;
+    for (const until of log.slots.values()) if (until > now) n++;
+    return n;
+  }
+
   private logFor(id: string): SubjectLog {
     let log = this.logs.get(id);
     if (!log) {
