@@ -1,3 +1,6 @@
+import type { Json, StreamEvent } from "./canonical.js";
+import type { StreamDecoder } from "./codec.js";
+
 /** One server-sent event: its `event:` name (empty when none) and its joined `data:` lines. */
 export interface SseFrame { event: string; data: string }
 
@@ -62,4 +65,45 @@ function parseFrame(block: string): SseFrame | null {
 export function sse(event: string | null, data: unknown): string {
   const json = JSON.stringify(data);
   return event ? `event: ${event}\ndata: ${json}\n\n` : `data: ${json}\n\n`;
+}
+
+/**
+ * The skeleton every dialect's stream decoder shares: upstream bytes → SSE frames → JSON objects →
+ * canonical events. A dialect supplies `frame` (one parsed object) and, for its most frequent
+ * frames, `fast`, which may read a frame without parsing it whole. A frame that is not JSON carries
+ * nothing of ours and is skipped.
+ */
+export abstract class SseJsonDecoder implements StreamDecoder {
+  done = false;
+  private readonly parser = new SseParser();
+
+  push(chunk: Uint8Array): StreamEvent[] {
+    return this.frames(this.parser.push(chunk));
+  }
+
+  end(): StreamEvent[] {
+    return this.frames(this.parser.end());
+  }
+
+  private frames(frames: SseFrame[]): StreamEvent[] {
+    const out: StreamEvent[] = [];
+    for (const f of frames) {
+      if (this.fast(f.data, out)) continue;
+      let d: Json;
+      try {
+        d = JSON.parse(f.data) as Json;
+      } catch {
+        continue;
+      }
+      this.frame(d, out);
+    }
+    return out;
+  }
+
+  /** Reads a frame's data without parsing it whole; false to have it parsed and given to `frame`. */
+  protected fast(_data: string, _out: StreamEvent[]): boolean {
+    return false;
+  }
+
+  protected abstract frame(d: Json, out: StreamEvent[]): void;
 }

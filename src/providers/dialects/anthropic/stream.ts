@@ -1,50 +1,27 @@
-import { isObject, NO_USAGE, safeId, wrapSignature, type CanonicalUsage, type StopReason, type StreamEvent } from "../canonical.js";
-import type { StreamDecoder, StreamEncoder } from "../codec.js";
-import { sse, SseParser } from "../sse.js";
+import { isObject, NO_USAGE, safeId, wrapSignature, type CanonicalUsage, type Json, type StopReason, type StreamEvent } from "../canonical.js";
+import type { StreamEncoder } from "../codec.js";
+import { sse, SseJsonDecoder } from "../sse.js";
 import { anthropicStop, anthropicStopOut, anthropicUsage, anthropicUsageOut } from "./response.js";
 
 const TEXT_DELTA = /^\{"type":"content_block_delta","index":(\d+),"delta":\{"type":"text_delta","text":("(?:[^"\\]|\\.)*")\}\}$/;
 
 /** Anthropic SSE → canonical events. Usage is split between message_start and the cumulative message_delta. */
-export class AnthropicStreamDecoder implements StreamDecoder {
-  done = false;
-  private readonly parser = new SseParser();
+export class AnthropicStreamDecoder extends SseJsonDecoder {
   private startUsage: CanonicalUsage = NO_USAGE;
   /** Anthropic block index → canonical part index (-1: a block that is not carried, e.g. redacted thinking). */
   private readonly parts: number[] = [];
   private next = 0;
 
-  push(chunk: Uint8Array): StreamEvent[] {
-    return this.frames(this.parser.push(chunk));
+  /** Most frames of a stream are text deltas in Anthropic's exact compact form: one match and the text's own JSON.parse. */
+  protected override fast(data: string, out: StreamEvent[]): boolean {
+    const m = TEXT_DELTA.exec(data);
+    if (!m) return false;
+    const index = this.parts[Number(m[1])] ?? -1;
+    if (index >= 0) out.push({ type: "text", index, text: JSON.parse(m[2]!) as string });
+    return true;
   }
 
-  end(): StreamEvent[] {
-    return this.frames(this.parser.end());
-  }
-
-  private frames(frames: { event: string; data: string }[]): StreamEvent[] {
-    const out: StreamEvent[] = [];
-    for (const f of frames) {
-      // Most frames of a stream are text deltas in Anthropic's exact compact form: those are read
-      // with one match and the text's own JSON.parse; anything else is parsed whole.
-      const m = TEXT_DELTA.exec(f.data);
-      if (m) {
-        const index = this.parts[Number(m[1])] ?? -1;
-        if (index >= 0) out.push({ type: "text", index, text: JSON.parse(m[2]!) as string });
-        continue;
-      }
-      let d: Record<string, unknown>;
-      try {
-        d = JSON.parse(f.data) as Record<string, unknown>;
-      } catch {
-        continue;
-      }
-      this.event(d, out);
-    }
-    return out;
-  }
-
-  private event(d: Record<string, unknown>, out: StreamEvent[]): void {
+  protected frame(d: Json, out: StreamEvent[]): void {
     switch (d.type) {
       case "message_start": {
         const m = isObject(d.message) ? d.message : {};

@@ -1,12 +1,10 @@
 import { isObject, NO_USAGE, originFamily, safeId, wrapSignature, type CanonicalUsage, type Json, type StopReason, type StreamEvent } from "../canonical.js";
-import type { StreamDecoder, StreamEncoder } from "../codec.js";
-import { sse, SseParser } from "../sse.js";
+import type { StreamEncoder } from "../codec.js";
+import { sse, SseJsonDecoder } from "../sse.js";
 import { chatStop, chatStopOut, chatThinkingBlock, chatUsageOut, openaiUsage } from "./response.js";
 
 /** Chat Completions chunks → canonical events: text and each tool call (by its `index`) become parts. */
-export class ChatStreamDecoder implements StreamDecoder {
-  done = false;
-  private readonly parser = new SseParser();
+export class ChatStreamDecoder extends SseJsonDecoder {
   private started = false;
   private open = -1;
   private textPart = -1;
@@ -14,34 +12,14 @@ export class ChatStreamDecoder implements StreamDecoder {
   /** Tool call index → canonical part index. */
   private readonly tools: number[] = [];
 
-  push(chunk: Uint8Array): StreamEvent[] {
-    return this.frames(this.parser.push(chunk));
+  protected override fast(data: string, out: StreamEvent[]): boolean {
+    if (data !== "[DONE]") return false;
+    this.close(out);
+    this.done = true;
+    return true;
   }
 
-  end(): StreamEvent[] {
-    return this.frames(this.parser.end());
-  }
-
-  private frames(frames: { data: string }[]): StreamEvent[] {
-    const out: StreamEvent[] = [];
-    for (const f of frames) {
-      if (f.data === "[DONE]") {
-        this.close(out);
-        this.done = true;
-        continue;
-      }
-      let d: Record<string, unknown>;
-      try {
-        d = JSON.parse(f.data) as Record<string, unknown>;
-      } catch {
-        continue;
-      }
-      this.chunk(d, out);
-    }
-    return out;
-  }
-
-  private chunk(d: Record<string, unknown>, out: StreamEvent[]): void {
+  protected frame(d: Json, out: StreamEvent[]): void {
     if (isObject(d.error)) {
       out.push({ type: "error", code: "upstream_error", message: String(d.error.message ?? "The provider failed.") });
       this.done = true;

@@ -1,14 +1,12 @@
 import {
   isObject, NO_USAGE, parseArgs, TranslationError, wrapSignature, type CanonicalUsage, type Json, type StopReason, type StreamEvent,
 } from "../canonical.js";
-import type { StreamDecoder, StreamEncoder } from "../codec.js";
-import { SseParser } from "../sse.js";
+import type { StreamEncoder } from "../codec.js";
+import { SseJsonDecoder } from "../sse.js";
 import { geminiStop, geminiStopOut, geminiUsage, geminiUsageOut } from "./response.js";
 
 /** Gemini `alt=sse` chunks → canonical events. Function calls arrive whole, each its own part. */
-export class GeminiStreamDecoder implements StreamDecoder {
-  done = false;
-  private readonly parser = new SseParser();
+export class GeminiStreamDecoder extends SseJsonDecoder {
   private started = false;
   private open = -1;
   private openKind: "text" | "thinking" | null = null;
@@ -16,27 +14,7 @@ export class GeminiStreamDecoder implements StreamDecoder {
   private calls = 0;
   private id = "";
 
-  push(chunk: Uint8Array): StreamEvent[] {
-    return this.frames(this.parser.push(chunk));
-  }
-
-  end(): StreamEvent[] {
-    return this.frames(this.parser.end());
-  }
-
-  private frames(frames: { data: string }[]): StreamEvent[] {
-    const out: StreamEvent[] = [];
-    for (const f of frames) {
-      try {
-        this.chunk(JSON.parse(f.data) as Json, out);
-      } catch {
-        // not JSON: nothing of ours
-      }
-    }
-    return out;
-  }
-
-  private chunk(d: Json, out: StreamEvent[]): void {
+  protected frame(d: Json, out: StreamEvent[]): void {
     if (isObject(d.error)) {
       out.push({ type: "error", code: "upstream_error", message: String(d.error.message ?? "The provider failed.") });
       this.done = true;

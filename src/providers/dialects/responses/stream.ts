@@ -1,37 +1,15 @@
 import { isObject, NO_USAGE, safeId, wrapSignature, type CanonicalUsage, type Json, type StopReason, type StreamEvent } from "../canonical.js";
 import { openaiUsage } from "../chat/response.js";
-import type { StreamDecoder, StreamEncoder } from "../codec.js";
-import { SseParser } from "../sse.js";
+import type { StreamEncoder } from "../codec.js";
+import { SseJsonDecoder } from "../sse.js";
 import { itemId, responseObject, responsesStop } from "./response.js";
 
 /** Responses API events → canonical events; argument deltas are keyed by item id, not call id. */
-export class ResponsesStreamDecoder implements StreamDecoder {
-  done = false;
-  private readonly parser = new SseParser();
+export class ResponsesStreamDecoder extends SseJsonDecoder {
   private readonly items = new Map<string, number>();
   private open = -1;
   private next = 0;
   private called = false;
-
-  push(chunk: Uint8Array): StreamEvent[] {
-    return this.frames(this.parser.push(chunk));
-  }
-
-  end(): StreamEvent[] {
-    return this.frames(this.parser.end());
-  }
-
-  private frames(frames: { data: string }[]): StreamEvent[] {
-    const out: StreamEvent[] = [];
-    for (const f of frames) {
-      try {
-        this.event(JSON.parse(f.data) as Json, out);
-      } catch {
-        // a frame that is not JSON carries nothing of ours
-      }
-    }
-    return out;
-  }
 
   private begin(key: string, out: StreamEvent[], kind: "text" | "tool_call" | "thinking", id?: string, name?: string): number {
     this.close(out);
@@ -42,7 +20,7 @@ export class ResponsesStreamDecoder implements StreamDecoder {
     return index;
   }
 
-  private event(d: Json, out: StreamEvent[]): void {
+  protected frame(d: Json, out: StreamEvent[]): void {
     const key = `${String(d.item_id ?? "")}`;
     switch (d.type) {
       case "response.created": {
