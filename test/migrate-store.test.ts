@@ -4,22 +4,16 @@
  * verifies on PostgreSQL, a server started on the copy serves the old keys through the old
  * (encrypted) credential without creating a new organization, and a target that holds data is refused.
  */
-import { spawnSync, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
 import { createSimulatorServer, type SimulatorServer } from "../src/providers/index.js";
-import { startUp } from "./support/processes.js";
+import { adminApi, latchkeyCli as cli, sendMessage as send, stopProcess as stop, UpNodes } from "./support/nodes.js";
 import { createPgSchema, postgresAvailable } from "./support/services.js";
 
 const pgOk = await postgresAvailable();
-const ROOT = join(import.meta.dirname, "..");
 const SECRET = "sk-ant-MIGRATE-STORE-CREDENTIAL-0001";
-const cli = (args: string[], env: Record<string, string> = {}) => spawnSync(process.execPath, [join(ROOT, "bin", "latchkey.js"), ...args], {
-  env: { ...process.env, NO_COLOR: "1", LATCHKEY_LOG_LEVEL: "fatal", ...env }, encoding: "utf8", timeout: 240_000,
-});
 
 type Row = Record<string, unknown>;
 
@@ -39,44 +33,30 @@ function dump(file: string): Record<string, Row[]> {
   }
 }
 
-async function stop(proc: ChildProcess): Promise<void> {
-  if (proc.exitCode !== null || proc.signalCode !== null) return;
-  const exited = new Promise((ok) => proc.once("exit", ok));
-  proc.kill("SIGTERM");
-  await exited;
-}
-
 describe.skipIf(!pgOk)("migrate-store: SQLite → PostgreSQL → SQLite", () => {
-  const dirs: string[] = [];
-  const procs: ChildProcess[] = [];
-  const drops: (() => Promise<void>)[] = [];
+  const nodes = new UpNodes();
   let sim: SimulatorServer | null = null;
-  const dir = (name: string) => {
-    const d = mkdtempSync(join(tmpdir(), `latchkey-${name}-`));
-    dirs.push(d);
-    return d;
+  afterAll(() => nodes.close());
+  const simulator = async () => {
+    if (!sim) {
+      const started = await createSimulatorServer();
+      nodes.onClose(() => started.close());
+      sim = started;
+    }
+    return sim;
   };
-  afterAll(async () => {
-    for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill("SIGKILL");
-    await sim?.close();
-    for (const drop of drops) await drop();
-    for (const d of dirs) rmSync(d, { recursive: true, force: true });
-  });
+  const pgTarget = async () => {
+    const schema = await createPgSchema();
+    nodes.onClose(schema.drop);
+    return schema.url;
+  };
 
   it("copies every record, verifies the audit chain, serves from the copy, and refuses a target with data", async () => {
-    sim = await createSimulatorServer();
-    const data = dir("migrate-src");
-    const up = await startUp(data);
-    procs.push(up.proc);
+    const sim = await simulator();
+    const data = nodes.dir("migrate-src");
+    const up = await nodes.start(data);
     expect(up.admin).not.toBeNull();
-    const api = async (url: string, method: string, path: string, body?: unknown) => {
-      const r = await fetch(`${url}${path}`, { method, headers: { authorization: `Bearer ${up.admin}`, "content-type": "application/json" }, body: body ? JSON.stringify(body) : undefined });
-      return { status: r.status, body: (await r.json()) as any };
-    };
-    const send = (url: string, key: string) => fetch(`${url}/v1/messages`, {
-      method: "POST", headers: { "x-api-key": key, "anthropic-version": "2023-06-01", "content-type": "application/json" },
-      body: JSON.stringify({ model: "claude-haiku-4-5", max_tokens: 16, messages: [{ role: "user", content: "sim-tokens:7" }] }),
-    }).then(async (r) => (await r.text(), r.status));
+    const api = (url: string, method: string, path: string, body?: unknown) => adminApi(url, up.admin!)(method, path, body);
 
     // A store with a bit of everything: workspaces, keys of each kind, an encrypted credential and
     // webhook secret, credits, a revoked and a rolled key, usage, and the audit records of all that.
@@ -115,9 +95,8 @@ describe.skipIf(!pgOk)("migrate-store: SQLite → PostgreSQL → SQLite", () => 
     expect(before.provider_credentials!.length).toBe(1);
 
     // SQLite → PostgreSQL.
-    const pgSchema = await createPgSchema();
-    drops.push(pgSchema.drop);
-    const toPg = cli(["migrate-store", "--to", pgSchema.url, "--data-dir", data]);
+    const pgUrl = await pgTarget();
+    const toPg = cli(["migrate-store", "--to", pgUrl, "--data-dir", data]);
     expect(toPg.stderr).toBe("");
     expect(toPg.status).toBe(0);
     expect(toPg.stdout).toMatch(/every table's row count matches/);
@@ -128,13 +107,13 @@ describe.skipIf(!pgOk)("migrate-store: SQLite → PostgreSQL → SQLite", () => 
     expect(toPg.stdout + toPg.stderr).not.toContain(SECRET);
 
     // Again into the same, now full, database: refused, nothing written.
-    const again = cli(["migrate-store", "--to", pgSchema.url, "--data-dir", data]);
+    const again = cli(["migrate-store", "--to", pgUrl, "--data-dir", data]);
     expect(again.status).not.toBe(0);
     expect(again.stderr).toMatch(/target database is not empty \(.*api_keys: \d+/);
 
     // PostgreSQL → a new SQLite file: every row of every table is what it was.
-    const back = join(dir("migrate-back"), "latchkey.db");
-    const toSqlite = cli(["migrate-store", "--from", pgSchema.url, "--to", back, "--data-dir", data]);
+    const back = join(nodes.dir("migrate-back"), "latchkey.db");
+    const toSqlite = cli(["migrate-store", "--from", pgUrl, "--to", back, "--data-dir", data]);
     expect(toSqlite.stderr).toBe("");
     expect(toSqlite.status).toBe(0);
     expect(dump(back)).toEqual(before);
@@ -142,8 +121,7 @@ describe.skipIf(!pgOk)("migrate-store: SQLite → PostgreSQL → SQLite", () => 
     // A server on the PostgreSQL copy is the same installation: no new organization, the old keys
     // pass through the old credential (opened with the same master key), the chain verifies.
     const master = readFileSync(join(data, "master.key"), "utf8").trim();
-    const onPg = await startUp(dir("migrate-pg-node"), { LATCHKEY_DATABASE_URL: pgSchema.url, LATCHKEY_MASTER_KEY: master });
-    procs.push(onPg.proc);
+    const onPg = await nodes.start(nodes.dir("migrate-pg-node"), { LATCHKEY_DATABASE_URL: pgUrl, LATCHKEY_MASTER_KEY: master });
     expect(onPg.admin).toBeNull();
     for (const k of serving) expect(await send(onPg.url, k.key)).toBe(200);
     expect(await send(onPg.url, keys[10]!.key)).toBe(401);
@@ -158,12 +136,69 @@ describe.skipIf(!pgOk)("migrate-store: SQLite → PostgreSQL → SQLite", () => 
     await stop(onPg.proc);
 
     // A SQLite target a server has started on holds an organization: refused as well.
-    const used = dir("migrate-used");
-    const fresh = await startUp(used);
-    procs.push(fresh.proc);
+    const used = nodes.dir("migrate-used");
+    const fresh = await nodes.start(used);
     await stop(fresh.proc);
-    const intoUsed = cli(["migrate-store", "--from", pgSchema.url, "--to", join(used, "latchkey.db"), "--data-dir", data]);
+    const intoUsed = cli(["migrate-store", "--from", pgUrl, "--to", join(used, "latchkey.db"), "--data-dir", data]);
     expect(intoUsed.status).not.toBe(0);
     expect(intoUsed.stderr).toMatch(/not empty \(.*organizations: 1/);
+  }, 240_000);
+
+  it("moves a store in the middle of a rolling master-key rotation: records under either key copied as they are, the audit seals checked, the rotation finished on the target", async () => {
+    const sim = await simulator();
+    const OLD = "5e".repeat(32);
+    const NEW = "a9".repeat(32);
+    const rolling = { LATCHKEY_MASTER_KEY: NEW, LATCHKEY_MASTER_KEY_PREVIOUS: OLD };
+    const data = nodes.dir("migrate-rolling");
+    // Written under the old key: a credential and a webhook secret, and the audit log sealed under it.
+    const first = await nodes.start(data, { LATCHKEY_MASTER_KEY: OLD });
+    const api = (url: string, method: string, path: string, body?: unknown) => adminApi(url, first.admin!)(method, path, body);
+    expect((await api(first.url, "POST", "/api/v1/credentials", { provider: "anthropic", name: "old", secret: "sk-ant-MIGRATE-ROLL-OLD-0001", base_url: sim.url, priority: 5 })).status).toBe(201);
+    expect((await api(first.url, "POST", "/api/v1/webhooks", { url: "https://example.com/hook", events: ["*"] })).status).toBe(201);
+    const key = (await api(first.url, "POST", "/api/v1/keys", { name: "rolling", kind: "live" })).body.key as string;
+    await stop(first.proc);
+    // The node rolls: a credential written now is sealed under the new key; the log stays sealed under the old one.
+    const rolled = await nodes.start(data, rolling);
+    expect((await api(rolled.url, "POST", "/api/v1/credentials", { provider: "anthropic", name: "new", secret: "sk-ant-MIGRATE-ROLL-NEW-0002", base_url: sim.url, priority: 1 })).status).toBe(201);
+    expect(await send(rolled.url, key)).toBe(200);
+    const records = (await api(rolled.url, "GET", "/api/v1/audit/verify")).body.count as number;
+    await stop(rolled.proc);
+
+    // Copied with both keys: the seals verify under the key the log is sealed with, and the output says what still needs the old key.
+    const pgUrl = await pgTarget();
+    const moved = cli(["migrate-store", "--to", pgUrl, "--data-dir", data], rolling);
+    expect(moved.stderr).toBe("");
+    expect(moved.status).toBe(0);
+    expect(moved.stdout).toContain(`audit chain intact on the copy: ${records} records\n`);
+    expect(moved.stdout).toMatch(/LATCHKEY_MASTER_KEY_PREVIOUS \(fingerprint [0-9a-f]{16}\), which still seals 2 of the 3 sealed records/);
+    expect(moved.stdout).toMatch(/rotate-master with both keys/);
+    expect(moved.stdout).not.toMatch(/open with no master key/);
+    expect(moved.stdout).not.toContain("MIGRATE-ROLL");
+
+    // With the new key alone the copy is the same, but two records open with no key given: said so, loudly.
+    const partial = cli(["migrate-store", "--to", join(nodes.dir("migrate-rolling-partial"), "latchkey.db"), "--data-dir", data], { LATCHKEY_MASTER_KEY: NEW });
+    expect(partial.status).toBe(0);
+    expect(partial.stdout).toMatch(/! 2 sealed records \(credentials, webhook secrets\) open with no master key given here/);
+
+    // A node on the copy with both keys serves through both credentials, and extends the chain.
+    const onPg = await nodes.start(nodes.dir("migrate-rolling-pg"), { LATCHKEY_DATABASE_URL: pgUrl, ...rolling });
+    expect(onPg.admin).toBeNull();
+    for (const c of (await api(onPg.url, "GET", "/api/v1/credentials")).body.data as { id: string }[]) {
+      expect((await api(onPg.url, "POST", `/api/v1/credentials/${c.id}/test`)).body.ok).toBe(true);
+    }
+    expect(await send(onPg.url, key)).toBe(200);
+    expect((await api(onPg.url, "POST", "/api/v1/keys", { name: "on-pg", kind: "test" })).status).toBe(201);
+    expect((await api(onPg.url, "GET", "/api/v1/audit/verify")).body).toMatchObject({ ok: true, count: records + 1 });
+    await stop(onPg.proc);
+
+    // The rotation finishes on the target; then the new key alone opens everything and the log verifies under it.
+    const rotate = cli(["credentials", "rotate-master", "--data-dir", data], { LATCHKEY_DATABASE_URL: pgUrl, ...rolling });
+    expect(rotate.stderr).toBe("");
+    expect(rotate.stdout).toMatch(/re-wrapped 2 sealed records from the previous master key/);
+    const done = await nodes.start(nodes.dir("migrate-rolling-done"), { LATCHKEY_DATABASE_URL: pgUrl, LATCHKEY_MASTER_KEY: NEW });
+    for (const c of (await api(done.url, "GET", "/api/v1/credentials")).body.data as { id: string }[]) {
+      expect((await api(done.url, "POST", `/api/v1/credentials/${c.id}/test`)).body.ok).toBe(true);
+    }
+    expect((await api(done.url, "GET", "/api/v1/audit/verify")).body).toMatchObject({ ok: true, count: records + 1 });
   }, 240_000);
 });

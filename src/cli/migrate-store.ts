@@ -2,8 +2,8 @@ import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "commander";
 import { databaseUrl } from "../main.js";
-import { loadMasterKey, masterKeyFingerprint } from "../master-key.js";
-import { CopyRefusedError, copyStore, openDatabase, sqliteInUse, type Database } from "../store/index.js";
+import { loadMasterKey, loadPreviousMasterKey, masterKeyFingerprint } from "../master-key.js";
+import { CopyRefusedError, copyStore, openDatabase, sealedRecordsByKey, sqliteInUse, type Database } from "../store/index.js";
 import { CliError, printObject, type CliContext } from "./context.js";
 import { configFrom } from "./up.js";
 
@@ -17,6 +17,24 @@ const shown = (url: string) => url.replace(/\/\/[^@/]*@/, "//***@");
 function refuseBusySqlite(url: string, role: string): void {
   if (!isPostgres(url) && sqliteInUse(sqlitePath(url))) {
     throw new CliError(`the ${role} ${sqlitePath(url)} is open in another process: stop every server using it, then copy`);
+  }
+}
+
+/**
+ * The master key, when one is at hand, and during a rolling rotation the one it replaces
+ * (LATCHKEY_MASTER_KEY_PREVIOUS): the audit seals are checked under the key the log is sealed with.
+ */
+function masterKeysOf(config: ReturnType<typeof configFrom>): { masterKey: Buffer | undefined; previous: Buffer | null } {
+  const hasKey = config.masterKey !== undefined || existsSync(join(config.dataDir, "master.key"));
+  if (!hasKey) {
+    if (config.masterKeyPrevious) throw new CliError("LATCHKEY_MASTER_KEY_PREVIOUS is set but there is no current master key (LATCHKEY_MASTER_KEY or master.key in the data directory)");
+    return { masterKey: undefined, previous: null };
+  }
+  const masterKey = loadMasterKey(config.masterKey, config.dataDir).key;
+  try {
+    return { masterKey, previous: loadPreviousMasterKey(config.masterKeyPrevious, masterKey) };
+  } catch (err) {
+    throw new CliError((err as Error).message);
   }
 }
 
@@ -43,21 +61,29 @@ export function registerMigrateStoreCommand(program: Command, ctx: CliContext): 
         dbs.push(source);
         const target = openDatabase({ url: to, statementTimeoutMs: COPY_TIMEOUT_MS });
         dbs.push(target);
-        const hasKey = config.masterKey !== undefined || existsSync(join(config.dataDir, "master.key"));
-        const masterKey = hasKey ? loadMasterKey(config.masterKey, config.dataDir).key : undefined;
+        const { masterKey, previous } = masterKeysOf(config);
+        const keys = masterKey ? (previous ? [masterKey, previous] : [masterKey]) : undefined;
         const result = await copyStore(source, target, {
-          masterKey,
+          masterKey: keys,
           onTable: ctx.globals.json ? undefined : (t) => ctx.out.write(`  ${t.table}: ${t.rows}\n`),
         }).catch((err: Error) => {
           if (err instanceof CopyRefusedError) throw new CliError(err.message);
           throw new CliError(`the copy failed and nothing was committed to the target: ${err.message}`);
         });
         const fingerprint = masterKey ? masterKeyFingerprint(masterKey) : null;
+        const previousFingerprint = previous ? masterKeyFingerprint(previous) : null;
+        // The copy's sealed records, by the key that opens them: the current one, the previous one, neither.
+        const counts = keys ? await sealedRecordsByKey(target, keys) : [];
+        const underCurrent = counts[0] ?? 0;
+        const underPrevious = previous ? counts[1]! : 0;
+        const unopened = keys ? counts[keys.length]! : 0;
         const rows = result.tables.reduce((n, t) => n + t.rows, 0);
         if (ctx.globals.json) {
           return printObject(ctx, {
             from: shown(from), to: shown(to), tables: Object.fromEntries(result.tables.map((t) => [t.table, t.rows])), rows,
             audit: { ok: result.targetAudit.ok, records: result.targetAudit.count }, master_key_fingerprint: fingerprint,
+            previous_master_key_fingerprint: previousFingerprint,
+            sealed_records: keys ? { current_key: underCurrent, previous_key: previous ? underPrevious : null, no_key_given: unopened } : null,
           });
         }
         const w = (s: string) => ctx.out.write(`${s}\n`);
@@ -66,8 +92,19 @@ export function registerMigrateStoreCommand(program: Command, ctx: CliContext): 
           : `the audit chain was already broken on the source (${result.sourceAudit.brokenAt?.reason ?? "broken"}); copied as it was`);
         w("to switch over: stop every server on the old database, then start them with LATCHKEY_DATABASE_URL set to the target");
         w(`  LATCHKEY_DATABASE_URL=${isPostgres(to) ? shown(to) : `sqlite:${sqlitePath(to)}`}${isPostgres(to) && shown(to) !== to ? " (with the credentials given to --to)" : ""}`);
-        w(fingerprint ? `and the same master key (fingerprint ${fingerprint}, from LATCHKEY_MASTER_KEY or ${join(config.dataDir, "master.key")}): the credentials are copied sealed under it`
-          : "(no master key was found here: start the servers with the master key the source's credentials are sealed under)");
+        if (!fingerprint) w("(no master key was found here: start the servers with the master key the source's credentials are sealed under)");
+        else if (previous && underPrevious > 0) {
+          w(`and the same two master keys: LATCHKEY_MASTER_KEY (fingerprint ${fingerprint}) and LATCHKEY_MASTER_KEY_PREVIOUS (fingerprint ${previousFingerprint}), `
+            + `which still seals ${underPrevious} of the ${underCurrent + underPrevious + unopened} sealed records copied as they were`);
+          w("  the rotation finishes on the target as it would have on the source: rotate-master with both keys and LATCHKEY_DATABASE_URL set to the target");
+        } else {
+          w(`and the same master key (fingerprint ${fingerprint}, from LATCHKEY_MASTER_KEY or ${join(config.dataDir, "master.key")}): the credentials are copied sealed under it`);
+          if (previous) w("  every sealed record opens with it: LATCHKEY_MASTER_KEY_PREVIOUS is not needed on the target");
+        }
+        if (unopened > 0) {
+          w(`! ${unopened} sealed record${unopened === 1 ? "" : "s"} (credentials, webhook secrets) open${unopened === 1 ? "s" : ""} with no master key given here: `
+            + "copied as they were; the servers need the key they were sealed under (LATCHKEY_MASTER_KEY_PREVIOUS during a rotation)");
+        }
       } finally {
         for (const db of dbs) await db.close();
       }

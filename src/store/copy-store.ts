@@ -6,6 +6,7 @@
  * transaction commits, so a failed copy leaves it as empty as it was.
  */
 import { sql, type Kysely, type RawBuilder } from "kysely";
+import type { MasterKeys } from "../lib/envelope.js";
 import { AuditStore, type ChainCheck } from "./audit.js";
 import { inTransaction, migrate, openDatabase, type Database } from "./database.js";
 import { MIGRATIONS } from "./migrations/index.js";
@@ -144,8 +145,8 @@ async function insertRows(db: Db, table: string, columns: string[], rows: Row[])
 export interface CopyOptions {
   /** Told after each table is copied. */
   onTable?: (t: TableCopy) => void;
-  /** The master key, when at hand: the audit chain's seals are checked too, not only its links. */
-  masterKey?: Buffer | undefined;
+  /** The master key (and during a rolling rotation the one it replaces), when at hand: the audit chain's seals are checked too, not only its links. */
+  masterKey?: MasterKeys | undefined;
 }
 
 /**

@@ -175,7 +175,7 @@ export class CredentialStore {
 }
 
 /** Which of `keys` opens the data key of an envelope (null: none). */
-function keyThatOpens(keys: readonly Buffer[], envelope: { wrappedKey: string; ciphertext: string }, aad: string): Buffer | null {
+export function keyThatOpens(keys: readonly Buffer[], envelope: { wrappedKey: string; ciphertext: string }, aad: string): Buffer | null {
   for (const k of keys) {
     try {
       openSecret(k, envelope, aad);
