@@ -4,53 +4,32 @@
  * restored server opens its credentials. Without the master key, neither `restore` nor start-up
  * goes on: no new key is generated beside credentials it could never open.
  */
-import { spawnSync, type ChildProcess } from "node:child_process";
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { copyFileSync, existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
-import { createSimulatorServer, type SimulatorServer } from "../src/providers/index.js";
-import { startUp } from "./support/processes.js";
+import { createSimulatorServer } from "../src/providers/index.js";
+import { adminApi, latchkeyCli, sendMessage, UpNodes } from "./support/nodes.js";
 
-const ROOT = join(import.meta.dirname, "..");
-const cli = (args: string[], env: Record<string, string> = {}) => spawnSync(process.execPath, [join(ROOT, "bin", "latchkey.js"), ...args], {
-  env: { ...process.env, NO_COLOR: "1", LATCHKEY_LOG_LEVEL: "fatal", ...env }, encoding: "utf8", timeout: 30_000,
-});
+const cli = (args: string[], env: Record<string, string> = {}) => latchkeyCli(args, env, 30_000);
 const SECRET = "sk-ant-BACKUP-CREDENTIAL-SECRET-0001";
 
 describe("backup and restore", () => {
-  const dirs: string[] = [];
-  const procs: ChildProcess[] = [];
-  let sim: SimulatorServer | null = null;
-  const dir = (name: string) => {
-    const d = mkdtempSync(join(tmpdir(), `latchkey-${name}-`));
-    dirs.push(d);
-    return d;
-  };
-  afterAll(async () => {
-    for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill("SIGKILL");
-    await sim?.close();
-    for (const d of dirs) rmSync(d, { recursive: true, force: true });
-  });
+  const nodes = new UpNodes();
+  afterAll(() => nodes.close());
+  const dir = (name: string) => nodes.dir(name);
 
   it("backs up a busy server with every key and usage record, and restores it only with its master key", async () => {
-    sim = await createSimulatorServer();
+    const sim = await createSimulatorServer();
+    nodes.onClose(() => sim.close());
     const data = dir("busy");
-    const up = await startUp(data);
-    procs.push(up.proc);
-    const api = async (method: string, path: string, body?: unknown) => {
-      const r = await fetch(`${up.url}${path}`, { method, headers: { authorization: `Bearer ${up.admin}`, "content-type": "application/json" }, body: body ? JSON.stringify(body) : undefined });
-      return { status: r.status, body: (await r.json()) as any };
-    };
+    const up = await nodes.start(data);
+    const api = adminApi(up.url, up.admin!);
     const cred = await api("POST", "/api/v1/credentials", { provider: "anthropic", name: "sim", secret: SECRET, base_url: sim.url });
     expect(cred.status).toBe(201);
     const keys: { id: string; key: string }[] = [];
     for (let i = 0; i < 11; i++) keys.push((await api("POST", "/api/v1/keys", { name: `k${i}`, kind: "live" })).body);
-    const send = (k: string) => fetch(`${up.url}/v1/messages`, {
-      method: "POST", headers: { "x-api-key": k, "anthropic-version": "2023-06-01", "content-type": "application/json" },
-      body: JSON.stringify({ model: "claude-haiku-4-5", max_tokens: 16, messages: [{ role: "user", content: "hello" }] }),
-    }).then(async (r) => (await r.text(), r.status));
+    const send = (k: string) => sendMessage(up.url, k, "hello");
     for (const k of keys) expect(await send(k.key)).toBe(200);
 
     // Traffic keeps flowing (requests and new keys) while the backup is taken.
@@ -126,18 +105,11 @@ describe("backup and restore", () => {
     const ok = cli(["restore", file, "--data-dir", target]);
     expect(ok.stderr).toBe("");
     expect(ok.status).toBe(0);
-    const again = await startUp(target);
-    procs.push(again.proc);
+    const again = await nodes.start(target);
     expect(again.admin).toBeNull(); // not a first run: the organization came back
-    for (const k of keys) {
-      const r = await fetch(`${again.url}/v1/messages`, {
-        method: "POST", headers: { "x-api-key": k.key, "anthropic-version": "2023-06-01", "content-type": "application/json" },
-        body: JSON.stringify({ model: "claude-haiku-4-5", max_tokens: 16, messages: [{ role: "user", content: "after restore" }] }),
-      });
-      expect(r.status).toBe(200);
-    }
+    for (const k of keys) expect(await sendMessage(again.url, k.key, "after restore")).toBe(200);
     const restored = new BetterSqlite3(join(target, "latchkey.db"), { readonly: true });
     expect((restored.prepare("select count(*) as n from kv where key like 'backup.%'").get() as { n: number }).n).toBe(0);
     restored.close();
-  }, 120_000);
+  }, 240_000);
 });

@@ -6,67 +6,40 @@
  * re-wraps what is still under the old key, and both nodes restart with the new key alone.
  * No request fails at any step.
  */
-import { spawnSync, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { createSimulatorServer, type SimulatorServer } from "../src/providers/index.js";
-import { startUp } from "./support/processes.js";
+import { createSimulatorServer } from "../src/providers/index.js";
+import { adminApi, latchkeyCli, stopProcess as stop, UpNodes } from "./support/nodes.js";
 import { createPgSchema, postgresAvailable, redisAvailable, redisPrefix, REDIS_URL } from "./support/services.js";
 
 const pgOk = await postgresAvailable();
 const redisOk = await redisAvailable();
-const ROOT = join(import.meta.dirname, "..");
 const OLD = "31".repeat(32);
 const NEW = "c7".repeat(32);
 
-async function stop(proc: ChildProcess): Promise<void> {
-  if (proc.exitCode !== null || proc.signalCode !== null) return;
-  const exited = new Promise((ok) => proc.once("exit", ok));
-  proc.kill("SIGTERM");
-  await exited;
-}
-
 describe.skipIf(!pgOk || !redisOk)("rolling master-key rotation on two nodes", () => {
-  const dirs: string[] = [];
-  const procs: ChildProcess[] = [];
-  const cleanups: (() => Promise<void>)[] = [];
-  let sim: SimulatorServer | null = null;
-  afterAll(async () => {
-    for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill("SIGKILL");
-    await sim?.close();
-    for (const c of cleanups) await c();
-    for (const d of dirs) rmSync(d, { recursive: true, force: true });
-  });
+  const nodes = new UpNodes();
+  afterAll(() => nodes.close());
 
   it("serves every request while the nodes move from the old key to the new one", async () => {
-    sim = await createSimulatorServer();
+    const sim = await createSimulatorServer();
+    nodes.onClose(() => sim.close());
     const schema = await createPgSchema();
-    cleanups.push(schema.drop);
+    nodes.onClose(schema.drop);
     const redis = redisPrefix();
-    cleanups.push(redis.cleanup);
+    nodes.onClose(redis.cleanup);
     const base = { LATCHKEY_DATABASE_URL: schema.url, LATCHKEY_REDIS_URL: REDIS_URL, LATCHKEY_REDIS_PREFIX: redis.prefix };
-    const start = async (keys: Record<string, string>) => {
-      const d = mkdtempSync(join(tmpdir(), "latchkey-roll-"));
-      dirs.push(d);
-      const node = await startUp(d, { ...base, ...keys });
-      procs.push(node.proc);
-      return node;
-    };
+    const firstDir = nodes.dir("roll");
+    const start = (keys: Record<string, string>, dataDir = nodes.dir("roll")) => nodes.start(dataDir, { ...base, ...keys });
     const oldOnly = { LATCHKEY_MASTER_KEY: OLD };
     const rolling = { LATCHKEY_MASTER_KEY: NEW, LATCHKEY_MASTER_KEY_PREVIOUS: OLD };
     const newOnly = { LATCHKEY_MASTER_KEY: NEW };
 
-    let a = await start(oldOnly);
+    let a = await start(oldOnly, firstDir);
     const admin = a.admin!;
     expect(admin).toMatch(/^lk_admin_/);
     let b = await start(oldOnly);
     expect(b.admin).toBeNull();
-    const api = async (url: string, method: string, path: string, body?: unknown) => {
-      const r = await fetch(`${url}${path}`, { method, headers: { authorization: `Bearer ${admin}`, "content-type": "application/json" }, body: body ? JSON.stringify(body) : undefined });
-      return { status: r.status, body: (await r.json()) as any };
-    };
+    const api = (url: string, method: string, path: string, body?: unknown) => adminApi(url, admin)(method, path, body);
     expect((await api(a.url, "POST", "/api/v1/credentials", { provider: "anthropic", name: "old-sealed", secret: "sk-ant-ROLLING-OLD-0001", base_url: sim.url, priority: 5 })).status).toBe(201);
     expect((await api(a.url, "POST", "/api/v1/webhooks", { url: "https://example.com/hook", events: ["*"] })).status).toBe(201);
     const key = (await api(a.url, "POST", "/api/v1/keys", { name: "traffic", kind: "live" })).body.key as string;
@@ -122,9 +95,7 @@ describe.skipIf(!pgOk || !redisOk)("rolling master-key rotation on two nodes", (
       a = await restart(a, rolling);
 
       // Every node holds both keys: re-wrap what is still under the old one, with traffic flowing.
-      const rotate = spawnSync(process.execPath, [join(ROOT, "bin", "latchkey.js"), "credentials", "rotate-master", "--data-dir", dirs[0]!], {
-        env: { ...process.env, NO_COLOR: "1", LATCHKEY_LOG_LEVEL: "fatal", ...base, ...rolling }, encoding: "utf8", timeout: 60_000,
-      });
+      const rotate = latchkeyCli(["credentials", "rotate-master", "--data-dir", firstDir], { ...base, ...rolling }, 60_000);
       expect(rotate.stderr).toBe("");
       expect(rotate.status).toBe(0);
       // The old credential and the webhook secret; the credential written on B was under the new key already.
@@ -146,11 +117,7 @@ describe.skipIf(!pgOk || !redisOk)("rolling master-key rotation on two nodes", (
         expect(probe.body.ok).toBe(true);
       }
       // A node that still had only the old key would now refuse to start rather than fail every request.
-      const stale = mkdtempSync(join(tmpdir(), "latchkey-roll-stale-"));
-      dirs.push(stale);
-      const refused = spawnSync(process.execPath, [join(ROOT, "bin", "latchkey.js"), "up", "--port", "0", "--data-dir", stale], {
-        env: { ...process.env, NO_COLOR: "1", LATCHKEY_LOG_LEVEL: "fatal", ...base, ...oldOnly }, encoding: "utf8", timeout: 60_000,
-      });
+      const refused = latchkeyCli(["up", "--port", "0", "--data-dir", nodes.dir("roll-stale")], { ...base, ...oldOnly }, 60_000);
       expect(refused.status).not.toBe(0);
       expect(refused.stderr).toMatch(/does not open the stored provider credentials/);
     } finally {
