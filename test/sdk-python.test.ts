@@ -25,7 +25,9 @@ function installSdks(): string | null {
     const venv = spawnSync("python3", ["-m", "venv", VENV], { encoding: "utf8" });
     if (venv.status !== 0) return `python3 -m venv failed: ${venv.stderr || venv.error?.message}`;
   }
-  const pip = spawnSync(PYTHON, ["-m", "pip", "install", "--quiet", "anthropic", "openai", "google-genai"], { encoding: "utf8", timeout: 300_000 });
+  // --retries 0: an index that cannot be reached (the default one on a machine with a local index
+  // configured) is given up at once instead of after minutes of retries; a package no index has still fails.
+  const pip = spawnSync(PYTHON, ["-m", "pip", "install", "--quiet", "--retries", "0", "anthropic", "openai", "google-genai"], { encoding: "utf8", timeout: 300_000 });
   if (pip.status !== 0) return `pip could not install anthropic, openai and google-genai: ${(pip.stderr || pip.error?.message || "").slice(-600)}`;
   return null;
 }
