@@ -20,7 +20,7 @@ import { createAccessLogger, createLogger, stderrDestination } from "./logger.js
 import { loadMasterKey, loadPreviousMasterKey, MasterKeyError } from "./master-key.js";
 import { RedisInvalidationBus } from "./invalidation.js";
 import { createRedactor } from "./leaks/index.js";
-import { createGateway, LimitsAdmission, recoverJournal, RedisReasoningKeep, type Gateway } from "./gateway/index.js";
+import { createGateway, DurableLeases, LimitsAdmission, recoverJournal, RedisReasoningKeep, type Gateway } from "./gateway/index.js";
 import { CredentialVault, ModelCatalog } from "./providers/index.js";
 import { createLimits, createLimitsRedis, redisReady, type Limits } from "./limits/index.js";
 import { AlertService, WebhookDispatcher, WebhookService } from "./alerts/index.js";
@@ -148,7 +148,11 @@ async function buildApp(config: Config, opts: AppOptions, server: Server, baseUr
     logger,
     onLeaseExpired: (expired) => admission?.recordExpiredLeases(expired),
   });
-  admission = new LimitsAdmission(limits, store, () => clock.now(), { keyConcurrentRequests: config.keyConcurrentRequests });
+  // Several nodes: the reservation journal is in the database, where any node can settle a dead one's leases.
+  const leases = redis ? new DurableLeases(store, logger) : undefined;
+  admission = new LimitsAdmission(limits, store, () => clock.now(), {
+    keyConcurrentRequests: config.keyConcurrentRequests, leases, leaseMs: config.reservationLeaseSeconds * 1000,
+  });
   const orgSettings = admission;
   services.settingsChanges = {
     orgChanged: async (orgId) => {
@@ -190,7 +194,7 @@ async function buildApp(config: Config, opts: AppOptions, server: Server, baseUr
     usageSpoolFile: join(config.dataDir, "usage-spool.jsonl"), usageJournalFile, metrics, tracer, accessLogger,
   });
   backlog = () => gateway.usageBacklog();
-  admission.recordThrough((events) => gateway.recordUsage(events));
+  admission.recordThrough((events) => gateway.recordUsage(events), onUsageWritten);
 
   const boot = opts.skipBootstrap ? null : await bootstrap(services);
   if (boot) boot.setupUrl = (await ensureOwnerSetupLink(services)) ?? undefined;
@@ -218,6 +222,7 @@ async function buildApp(config: Config, opts: AppOptions, server: Server, baseUr
 
   const timers = [
     setInterval(() => void verifier.flushLastUsed(), 5_000),
+    ...(leases ? [setInterval(() => void leases.sweep(clock.now()).then((charged) => charged.length && onUsageWritten(charged)).catch((err: unknown) => logger.warn({ err }, "durable lease sweep failed")), 1_000)] : []),
     setInterval(() => void usageRollups.runOnce().catch((err: unknown) => logger.warn({ err }, "usage roll-up failed")), 15_000),
     setInterval(() => void usageRollups.purge().catch((err: unknown) => logger.warn({ err }, "usage purge failed")), 3_600_000),
   ];

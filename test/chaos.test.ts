@@ -124,6 +124,11 @@ async function checkInvariants(app: App, keys: Keys, complete: string[], killedI
 
   const spent = costOf(keys.limited.id);
   const limitSnap = await app.limits.budgets.snapshot(limited, "total");
+  if (process.env.CHAOS_DEBUG) {
+    const mine = await db.selectFrom("usage_events").select(["id", "at", "cost_nano", "error_code", "status"]).where("key_id", "=", keys.limited.id).orderBy("at").execute();
+    console.info(JSON.stringify({ limitSnap, spent, leases: await db.selectFrom("budget_leases").selectAll().execute() }));
+    for (const m of mine) if (Number(m.cost_nano) > 0) console.info(m.at, m.id, m.cost_nano, m.error_code, m.status);
+  }
   expect(spent).toBeGreaterThan(0);
   expect(spent).toBeLessThanOrEqual(LIMIT_NANO);
   if (limitSnap) expect(limitSnap.spentNano, "key counter = its usage records").toBe(spent);
@@ -199,7 +204,7 @@ describe.skipIf(!pgReady)("chaos on PostgreSQL + Redis", () => {
 
   // Known gaps, kept visible (see the warning above): the counter after a Redis restart, and the
   // in-flight requests of a node that does not come back.
-  it.skip("keeps every invariant through traffic, a SIGKILL, a Redis restart and a PostgreSQL cut", async () => {
+  it("keeps every invariant through traffic, a SIGKILL, a Redis restart and a PostgreSQL cut", async () => {
     const sim = await createSimulatorServer();
     cleanup.push(() => sim.close());
     const redis = new OwnRedis(await freePort());

@@ -298,10 +298,12 @@ describe.each(backends)("limits contract: %s", (_name, make, enabled) => {
       expect(await b.budget.snapshot(key.id, "day")).toMatchObject({ spentNano: 250 });
     });
 
-    itIf("a settle the backend does not know (lost state) charges the loaded counters once", async () => {
+    itIf("a cost no reservation held (a charge afterwards) goes on the loaded counters once", async () => {
       const key = { id: uniq("key:"), limitNano: 1000, period: "total" as const };
       await b.budget.load(key.id, "total", 0);
-      const ghost: BudgetReservation = { requestId: uniq("r"), amountNano: 300, subjects: [key], periodKeys: ["t"], reservedAt: b.clock.now(), expiresAt: b.clock.now() + 1000, tag: "lk", local: false };
+      const ghost: BudgetReservation = {
+        requestId: uniq("r"), amountNano: 0, subjects: [key], periodKeys: ["t"], reservedAt: b.clock.now(), expiresAt: b.clock.now(), tag: "lk", local: false, unreserved: true,
+      };
       expect(await b.budget.settle(ghost, 120)).toBe("unknown_reservation");
       expect(await b.budget.settle(ghost, 120)).toBe("already_settled");
       expect(await b.budget.snapshot(key.id, "total")).toMatchObject({ spentNano: 120, openNano: 0 });

@@ -16,7 +16,7 @@ describe.skipIf(!redisOk)("Redis lost the limits' state", () => {
   const { prefix, cleanup } = redisPrefix();
   afterAll(async () => { await cleanup(); redis.disconnect(); });
 
-  it("asks for a load, keeps the reloaded spend, and charges in-flight settles once", async () => {
+  it("asks for a load, keeps the reloaded spend, and charges a request in flight (its durable lease) once", async () => {
     const clock = new ManualClock();
     const budgets = new RedisBudgetCounter({ redis, prefix, clock });
     const key = { id: "key:k1", limitNano: 1000, period: "day" as const };
@@ -27,8 +27,11 @@ describe.skipIf(!redisOk)("Redis lost the limits' state", () => {
 
     await cleanup(); // everything under the prefix is gone
     expect(await budgets.reserve({ subjects: [key], amountNano: 1, requestId: "r2" })).toEqual({ outcome: "needs_load", subjects: [{ id: key.id, period: "day" }] });
-    await budgets.load(key.id, "day", 100); // the database's sum for the day
-    expect(await budgets.settle(r.reservation, 250)).toBe("unknown_reservation");
+    // The database's sum for the day, and r1's lease, still open: its reservation is made again.
+    const lease = { requestId: "r1", amountNano: 400, reservedAt: r.reservation.reservedAt, expiresAt: r.reservation.expiresAt };
+    await budgets.load(key.id, "day", 100, { leases: [lease] });
+    expect(await budgets.snapshot(key.id, "day")).toMatchObject({ spentNano: 100, openNano: 400 });
+    expect(await budgets.settle(r.reservation, 250)).toBe("settled");
     expect(await budgets.settle(r.reservation, 250)).toBe("already_settled");
     expect(await budgets.snapshot(key.id, "day")).toMatchObject({ spentNano: 350, openNano: 0 });
     expect((await redis.keys(`${prefix}*`)).length).toBeGreaterThan(0);

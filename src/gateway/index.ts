@@ -21,7 +21,8 @@ import type { ReasoningKeep } from "./reasoning-keep.js";
 
 export type { Admission, AdmissionDecision, AdmissionRequest, AdmissionSettlement } from "./admission.js";
 export { allowsModel } from "./model-access.js";
-export { LimitsAdmission } from "./limits-admission.js";
+export { LimitsAdmission, type LimitsAdmissionOptions } from "./limits-admission.js";
+export { DurableLeases } from "./durable-leases.js";
 export { recoverJournal } from "./journal.js";
 export { MemoryReasoningKeep, RedisReasoningKeep, type ReasoningKeep } from "./reasoning-keep.js";
 

@@ -1,8 +1,18 @@
 import type { ErrorCode } from "../errors/index.js";
-import { creditSubject, periodRange, type BudgetReservation, type BudgetSubject, type ExpiredReservation, type Limits, type RateDecision, type RateState, type RateSubject, type RateTicket, type ReserveInput, type ReserveResult } from "../limits/index.js";
+import { DEFAULT_RESERVATION_LEASE_MS, creditSubject, periodRange, type BudgetReservation, type BudgetSubject, type ExpiredReservation, type Limits, type RateDecision, type RateState, type RateSubject, type RateTicket, type ReserveInput, type ReserveResult } from "../limits/index.js";
 import type { WireDialect } from "../providers/index.js";
-import type { RateLimits, SpendLimit, Store, UsageEvent } from "../store/index.js";
+import type { BudgetLeaseRow, RateLimits, SpendLimit, Store, UsageEvent } from "../store/index.js";
 import type { Admission, AdmissionDecision, AdmissionRequest, AdmissionSettlement } from "./admission.js";
+import type { DurableLeases } from "./durable-leases.js";
+
+export interface LimitsAdmissionOptions {
+  /** The concurrency of a key whose own rate limits name none (0 or absent: no default). */
+  keyConcurrentRequests?: number;
+  /** Durable leases (several nodes): written before each reservation, read by counter loads. */
+  leases?: DurableLeases;
+  /** Their length: the reservation lease. */
+  leaseMs?: number;
+}
 
 interface OrgState {
   rateLimits: RateLimits | null;
@@ -52,16 +62,15 @@ export class LimitsAdmission implements Admission {
    * insert spools and retries and alerts see them like every other usage; direct inserts without one.
    */
   private recordUsage: ((events: readonly UsageEvent[]) => void) | null = null;
+  /** Told of lease-expiry charges written here rather than through the recorder (alerts, metrics). */
+  private usageWritten: ((events: readonly UsageEvent[]) => void) | null = null;
 
-  /**
-   * `keyConcurrentRequests`: the concurrency of a key whose own rate limits name none (0 or
-   * absent: no default).
-   */
-  constructor(private readonly limits: Limits, private readonly store: Store, private readonly now: () => number, private readonly defaults: { keyConcurrentRequests?: number } = {}) {}
+  constructor(private readonly limits: Limits, private readonly store: Store, private readonly now: () => number, private readonly defaults: LimitsAdmissionOptions = {}) {}
 
-  /** Send lease-expiry charges through the gateway's usage recorder. */
-  recordThrough(record: (events: readonly UsageEvent[]) => void): void {
+  /** Send lease-expiry charges through the gateway's usage recorder; `written` hears of those written directly. */
+  recordThrough(record: (events: readonly UsageEvent[]) => void, written?: (events: readonly UsageEvent[]) => void): void {
     this.recordUsage = record;
+    this.usageWritten = written ?? null;
   }
 
   /**
@@ -94,6 +103,7 @@ export class LimitsAdmission implements Admission {
     const at = this.now();
     const reservation: BudgetReservation = {
       requestId: r.requestId, amountNano: 0, subjects, periodKeys: subjects.map((x) => periodRange(x.period, at).key), reservedAt: at, expiresAt: at, tag: r.orgId, local: false,
+      unreserved: true,
     };
     await this.limits.budgets.settle(reservation, costNano);
   }
@@ -138,7 +148,10 @@ export class LimitsAdmission implements Admission {
       return this.giveBackThrowing(ticket, err);
     }
     if (reserved && reserved.outcome !== "needs_load") return this.afterBudget(r, ticket, headers, reserved);
-    return this.reserve(input, r).then((res) => this.afterBudget(r, ticket, headers, res), (err: unknown) => this.giveBackThrowing(ticket, err));
+    // The lease is durable before the reservation exists (budget.ts, LOST STATE), hence before the request leaves.
+    const leased = this.defaults.leases?.write(this.leaseOf(r, input));
+    const reserving = leased ? leased.then(() => this.reserve(input, r)) : this.reserve(input, r);
+    return reserving.then((res) => this.afterBudget(r, ticket, headers, res), (err: unknown) => this.giveBackThrowing(ticket, err));
   }
 
   /**
@@ -150,6 +163,15 @@ export class LimitsAdmission implements Admission {
   private async giveBackThrowing(ticket: Ticket, err: unknown): Promise<never> {
     await this.giveBack(ticket).catch(() => undefined);
     throw err;
+  }
+
+  private leaseOf(r: AdmissionRequest, input: ReserveInput): BudgetLeaseRow {
+    const now = this.now();
+    return {
+      id: r.requestId, org_id: r.orgId, workspace_id: r.workspace.id, key_id: r.key.id, provider: r.provider, model: r.model, endpoint: r.op,
+      holder: this.defaults.leases!.holder, amount_nano: Math.max(0, Math.round(input.amountNano)), counters: JSON.stringify(input.subjects.map((s) => [s.id, periodRange(s.period, now).key])),
+      owner: input.owner ?? "", reserved_at: now, expires_at: now + (this.defaults.leaseMs ?? DEFAULT_RESERVATION_LEASE_MS),
+    };
   }
 
   private afterBudget(r: AdmissionRequest, ticket: Ticket, headers: Record<string, string> | undefined, res: ReserveResult): AdmissionDecision | Promise<AdmissionDecision> {
@@ -187,8 +209,32 @@ export class LimitsAdmission implements Admission {
         costNano: x.amountNano, status: 0, errorCode: "lease_expired", streamed: false, aborted: true, latencyMs: x.expiredAt - x.reservedAt, ttfbMs: null,
       });
     }
+    if (this.limits.budgets.correct && (await this.chargeOrCorrect(expired, events))) return;
     if (this.recordUsage) this.recordUsage(events);
     else await this.store.usage.insertMany(events);
+  }
+
+  /**
+   * Shared counters: the charges are written here, so that a request whose own record is in
+   * already (its settle was lost with Redis) has its counters corrected to that record instead.
+   * False when the database cannot take them now (they go through the recorder, which keeps them).
+   */
+  private async chargeOrCorrect(expired: readonly ExpiredReservation[], events: UsageEvent[]): Promise<boolean> {
+    let written: Set<string>;
+    try {
+      written = new Set(await this.store.usage.insertNew(events));
+    } catch {
+      return false;
+    }
+    this.usageWritten?.(events.filter((e) => written.has(e.id)));
+    const others = expired.filter((x) => !written.has(x.requestId));
+    if (others.length === 0) return true;
+    const costs = await this.store.usage.costs(others.map((x) => x.requestId));
+    for (const x of others) {
+      const cost = costs.get(x.requestId);
+      if (cost !== undefined && cost !== x.amountNano) await this.limits.budgets.correct!(x, cost);
+    }
+    return true;
   }
 
   /** Forget cached organization settings (after a change through the management API, here or on another node). */
@@ -243,8 +289,12 @@ export class LimitsAdmission implements Admission {
       const range = periodRange(subject.period, this.now());
       const [kind, id] = subject.id.split(":") as ["key" | "wrk" | "org", string];
       const type = kind === "wrk" ? "workspace" : kind;
-      const spent = await this.store.rollups.periodSpend([{ type, id }], range.start, Math.min(range.end, Number.MAX_SAFE_INTEGER));
-      await this.limits.budgets.load(subject.id, subject.period, spent.get(`${type}:${id}`) ?? 0, { tag: r.orgId });
+      // The records and the open leases in one snapshot: every request is in exactly one of them.
+      const [spent, leases] = await this.store.rollups.snapshot(async (trx) => [
+        await this.store.rollups.periodSpend([{ type, id }], range.start, Math.min(range.end, Number.MAX_SAFE_INTEGER), trx),
+        await this.defaults.leases?.open(subject.id, range.key),
+      ] as const);
+      await this.limits.budgets.load(subject.id, subject.period, spent.get(`${type}:${id}`) ?? 0, { tag: r.orgId, leases });
     }
   }
 
@@ -253,8 +303,11 @@ export class LimitsAdmission implements Admission {
    * read in one snapshot; the counter remembers the entry so a top-up it includes is not added again.
    */
   private async loadCredits(orgId: string, replace = false): Promise<void> {
-    const { account, balanceNano } = await this.store.credits.balance(orgId);
-    await this.limits.credits.load(orgId, balanceNano, { replace, seq: Number(account?.entries ?? 0) });
+    const [{ account, balanceNano }, leases] = await this.store.rollups.snapshot(async () => [
+      await this.store.credits.balance(orgId),
+      await this.defaults.leases?.open(creditSubject(orgId).id, "b"),
+    ] as const);
+    await this.limits.credits.load(orgId, balanceNano, { replace, seq: Number(account?.entries ?? 0), leases });
   }
 
   private freshOrg(orgId: string): OrgState | undefined {

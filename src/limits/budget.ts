@@ -26,10 +26,18 @@
  * seeds it with `load(subject, period, spentNano)` = the sum of the period's usage records, and
  * retries. A load only seeds a counter that is not loaded (several nodes racing to load the same
  * counter cannot overwrite spend settled in between); `replace: true` overwrites, for deliberate
- * reconciliation. Open reservations are the backend's own and are kept across loads. A settle
- * whose reservation the backend no longer knows (lost state) adds its actual cost to the loaded
- * counters; a settle landing while its counter is not loaded yet is counted by the load instead,
- * once its usage record is in the database (a window of one usage flush, ~100 ms).
+ * reconciliation. Open reservations are the backend's own and are kept across loads.
+ *
+ * LOST STATE (Redis restarted empty). Exact, with no timing assumed, thanks to durable leases: on
+ * several nodes a request's lease is written in the database before its reservation is made, and
+ * deleted in the transaction that writes its usage record. A load reads, in one snapshot, the
+ * records' sum and the open leases naming the counter (`LoadOptions.leases`); every request
+ * reserved before that snapshot is in exactly one of the two. The load makes the open leases'
+ * reservations again, so their settles (or their lease expiry) count them once; a settle whose
+ * reservation the backend does not know is therefore already in a loaded counter's records, and
+ * adds nothing to it. A settle landing while a counter is not loaded keeps its cost for the load
+ * that recreates its lease there. A recreated reservation expiring for a request whose record was
+ * written meanwhile (its settle was lost with Redis) is corrected to the record's cost (`correct`).
  */
 import type { CounterPeriod } from "./periods.js";
 
@@ -68,6 +76,8 @@ export interface BudgetReservation {
   tag: string;
   /** Admitted without a counter (Redis unreachable and the policy fails open). */
   local: boolean;
+  /** A cost no reservation held (a batch's results, charged afterwards): added to every loaded counter. */
+  unreserved?: boolean;
 }
 
 export type ReserveResult =
@@ -90,6 +100,17 @@ export interface ExpiredReservation {
   expiredAt: number;
   /** The reservation's `owner`, when it named one. */
   owner?: string;
+  /** The hash tag it was reserved under (Redis). */
+  tag?: string;
+}
+
+/** A durable lease still open when a counter is loaded: its request has no usage record yet. */
+export interface OpenLease {
+  requestId: string;
+  amountNano: number;
+  reservedAt: number;
+  expiresAt: number;
+  owner?: string;
 }
 
 export interface CounterSnapshot {
@@ -110,6 +131,11 @@ export interface LoadOptions {
    * entry at or below it is already counted and is not added again.
    */
   seq?: number;
+  /**
+   * The open durable leases that name this counter, read in the same snapshot as the spend: their
+   * reservations are made again where the backend lost them (see LOST STATE above).
+   */
+  leases?: readonly OpenLease[] | undefined;
 }
 
 /** A bare string is the tag (the older call form). */
@@ -119,8 +145,7 @@ export function loadOptions(options: LoadOptions | string | undefined): LoadOpti
 
 export interface BudgetCounter {
   reserve(input: ReserveInput): Promise<ReserveResult>;
-  /** `settledAt` (default now): when the request finished, for a settle replayed after an outage. */
-  settle(reservation: BudgetReservation, actualNano: number, settledAt?: number): Promise<SettleOutcome>;
+  settle(reservation: BudgetReservation, actualNano: number): Promise<SettleOutcome>;
   /** In-process backends only: the same as reserve and settle, answered without a promise (the gateway's hot path). */
   reserveSync?(input: ReserveInput): ReserveResult;
   settleSync?(reservation: BudgetReservation, actualNano: number): SettleOutcome;
@@ -138,6 +163,11 @@ export interface BudgetCounter {
   snapshot(subject: string, period: CounterPeriod, tag?: string): Promise<CounterSnapshot | null>;
   /** Expire reservations whose lease ended (by the lease rule) and return each one exactly once. */
   sweep(tags?: readonly string[]): Promise<ExpiredReservation[]>;
+  /**
+   * A reservation `sweep` charged in full whose request's own usage record (cost `actualNano`) was
+   * written after all: its counters take the record's cost instead, once. Shared backends only.
+   */
+  correct?(expired: ExpiredReservation, actualNano: number): Promise<void>;
 }
 
 export const DEFAULT_RESERVATION_LEASE_MS = 15 * 60_000;

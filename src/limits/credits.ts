@@ -16,8 +16,15 @@
  * `creditSubject(org)` among the subjects of `BudgetCounter.reserve`.
  */
 import type {
-  BudgetCounter, BudgetReservation, BudgetSubject, CounterSnapshot, ReserveResult, SettleOutcome,
+  BudgetCounter, BudgetReservation, BudgetSubject, CounterSnapshot, OpenLease, ReserveResult, SettleOutcome,
 } from "./budget.js";
+
+export interface CreditLoadOptions {
+  replace?: boolean;
+  seq?: number;
+  /** Open durable leases on the balance, read with it (see budget.ts, LOST STATE). */
+  leases?: readonly OpenLease[] | undefined;
+}
 
 /** The counter subject holding an organization's balance. */
 export function creditSubject(organizationId: string): BudgetSubject {
@@ -46,7 +53,7 @@ export interface CreditCounter {
   /** Add ledger entry `seq` to the balance; false when not loaded, or when the loaded balance has it already. */
   topUp(organizationId: string, amountNano: number, seq?: number): Promise<boolean>;
   /** Set the balance from the ledger as of entry `seq` (replaces by default); false when it was loaded and left alone. */
-  load(organizationId: string, balanceNano: number, options?: { replace?: boolean; seq?: number }): Promise<boolean>;
+  load(organizationId: string, balanceNano: number, options?: CreditLoadOptions): Promise<boolean>;
   /** Null when not loaded. */
   balance(organizationId: string): Promise<CreditBalance | null>;
 }
@@ -77,8 +84,8 @@ export class BudgetCreditCounter implements CreditCounter {
     return this.budgets.topUp(creditSubject(organizationId).id, amountNano, organizationId, seq);
   }
 
-  load(organizationId: string, balanceNano: number, options: { replace?: boolean; seq?: number } = {}): Promise<boolean> {
-    return this.budgets.loadBalance(creditSubject(organizationId).id, balanceNano, { tag: organizationId, replace: options.replace ?? true, seq: options.seq });
+  load(organizationId: string, balanceNano: number, options: CreditLoadOptions = {}): Promise<boolean> {
+    return this.budgets.loadBalance(creditSubject(organizationId).id, balanceNano, { tag: organizationId, replace: options.replace ?? true, seq: options.seq, leases: options.leases });
   }
 
   async balance(organizationId: string): Promise<CreditBalance | null> {

@@ -28,12 +28,6 @@ const SWEEP_BATCH = 500;
 const TAG_DISCOVERY_MS = 5 * 60_000;
 const SWEEP_TAGS_PER_CALL = 50;
 
-/**
- * How long after a request finishes its usage record is surely in the database (the recorder writes
- * every ~100 ms): a counter loaded later than that counted it.
- */
-const RECORD_SETTLE_MS = 1_000;
-
 /** The several-node budget counter: one Lua script per reserve and one per settle (rules in budget.ts). */
 export class RedisBudgetCounter implements BudgetCounter {
   private readonly redis: Redis & LimitsCommands;
@@ -94,16 +88,12 @@ export class RedisBudgetCounter implements BudgetCounter {
     return { outcome: "refused", subject: s.id, period: s.period, limitNano: raw[2]!, spentNano: raw[3]!, openNano: raw[4]! };
   }
 
-  /**
-   * `settledAt`: when the request finished (its usage record was handed to the recorder then);
-   * a settle replayed later passes the time it was first made.
-   */
-  async settle(r: BudgetReservation, actualNano: number, settledAt = this.clock.now()): Promise<SettleOutcome> {
+  async settle(r: BudgetReservation, actualNano: number): Promise<SettleOutcome> {
     const base = keyBase(this.prefix, this.tagOf(r.tag));
     const n = r.subjects.length;
     const keys: string[] = [`${base}leases`, `${base}res:${r.requestId}`];
     for (let i = 0; i < n; i++) keys.push(`${base}b:${r.subjects[i]!.id}:${r.periodKeys[i]!}`);
-    const code = (await this.redis.lkBudgetSettle(keys.length, ...keys, Math.max(0, Math.round(actualNano)), n, r.requestId, SETTLED_MEMORY_MS, settledAt + RECORD_SETTLE_MS)) as number;
+    const code = (await this.redis.lkBudgetSettle(keys.length, ...keys, Math.max(0, Math.round(actualNano)), n, r.requestId, SETTLED_MEMORY_MS, r.unreserved ? 1 : 0)) as number;
     return SETTLE_OUTCOMES[code] ?? "settled";
   }
 
@@ -122,9 +112,15 @@ export class RedisBudgetCounter implements BudgetCounter {
   private async loadCounter(subject: string, period: CounterPeriod, spent: number, balance: string, options: LoadOptions): Promise<boolean> {
     const now = this.clock.now();
     const range = periodRange(period, now);
-    const key = `${keyBase(this.prefix, this.tagOf(options.tag))}b:${subject}:${range.key}`;
+    const base = keyBase(this.prefix, this.tagOf(options.tag));
     const ttl = counterExpiresAt(range.end, now) - now;
-    return (await this.redis.lkBudgetLoad(1, key, Math.round(spent), now, ttl, balance, options.replace ? 1 : 0, options.seq ?? "")) === 1;
+    const leases: (string | number)[] = [];
+    for (const l of options.leases ?? []) leases.push(l.requestId, Math.round(l.amountNano), l.expiresAt, l.reservedAt, l.owner ?? "");
+    const loaded = await this.redis.lkBudgetLoad(
+      2, `${base}b:${subject}:${range.key}`, `${base}leases`,
+      Math.round(spent), now, ttl, balance, options.replace ? 1 : 0, options.seq ?? "", base, this.defaultLeaseMs, ...leases,
+    );
+    return loaded === 1;
   }
 
   async topUp(subject: string, amountNano: number, tag?: string, seq?: number): Promise<boolean> {
@@ -148,11 +144,19 @@ export class RedisBudgetCounter implements BudgetCounter {
       const base = keyBase(this.prefix, tag);
       for (;;) {
         const raw = (await this.redis.lkBudgetSweep(2, `${base}leases`, `${base}expired`, now, base, this.defaultLeaseMs, SWEEP_BATCH)) as string[];
-        for (const json of raw) out.push(parseExpired(json, base));
+        for (const json of raw) out.push(parseExpired(json, base, tag));
         if (raw.length < SWEEP_BATCH) break;
       }
     }
     return out;
+  }
+
+  async correct(x: ExpiredReservation, actualNano: number): Promise<void> {
+    const delta = Math.round(actualNano) - x.amountNano;
+    if (delta === 0) return;
+    const base = keyBase(this.prefix, x.tag ?? DEFAULT_TAG);
+    const keys = [`${base}res:${x.requestId}`, ...x.subjects.map((s) => `${base}b:${s.id}:${s.periodKey}`)];
+    await this.redis.lkBudgetCorrect(keys.length, ...keys, delta);
   }
 
   private nextTags(): string[] {
@@ -189,7 +193,7 @@ interface ExpiredJson {
   o?: string;
 }
 
-function parseExpired(json: string, base: string): ExpiredReservation {
+function parseExpired(json: string, base: string, tag: string): ExpiredReservation {
   const e = JSON.parse(json) as ExpiredJson;
   const prefix = `${base}b:`;
   return {
@@ -204,5 +208,6 @@ function parseExpired(json: string, base: string): ExpiredReservation {
     expiresAt: Number(e.exp),
     expiredAt: Number(e.now),
     ...(e.o ? { owner: e.o } : {}),
+    ...(tag !== DEFAULT_TAG ? { tag } : {}),
   };
 }

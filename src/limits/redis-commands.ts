@@ -1,6 +1,6 @@
 import type { Redis } from "ioredis";
 import { RATE_ADMIT_LUA, RATE_SETTLE_LUA } from "./redis-rate-scripts.js";
-import { BUDGET_LOAD_LUA, BUDGET_RESERVE_LUA, BUDGET_SETTLE_LUA, BUDGET_SWEEP_LUA, BUDGET_TOPUP_LUA } from "./redis-budget-scripts.js";
+import { BUDGET_CORRECT_LUA, BUDGET_LOAD_LUA, BUDGET_RESERVE_LUA, BUDGET_SETTLE_LUA, BUDGET_SWEEP_LUA, BUDGET_TOPUP_LUA } from "./redis-budget-scripts.js";
 
 type Arg = string | number;
 type Script = (numKeys: number, ...keysAndArgs: Arg[]) => Promise<unknown>;
@@ -14,6 +14,7 @@ export interface LimitsCommands {
   lkBudgetSweep: Script;
   lkBudgetLoad: Script;
   lkBudgetTopUp: Script;
+  lkBudgetCorrect: Script;
 }
 
 const SCRIPTS: Record<keyof LimitsCommands, string> = {
@@ -24,6 +25,7 @@ const SCRIPTS: Record<keyof LimitsCommands, string> = {
   lkBudgetSweep: BUDGET_SWEEP_LUA,
   lkBudgetLoad: BUDGET_LOAD_LUA,
   lkBudgetTopUp: BUDGET_TOPUP_LUA,
+  lkBudgetCorrect: BUDGET_CORRECT_LUA,
 };
 
 /** Define the scripts on `redis` (once per client) and return it typed with them. */

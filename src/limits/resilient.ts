@@ -35,8 +35,6 @@ interface DeferredSettle {
   ticket: RateTicket | null;
   reservation: BudgetReservation | null;
   actual: number;
-  /** When the request finished: a counter loaded after its record was written has it already. */
-  at: number;
 }
 
 /** Settles waiting for Redis; plain records, replayed in order on recovery. */
@@ -55,7 +53,7 @@ export class DeferredSettles {
       const item = this.queue[0]!;
       try {
         if (item.ticket && rate) await rate.settle(item.ticket, item.actual);
-        if (item.reservation && budgets) await budgets.settle(item.reservation, item.actual, item.at);
+        if (item.reservation && budgets) await budgets.settle(item.reservation, item.actual);
       } catch (err) {
         if (isUnavailable(err)) throw err;
         this.dropped++; // Redis answered with an error: retrying cannot help
@@ -107,7 +105,7 @@ export class ResilientRateLimiter implements RateLimiter {
   private giveBackLate(asked: Promise<RateDecision>, input: RateAdmitInput): void {
     const at = this.clock.now();
     const ticket: RateTicket = { requestId: input.requestId, subjects: input.subjects, tokens: input.tokens, at, tag: input.tag ?? DEFAULT_TAG, local: false };
-    asked.then((d) => this.settle(d.ticket ?? ticket, 0), () => this.deferred.push({ ticket, reservation: null, actual: 0, at })).catch(() => undefined);
+    asked.then((d) => this.settle(d.ticket ?? ticket, 0), () => this.deferred.push({ ticket, reservation: null, actual: 0 })).catch(() => undefined);
   }
 
   private fallback(input: RateAdmitInput): RateDecision {
@@ -136,7 +134,7 @@ export class ResilientRateLimiter implements RateLimiter {
         this.health.markDown(err);
       }
     }
-    this.deferred.push({ ticket, reservation: null, actual: actualTokens, at: this.clock.now() });
+    this.deferred.push({ ticket, reservation: null, actual: actualTokens });
   }
 }
 
@@ -165,7 +163,7 @@ export class ResilientBudgetCounter implements BudgetCounter {
         this.health.markDown(err);
         // Made after all, its answer late or lost: released, or its lease would charge it in full.
         const lost = this.reservationOf(input, false);
-        asked.then((r) => (r.outcome === "admitted" ? this.release(r.reservation) : undefined), () => this.deferred.push({ ticket: null, reservation: lost, actual: 0, at: lost.reservedAt }))
+        asked.then((r) => (r.outcome === "admitted" ? this.release(r.reservation) : undefined), () => this.deferred.push({ ticket: null, reservation: lost, actual: 0 }))
           .catch(() => undefined);
       }
     }
@@ -190,7 +188,7 @@ export class ResilientBudgetCounter implements BudgetCounter {
         this.health.markDown(err);
       }
     }
-    this.deferred.push({ ticket: null, reservation, actual: actualNano, at: this.clock.now() });
+    this.deferred.push({ ticket: null, reservation, actual: actualNano });
     return "deferred";
   }
 
@@ -217,6 +215,10 @@ export class ResilientBudgetCounter implements BudgetCounter {
   async sweep(tags?: readonly string[]): Promise<ExpiredReservation[]> {
     if (this.health.state === "degraded") return [];
     return this.guard(() => this.redis.sweep(tags));
+  }
+
+  async correct(expired: ExpiredReservation, actualNano: number): Promise<void> {
+    await this.guard(() => this.redis.correct?.(expired, actualNano) ?? Promise.resolve());
   }
 
   /**

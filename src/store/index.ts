@@ -10,6 +10,7 @@ import { ModelStore } from "./models.js";
 import type { Database } from "./database.js";
 import { KeyStore } from "./keys.js";
 import { KvStore } from "./kv.js";
+import { LeaseStore } from "./leases.js";
 import { OrgStore } from "./orgs.js";
 import { UsageStore } from "./usage.js";
 import { UserStore } from "./users.js";
@@ -27,6 +28,7 @@ export { DEFAULT_MODELS } from "./model-defaults.js";
 export * from "./database.js";
 export * from "./keys.js";
 export * from "./kv.js";
+export * from "./leases.js";
 export * from "./orgs.js";
 export * from "./types.js";
 export * from "./usage.js";
@@ -41,6 +43,7 @@ export interface Store {
   readonly keys: KeyStore;
   readonly audit: AuditStore;
   readonly usage: UsageStore;
+  readonly leases: LeaseStore;
   readonly kv: KvStore;
   readonly credentials: CredentialStore;
   readonly credentialFingerprints: CredentialFingerprintStore;
@@ -58,12 +61,14 @@ export interface Store {
  * log, but neither append to it nor verify it).
  */
 export function createStore(database: Database, opts: { masterKey?: MasterKeys } = {}): Store {
+  const usage = new UsageStore(database);
   return {
     database,
     orgs: new OrgStore(database),
     keys: new KeyStore(database),
     audit: new AuditStore(database, opts.masterKey),
-    usage: new UsageStore(database),
+    usage,
+    leases: new LeaseStore(database, usage),
     kv: new KvStore(database),
     credentials: new CredentialStore(database),
     credentialFingerprints: new CredentialFingerprintStore(database),

@@ -4,7 +4,15 @@ import type { UsageEvent } from "./types.js";
 
 /** Raw usage events: append-only, written in batches. */
 export class UsageStore {
+  /** Set where durable budget leases are written (several nodes): each write deletes its requests' leases. */
+  private clearsLeases = false;
+
   constructor(private readonly database: Database) {}
+
+  /** Every later write also deletes the durable leases of the requests it records, in its transaction. */
+  clearLeasesOnWrite(): void {
+    this.clearsLeases = true;
+  }
 
   /**
    * Inserts a batch in one transaction. Ids are request ids, so a replayed batch (after a crash or
@@ -20,14 +28,33 @@ export class UsageStore {
     let inserted = 0;
     await inTransaction(this.database, async (trx) => {
       for (let i = 0; i < rows.length; i += 500) {
-        const r = await trx.insertInto("usage_events").values(rows.slice(i, i + 500)).onConflict((oc) => oc.column("id").doNothing()).executeTakeFirst();
+        const chunk = rows.slice(i, i + 500);
+        const r = await trx.insertInto("usage_events").values(chunk).onConflict((oc) => oc.column("id").doNothing()).executeTakeFirst();
         inserted += Number(r.numInsertedOrUpdatedRows ?? 0);
+        if (this.clearsLeases) await trx.deleteFrom("budget_leases").where("id", "in", chunk.map((x) => x.id)).execute();
       }
     });
     return inserted;
   }
 
+  /** As insertMany, answering the ids it inserted (those not stored already). */
+  async insertNew(events: UsageEvent[]): Promise<string[]> {
+    if (events.length === 0) return [];
+    const rows = events.map(toRow);
+    const ids: string[] = [];
+    await inTransaction(this.database, async (trx) => {
+      for (let i = 0; i < rows.length; i += 500) {
+        const chunk = rows.slice(i, i + 500);
+        const r = await trx.insertInto("usage_events").values(chunk).onConflict((oc) => oc.column("id").doNothing()).returning("id").execute();
+        for (const x of r) ids.push(x.id);
+        if (this.clearsLeases) await trx.deleteFrom("budget_leases").where("id", "in", chunk.map((x) => x.id)).execute();
+      }
+    });
+    return ids;
+  }
+
   private insertStatement: { run(...values: unknown[]): { changes: number } } | null = null;
+  private deleteLeaseStatement: { run(...values: unknown[]): { changes: number } } | null = null;
 
   /**
    * On SQLite, one prepared statement run per row inside one transaction, instead of Kysely
@@ -38,14 +65,26 @@ export class UsageStore {
     const sqlite = this.database.sqlite!;
     this.insertStatement ??= sqlite.prepare(`insert into usage_events (${COLUMNS.join(", ")}) values (${COLUMNS.map(() => "?").join(", ")}) on conflict (id) do nothing`);
     const stmt = this.insertStatement;
+    const clear = this.clearsLeases ? (this.deleteLeaseStatement ??= sqlite.prepare("delete from budget_leases where id = ?")) : null;
     return sqlite.transaction(() => {
       let inserted = 0;
       for (const e of events) {
+        clear?.run(e.id);
         inserted += stmt.run(e.id, e.at, e.orgId, e.workspaceId, e.keyId, e.provider, e.model, e.endpoint, e.inputTokens, e.outputTokens,
           e.cacheWriteTokens, e.cacheReadTokens, e.costNano, e.status, e.errorCode, e.streamed ? 1 : 0, e.aborted ? 1 : 0, e.latencyMs, e.ttfbMs, e.deployment ?? null, e.attempts ?? 1).changes;
       }
       return inserted;
     })();
+  }
+
+  /** The recorded cost of each of these requests that has a record. */
+  async costs(ids: readonly string[]): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    for (let i = 0; i < ids.length; i += 500) {
+      const rows = await this.database.db.selectFrom("usage_events").select(["id", "cost_nano"]).where("id", "in", ids.slice(i, i + 500)).execute();
+      for (const r of rows) out.set(r.id, Number(r.cost_nano));
+    }
+    return out;
   }
 
   async count(): Promise<number> {

@@ -8,6 +8,7 @@ import { openCatalog } from "./0009-open-catalog.js";
 import { credentialFingerprints } from "./0010-credential-fingerprints.js";
 import { deployments } from "./0012-deployments.js";
 import { auditSeals } from "./0013-audit-seals.js";
+import { budgetLeases } from "./0014-budget-leases.js";
 
 /**
  * Every migration, in order. Names sort in the order they run; add new ones at the end with the
@@ -23,4 +24,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   "0010-credential-fingerprints": credentialFingerprints,
   "0012-deployments": deployments,
   "0013-audit-seals": auditSeals,
+  "0014-budget-leases": budgetLeases,
 };

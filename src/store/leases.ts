@@ -1,0 +1,101 @@
+import { sql } from "kysely";
+import { inTransaction, type Database } from "./database.js";
+import { isPostgres } from "./migrations/dialect.js";
+import type { UsageEvent } from "./types.js";
+import type { UsageStore } from "./usage.js";
+
+/** A durable budget lease (migration 0014): a request in flight, written before its reservation. */
+export interface BudgetLeaseRow {
+  id: string;
+  org_id: string;
+  workspace_id: string;
+  key_id: string;
+  provider: string;
+  model: string;
+  endpoint: string;
+  /** The process that wrote it (its `lease_holders` row says whether it lives). */
+  holder: string;
+  amount_nano: number;
+  /** JSON: [counter subject, period key][] that the reservation holds. */
+  counters: string;
+  /** "key:… wrk:… org:…", as the reservation's owner. */
+  owner: string;
+  reserved_at: number;
+  expires_at: number;
+}
+
+export interface LeaseHolderRow {
+  id: string;
+  seen_at: number;
+}
+
+declare module "./schema.js" {
+  interface Tables {
+    budget_leases: BudgetLeaseRow;
+    lease_holders: LeaseHolderRow;
+  }
+}
+
+export type LeaseColumn = "key_id" | "workspace_id" | "org_id";
+
+/**
+ * Durable budget leases. A usage write deletes the leases of the requests it records in its own
+ * transaction (UsageStore), so at any snapshot a request is in the leases or in the usage records,
+ * never both; `expire` does the same for leases whose time is up, charging them by the lease rule.
+ */
+export class LeaseStore {
+  constructor(private readonly database: Database, private readonly usage: UsageStore) {}
+
+  /**
+   * On PostgreSQL the commit does not wait for the WAL to reach the disk (synchronous_commit off,
+   * for this transaction only): a lease must outlive the gateway node that wrote it, which it does
+   * once PostgreSQL has it, not a crash of PostgreSQL itself (then it may lose its last ~200 ms).
+   * That takes the disk flush, several milliseconds, off the request path.
+   */
+  async insertMany(rows: readonly BudgetLeaseRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    if (this.database.dialect !== "postgres") {
+      await this.database.db.insertInto("budget_leases").values([...rows]).onConflict((oc) => oc.column("id").doNothing()).execute();
+      return;
+    }
+    await inTransaction(this.database, async (trx) => {
+      await sql`set local synchronous_commit = off`.execute(trx);
+      await trx.insertInto("budget_leases").values([...rows]).onConflict((oc) => oc.column("id").doNothing()).execute();
+    });
+  }
+
+  /** The open leases of one key, workspace or organization (in the caller's transaction, when one is open). */
+  openFor(column: LeaseColumn, id: string): Promise<BudgetLeaseRow[]> {
+    return this.database.db.selectFrom("budget_leases").selectAll().where(column, "=", id).execute();
+  }
+
+  /** `holder` lives at `now`; holders not seen for a day are forgotten. */
+  async heartbeat(holder: string, now: number): Promise<void> {
+    await this.database.db.insertInto("lease_holders").values({ id: holder, seen_at: now })
+      .onConflict((oc) => oc.column("id").doUpdateSet({ seen_at: now })).execute();
+    await this.database.db.deleteFrom("lease_holders").where("seen_at", "<", now - 86_400_000).execute();
+  }
+
+  /**
+   * Up to `limit` leases expired at `now` whose holder was not seen since `deadBefore`, each charged as the usage event `toEvent` makes of it,
+   * in one transaction with their deletion (a lease whose request has a record meanwhile adds
+   * nothing). Safe from any node at once: on PostgreSQL the rows are locked, and skipped by others.
+   * Answers the events that were written.
+   */
+  expire(now: number, deadBefore: number, limit: number, toEvent: (row: BudgetLeaseRow) => UsageEvent): Promise<UsageEvent[]> {
+    return inTransaction(this.database, async (trx) => {
+      // Leases whose request was recorded before the lease itself was in (its write was slow): nothing to charge.
+      await trx.deleteFrom("budget_leases").where("expires_at", "<=", now)
+        .where((eb) => eb.exists(eb.selectFrom("usage_events").select("usage_events.id").whereRef("usage_events.id", "=", "budget_leases.id"))).execute();
+      const alive = trx.selectFrom("lease_holders").select("id").where("seen_at", ">=", deadBefore);
+      let q = trx.selectFrom("budget_leases").selectAll().where("expires_at", "<=", now).where("holder", "not in", alive).orderBy("expires_at").limit(limit);
+      if (isPostgres(trx as never)) q = q.forUpdate().skipLocked();
+      const rows = await q.execute();
+      if (rows.length === 0) return [];
+      const events = rows.map(toEvent);
+      const written = new Set(await this.usage.insertNew(events));
+      await trx.deleteFrom("budget_leases").where("id", "in", rows.map((r) => r.id)).execute();
+      return events.filter((e) => written.has(e.id));
+    });
+  }
+}
