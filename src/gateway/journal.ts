@@ -2,20 +2,11 @@ import { closeSync, existsSync, openSync, readFileSync, renameSync, unlinkSync, 
 import type { Logger } from "pino";
 import type { Store, UsageEvent } from "../store/index.js";
 
-/** What a request is known to be before it leaves: enough to charge it if the process dies. */
-export interface JournalReservation {
-  id: string;
-  at: number;
-  orgId: string;
-  workspaceId: string;
-  keyId: string;
-  provider: string;
-  model: string;
-  endpoint: string;
-  streamed: boolean;
+/** What a request is known to be before it leaves (its usage event's own fields): enough to charge it if the process dies. */
+export type JournalReservation = Pick<UsageEvent, "id" | "at" | "orgId" | "workspaceId" | "keyId" | "provider" | "model" | "endpoint" | "streamed"> & {
   /** The request's cost bound: what the lease rule charges if it never finishes. */
   amountNano: number;
-}
+};
 
 /**
  * Waits for its journal line: told once the line is written (or its write failed, which is logged),

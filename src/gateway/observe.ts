@@ -1,5 +1,5 @@
 import type { Logger, LogFn } from "pino";
-import type { UsageEvent } from "../store/index.js";
+import type { FinishedRequest } from "../store/index.js";
 import type { OperatorMetrics, RequestTracer, UpstreamTrace } from "../telemetry/index.js";
 
 /** What the usage event does not say about a finished request: plain data, built once per request. */
@@ -21,10 +21,7 @@ export interface RequestDetail {
   notice?: string | null;
 }
 
-/** The parts of a usage event the access log and the metrics read; a request refused before its key is known has no ids. */
-export type FinishedRequest = Pick<UsageEvent,
-  "id" | "at" | "provider" | "model" | "endpoint" | "inputTokens" | "outputTokens" | "cacheWriteTokens" | "cacheReadTokens" |
-  "costNano" | "status" | "errorCode" | "streamed" | "latencyMs" | "ttfbMs"> & Partial<Pick<UsageEvent, "orgId" | "workspaceId" | "keyId">>;
+export type { FinishedRequest } from "../store/index.js";
 
 export type AccessLogLevel = "trace" | "debug" | "info" | "warn" | "off";
 

@@ -105,6 +105,11 @@ export interface UsageEvent {
   attempts?: number;
 }
 
+/** The parts of a usage event that tell of a finished request (access log, metrics, spans); a request refused before its key is known has no ids. */
+export type FinishedRequest = Pick<UsageEvent,
+  "id" | "at" | "provider" | "model" | "endpoint" | "inputTokens" | "outputTokens" | "cacheWriteTokens" | "cacheReadTokens" |
+  "costNano" | "status" | "errorCode" | "streamed" | "latencyMs" | "ttfbMs"> & Partial<Pick<UsageEvent, "orgId" | "workspaceId" | "keyId">>;
+
 export interface Page<T> {
   data: T[];
   hasMore: boolean;

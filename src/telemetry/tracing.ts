@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { Tracer } from "@opentelemetry/api";
+import type { FinishedRequest } from "../store/index.js";
 
 /** Where spans go; unset endpoints leave tracing off. Read from the standard OTEL_* variables by the config loader. */
 export interface TracingSettings {
@@ -14,26 +15,8 @@ export interface TracingSettings {
   serviceName: string;
 }
 
-/** A finished request as a span reads it (the gateway's usage event and detail satisfy it). */
-export interface SpanSource {
-  id: string;
-  at: number;
-  provider: string;
-  model: string;
-  endpoint: string;
-  inputTokens: number;
-  outputTokens: number;
-  cacheWriteTokens: number;
-  cacheReadTokens: number;
-  costNano: number;
-  status: number;
-  errorCode: string | null;
-  streamed: boolean;
-  latencyMs: number;
-  ttfbMs: number | null;
-  keyId?: string | undefined;
-  workspaceId?: string | undefined;
-}
+/** A finished request as a span reads it: the usage event's own fields (the gateway's usage event and detail satisfy it). */
+export type SpanSource = FinishedRequest;
 export interface SpanDetail {
   attempts: number;
   upstreamStatus: number | null;
