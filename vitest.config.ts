@@ -7,6 +7,8 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: "forks",
+    // The CLI tests run dist/: built once here when src/ is newer (npm test builds it before).
+    globalSetup: ["test/support/build-dist.ts"],
     // Suites that start servers and databases are heavy; two cores run two at a time.
     maxWorkers: 2,
     reporters: ["default"],

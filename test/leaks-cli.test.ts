@@ -2,7 +2,7 @@ import { spawnSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { maskSecret } from "../src/leaks/index.js";
 import { fake } from "./fixtures/leaks/fake-keys.js";
 
@@ -31,11 +31,13 @@ function gitRepo(name: string): { dir: string; git: (...a: string[]) => { code: 
   return { dir, git };
 }
 
+// Every test runs the CLI (a new Node process) several times: seconds each on a loaded machine.
+vi.setConfig({ testTimeout: 120_000 });
+
 beforeAll(() => {
-  // The CLI runs from dist/: build it (tsc emits even when someone else's work in progress has type errors).
-  spawnSync(process.execPath, [join(ROOT, "node_modules/typescript/bin/tsc"), "-p", join(ROOT, "tsconfig.json")], { cwd: ROOT });
-  if (!existsSync(join(ROOT, "dist/src/cli/scan.js"))) throw new Error("dist/src/cli/scan.js missing after the build");
-}, 120_000);
+  // The CLI runs from dist/, built by npm test or the suite's global setup (test/support/build-dist.ts).
+  if (!existsSync(join(ROOT, "dist/src/cli/scan.js"))) throw new Error("dist/src/cli/scan.js is missing: build with npx tsc -p tsconfig.json");
+});
 
 describe("latchkey scan: exit codes and formats", () => {
   const clean = join(work, "clean");
