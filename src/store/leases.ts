@@ -1,18 +1,12 @@
 import { sql } from "kysely";
 import { inTransaction, type Database } from "./database.js";
 import { isPostgres } from "./migrations/dialect.js";
+import type { UsageEventRow } from "./schema.js";
 import type { UsageEvent } from "./types.js";
 import type { UsageStore } from "./usage.js";
 
 /** A durable budget lease (migration 0014): a request in flight, written before its reservation. */
-export interface BudgetLeaseRow {
-  id: string;
-  org_id: string;
-  workspace_id: string;
-  key_id: string;
-  provider: string;
-  model: string;
-  endpoint: string;
+export interface BudgetLeaseRow extends Pick<UsageEventRow, "id" | "org_id" | "workspace_id" | "key_id" | "provider" | "model" | "endpoint"> {
   /** The process that wrote it (its `lease_holders` row says whether it lives). */
   holder: string;
   amount_nano: number;
