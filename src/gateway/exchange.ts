@@ -210,12 +210,14 @@ export class Exchange implements Dispatcher.DispatchHandler, JournalWaiter {
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    // The answering upstream's first byte, relayed as it comes or collected (an error body); a
+    // discarded attempt's bytes do not count.
+    if (this.ttfbMs === null && (this.state === STREAMING || this.state === COLLECTING)) this.ttfbMs = msSince(this.plan.startedHr);
     if (this.state === COLLECTING) {
       if (this.errorBody!.reduce((n, b) => n + b.length, 0) < MAX_ERROR_BODY) this.errorBody!.push(chunk);
       return;
     }
     if (this.state !== STREAMING) return;
-    if (this.ttfbMs === null) this.ttfbMs = msSince(this.plan.startedHr);
     const bytes = this.reframer ? this.reframer.push(chunk) : chunk;
     if (bytes.length === 0) return;
     const metered = this.meter ? this.meter.push(bytes) : bytes;
