@@ -8,7 +8,7 @@
  */
 import { afterAll, describe, expect, it } from "vitest";
 import { createSimulatorServer } from "../src/providers/index.js";
-import { adminApi, latchkeyCli, stopProcess as stop, UpNodes } from "./support/nodes.js";
+import { adminApi, latchkeyCliAsync, stopProcess as stop, UpNodes } from "./support/nodes.js";
 import { createPgSchema, postgresAvailable, redisAvailable, redisPrefix, REDIS_URL } from "./support/services.js";
 
 const pgOk = await postgresAvailable();
@@ -95,7 +95,7 @@ describe.skipIf(!pgOk || !redisOk)("rolling master-key rotation on two nodes", (
       a = await restart(a, rolling);
 
       // Every node holds both keys: re-wrap what is still under the old one, with traffic flowing.
-      const rotate = latchkeyCli(["credentials", "rotate-master", "--data-dir", firstDir], { ...base, ...rolling }, 60_000);
+      const rotate = await latchkeyCliAsync(["credentials", "rotate-master", "--data-dir", firstDir], { ...base, ...rolling }, 60_000);
       expect(rotate.stderr).toBe("");
       expect(rotate.status).toBe(0);
       // The old credential and the webhook secret; the credential written on B was under the new key already.
@@ -117,7 +117,7 @@ describe.skipIf(!pgOk || !redisOk)("rolling master-key rotation on two nodes", (
         expect(probe.body.ok).toBe(true);
       }
       // A node that still had only the old key would now refuse to start rather than fail every request.
-      const refused = latchkeyCli(["up", "--port", "0", "--data-dir", nodes.dir("roll-stale")], { ...base, ...oldOnly }, 60_000);
+      const refused = await latchkeyCliAsync(["up", "--port", "0", "--data-dir", nodes.dir("roll-stale")], { ...base, ...oldOnly }, 60_000);
       expect(refused.status).not.toBe(0);
       expect(refused.stderr).toMatch(/does not open the stored provider credentials/);
     } finally {

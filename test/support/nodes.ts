@@ -2,7 +2,7 @@
  * Tests that run whole `latchkey up` processes and the CLI against their data: the servers, data
  * directories and other clean-ups a test starts are kept here and undone by `close()` in afterAll.
  */
-import { spawnSync, type ChildProcess, type SpawnSyncReturns } from "node:child_process";
+import { execFile, spawnSync, type ChildProcess, type SpawnSyncReturns } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -16,6 +16,19 @@ export interface UpNode { proc: ChildProcess; url: string; admin: string | null 
 export function latchkeyCli(args: string[], env: Record<string, string> = {}, timeoutMs = 240_000): SpawnSyncReturns<string> {
   return spawnSync(process.execPath, [join(ROOT, "bin", "latchkey.js"), ...args], {
     env: { ...process.env, NO_COLOR: "1", LATCHKEY_LOG_LEVEL: "fatal", ...env }, encoding: "utf8", timeout: timeoutMs,
+  });
+}
+
+/**
+ * The same, without blocking this process: for a command run while the test's own traffic flows.
+ * (spawnSync stops the event loop; the servers then close the idle keep-alive sockets, and the
+ * first requests after it fail with "other side closed" on sockets the client still thinks open.)
+ */
+export function latchkeyCliAsync(args: string[], env: Record<string, string> = {}, timeoutMs = 240_000): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [join(ROOT, "bin", "latchkey.js"), ...args], {
+      env: { ...process.env, NO_COLOR: "1", LATCHKEY_LOG_LEVEL: "fatal", ...env }, encoding: "utf8", timeout: timeoutMs,
+    }, (err, stdout, stderr) => resolve({ status: err ? (typeof err.code === "number" ? err.code : null) : 0, stdout, stderr }));
   });
 }
 
