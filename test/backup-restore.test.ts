@@ -9,7 +9,7 @@ import { join } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
 import { createSimulatorServer } from "../src/providers/index.js";
-import { adminApi, latchkeyCli, sendMessage, UpNodes } from "./support/nodes.js";
+import { adminApi, latchkeyCli, latchkeyCliAsync, sendMessage, UpNodes } from "./support/nodes.js";
 
 const cli = (args: string[], env: Record<string, string> = {}) => latchkeyCli(args, env, 30_000);
 const SECRET = "sk-ant-BACKUP-CREDENTIAL-SECRET-0001";
@@ -50,7 +50,8 @@ describe("backup and restore", () => {
     live.close();
     expect(before.usage.length).toBeGreaterThanOrEqual(11);
     const file = join(dir("backups"), "latchkey-backup.db");
-    const b = cli(["backup", file, "--data-dir", data]);
+    // Run without blocking this process, so the traffic above really flows while the backup is taken.
+    const b = await latchkeyCliAsync(["backup", file, "--data-dir", data], {}, 30_000);
     stop = true;
     await Promise.all([traffic, churn]);
     expect(b.stderr).toBe("");
