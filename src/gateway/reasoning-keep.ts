@@ -148,8 +148,13 @@ function unsignedCallTurns(r: CanonicalRequest): { index: number; callId: string
   return out;
 }
 
+const thinkingOn = (r: CanonicalRequest): boolean =>
+  r.reasoning !== null && r.reasoning.budget !== 0 && r.reasoning.effort !== "none";
+
 /** Puts kept blocks back before the tool calls of the turns that came back without them. */
 export async function restoreKept(keep: ReasoningKeep, orgId: string, r: CanonicalRequest): Promise<void> {
+  // Without thinking Anthropic takes a history without its blocks: no lookup (a Redis round trip) needed.
+  if (!thinkingOn(r)) return;
   const turns = unsignedCallTurns(r);
   if (turns.length === 0) return;
   const kept = await keep.get(orgId, turns.map((t) => t.callId));
@@ -158,9 +163,6 @@ export async function restoreKept(keep: ReasoningKeep, orgId: string, r: Canonic
     if (blocks?.length) r.messages[t.index]!.parts.unshift(...blocks);
   });
 }
-
-const thinkingOn = (r: CanonicalRequest): boolean =>
-  r.reasoning !== null && r.reasoning.budget !== 0 && r.reasoning.effort !== "none";
 
 /**
  * With thinking on, Anthropic refuses a history whose last assistant turn called tools without its
