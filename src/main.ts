@@ -77,7 +77,7 @@ export function keyPrefixes(config: Config): KeyPrefixes {
  * (no data directory, database, master key, organization or keys).
  */
 export async function createApp(config: Config, opts: AppOptions = {}): Promise<App> {
-  const bound = await bindServer({ host: config.host, port: config.port, tlsCertFile: config.tlsCertFile, tlsKeyFile: config.tlsKeyFile });
+  const bound = await bindServer({ host: config.host, port: config.port, tlsCertFile: config.tlsCertFile, tlsKeyFile: config.tlsKeyFile, keepAliveTimeoutMs: config.keepAliveTimeoutMs });
   let metricsBound: { server: Server; url: string } | null = null;
   try {
     // Plain HTTP even when the main port speaks TLS: it serves a scraper on a private network.

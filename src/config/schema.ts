@@ -29,6 +29,12 @@ export const configSchema = z.object({
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   /** Largest request body the gateway and API accept, in bytes. */
   maxBodyBytes: positiveInt.default(32 * 1024 * 1024),
+  /**
+   * How long an idle client connection is kept for its next request (advertised in `Keep-Alive`).
+   * Longer than the idle timeout of any load balancer in front, which reuses connections without
+   * reading that header: one the server closed under it answers its next client with a 502.
+   */
+  keepAliveTimeoutMs: positiveInt.default(65_000),
   upstreamConnectTimeoutMs: positiveInt.default(10_000),
   upstreamFirstByteTimeoutMs: positiveInt.default(300_000),
   upstreamIdleTimeoutMs: positiveInt.default(120_000),

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createServer as createTlsServer } from "node:https";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 
 export interface BindOptions {
   host: string;
@@ -9,6 +9,37 @@ export interface BindOptions {
   /** PEM files; with both, the server speaks HTTPS. */
   tlsCertFile?: string | undefined;
   tlsKeyFile?: string | undefined;
+  /** How long an idle client connection is kept (advertised to the client); Node's 5 s by default. */
+  keepAliveTimeoutMs?: number | undefined;
+}
+
+/** How much longer than advertised an idle connection is really kept. */
+export const KEEP_ALIVE_GRACE_MS = 10_000;
+
+/**
+ * Keeps idle connections open well past the keep-alive time they advertise. A client that honours
+ * `Keep-Alive: timeout=N` (undici, so `fetch` and the Node SDKs) drops the connection a second or
+ * so before N; a busy or briefly descheduled process on either side can run that late, and a
+ * request sent on a connection the server has just closed fails with ECONNRESET, which a client
+ * may not retry (a POST). Node itself keeps one second of margin; this makes it `graceMs`.
+ * A connection that gets a request meanwhile is live again (Node clears its timer).
+ */
+export function holdIdleConnections(server: Server, keepAliveMs: number, graceMs = KEEP_ALIVE_GRACE_MS): void {
+  server.keepAliveTimeout = keepAliveMs;
+  // With a listener, Node leaves a timed-out socket to it instead of destroying it. Socket timeouts
+  // on this server come from keep-alive only (server.timeout is 0): the first is given the grace,
+  // the one at its end closes the connection.
+  const graced = new WeakSet<Socket>();
+  server.on("timeout", (socket: Socket) => {
+    if (graced.has(socket)) {
+      socket.destroy();
+      return;
+    }
+    graced.add(socket);
+    socket.setTimeout(graceMs);
+    // A request in the grace makes it a live connection again, with its whole time when next idle.
+    socket.once("data", () => graced.delete(socket));
+  });
 }
 
 /** Bad TLS settings, named before anything listens. */
@@ -43,6 +74,7 @@ export async function bindServer(o: BindOptions): Promise<{ server: Server; url:
   } else {
     server = createServer(starting);
   }
+  if (o.keepAliveTimeoutMs !== undefined) holdIdleConnections(server, o.keepAliveTimeoutMs);
   await new Promise<void>((ok, fail) => {
     server.once("error", fail);
     server.listen(o.port, o.host, () => {
