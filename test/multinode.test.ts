@@ -131,9 +131,15 @@ describe.skipIf(!ready)("two nodes over PostgreSQL and Redis", () => {
   it("never passes a $1.00 spend limit with requests spread over both nodes", async () => {
     const k = await api(1, "POST", "/api/v1/keys", { name: "budget", kind: "test", spend_limit: { amount_usd: "1.00", period: "month" } });
     const responses = await Promise.all(Array.from({ length: 300 }, (_, i) => call(i % 2, k.key, "sim-tokens:1900", 2000)));
-    for (const r of responses) await r.arrayBuffer();
+    const texts = await Promise.all(responses.map((r) => r.text()));
     const admitted = responses.filter((r) => r.status === 200).length;
-    expect(admitted).toBeGreaterThanOrEqual(99);
+    const byStatus: Record<number, number> = {};
+    for (const r of responses) byStatus[r.status] = (byStatus[r.status] ?? 0) + 1;
+    const bodies = texts.filter((_, i) => responses[i]!.status !== 200).slice(0, 3);
+    // Each reserves its worst case, up to $0.0101 (2,000 output tokens at $5/M, and the input), and
+    // settles at $0.0095: when all 300 reserve before any settles (a loaded machine), 98 fit in
+    // $1.00; when some settle first, more do.
+    expect(admitted, JSON.stringify({ byStatus, bodies })).toBeGreaterThanOrEqual(98);
     expect(responses.some((r) => r.status === 429)).toBe(true);
     const rows = await readUntil(() => nodes[0]!.app.database.db.selectFrom("usage_events").select("cost_nano").where("key_id", "=", k.id).execute(), (r) => r.length >= 300);
     const spent = rows.reduce((s, r) => s + Number(r.cost_nano), 0);
