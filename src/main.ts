@@ -189,6 +189,10 @@ async function buildApp(config: Config, opts: AppOptions, server: Server, baseUr
   // What a killed process left in flight or unwritten is settled before this one serves.
   const usageJournalFile = join(config.dataDir, "usage-journal.jsonl");
   await recoverJournal(usageJournalFile, store, logger);
+  if (leases) {
+    leases.checkWith(limits.budgets);
+    await leases.takeOver(join(config.dataDir, "lease-holder"));
+  }
   const gateway = createGateway({ config, clock, logger, store, verifier, masterKey: masterKeys, catalog, vault: credentialVault, admission, failureCounts: services.failureCounts, onUsageWritten,
     reasoningKeep: redis ? new RedisReasoningKeep(redis, config.redisPrefix, () => clock.now()) : undefined,
     usageSpoolFile: join(config.dataDir, "usage-spool.jsonl"), usageJournalFile, metrics, tracer, accessLogger,

@@ -106,18 +106,26 @@ export class GatewayCore {
    * group-commits it, else at the end of this call.
    */
   record(e: UsageEvent, plan: Pick<Plan, "admission" | "ticket" | "fairSlot"> | null, s: AdmissionSettlement | null, d: RequestDetail, waiter?: JournalWaiter): void {
-    const deferred = this.recorder.record(e, waiter);
+    const settle = plan && s ? () => this.settle(e.id, plan, s) : null;
+    // The counters are settled only once the event is in the journal: a process killed in between
+    // would otherwise leave counters that took the actual cost and a journal that charges the
+    // request's whole bound on recovery, more than the counters admitted.
+    const deferred = this.recorder.record(e, waiter && settle ? { journaled: () => { settle(); waiter.journaled(); } } : waiter);
     this.observer.finished(e, d);
     if (plan?.fairSlot) this.fairShare.release(plan.fairSlot);
-    if (plan && s) {
-      try {
-        const r = this.admission.settle(plan.admission, plan.ticket, s);
-        if (r instanceof Promise) r.catch((err: unknown) => this.logger.warn({ err, requestId: e.id }, "settle failed"));
-      } catch (err) {
-        this.logger.warn({ err, requestId: e.id }, "settle failed");
-      }
+    if (!deferred) {
+      settle?.();
+      waiter?.journaled();
     }
-    if (waiter && !deferred) waiter.journaled();
+  }
+
+  private settle(requestId: string, plan: Pick<Plan, "admission" | "ticket">, s: AdmissionSettlement): void {
+    try {
+      const r = this.admission.settle(plan.admission, plan.ticket, s);
+      if (r instanceof Promise) r.catch((err: unknown) => this.logger.warn({ err, requestId }, "settle failed"));
+    } catch (err) {
+      this.logger.warn({ err, requestId }, "settle failed");
+    }
   }
 
   /** Closes the upstream pools and the built-in simulator (the gateway flushes and stops the recorder after). */

@@ -1,7 +1,8 @@
 import type { Logger } from "pino";
-import type { BudgetLeaseRow, LeaseColumn, Store, UsageEvent } from "../store/index.js";
-import type { OpenLease } from "../limits/index.js";
+import type { BudgetLeaseRow, LeaseColumn, NeverReserved, Store, UsageEvent } from "../store/index.js";
+import type { BudgetCounter, OpenLease } from "../limits/index.js";
 import { randomUUID } from "node:crypto";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 
 /** How long a request waits for its lease to be written before it goes on without one (the database is down). */
 const WRITE_TIMEOUT_MS = 1_000;
@@ -34,8 +35,46 @@ export class DurableLeases {
   /** This process's name on its leases. */
   readonly holder = `node_${randomUUID()}`;
 
+  /** Which leases' requests the counters vouch never reserved (none until `checkWith`). */
+  private neverReserved: NeverReserved = () => Promise.resolve(new Set());
+
   constructor(private readonly store: Store, private readonly logger: Logger, private readonly timeoutMs = WRITE_TIMEOUT_MS, private readonly deadMs = HOLDER_DEAD_MS) {
     store.usage.clearLeasesOnWrite();
+  }
+
+  /**
+   * Check a dead process's leases against the budget counters before charging them: a lease is
+   * written before its reservation is tried, so a process killed in between (or before it read a
+   * refusal) leaves one whose request never left. Charged by the lease rule, it would count a
+   * request that cost nothing, past the very limit that refused it (limits/budget.ts, LOST STATE).
+   */
+  checkWith(budgets: Pick<BudgetCounter, "neverReserved">): void {
+    const check = budgets.neverReserved?.bind(budgets);
+    if (!check) return;
+    this.neverReserved = (rows) => check(rows.map((r) => ({
+      requestId: r.id, tag: r.org_id, counters: (JSON.parse(r.counters) as [string, string][]).map(([id, periodKey]) => ({ id, periodKey })),
+    })));
+  }
+
+  /**
+   * At start, after the usage journal is recovered: this process's name goes in `file` (in the data
+   * directory), and the leases the previous process named there left whose requests never
+   * reserved are dropped at once, rather than once it has been silent for HOLDER_DEAD_MS: a Redis
+   * losing its state meanwhile would make their reservations again from them, and charge them.
+   * Answers how many; a failure is logged, and the sweep does the same later.
+   */
+  async takeOver(file: string): Promise<number> {
+    const previous = existsSync(file) ? readFileSync(file, "utf8").trim() : "";
+    writeFileSync(file, `${this.holder}\n`);
+    if (!previous) return 0;
+    try {
+      const dropped = await this.store.leases.dropUnreserved(previous, this.neverReserved);
+      if (dropped) this.logger.warn({ dropped }, "leases the previous run left for requests that never reserved were dropped uncharged");
+      return dropped;
+    } catch (err) {
+      this.logger.warn({ err }, "the previous run's leases cannot be checked now; the lease sweep will");
+      return 0;
+    }
   }
 
   /** Resolves once the lease is written, or could not be (never rejects). */
@@ -104,7 +143,7 @@ export class DurableLeases {
     if (now - this.aliveSince < this.deadMs) return [];
     const out: UsageEvent[] = [];
     for (;;) {
-      const written = await this.store.leases.expire(now, now - this.deadMs, EXPIRE_BATCH, (r) => leaseCharge(r, now));
+      const written = await this.store.leases.expire(now, now - this.deadMs, EXPIRE_BATCH, (r) => leaseCharge(r, now), this.neverReserved);
       out.push(...written);
       if (written.length < EXPIRE_BATCH) return out;
     }

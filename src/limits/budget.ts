@@ -38,6 +38,11 @@
  * adds nothing to it. A settle landing while a counter is not loaded keeps its cost for the load
  * that recreates its lease there. A recreated reservation expiring for a request whose record was
  * written meanwhile (its settle was lost with Redis) is corrected to the record's cost (`correct`).
+ * A lease is written before its reservation is tried, so a process killed in between, or before it
+ * read a refusal, leaves a lease whose request was never admitted: charged, it would count a
+ * request that never left, past the limit that refused it. Such leases are dropped uncharged when
+ * the counters can vouch that no reservation was made (`neverReserved`); Redis remembers every
+ * reservation, open, settled or expired, at least SETTLED_MEMORY_MS past its lease for that.
  */
 import type { CounterPeriod } from "./periods.js";
 
@@ -113,6 +118,14 @@ export interface OpenLease {
   owner?: string;
 }
 
+/** A durable lease as `neverReserved` checks it: its request, and the counters it names. */
+export interface LeaseCheck {
+  requestId: string;
+  /** The hash tag its reservation would have been made under (the organization id). */
+  tag?: string;
+  counters: readonly { id: string; periodKey: string }[];
+}
+
 export interface CounterSnapshot {
   spentNano: number;
   openNano: number;
@@ -168,6 +181,14 @@ export interface BudgetCounter {
    * written after all: its counters take the record's cost instead, once. Shared backends only.
    */
   correct?(expired: ExpiredReservation, actualNano: number): Promise<void>;
+  /**
+   * Of the durable leases of a dead process, those whose request certainly never got a
+   * reservation (the process died between writing the lease and reserving, or was refused): they
+   * left for no upstream and must not be charged, least of all past a limit the counters enforce.
+   * A lease the backend cannot vouch for (its state lost, a counter not loaded) is not among them.
+   * Shared backends only.
+   */
+  neverReserved?(leases: readonly LeaseCheck[]): Promise<Set<string>>;
 }
 
 export const DEFAULT_RESERVATION_LEASE_MS = 15 * 60_000;

@@ -212,3 +212,19 @@ if ARGV[2] and ARGV[2] ~= '' and tonumber(redis.call('HGET', KEYS[1], 'seq') or 
 redis.call('HINCRBY', KEYS[1], 'limit', ARGV[1])
 return 1
 `;
+
+/**
+ * KEYS: res, counter…  Answers 1 when the request named by a durable lease certainly never got a
+ * reservation here: Redis has no trace of it (open, settled or expired ones are remembered at
+ * least SETTLED_MEMORY_MS past their lease) while every counter it names is loaded. A counter
+ * loaded since the lease was written read it and made its reservation again; one loaded before
+ * kept its state since, so a reservation made on it would be here. 0 otherwise (unknown: Redis
+ * may have lost it with a counter not loaded again yet).
+ */
+export const BUDGET_NEVER_RESERVED_LUA = `
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+for i = 2, #KEYS do
+  if redis.call('HEXISTS', KEYS[i], 'ep') == 0 then return 0 end
+end
+return 1
+`;

@@ -3,7 +3,7 @@ import type { Clock } from "../lib/index.js";
 import { systemClock } from "../lib/index.js";
 import {
   DEFAULT_RESERVATION_LEASE_MS, SETTLED_MEMORY_MS, counterExpiresAt, loadOptions,
-  type BudgetCounter, type BudgetReservation, type CounterSnapshot, type ExpiredReservation, type LoadOptions,
+  type BudgetCounter, type BudgetReservation, type CounterSnapshot, type ExpiredReservation, type LeaseCheck, type LoadOptions,
   type ReserveInput, type ReserveResult, type SettleOutcome,
 } from "./budget.js";
 import { periodRange, type CounterPeriod } from "./periods.js";
@@ -34,6 +34,11 @@ export class RedisBudgetCounter implements BudgetCounter {
   private readonly prefix: string;
   private readonly clock: Clock;
   private readonly defaultLeaseMs: number;
+  /**
+   * How long a reservation is remembered past its lease (open, settled or expired), so that
+   * `neverReserved` can tell a lease whose request never reserved from one whose reservation ended.
+   */
+  private readonly keepMs: number;
   /** Tags this process has used; `sweep()` covers them (and reserve sweeps its own tag lazily). */
   private readonly tags = new Set<string>([DEFAULT_TAG]);
   private readonly clusterTags: boolean;
@@ -46,6 +51,7 @@ export class RedisBudgetCounter implements BudgetCounter {
     this.prefix = options.prefix;
     this.clock = options.clock ?? systemClock;
     this.defaultLeaseMs = options.defaultLeaseMs ?? DEFAULT_RESERVATION_LEASE_MS;
+    this.keepMs = Math.max(this.defaultLeaseMs, SETTLED_MEMORY_MS);
     this.clusterTags = options.clusterTags ?? false;
   }
 
@@ -65,7 +71,7 @@ export class RedisBudgetCounter implements BudgetCounter {
     const expiresAt = now + (input.leaseMs ?? this.defaultLeaseMs);
     const periodKeys: string[] = new Array<string>(n);
     const keys: string[] = [`${base}leases`, `${base}expired`, `${base}res:${input.requestId}`];
-    const args: (string | number)[] = [now, amount, expiresAt, input.requestId, n, base, this.defaultLeaseMs];
+    const args: (string | number)[] = [now, amount, expiresAt, input.requestId, n, base, this.keepMs];
     for (let i = 0; i < n; i++) {
       const s = subjects[i]!;
       const range = periodRange(s.period, now);
@@ -118,7 +124,7 @@ export class RedisBudgetCounter implements BudgetCounter {
     for (const l of options.leases ?? []) leases.push(l.requestId, Math.round(l.amountNano), l.expiresAt, l.reservedAt, l.owner ?? "");
     const loaded = await this.redis.lkBudgetLoad(
       2, `${base}b:${subject}:${range.key}`, `${base}leases`,
-      Math.round(spent), now, ttl, balance, options.replace ? 1 : 0, options.seq ?? "", base, this.defaultLeaseMs, ...leases,
+      Math.round(spent), now, ttl, balance, options.replace ? 1 : 0, options.seq ?? "", base, this.keepMs, ...leases,
     );
     return loaded === 1;
   }
@@ -143,7 +149,7 @@ export class RedisBudgetCounter implements BudgetCounter {
     for (const tag of tags ?? this.nextTags()) {
       const base = keyBase(this.prefix, tag);
       for (;;) {
-        const raw = (await this.redis.lkBudgetSweep(2, `${base}leases`, `${base}expired`, now, base, this.defaultLeaseMs, SWEEP_BATCH)) as string[];
+        const raw = (await this.redis.lkBudgetSweep(2, `${base}leases`, `${base}expired`, now, base, this.keepMs, SWEEP_BATCH)) as string[];
         for (const json of raw) out.push(parseExpired(json, base, tag));
         if (raw.length < SWEEP_BATCH) break;
       }
@@ -157,6 +163,16 @@ export class RedisBudgetCounter implements BudgetCounter {
     const base = keyBase(this.prefix, x.tag ?? DEFAULT_TAG);
     const keys = [`${base}res:${x.requestId}`, ...x.subjects.map((s) => `${base}b:${s.id}:${s.periodKey}`)];
     await this.redis.lkBudgetCorrect(keys.length, ...keys, delta);
+  }
+
+  async neverReserved(leases: readonly LeaseCheck[]): Promise<Set<string>> {
+    const out = new Set<string>();
+    for (const l of leases) {
+      const base = keyBase(this.prefix, this.tagOf(l.tag));
+      const keys = [`${base}res:${l.requestId}`, ...l.counters.map((c) => `${base}b:${c.id}:${c.periodKey}`)];
+      if ((await this.redis.lkBudgetNeverReserved(keys.length, ...keys)) === 1) out.add(l.requestId);
+    }
+    return out;
   }
 
   private nextTags(): string[] {

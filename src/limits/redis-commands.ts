@@ -1,6 +1,8 @@
 import type { Redis } from "ioredis";
 import { RATE_ADMIT_LUA, RATE_SETTLE_LUA } from "./redis-rate-scripts.js";
-import { BUDGET_CORRECT_LUA, BUDGET_LOAD_LUA, BUDGET_RESERVE_LUA, BUDGET_SETTLE_LUA, BUDGET_SWEEP_LUA, BUDGET_TOPUP_LUA } from "./redis-budget-scripts.js";
+import {
+  BUDGET_CORRECT_LUA, BUDGET_LOAD_LUA, BUDGET_NEVER_RESERVED_LUA, BUDGET_RESERVE_LUA, BUDGET_SETTLE_LUA, BUDGET_SWEEP_LUA, BUDGET_TOPUP_LUA,
+} from "./redis-budget-scripts.js";
 
 type Arg = string | number;
 type Script = (numKeys: number, ...keysAndArgs: Arg[]) => Promise<unknown>;
@@ -15,6 +17,7 @@ export interface LimitsCommands {
   lkBudgetLoad: Script;
   lkBudgetTopUp: Script;
   lkBudgetCorrect: Script;
+  lkBudgetNeverReserved: Script;
 }
 
 const SCRIPTS: Record<keyof LimitsCommands, string> = {
@@ -26,6 +29,7 @@ const SCRIPTS: Record<keyof LimitsCommands, string> = {
   lkBudgetLoad: BUDGET_LOAD_LUA,
   lkBudgetTopUp: BUDGET_TOPUP_LUA,
   lkBudgetCorrect: BUDGET_CORRECT_LUA,
+  lkBudgetNeverReserved: BUDGET_NEVER_RESERVED_LUA,
 };
 
 /** Define the scripts on `redis` (once per client) and return it typed with them. */

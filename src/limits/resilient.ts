@@ -14,7 +14,7 @@
  * second while degraded brings the limits back to Redis by themselves.
  */
 import type {
-  BudgetCounter, BudgetReservation, CounterSnapshot, ExpiredReservation, LoadOptions, ReserveInput, ReserveResult, SettleOutcome,
+  BudgetCounter, BudgetReservation, CounterSnapshot, ExpiredReservation, LeaseCheck, LoadOptions, ReserveInput, ReserveResult, SettleOutcome,
 } from "./budget.js";
 import { periodRange, type CounterPeriod } from "./periods.js";
 import { MemoryRateLimiter } from "./memory-rate.js";
@@ -219,6 +219,10 @@ export class ResilientBudgetCounter implements BudgetCounter {
 
   async correct(expired: ExpiredReservation, actualNano: number): Promise<void> {
     await this.guard(() => this.redis.correct?.(expired, actualNano) ?? Promise.resolve());
+  }
+
+  async neverReserved(leases: readonly LeaseCheck[]): Promise<Set<string>> {
+    return this.guard(() => this.redis.neverReserved?.(leases) ?? Promise.resolve(new Set<string>()));
   }
 
   /**

@@ -1,7 +1,7 @@
-import { sql } from "kysely";
+import { sql, type Kysely } from "kysely";
 import { inTransaction, type Database } from "./database.js";
 import { isPostgres } from "./migrations/dialect.js";
-import type { UsageEventRow } from "./schema.js";
+import type { Tables, UsageEventRow } from "./schema.js";
 import type { UsageEvent } from "./types.js";
 import type { UsageStore } from "./usage.js";
 
@@ -76,7 +76,9 @@ export class LeaseStore {
    * nothing). Safe from any node at once: on PostgreSQL the rows are locked, and skipped by others.
    * Answers the events that were written.
    */
-  expire(now: number, deadBefore: number, limit: number, toEvent: (row: BudgetLeaseRow) => UsageEvent): Promise<UsageEvent[]> {
+  expire(
+    now: number, deadBefore: number, limit: number, toEvent: (row: BudgetLeaseRow) => UsageEvent, neverReserved: NeverReserved = noneNeverReserved,
+  ): Promise<UsageEvent[]> {
     return inTransaction(this.database, async (trx) => {
       // Leases whose request was recorded before the lease itself was in (its write was slow): nothing to charge.
       await trx.deleteFrom("budget_leases").where("expires_at", "<=", now)
@@ -84,7 +86,9 @@ export class LeaseStore {
       const alive = trx.selectFrom("lease_holders").select("id").where("seen_at", ">=", deadBefore);
       let q = trx.selectFrom("budget_leases").selectAll().where("expires_at", "<=", now).where("holder", "not in", alive).orderBy("expires_at").limit(limit);
       if (isPostgres(trx as never)) q = q.forUpdate().skipLocked();
-      const rows = await q.execute();
+      const found = await q.execute();
+      if (found.length === 0) return [];
+      const rows = await this.dropNeverReserved(trx, found, neverReserved);
       if (rows.length === 0) return [];
       const events = rows.map(toEvent);
       const written = new Set(await this.usage.insertNew(events));
@@ -92,4 +96,33 @@ export class LeaseStore {
       return events.filter((e) => written.has(e.id));
     });
   }
+
+  /**
+   * The leases `holder` (a process known to be gone) left whose requests never got a reservation
+   * (see `neverReserved`), deleted uncharged now, whatever their time; answers how many. Its
+   * other leases stay for the lease rule.
+   */
+  dropUnreserved(holder: string, neverReserved: NeverReserved): Promise<number> {
+    return inTransaction(this.database, async (trx) => {
+      let q = trx.selectFrom("budget_leases").selectAll().where("holder", "=", holder);
+      if (isPostgres(trx as never)) q = q.forUpdate().skipLocked();
+      const rows = await q.execute();
+      const kept = await this.dropNeverReserved(trx, rows, neverReserved);
+      return rows.length - kept.length;
+    });
+  }
+
+  /** Deletes the rows whose request never reserved; answers the others. */
+  private async dropNeverReserved(trx: Kysely<Tables>, rows: BudgetLeaseRow[], neverReserved: NeverReserved): Promise<BudgetLeaseRow[]> {
+    if (rows.length === 0) return rows;
+    const never = await neverReserved(rows);
+    if (never.size === 0) return rows;
+    await trx.deleteFrom("budget_leases").where("id", "in", [...never]).execute();
+    return rows.filter((r) => !never.has(r.id));
+  }
 }
+
+/** Of these leases, the ids whose requests certainly never got a reservation (the counters vouch for it). */
+export type NeverReserved = (rows: readonly BudgetLeaseRow[]) => Promise<Set<string>>;
+
+const noneNeverReserved: NeverReserved = () => Promise.resolve(new Set());
