@@ -189,7 +189,7 @@ describe("chaos on SQLite", () => {
 });
 
 const pgReady = await postgresAvailable();
-console.warn("\n*** SKIPPING the PostgreSQL + Redis chaos run: it passed 5 runs of 5 on its own, then failed once in the whole suite with the credit balance at -$0.020 (credits overspent through the SIGKILL, Redis restart and PostgreSQL cut). Not yet explained; it stays here to be fixed, not to pass. ***\n");
+console.warn("\n*** SKIPPING the PostgreSQL + Redis chaos run: it overspent credits once in the whole suite (-$0.020). One cause is found and fixed (test/lease-unreserved.test.ts: a killed node's leases of requests that never reserved were charged past the limit), but under two busy loops on a loaded machine it passed 3 runs of 5: once the limited key's counter ended one cost bound (15,656,250 nano-USD) below its usage records, once 4 requests seen complete had no usage record within the wait. Not yet explained; it stays here to be fixed, not to pass. ***\n");
 
 describe.skipIf(!pgReady)("chaos on PostgreSQL + Redis", () => {
   const dirs = [mkdtempSync(join(tmpdir(), "latchkey-chaos-pg-"))];
@@ -199,7 +199,7 @@ describe.skipIf(!pgReady)("chaos on PostgreSQL + Redis", () => {
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
 
-  // Known gap, kept visible (see the warning above): credits overspent once under the whole suite's load.
+  // Known gap, kept visible (see the warning above): invariants broken under heavy load, not yet explained.
   it.skip("keeps every invariant through traffic, a SIGKILL, a Redis restart and a PostgreSQL cut", async () => {
     const sim = await createSimulatorServer();
     cleanup.push(() => sim.close());

@@ -8,6 +8,7 @@
 import { ServerResponse } from "node:http";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { UsageJournal } from "../src/gateway/journal.js";
+import { LimitsAdmission, type AdmissionRequest, type AdmissionSettlement } from "../src/gateway/index.js";
 import { createSimulatorServer, type SimulatorServer } from "../src/providers/index.js";
 import type { UsageEvent } from "../src/store/index.js";
 import { startSqliteApp, type TestApp } from "./support/app.js";
@@ -25,6 +26,18 @@ describe("the usage journal is written before an answer ends", () => {
     vi.spyOn(UsageJournal.prototype, "settle").mockImplementation(function (this: UsageJournal, e: UsageEvent) {
       steps.push(`journal ${e.id}`);
       settle.call(this, e);
+    });
+    // What reaches the file, and when the counters are settled.
+    const proto = UsageJournal.prototype as unknown as { append(line: string): void };
+    const append = proto.append;
+    vi.spyOn(proto, "append").mockImplementation(function (this: UsageJournal, line: string) {
+      for (const m of line.matchAll(/\{"e":\{"id":"([^"]+)"/g)) steps.push(`written ${m[1]}`);
+      append.call(this, line);
+    });
+    const settleLimits = LimitsAdmission.prototype.settle;
+    vi.spyOn(LimitsAdmission.prototype, "settle").mockImplementation(function (this: LimitsAdmission, r: AdmissionRequest, raw: unknown, s: AdmissionSettlement) {
+      steps.push(`settled ${r.requestId}`);
+      return settleLimits.call(this, r, raw, s);
     });
     const end = ServerResponse.prototype.end;
     vi.spyOn(ServerResponse.prototype, "end").mockImplementation(function (this: ServerResponse, ...args: unknown[]) {
@@ -67,5 +80,13 @@ describe("the usage journal is written before an answer ends", () => {
     expect(journaled, "the usage was journaled").toBeGreaterThanOrEqual(0);
     expect(ended, "the answer was ended").toBeGreaterThanOrEqual(0);
     expect(journaled, `journal before end: ${steps.join(", ")}`).toBeLessThan(ended);
+    // The counters take its cost only once the event is on disk: a kill in between would leave the
+    // journal charging the request's whole bound on recovery, more than the counters held for it.
+    if (probe === "refused") return; // never admitted: nothing to settle
+    const settled = steps.indexOf(`settled ${id}`);
+    const written = steps.indexOf(`written ${id}`);
+    expect(settled, "the counters were settled").toBeGreaterThanOrEqual(0);
+    expect(written, "the event was written").toBeGreaterThanOrEqual(0);
+    expect(written, `written before settled: ${steps.join(", ")}`).toBeLessThan(settled);
   });
 });
