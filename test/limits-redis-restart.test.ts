@@ -78,6 +78,23 @@ describe.skipIf(!redisOk)("settles after Redis lost its state", () => {
     expect(await budgets.snapshot(key.id, "day")).toMatchObject({ spentNano: 2_000, openNano: 0 });
   });
 
+  it("charges a counter loaded after a recreated reservation expired on the others, its lease still open", async () => {
+    await cleanup();
+    const clock = new ManualClock();
+    const budgets = new RedisBudgetCounter({ redis, prefix, clock, defaultLeaseMs: 1_000 });
+    // In flight on a node that died, when Redis restarted: the credits reload first and make its reservation again.
+    const gone: OpenLease = { requestId: "gone", amountNano: 400, reservedAt: clock.now(), expiresAt: clock.now() + 1_000 };
+    await budgets.loadBalance(credits.id, 5_000, { leases: [gone] });
+    clock.advance(2_000);
+    expect((await budgets.sweep()).map((x) => x.requestId)).toEqual(["gone"]);
+    expect(await budgets.snapshot(credits.id, "balance")).toMatchObject({ spentNano: 400, openNano: 0 });
+    // Its lease_expired record waits (the database was cut), so the key's counter loads with the lease
+    // still open: the charge is the key's too, or its record would later count past the counter.
+    await budgets.load(key.id, "day", 0, { leases: [gone] });
+    expect(await budgets.snapshot(key.id, "day")).toMatchObject({ spentNano: 400, openNano: 0 });
+    expect(await budgets.snapshot(credits.id, "balance")).toMatchObject({ spentNano: 400, openNano: 0 });
+  });
+
   it("corrects a recreated reservation charged by its lease to its request's record, once", async () => {
     await cleanup();
     const clock = new ManualClock();

@@ -1,7 +1,7 @@
 /**
  * Lua for the Redis budget counter (rules in budget.ts). Keys under `<prefix>{<tag>}:`:
  *   b:<subject>:<periodKey>  hash spent, open, limit (balance), ep (loaded marker: load time)
- *   res:<requestId>          hash amt, st (0 open, 1 settled, 2 lease expired), k (counter keys), at, exp;
+ *   res:<requestId>          hash amt, st (0 open, 1 settled, 2 lease expired: x, the counter keys it charged), k (counter keys), at, exp;
  *                            once settled or expired only st is kept: it is remembered for minutes and
  *                            nothing reads the rest again (MEMORY USAGE, two spend limits: 680 → 280 bytes)
  *   leases                   zset requestId → lease end
@@ -28,7 +28,7 @@ local function expire_one(base, id, now, expired_key, keep_ms)
     end
   end
   redis.call('HDEL', rk, 'amt', 'k', 'at', 'exp', 'o', 'rc')
-  redis.call('HSET', rk, 'st', '2')
+  redis.call('HSET', rk, 'st', '2', 'x', rec[3])
   if #missed > 0 and amt ~= 0 then redis.call('HSET', rk, 'act', rec[2], 'na', table.concat(missed, '\\n')) end
   redis.call('PEXPIRE', rk, keep_ms)
   redis.call('RPUSH', expired_key, cjson.encode({id = id, amt = rec[2], k = rec[3], at = rec[4], exp = rec[5], now = now, o = rec[6] or ''}))
@@ -148,7 +148,8 @@ return out
  * `spent` is the usage records' sum, read in one snapshot with the open leases: a request is in
  * one or the other (its record's write deletes its lease). Each open lease's reservation is made
  * again (`rc`: recreated) if Redis lost it, or extended to this counter; one settled or expired
- * while this counter was not loaded adds its cost here (its record was not in `spent`).
+ * while this counter was not loaded adds its cost here (its record was not in `spent`), and so does
+ * one whose lease expired while it held other counters only (made again by their loads first).
  */
 export const BUDGET_LOAD_LUA = `
 if ARGV[5] ~= '1' and redis.call('HEXISTS', KEYS[1], 'ep') == 1 then return 0 end
@@ -166,7 +167,7 @@ end
 for i = 9, #ARGV, 5 do
   local id, amt, exp = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2])
   local rk = base .. 'res:' .. id
-  local rec = redis.call('HMGET', rk, 'st', 'k', 'act', 'na')
+  local rec = redis.call('HMGET', rk, 'st', 'k', 'act', 'na', 'x')
   if not rec[1] then
     redis.call('HSET', rk, 'st', '0', 'amt', amt, 'k', ck, 'at', ARGV[i + 3], 'exp', ARGV[i + 2], 'rc', '1')
     if ARGV[i + 4] ~= '' then redis.call('HSET', rk, 'o', ARGV[i + 4]) end
@@ -179,6 +180,11 @@ for i = 9, #ARGV, 5 do
       redis.call('HSET', rk, 'k', rec[2] .. '\\n' .. ck)
       redis.call('HINCRBY', ck, 'open', amt)
     end
+  elseif rec[1] == '2' and not has(rec[5], ck) then
+    -- Charged by its lease before this counter was loaded, and so not among those it held (x):
+    -- its lease still open, its record is not in spent, and the charge is this counter's too.
+    redis.call('HINCRBY', ck, 'spent', amt)
+    redis.call('HSET', rk, 'x', rec[5] and (rec[5] .. '\\n' .. ck) or ck)
   elseif has(rec[4], ck) then
     redis.call('HINCRBY', ck, 'spent', rec[3])
     local rest = {}
