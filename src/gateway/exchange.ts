@@ -1,8 +1,10 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
 import type { Dispatcher } from "undici";
 import {
-  priceAt, reframerFor, usageCostNano, UsageMeter, type Reframer, type TokenUsage,
+  priceAt, reframerFor, TranslationError, usageCostNano, UsageMeter, type Reframer, type TokenUsage,
 } from "../providers/index.js";
+import { prepare } from "./deployments.js";
+import type { RequestForms } from "./forms.js";
 import type { GatewayCore } from "./core.js";
 import { msSince, type Candidate, type Plan } from "./plan.js";
 import type { ErrorCode } from "../errors/index.js";
@@ -36,6 +38,16 @@ function retryLater(x: Exchange): void {
 function signFailed(this: Exchange, err: unknown): void {
   this.onResponseError(null as unknown as Dispatcher.DispatchController, err as Error);
 }
+function preparedLater(x: Exchange): void {
+  x.dispatch();
+}
+function prepareFailed(this: Exchange, err: unknown): void {
+  this.preparationFailed(err);
+}
+
+/** The caller headers sent with a translated request (Anthropic's want its version header). */
+const TRANSLATED_TO_ANTHROPIC = ["translated", "anthropic"] as const;
+const TRANSLATED = ["translated"] as const;
 
 /**
  * Forwards one request and pumps the answer back: retries before the first byte, back-pressure
@@ -65,8 +77,11 @@ export class Exchange implements Dispatcher.DispatchHandler, JournalWaiter {
   /** The last status an upstream answered with, retried or not (for the access log). */
   private upstreamStatus: number | null = null;
   private headers: Record<string, string>;
-  /** The caller-header allow-list `headers` was built with (a fallback to another provider rebuilds it). */
-  private headerList: readonly string[] | null;
+  /**
+   * What `headers` was built for: the caller-header allow-list of a pass-through target, or one of
+   * the translated kinds (a fallback to another provider or dialect rebuilds them).
+   */
+  private headerSource: readonly string[];
   /** With tracing on: the gateway span's ids, named as the parent in every upstream attempt's traceparent. */
   private readonly trace: UpstreamTrace | null;
 
@@ -75,11 +90,12 @@ export class Exchange implements Dispatcher.DispatchHandler, JournalWaiter {
     private readonly req: IncomingMessage,
     private readonly res: ServerResponse,
     private readonly plan: Plan,
-    private readonly body: Buffer,
+    private readonly forms: RequestForms,
     private readonly candidates: Candidate[],
   ) {
-    this.headerList = plan.translation ? null : candidates[0]!.target.clientHeaders;
-    this.headers = this.headerList === null ? translatedRequestHeaders(plan.translation!.upstream === "anthropic", body.length) : upstreamRequestHeaders(req.headers, this.headerList, body.length);
+    const first = candidates[0]!;
+    this.headerSource = headerSourceOf(first);
+    this.headers = this.headersFor(first);
     this.trace = core.observer.tracer ? upstreamTrace(traceHeader(req.headers.traceparent)) : null;
     (res as Tagged)[EXCHANGE] = this;
     // \`on\`, not \`once\`: close is emitted once, and once would wrap the listener on every request.
@@ -106,10 +122,26 @@ export class Exchange implements Dispatcher.DispatchHandler, JournalWaiter {
     if (this.state === DONE) return;
     const c = this.current();
     this.state = WAITING;
-    if (this.headerList !== null && this.headerList !== c.target.clientHeaders) {
-      // Another provider: its own caller headers, and no auth header left from the previous one.
-      this.headerList = c.target.clientHeaders;
-      this.headers = upstreamRequestHeaders(this.req.headers, this.headerList, this.body.length);
+    if (c.later) {
+      // A fallback of another dialect: the request is translated for it now that its turn has come.
+      let preparing: void | Promise<void>;
+      try {
+        preparing = prepare(this.core, c, this.forms);
+      } catch (err) {
+        this.preparationFailed(err);
+        return;
+      }
+      if (preparing) {
+        preparing.then(() => preparedLater(this), prepareFailed.bind(this));
+        return;
+      }
+    }
+    const target = c.target!;
+    const source = headerSourceOf(c);
+    if (source !== this.headerSource) {
+      // Another provider or dialect: its own caller headers, and no auth header left from the previous one.
+      this.headerSource = source;
+      this.headers = this.headersFor(c);
       this.added.length = 0;
     }
     const h = this.headers;
@@ -120,15 +152,15 @@ export class Exchange implements Dispatcher.DispatchHandler, JournalWaiter {
       const state = traceHeader(this.req.headers.tracestate);
       if (state !== undefined) h.tracestate = state;
     }
-    for (const [name, value] of c.target.auth) {
+    for (const [name, value] of target.auth) {
       h[name] = value;
       this.added.push(name);
     }
-    const body = c.target.body ?? this.body;
+    const body = target.body ?? c.payload;
     h["content-length"] = String(body.length);
-    if (c.target.signer) {
+    if (target.signer) {
       const before = Object.keys(h);
-      c.target.signer.sign(c.target.origin, c.target.path, h, body).then(() => {
+      target.signer.sign(target.origin, target.path, h, body).then(() => {
         for (const name in h) if (!before.includes(name)) this.added.push(name);
         this.send(c, body);
       }, signFailed.bind(this));
@@ -140,11 +172,40 @@ export class Exchange implements Dispatcher.DispatchHandler, JournalWaiter {
   private send(c: Candidate, body: Buffer): void {
     if (this.state === DONE) return;
     const t = this.core.timeouts;
-    c.pool.dispatch({ path: c.target.path, method: "POST", headers: this.headers, body, headersTimeout: t.firstByteMs, bodyTimeout: t.idleMs, blocking: true }, this);
+    c.pool!.dispatch({ path: c.target!.path, method: "POST", headers: this.headers, body, headersTimeout: t.firstByteMs, bodyTimeout: t.idleMs, blocking: true }, this);
   }
 
   private current(): Candidate {
     return this.candidates[this.attempt % this.candidates.length]!;
+  }
+
+  private headersFor(c: Candidate): Record<string, string> {
+    const length = (c.target!.body ?? c.payload).length;
+    return c.translation ? translatedRequestHeaders(c.translation.upstream === "anthropic", length) : upstreamRequestHeaders(this.req.headers, c.target!.clientHeaders, length);
+  }
+
+  /**
+   * A fallback's API cannot take the request (a parameter it cannot honour): the next deployment
+   * is tried; with none left, the caller is told which parameter, as when no deployment could.
+   */
+  preparationFailed(err: unknown): void {
+    if (this.state === DONE) return;
+    if (!(err instanceof TranslationError)) {
+      this.core.logger.error({ err, requestId: this.plan.requestId }, "gateway request failed");
+      this.failed("internal", "The gateway failed to handle the request.");
+      return;
+    }
+    const retrying = this.attempt + 1 < this.core.timeouts.maxAttempts;
+    this.attemptFailed("untranslatable", retrying);
+    if (retrying) {
+      this.retry();
+      return;
+    }
+    const reply = errorReply(this.plan.dialect, "invalid_request", err.message, this.plan.requestId, { headers: this.plan.headers, param: err.param });
+    this.status = reply.status;
+    this.upstreamFailed = "untranslatable";
+    this.finish(false);
+    sendReply(this.res, reply);
   }
 
   /** True when the next attempt goes to another deployment (no need to wait for this one). */
@@ -181,7 +242,7 @@ export class Exchange implements Dispatcher.DispatchHandler, JournalWaiter {
     // An error in a shape the caller does not speak is rewritten in its own, and so is a refused
     // credential; an Anthropic error body names a request id, which becomes ours (the provider's
     // stays in its header).
-    if (status >= 400 && (c.target.errors || credentialRefused(status) || (this.plan.dialect === "anthropic" && !this.plan.translation))) {
+    if (status >= 400 && (c.target!.errors || credentialRefused(status) || (this.plan.dialect === "anthropic" && !c.translation))) {
       this.state = COLLECTING;
       this.errorBody = [];
       this.upstreamHeaders = headers;
@@ -190,17 +251,17 @@ export class Exchange implements Dispatcher.DispatchHandler, JournalWaiter {
     this.state = STREAMING;
     const p = this.plan;
     let upstreamHeaders = headers;
-    if (c.target.framing && status < 300) {
-      this.reframer = reframerFor(c.target.framing, p.modelName, p.requestId);
+    if (c.target!.framing && status < 300) {
+      this.reframer = reframerFor(c.target!.framing, p.modelName, p.requestId);
       upstreamHeaders = { ...headers, "content-type": this.reframer.contentType };
       delete upstreamHeaders["content-length"];
     }
     const contentType = String(upstreamHeaders["content-type"] ?? "");
     const sse = contentType.includes("event-stream");
-    const strip = p.strip && sse;
-    this.meter = status < 300 ? new UsageMeter(c.target.dialect, sse, strip) : null;
-    if (p.translation) {
-      this.translator = new Translator(p, p.translation, status, sse, this.core.reasoning);
+    const strip = c.strip && sse;
+    this.meter = status < 300 ? new UsageMeter(c.target!.dialect, sse, strip) : null;
+    if (c.translation) {
+      this.translator = new Translator(p, c.translation, status, sse, this.core.reasoning);
       this.translator.start(this.res);
       return;
     }
@@ -396,7 +457,7 @@ export class Exchange implements Dispatcher.DispatchHandler, JournalWaiter {
   private answerUpstreamError(): void {
     const text = Buffer.concat(this.errorBody ?? []).toString("utf8");
     this.errorBody = null;
-    if (!this.served?.target.errors && !credentialRefused(this.status)) {
+    if (!this.served?.target!.errors && !credentialRefused(this.status)) {
       const own = withRequestId(text, this.plan.requestId);
       if (own !== null) {
         this.upstreamFailed = "upstream_status";
@@ -425,7 +486,7 @@ export class Exchange implements Dispatcher.DispatchHandler, JournalWaiter {
     if (!aborted && !this.upstreamFailed) {
       // Gemini's embeddings reported no usage before its newest API versions: they are billed on
       // an estimate of the input (four bytes a token) rather than not at all.
-      const embeds = this.plan.op === "embed_content" || this.plan.op === "batch_embed_contents" || this.plan.translation?.embed;
+      const embeds = this.plan.op === "embed_content" || this.plan.op === "batch_embed_contents" || this.served?.translation?.embed;
       if (!r.reported && embeds && this.status < 300) {
         return { input: Math.ceil(this.plan.inputTokenBound / 4), output: 0, cacheWrite: 0, cacheRead: 0 };
       }
@@ -484,6 +545,12 @@ function upstreamMessage(text: string): string {
     // not JSON: the text itself
   }
   return text.slice(0, 500) || "no details";
+}
+
+/** What a candidate's request headers are built from: its caller-header allow-list, or its kind of translation. */
+function headerSourceOf(c: Candidate): readonly string[] {
+  if (!c.translation) return c.target!.clientHeaders;
+  return c.translation.upstream === "anthropic" ? TRANSLATED_TO_ANTHROPIC : TRANSLATED;
 }
 
 function isRetryable(status: number): boolean {

@@ -3,7 +3,7 @@ import { isDependencyFailure, type ErrorCode } from "../errors/index.js";
 import type { VerifiedKey, VerifyResult } from "../keys/index.js";
 import { clientAddress, MAX_GATEWAY_JSON_DEPTH, nestsDeeperThan, newId, tokenCostNano } from "../lib/index.js";
 import {
-  CODECS, codecDialectOf, encodeGeminiEmbedRequest, signatureOrigin, getProvider, inputTokenBound, nativeRequest, TranslationError, outputTokenBound, priceAt, type UpstreamRequest, type WireDialect,
+  inputTokenBound, TranslationError, outputTokenBound, priceAt, type UpstreamRequest, type WireDialect,
 } from "../providers/index.js";
 import type { AdmissionDecision, AdmissionRequest } from "./admission.js";
 import { readApiKey } from "./auth.js";
@@ -12,15 +12,14 @@ import type { GatewayCore } from "./core.js";
 import { highestPrice, upstreams, type NoRoute } from "./deployments.js";
 import { Exchange } from "./exchange.js";
 import { allowsModel } from "./model-access.js";
-import type { Candidate, Plan, Translation } from "./plan.js";
+import type { Candidate, Plan } from "./plan.js";
 import { observeEarly, recordRefusal, refuse, refuseUnavailable, type HeldLimits, type KnownRequest } from "./refusal.js";
 import { renderModels } from "./models-list.js";
 import { UnpricedRules, unpricedMessage } from "./unpriced.js";
 import { sendError, sendJson } from "./respond.js";
 import { guessDialect, matchRoute, type Route } from "./routes.js";
-import { embedRequestCount, GEMINI_EMBED_BATCH, splitGeminiEmbeds } from "./embed-split.js";
 import { forwardPassThrough } from "./passthrough.js";
-import { restoreKept, thinkingOffForLostBlocks } from "./reasoning-keep.js";
+import { RequestForms } from "./forms.js";
 import type { PassThrough } from "./passthrough-routes.js";
 
 /** The request path of DESIGN.md: authenticate, authorise, admit, then hand over to an Exchange. */
@@ -151,65 +150,28 @@ async function serve(core: GatewayCore, req: IncomingMessage, res: ServerRespons
   const sse = route.op === "stream_generate" ? query?.get("alt") === "sse" : streamed;
   const toSimulator = entry.key.kind === "test";
   const providerId = toSimulator ? "simulator" : model.provider;
-  // A test key takes the live route (same provider, same codecs); only the transport is the simulator.
-  const provider = getProvider(model.provider);
   const beta = req.headers["anthropic-beta"];
-  let upstream: UpstreamRequest = { op: route.op, dialect, model: modelName, inboundPath: path, sse, body, beta: Array.isArray(beta) ? beta.join(",") : beta };
-  let translation: Translation | null = null;
-  let notice: string | null = null;
-  let payload = raw;
-  // A provider with per-credential state (signer, token) answers by its dialects; the others by a trial target.
-  const native = provider && (provider.connect ? provider.dialects.includes(dialect) : provider.target(upstream, provider.defaultBaseUrl, "-") !== null);
-  if (!native) {
-    const caller = codecDialectOf(route.op);
-    const codec = provider?.codec;
-    // OpenAI embeddings reach Gemini's own embeddings API; no other operation is translated.
-    const embed = route.op === "embeddings" && codec?.dialect === "gemini";
-    if (!provider || !codec || (!caller && !embed)) {
-      refuse(known, { code: "invalid_request", message: `The model '${modelName}' is served by ${model.provider}, which does not speak this endpoint's API; call it through its own endpoint.`, reason: "dialect_mismatch", model: model.id, provider: model.provider, streamed, param: "model" });
-      return;
-    }
-    try {
-      let encoded: Record<string, unknown>;
-      if (embed) encoded = encodeGeminiEmbedRequest(body, modelName, provider.id);
-      else {
-        const canonical = CODECS[caller!].decodeRequest(body, provider.id);
-        canonical.stream = streamed;
-        const origin = signatureOrigin(codec.dialect, model.id);
-        if (codec.dialect === "anthropic") {
-          // A Chat caller's history has no standard field for Anthropic's signed thinking: restore what was kept.
-          if (caller === "chat") await restoreKept(core.reasoning, entry.key.orgId, canonical);
-          notice = thinkingOffForLostBlocks(canonical, origin);
-        }
-        encoded = codec.encodeRequest(canonical, { model: modelName, maxOutputTokens: model.maxOutputTokens, origin });
-      }
-      payload = Buffer.from(JSON.stringify(encoded));
-      upstream = { ...upstream, body: encoded as Record<string, unknown> };
-    } catch (err) {
-      if (!(err instanceof TranslationError)) throw err;
-      refuse(known, { code: "invalid_request", message: err.message, reason: "untranslatable", model: model.id, provider: providerId, streamed, param: err.param });
-      return;
-    }
-    const opts = body.stream_options as Record<string, unknown> | undefined;
-    translation = { upstream: codec.dialect, caller: caller ?? "chat", includeUsage: opts?.include_usage === true, embed: embed ? { base64: body.encoding_format === "base64" } : null };
-    upstream = embed ? { op: "batch_embed_contents", dialect: "gemini", model: modelName, inboundPath: path, sse: false, body: upstream.body }
-      : { ...nativeRequest(codec.dialect, upstream, streamed), body: upstream.body, beta: upstream.beta };
-  }
-
-  // Forward with the include_usage chunk so a stream can be metered; strip it if not asked for.
+  const upstream: UpstreamRequest = { op: route.op, dialect, model: modelName, inboundPath: path, sse, body, beta: Array.isArray(beta) ? beta.join(",") : beta };
+  // Forwarded with the include_usage chunk so a stream can be metered; stripped if not asked for.
+  // Only the caller's own form: a translation reads the caller's options from the body as sent.
   let strip = false;
-  if ((route.op === "chat" || route.op === "completions") && streamed && !translation) {
+  let payload = raw;
+  if ((route.op === "chat" || route.op === "completions") && streamed) {
     const opts = body.stream_options as Record<string, unknown> | undefined;
     if (opts?.include_usage !== true) {
-      body.stream_options = { ...opts, include_usage: true };
-      payload = Buffer.from(JSON.stringify(body));
+      upstream.body = { ...body, stream_options: { ...opts, include_usage: true } };
+      payload = Buffer.from(JSON.stringify(upstream.body));
       strip = true;
     }
   }
+  // Each deployment takes the request in its own dialect (a test key takes the live route, same
+  // codecs; only the transport is the simulator): the caller's bytes, or their translation.
+  const forms = new RequestForms({ request: upstream, payload, translation: null, strip, notice: null }, body,
+    { keep: core.reasoning, orgId: entry.key.orgId, model, modelName, streamed });
 
   let candidates: Candidate[] | NoRoute;
   try {
-    const finding = upstreams(core, entry, model, toSimulator, upstream);
+    const finding = upstreams(core, entry, model, toSimulator, forms);
     candidates = finding instanceof Promise ? await finding : finding;
   } catch (err) {
     if (err instanceof TranslationError) {
@@ -220,14 +182,16 @@ async function serve(core: GatewayCore, req: IncomingMessage, res: ServerRespons
     refuseUnavailable(known, err, { model: model.id, provider: providerId, streamed });
     return;
   }
-  if (candidates === "dialect_mismatch") {
-    refuse(known, { code: "invalid_request", message: `The model '${modelName}' is served by deployments that do not speak this endpoint's API; call it through its own endpoint.`, reason: "dialect_mismatch", model: model.id, provider: model.provider, streamed, param: "model" });
-    return;
-  }
   if (candidates === "no_credential") {
     refuse(known, { code: "invalid_request", message: `No ${model.provider} credential (nor one that declares '${model.id}') is configured for this workspace; add one with 'latchkey credentials add --provider ${model.provider}'.`, reason: "no_credential", model: model.id, provider: providerId, streamed });
     return;
   }
+  if (!Array.isArray(candidates)) {
+    const by = candidates.mismatch;
+    refuse(known, { code: "invalid_request", message: `The model '${modelName}' is served by ${by.join(" and ")}, which ${by.length > 1 ? "do" : "does"} not speak this endpoint's API; call it through its own endpoint.`, reason: "dialect_mismatch", model: model.id, provider: model.provider, streamed, param: "model" });
+    return;
+  }
+  const notice = candidates[0]!.notice;
 
   const bounding = inputTokenBound(body, raw.length, model.contextWindow);
   if (typeof bounding !== "number") {
@@ -260,7 +224,7 @@ async function serve(core: GatewayCore, req: IncomingMessage, res: ServerRespons
   track.held = held;
 
   // A fair share of the upstream's pool: past its share, a key waits for one of its own requests to end.
-  const fairSlot = `${candidates[0]!.target.origin} ${entry.key.id}`;
+  const fairSlot = `${candidates[0]!.target!.origin} ${entry.key.id}`;
   const gate = core.fairShare.acquire(fairSlot);
   if (gate !== true && !(await gate)) {
     const zero = { inputTokens: 0, outputTokens: 0, cacheWriteTokens: 0, cacheReadTokens: 0, costNano: 0, status: 429, aborted: false };
@@ -272,13 +236,11 @@ async function serve(core: GatewayCore, req: IncomingMessage, res: ServerRespons
   }
   held.fairSlot = fairSlot;
   const plan: Plan = {
-    requestId, dialect, op: route.op, startedAt, startedHr, streamed, sse, strip,
-    orgId: entry.key.orgId, workspaceId: entry.key.workspaceId, keyId: entry.key.id, keyName: entry.key.name, model, modelName, provider: providerId, translation,
+    requestId, dialect, op: route.op, startedAt, startedHr, streamed, sse,
+    orgId: entry.key.orgId, workspaceId: entry.key.workspaceId, keyId: entry.key.id, keyName: entry.key.name, model, modelName, provider: providerId,
     inputTokenBound: inBound, admission, ticket, headers: notice ? { ...headers, "latchkey-notice": notice } : headers, fairSlot, notice,
   };
-  // More texts than Gemini takes in one call: several calls, one answer.
-  const sent = translation?.embed && embedRequestCount(upstream.body) > GEMINI_EMBED_BATCH ? candidates.map((c) => ({ ...c, pool: splitGeminiEmbeds(c.pool) })) : candidates;
-  const exchange = new Exchange(core, req, res, plan, payload, sent);
+  const exchange = new Exchange(core, req, res, plan, forms, candidates);
   track.exchange = exchange;
   // The reservation is journaled before the request leaves: the exchange dispatches once it is written.
   const journal = core.recorder.journal;

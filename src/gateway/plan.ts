@@ -1,5 +1,5 @@
 import type { Dispatcher } from "undici";
-import type { CodecDialect, CredentialLink, Operation, UpstreamTarget, WireDialect } from "../providers/index.js";
+import type { CodecDialect, CredentialLink, Deployment, Operation, UpstreamTarget, WireDialect } from "../providers/index.js";
 import type { CatalogModel, ModelPrice } from "../store/index.js";
 import type { AdmissionRequest } from "./admission.js";
 
@@ -8,11 +8,25 @@ import type { AdmissionRequest } from "./admission.js";
  * types only, so neither imports the other's module to name them.
  */
 
-/** One upstream to try: where, with which credential (a deployment of the model). */
+/**
+ * One upstream to try: where, with which credential (a deployment of the model), and the request
+ * in its dialect. A deployment that needs a translation the first does not is translated only
+ * when its turn comes (`later`; `target` and `pool` are null until then).
+ */
 export interface Candidate {
-  target: UpstreamTarget;
+  target: UpstreamTarget | null;
   /** The upstream's connection pool, or a dispatcher in front of it (see embed-split.ts). */
-  pool: Pick<Dispatcher, "dispatch">;
+  pool: Pick<Dispatcher, "dispatch"> | null;
+  /** The bytes sent when the target brings none of its own: the caller's, or their translation. */
+  payload: Buffer;
+  /** Set when this deployment's dialect differs from the caller's; null on the pass-through path. */
+  translation: Translation | null;
+  /** Remove the usage chunk injected with stream_options.include_usage. */
+  strip: boolean;
+  /** What its translation changed in the request (the `latchkey-notice` header). */
+  notice: string | null;
+  /** Not yet translated: the deployment and the dialect it takes the request in. */
+  later: { deployment: Deployment; dialect: CodecDialect } | null;
   credentialId: string;
   /** The provider that serves it (recorded in usage). */
   provider: string;
@@ -33,8 +47,6 @@ export interface Plan {
   streamed: boolean;
   /** Gemini's JSON-array stream is metered like a JSON body (its tail), not as SSE. */
   sse: boolean;
-  /** Remove the usage chunk injected with stream_options.include_usage. */
-  strip: boolean;
   orgId: string;
   workspaceId: string;
   keyId: string;
@@ -43,8 +55,6 @@ export interface Plan {
   /** The model as the caller named it (translated answers carry it). */
   modelName: string;
   provider: string;
-  /** Set when the caller's dialect differs from the provider's; null on the pass-through path. */
-  translation: Translation | null;
   inputTokenBound: number;
   admission: AdmissionRequest;
   ticket: unknown;
@@ -52,7 +62,7 @@ export interface Plan {
   fairSlot: string | null;
   /** Headers of ours for the answer (rate limits), whatever it turns out to be. */
   headers: Record<string, string> | undefined;
-  /** What the gateway changed in the request, told in `latchkey-notice` and the access log. */
+  /** What the gateway changed in the request (in the first deployment's form), told in `latchkey-notice` and the access log. */
   notice: string | null;
 }
 

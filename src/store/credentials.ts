@@ -51,6 +51,11 @@ export interface CredentialModel {
   priority?: number | undefined;
   weight?: number | undefined;
   price?: DeploymentPrice | undefined;
+  /**
+   * The API this model is reached through on this credential when it is not the provider's usual
+   * one (a host that serves only Chat Completions): callers of another dialect are translated into it.
+   */
+  dialect?: "anthropic" | "chat" | "responses" | "gemini" | undefined;
 }
 
 /** A provider credential as the rest of the system sees it: never the secret, only a hint. */

@@ -1,6 +1,7 @@
 import type { CatalogModel, CredentialModel, DeploymentPrice } from "../../store/index.js";
 import type { UsableCredential } from "../credential-vault.js";
 import { getProvider } from "../registry.js";
+import type { CodecDialect } from "../dialects/canonical.js";
 import type { Provider } from "../types.js";
 import type { DeploymentHealth } from "./health.js";
 import { matchesModel } from "./match.js";
@@ -17,6 +18,8 @@ export interface Deployment {
   price: DeploymentPrice | null;
   /** The key its health is kept under. */
   key: string;
+  /** The API the credential's model entry says it takes (callers of another are translated into it); null: the provider's own. */
+  dialect: CodecDialect | null;
 }
 
 /**
@@ -57,7 +60,7 @@ export function deploymentsFor(
     const upstreamModel = entry.upstream ?? asCalled;
     const d: Deployment = {
       credential: c, provider, upstreamModel, priority: entry.priority ?? c.priority, weight: Math.max(1, entry.weight ?? c.weight),
-      price: entry.price ?? null, key: `${c.id}\u0000${upstreamModel}`,
+      price: entry.price ?? null, key: `${c.id}\u0000${upstreamModel}`, dialect: entry.dialect ?? null,
     };
     (c.workspaceId === null ? shared : own).push(d);
   }
