@@ -36,6 +36,8 @@ export interface SimulatorStats {
   cut: number;
   /** Requests per credential (the key the caller authenticated with). */
   byKey: Map<string, number>;
+  /** Requests per credential and path (`<key> <path>`): which API of an upstream a credential was sent to. */
+  byKeyAndPath: Map<string, number>;
 }
 
 export interface SimulatorServer {
@@ -52,7 +54,7 @@ const SIM_MODELS = ["sim-small", "sim-large", "sim-embedding"];
 
 /** The simulator as an HTTP server: an upstream that speaks Anthropic, OpenAI and Gemini. */
 export async function createSimulatorServer(o: SimulatorOptions = {}): Promise<SimulatorServer> {
-  const stats: SimulatorStats = { requests: 0, cut: 0, byKey: new Map() };
+  const stats: SimulatorStats = { requests: 0, cut: 0, byKey: new Map(), byKeyAndPath: new Map() };
   const paceMs = o.paceMs ?? 0;
   const caps = o.caps ?? null;
   const cloud = new CloudState(o.clouds);
@@ -96,6 +98,8 @@ function route(req: IncomingMessage, res: ServerResponse, text: string, paceMs: 
     });
     stats.requests++;
     stats.byKey.set(auth, (stats.byKey.get(auth) ?? 0) + 1);
+    const at = `${auth} ${path}`;
+    stats.byKeyAndPath.set(at, (stats.byKeyAndPath.get(at) ?? 0) + 1);
   }
   if (answerResource(req, res, path, text) || answerOpenAIStored(req, res, path, Buffer.from(text)) || answerGeminiCaches(req, res, path, text)) return;
   const gemini = /\/v1(?:beta)?\/models\/([^/:]+):(\w+)$/.exec(path);
