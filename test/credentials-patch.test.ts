@@ -70,6 +70,9 @@ describe("PATCH /api/v1/credentials/{id}", () => {
       [{ weight: 0 }, "weight"],
       // The outbound-address policy applies to a changed base URL as to a new one.
       [{ base_url: "http://10.1.2.3:8080" }, "base_url"],
+      // A model entry's API: one of the four, and one Bedrock is reached through.
+      [{ models: [{ model: "claude-haiku-4-5", dialect: "soap" }] }, "models.0.dialect"],
+      [{ models: ["claude-*", { model: "claude-haiku-4-5", dialect: "chat" }] }, "models.1.dialect"],
     ];
     for (const [body, field] of cases) {
       const r = await t.api("PATCH", `/api/v1/credentials/${bedrock.body.id}`, body);
@@ -82,6 +85,30 @@ describe("PATCH /api/v1/credentials/{id}", () => {
     expect(ok.body.settings).toEqual({ region: "eu-west-1", api: "converse" });
     expect(ok.body.models).toMatchObject([{ model: "claude-haiku-4-5", upstream: "eu.anthropic.claude-haiku-4-5-20251001-v1:0" }]);
     expect((await t.api("PATCH", "/api/v1/credentials/cred_doesnotexist", { weight: 2 })).status).toBe(404);
+  });
+
+  it("keeps the API a model entry names, set through the API and through `latchkey credentials add --model-dialect`", async () => {
+    const c = await t.api("POST", "/api/v1/credentials", {
+      provider: "openai-compatible", name: "chat-only host", secret: "chat-only-host-secret-0000", base_url: `${sim.url}/v1`,
+      models: [{ model: "gpt-4o-mini", dialect: "chat" }, "gpt-4o"],
+    });
+    expect(c.status).toBe(201);
+    expect(c.body.models).toMatchObject([{ model: "gpt-4o-mini", dialect: "chat" }, { model: "gpt-4o", dialect: null }]);
+    const bad = await t.api("POST", "/api/v1/credentials", { provider: "openai", name: "x", secret: "sk-openai-000000000000", models: [{ model: "gpt-4o", dialect: "gemini" }] });
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(bad.body)).toContain("models.0.dialect");
+    const code = await run(["node", "latchkey", "--json", "credentials", "add", "--provider", "openai-compatible", "--name", "cli host", "--from-env", "HOST_KEY",
+      "--base-url", `${sim.url}/v1`, "--model", "gpt-4o-mini=gpt-4o-mini-2024-07-18", "--model-dialect", "gpt-4o-mini=chat"],
+    { LATCHKEY_URL: t.url, LATCHKEY_ADMIN_KEY: t.adminKey, HOST_KEY: "cli-host-secret-000000000" });
+    expect(code).toBe(0);
+    const list = await t.api("GET", "/api/v1/credentials");
+    expect(list.body.data.find((x: { name: string }) => x.name === "cli host").models).toEqual([
+      { model: "gpt-4o-mini", upstream: "gpt-4o-mini-2024-07-18", priority: null, weight: null, dialect: "chat", prices: null },
+    ]);
+    // A dialect for a model not given is refused before anything is sent.
+    const refused = await run(["node", "latchkey", "credentials", "add", "--provider", "openai-compatible", "--name", "y", "--from-env", "HOST_KEY", "--model", "a", "--model-dialect", "b=chat"],
+      { LATCHKEY_URL: t.url, LATCHKEY_ADMIN_KEY: t.adminKey, HOST_KEY: "cli-host-secret-000000000" });
+    expect(refused).not.toBe(0);
   });
 
   it("is what `latchkey credentials update` calls", async () => {

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { NotFoundError, ValidationError } from "../errors/index.js";
 import { newId, toIso } from "../lib/index.js";
-import { BEDROCK_APIS, getProvider, PRESET_NAMES, PROVIDER_IDS, probeCredential, type CredentialVault } from "../providers/index.js";
+import { BEDROCK_APIS, codecDialectsOf, getProvider, PRESET_NAMES, PROVIDER_IDS, probeCredential, type CodecDialect, type CredentialVault } from "../providers/index.js";
 import type { MasterKeys } from "../lib/envelope.js";
 import type { CredentialModel, ProviderCredential } from "../store/index.js";
 import { audited } from "./audit.js";
@@ -31,6 +31,9 @@ const modelsSchema = z.array(z.union([
     priority: z.number().int().min(0).max(1000).optional(),
     weight: z.number().int().min(1).max(1000).optional(),
     prices: z.strictObject({ input_usd: z.string(), output_usd: z.string(), cache_write_usd: z.string().optional(), cache_read_usd: z.string().optional() }).optional(),
+    /** The API the host takes for this model when it is not the provider's usual one (`chat`: Chat Completions only); callers of another are translated into it. */
+    // Checked against the provider in toCredentialModels, so a wrong name is refused by its field, not as the whole entry.
+    dialect: z.string().trim().min(1).max(40).optional(),
   }),
 ])).max(200);
 
@@ -78,9 +81,14 @@ function microPerMillion(usd: string | undefined): number {
 
 type ModelsInput = z.infer<typeof modelsSchema> | undefined;
 
-function toCredentialModels(models: ModelsInput): CredentialModel[] {
+function toCredentialModels(provider: string, models: ModelsInput): CredentialModel[] {
+  const p = getProvider(provider);
+  const speaks = p ? codecDialectsOf(p) : [];
+  const problems = (models ?? []).flatMap((m, i) => typeof m !== "string" && m.dialect !== undefined && !(speaks as string[]).includes(m.dialect)
+    ? [{ field: `models.${i}.dialect`, message: `${provider} credentials take ${speaks.join(", ") || "no named API"}, not '${m.dialect}'` }] : []);
+  if (problems.length) throw new ValidationError(problems);
   return (models ?? []).map((m) => typeof m === "string" ? { match: m } : {
-    match: m.model, upstream: m.upstream, priority: m.priority, weight: m.weight,
+    match: m.model, upstream: m.upstream, priority: m.priority, weight: m.weight, dialect: m.dialect as CodecDialect | undefined,
     price: m.prices ? { input: microPerMillion(m.prices.input_usd), output: microPerMillion(m.prices.output_usd), cacheWrite: microPerMillion(m.prices.cache_write_usd), cacheRead: microPerMillion(m.prices.cache_read_usd) } : undefined,
   });
 }
@@ -123,7 +131,7 @@ function presentCredential(c: ProviderCredential) {
     id: c.id, object: "credential", provider: c.provider, name: c.name, hint: c.hint, base_url: c.baseUrl,
     workspace_id: c.workspaceId, weight: c.weight, priority: c.priority, settings: c.settings,
     models: c.models.map((m) => ({
-      model: m.match, upstream: m.upstream ?? null, priority: m.priority ?? null, weight: m.weight ?? null,
+      model: m.match, upstream: m.upstream ?? null, priority: m.priority ?? null, weight: m.weight ?? null, dialect: m.dialect ?? null,
       prices: m.price ? { input_usd: String(m.price.input / 1e6), output_usd: String(m.price.output / 1e6), cache_write_usd: String(m.price.cacheWrite / 1e6), cache_read_usd: String(m.price.cacheRead / 1e6) } : null,
     })),
     created_at: toIso(c.createdAt), created_by: c.createdBy,
@@ -154,7 +162,7 @@ export const credentialRoutes: RouteDef[] = [
       if (body.base_url && settings.api !== undefined) checkSettings(body.provider, { ...settings, region: settings.region ?? "-" });
       if (body.base_url && await s.outbound.policy.refusesUrl(body.base_url)) throw new ValidationError([{ field: "base_url", message: REFUSED_ADDRESS }]);
       await checkTokenEndpoints(s, settings, body.provider === "vertex" ? body.secret : undefined);
-      const models = toCredentialModels(body.models);
+      const models = toCredentialModels(body.provider, body.models);
       const now = s.clock.now();
       const id = newId("cred", now);
       const created = await audited(s, actor, "credential.created", id, { provider: body.provider, name: body.name, base_url: body.base_url ?? null, workspace_id: body.workspace_id ?? null, settings, models: models.map((m) => m.match) }, (trx) =>
@@ -190,7 +198,7 @@ export const credentialRoutes: RouteDef[] = [
       if (baseUrl && settings.api !== undefined) checkSettings(c.provider, { ...settings, region: settings.region ?? "-" });
       if (body.base_url && await s.outbound.policy.refusesUrl(body.base_url)) throw new ValidationError([{ field: "base_url", message: REFUSED_ADDRESS }]);
       await checkTokenEndpoints(s, settings);
-      const models = body.models === undefined ? undefined : toCredentialModels(body.models);
+      const models = body.models === undefined ? undefined : toCredentialModels(c.provider, body.models);
       const patch = {
         name: body.name, baseUrl: body.base_url, weight: body.weight, priority: body.priority,
         settings: body.settings === undefined ? undefined : settings, models,

@@ -13,7 +13,7 @@ import { configFrom } from "./up.js";
 
 interface AddOptions {
   provider: string; name: string; fromEnv?: string; stdin?: boolean; baseUrl?: string; workspace?: string; weight?: number; priority?: number;
-  region?: string; project?: string; resource?: string; apiVersion?: string; preset?: string; api?: string; model?: string[];
+  region?: string; project?: string; resource?: string; apiVersion?: string; preset?: string; api?: string; model?: string[]; modelDialect?: string[];
 }
 
 function collect(value: string, previous: string[] = []): string[] {
@@ -24,6 +24,24 @@ function collect(value: string, previous: string[] = []): string[] {
 function parseModelOption(m: string): string | { model: string; upstream: string } {
   const eq = m.indexOf("=");
   return eq < 0 ? m : { model: m.slice(0, eq), upstream: m.slice(eq + 1) };
+}
+
+/**
+ * The models given with `--model`, each with the API named for it by `--model-dialect model=chat`
+ * (a host that takes only Chat Completions for it); a dialect for a model not given is refused.
+ */
+function modelsFrom(models: string[], dialects: string[] = []): (string | Record<string, string>)[] {
+  const out: (string | Record<string, string>)[] = models.map(parseModelOption);
+  for (const d of dialects) {
+    const eq = d.lastIndexOf("=");
+    if (eq <= 0) throw new CliError(`--model-dialect ${d}: give it as <model>=<dialect> (anthropic, chat, responses or gemini)`);
+    const name = d.slice(0, eq);
+    const i = out.findIndex((m) => (typeof m === "string" ? m : m.model) === name);
+    if (i < 0) throw new CliError(`--model-dialect ${d}: no --model ${name} is given`);
+    const m = out[i]!;
+    out[i] = { ...(typeof m === "string" ? { model: m } : m), dialect: d.slice(eq + 1) };
+  }
+  return out;
 }
 
 async function readStdin(): Promise<string> {
@@ -64,7 +82,8 @@ export function registerCredentialsCommand(program: Command, ctx: CliContext): v
     .option("--workspace <id>", "only this workspace uses it (default: the whole organization)")
     .option("--weight <n>", "share of traffic among deployments of equal priority (default 1)", positiveInt)
     .option("--priority <n>", "deployments of lower priority are tried first (default 0)", nonNegativeInt)
-    .option("--model <model[=upstream]>", "a model it serves (id, alias or pattern with *), with its name upstream (a Bedrock id, an Azure deployment); repeatable", collect))
+    .option("--model <model[=upstream]>", "a model it serves (id, alias or pattern with *), with its name upstream (a Bedrock id, an Azure deployment); repeatable", collect)
+    .option("--model-dialect <model=dialect>", "the API the host takes for a model given with --model, when not the provider's usual one (chat: a host that serves Chat Completions only); repeatable", collect))
     .action(async (o: AddOptions) => {
       let secret: string | undefined;
       if (o.fromEnv) {
@@ -83,7 +102,8 @@ export function registerCredentialsCommand(program: Command, ctx: CliContext): v
       if (o.priority !== undefined) body.priority = o.priority;
       const settings = settingsFrom(o);
       if (settings) body.settings = settings;
-      if (o.model?.length) body.models = o.model.map(parseModelOption);
+      if (o.modelDialect?.length && !o.model?.length) throw new CliError("--model-dialect names a model given with --model");
+      if (o.model?.length) body.models = modelsFrom(o.model, o.modelDialect);
       printObject(ctx, await ctx.api("POST", "/api/v1/credentials", body));
     });
 
@@ -91,7 +111,8 @@ export function registerCredentialsCommand(program: Command, ctx: CliContext): v
     const r = await ctx.api("GET", "/api/v1/credentials");
     const rows = (r.data as Record<string, unknown>[]).map((c) => [
       c.id, c.provider, c.name, c.hint, c.base_url ?? "", c.workspace_id ?? "(organization)", c.priority, c.weight,
-      ((c.models ?? []) as { model: string; upstream: string | null }[]).map((m) => (m.upstream ? `${m.model}=${m.upstream}` : m.model)).join(", ") || "(provider's)",
+      ((c.models ?? []) as { model: string; upstream: string | null; dialect?: string | null }[])
+        .map((m) => (m.upstream ? `${m.model}=${m.upstream}` : m.model) + (m.dialect ? ` (${m.dialect})` : "")).join(", ") || "(provider's)",
       shortTime(c.created_at as string),
     ] as (string | number | null)[]);
     printTable(ctx, ["id", "provider", "name", "hint", "base url", "workspace", "priority", "weight", "models", "created"], rows, r);
@@ -102,7 +123,8 @@ export function registerCredentialsCommand(program: Command, ctx: CliContext): v
     .option("--base-url <url>", "another endpoint ('none' for the provider's own)")
     .option("--weight <n>", "share of traffic among deployments of equal priority", positiveInt)
     .option("--priority <n>", "deployments of lower priority are tried first", nonNegativeInt)
-    .option("--model <model[=upstream]>", "replaces the models it serves; repeatable", collect))
+    .option("--model <model[=upstream]>", "replaces the models it serves; repeatable", collect)
+    .option("--model-dialect <model=dialect>", "the API the host takes for a model given with --model (chat, responses, anthropic, gemini); repeatable", collect))
     .action(async (id: string, o: Partial<AddOptions> & { name?: string }) => {
       const body: Record<string, unknown> = {};
       if (o.name) body.name = o.name;
@@ -111,7 +133,8 @@ export function registerCredentialsCommand(program: Command, ctx: CliContext): v
       if (o.priority !== undefined) body.priority = o.priority;
       const settings = settingsFrom(o);
       if (settings) body.settings = settings;
-      if (o.model?.length) body.models = o.model.map(parseModelOption);
+      if (o.modelDialect?.length && !o.model?.length) throw new CliError("--model-dialect names a model given with --model");
+      if (o.model?.length) body.models = modelsFrom(o.model, o.modelDialect);
       if (Object.keys(body).length === 0) throw new CliError("nothing to change: give at least one option");
       printObject(ctx, await ctx.api("PATCH", `/api/v1/credentials/${encodeURIComponent(id)}`, body));
     });

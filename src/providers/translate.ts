@@ -1,5 +1,5 @@
 import type { CodecDialect } from "./dialects/canonical.js";
-import type { Operation, UpstreamRequest, WireDialect } from "./types.js";
+import type { Operation, Provider, UpstreamRequest, WireDialect } from "./types.js";
 
 /** The generation dialect a caller speaks on an operation; null for operations that are never translated. */
 export function codecDialectOf(op: Operation): CodecDialect | null {
@@ -25,4 +25,9 @@ export function nativeRequest(dialect: CodecDialect, r: UpstreamRequest, streame
   const n = NATIVE[dialect];
   const op = dialect === "gemini" && streamed ? "stream_generate" : n.op;
   return { op, dialect: n.dialect, model: r.model, inboundPath: r.inboundPath, sse: true };
+}
+
+/** The generation APIs a provider can be sent (what a credential's model entry may name as its `dialect`). */
+export function codecDialectsOf(p: Provider): CodecDialect[] {
+  return (Object.keys(NATIVE) as CodecDialect[]).filter((d) => p.dialects.includes(NATIVE[d].dialect));
 }

@@ -54,14 +54,22 @@ export function settingsBody(provider: string, values: Record<string, string>, r
   return Object.keys(out).length ? out : undefined;
 }
 
-/** `claude-sonnet-4-6=us.anthropic.claude-sonnet-4-6, gpt-4o-mini` → the API's models list. */
-export function parseModels(text: string): Array<string | { model: string; upstream: string }> {
-  return text.split(",").map((s) => s.trim()).filter(Boolean).map((m) => {
+const DIALECT_SUFFIX = /\s*\((anthropic|chat|responses|gemini)\)$/;
+
+/**
+ * `claude-sonnet-4-6=us.anthropic.claude-sonnet-4-6, gpt-4o-mini (chat)` → the API's models list:
+ * each with =its name upstream, and (the API its host takes) when not the provider's usual one.
+ */
+export function parseModels(text: string): Array<string | { model: string; upstream?: string; dialect?: string }> {
+  return text.split(",").map((s) => s.trim()).filter(Boolean).map((entry) => {
+    const dialect = DIALECT_SUFFIX.exec(entry)?.[1];
+    const m = dialect ? entry.replace(DIALECT_SUFFIX, "") : entry;
     const eq = m.indexOf("=");
-    return eq < 0 ? m : { model: m.slice(0, eq).trim(), upstream: m.slice(eq + 1).trim() };
+    if (eq < 0) return dialect ? { model: m, dialect } : m;
+    return { model: m.slice(0, eq).trim(), upstream: m.slice(eq + 1).trim(), ...(dialect ? { dialect } : {}) };
   });
 }
 
-export function modelsText(models: Array<{ model: string; upstream: string | null }>): string {
-  return models.map((m) => (m.upstream ? `${m.model}=${m.upstream}` : m.model)).join(", ");
+export function modelsText(models: Array<{ model: string; upstream: string | null; dialect?: string | null }>): string {
+  return models.map((m) => (m.upstream ? `${m.model}=${m.upstream}` : m.model) + (m.dialect ? ` (${m.dialect})` : "")).join(", ");
 }

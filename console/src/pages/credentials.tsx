@@ -9,7 +9,7 @@ import { useChange, useWorkspaces } from "./hooks";
 
 interface Credential {
   id: string; provider: string; name: string; hint: string; base_url: string | null; workspace_id: string | null; weight: number; priority: number;
-  settings: Record<string, string>; models: Array<{ model: string; upstream: string | null }>; created_at: string;
+  settings: Record<string, string>; models: Array<{ model: string; upstream: string | null; dialect: string | null }>; created_at: string;
 }
 
 const EMPTY_FORM = { provider: "anthropic", name: "", secret: "", base_url: "", workspace_id: "", models: "", settings: {} as Record<string, string> };
@@ -71,7 +71,7 @@ export function CredentialsPage() {
                 <Field label="Name" required value={f.name} onChange={(e) => setF({ ...f, name: e.target.value })} />
                 <Field label="Secret" type="password" autoComplete="off" required value={f.secret} onChange={(e) => setF({ ...f, secret: e.target.value })} hint={SECRET_HINTS[f.provider] ?? "Write-only: it cannot be read back."} />
                 <SettingFields provider={f.provider} values={f.settings} onChange={(settings) => setF({ ...f, settings })} />
-                <Field label="Models it serves (optional)" value={f.models} onChange={(e) => setF({ ...f, models: e.target.value })} hint="Comma-separated ids or patterns, each with =its name upstream when it differs (a Bedrock model id, an Azure deployment). Empty: the provider's own models." />
+                <Field label="Models it serves (optional)" value={f.models} onChange={(e) => setF({ ...f, models: e.target.value })} hint="Comma-separated ids or patterns, each with =its name upstream when it differs (a Bedrock model id, an Azure deployment), and (chat) when the host takes only Chat Completions for it. Empty: the provider's own models." />
                 <Field label="Base URL (optional)" type="url" value={f.base_url} onChange={(e) => setF({ ...f, base_url: e.target.value })} hint="A regional endpoint, a proxy, or an OpenAI-compatible server." />
                 <Select label="Used by" value={f.workspace_id} onChange={(e) => setF({ ...f, workspace_id: e.target.value })} options={[["", "The whole organization"], ...(ws.data?.data ?? []).map((w): [string, string] => [w.id, w.name])]} />
                 <ErrorText error={add.error ?? remove.error} />
@@ -102,7 +102,7 @@ function EditCredential({ c, onDone }: { c: Credential; onDone: () => void }) {
         <p className="muted">The secret ({c.hint}) stays as it is; remove the credential and add it again to replace it.</p>
         <Field label="Name" required value={e.name} onChange={(ev) => setE({ ...e, name: ev.target.value })} />
         <SettingFields provider={c.provider} values={e.settings} onChange={(settings) => setE({ ...e, settings })} />
-        <Field label="Models it serves" value={e.models} onChange={(ev) => setE({ ...e, models: ev.target.value })} hint="Comma-separated, each with =its name upstream when it differs. Empty: the provider's own models." />
+        <Field label="Models it serves" value={e.models} onChange={(ev) => setE({ ...e, models: ev.target.value })} hint="Comma-separated, each with =its name upstream when it differs, and (chat) when the host takes only Chat Completions for it. Empty: the provider's own models." />
         <Field label="Base URL" type="url" value={e.base_url} onChange={(ev) => setE({ ...e, base_url: ev.target.value })} hint="Empty: the provider's own endpoint." />
         <Field label="Priority" type="number" min={0} max={1000} value={e.priority} onChange={(ev) => setE({ ...e, priority: ev.target.value })} hint="Lower goes first among a model's deployments." />
         <Field label="Weight" type="number" min={1} max={1000} value={e.weight} onChange={(ev) => setE({ ...e, weight: ev.target.value })} hint="Share of traffic among deployments of equal priority." />
