@@ -3,6 +3,9 @@
  * machine):
  * - choosing the deployments of a model with one credential, and with a second one to fail over to
  *   (a fallback that is not needed costs only its place in the list);
+ * - turning them into addressed candidates for an Anthropic Messages request: one deployment, with a
+ *   fallback of another dialect (an OpenAI-compatible host; not translated unless its turn comes), and
+ *   with that fallback made ready (the translation a failover costs);
  * - SigV4 signing of a Bedrock request by the AWS SDK's signer (target: under 30 µs);
  * - the event-stream decoding of a Bedrock stream (a 12-token answer) into server-sent events;
  * - reading a cloud credential's auth (the token is minted off the request path: a field read).
@@ -12,7 +15,10 @@
 import { EventStreamCodec } from "@smithy/core/event-streams";
 import { AzureAuth } from "../src/providers/azure-openai/index.js";
 import { BedrockSigner, EventStreamToSse } from "../src/providers/bedrock/index.js";
-import { deploymentsFor, type UsableCredential } from "../src/providers/index.js";
+import { prepare, upstreams } from "../src/gateway/deployments.js";
+import { RequestForms } from "../src/gateway/forms.js";
+import type { Candidate } from "../src/gateway/plan.js";
+import { CredentialLinks, DeploymentHealth, deploymentsFor, type UsableCredential } from "../src/providers/index.js";
 import type { CatalogModel } from "../src/store/index.js";
 import { median, printTable } from "./table.js";
 
@@ -27,6 +33,29 @@ const cred = (id: string, provider: string, priority: number, models: UsableCred
 } as UsableCredential);
 const one = [cred("cred_a", "anthropic", 0)];
 const two = [...one, cred("cred_b", "bedrock", 1, [{ match: "claude-haiku-4-5", upstream: "anthropic.claude-haiku-4-5-20251001-v1:0" }])];
+const otherDialect = [...one, { ...cred("cred_c", "openai-compatible", 1, [{ match: "claude-haiku-4-5", upstream: "anthropic/claude-haiku-4.5" }]), settings: { preset: "openrouter" } } as UsableCredential];
+
+/** What choosing candidates reads of the gateway: cached credentials, links, health, pools (none is dialled). */
+function coreWith(creds: UsableCredential[]): Parameters<typeof upstreams>[0] {
+  return {
+    vault: { peek: () => creds }, links: new CredentialLinks(), health: new DeploymentHealth(), pool: () => ({ dispatch: () => true }),
+    logger: { warn: () => undefined }, simulatorUrl: () => "http://127.0.0.1:1",
+  } as unknown as Parameters<typeof upstreams>[0];
+}
+const entry = { key: { orgId: "org", workspaceId: "wrk" } } as Parameters<typeof upstreams>[1];
+const messagesBody = { model: "claude-haiku-4-5", max_tokens: 256, messages: [{ role: "user", content: "x".repeat(1000) }] };
+const messagesRaw = Buffer.from(JSON.stringify(messagesBody));
+function forms(): RequestForms {
+  return new RequestForms({
+    request: { op: "messages", dialect: "anthropic", model: "claude-haiku-4-5", inboundPath: "/v1/messages", sse: false, body: messagesBody },
+    payload: messagesRaw, translation: null, strip: false, notice: null,
+  }, messagesBody, { keep: null as never, orgId: "org", model, modelName: "claude-haiku-4-5", streamed: false });
+}
+function candidates(core: Parameters<typeof upstreams>[0], f: RequestForms): Candidate[] {
+  const c = upstreams(core, entry, model, false, f);
+  if (!Array.isArray(c)) throw new Error("bench: no candidates");
+  return c;
+}
 
 /** Median µs per call over 5 rounds: wall time, and CPU time of this process (steadier on a shared machine). */
 async function time(fn: () => unknown | Promise<unknown>, n = N): Promise<[number, number]> {
@@ -62,6 +91,16 @@ const azure = new AzureAuth({ id: "c", baseUrl: null, secret: "azure-key-0000000
 const rows: (string | number)[][] = [];
 rows.push(row("deployments of a model, one credential", await time(() => deploymentsFor(one, model, "claude-haiku-4-5", "wrk"))));
 rows.push(row("deployments of a model, with a fallback on Bedrock", await time(() => deploymentsFor(two, model, "claude-haiku-4-5", "wrk"))));
+const coreOne = coreWith(one);
+const coreTwo = coreWith(otherDialect);
+const ready = candidates(coreTwo, forms());
+if (ready.length !== 2 || ready[1]!.target !== null) throw new Error("bench: the fallback was translated before its turn");
+rows.push(row("candidates for a Messages request, one deployment", await time(() => candidates(coreOne, forms()))));
+rows.push(row("... with a fallback of another dialect (not needed)", await time(() => candidates(coreTwo, forms()))));
+rows.push(row("... and the fallback translated (a failover to it)", await time(() => {
+  const f = forms();
+  return prepare(coreTwo, candidates(coreTwo, f)[1]!, f);
+})));
 const headers: Record<string, string> = {};
 const path = "/model/anthropic.claude-haiku-4-5-20251001-v1%3A0/invoke";
 rows.push(row("SigV4 signing, 1 KB body (target < 30)", await time(() => signer.sign("https://bedrock-runtime.us-east-1.amazonaws.com", path, headers, body), Math.min(N, 5000))));
