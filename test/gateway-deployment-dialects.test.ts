@@ -94,6 +94,22 @@ describe("failover to a deployment of another dialect (Anthropic Messages caller
     expect(events[1]!.outputTokens).toBe(s.usage.output_tokens);
     expect(h!.sim.stats.byKeyAndPath.get("openrouter-secret-0000000 /v1/chat/completions")).toBe(2);
   });
+
+  it("refuses by name what the fallback's API cannot honour, once the fallback is reached and none is left", async () => {
+    h = await startHarness({ config: { upstreamMaxAttempts: 2 } });
+    await h.addCredential("anthropic", "anthropic-fail-529-2222222", { priority: 0 });
+    const host = await h.addCredential("openai-compatible", "openrouter-secret-1111111", { priority: 1, settings: { preset: "openrouter" }, models: HAIKU_ON_OPENROUTER });
+    const client = new Anthropic({ apiKey: await h.issueKey(), baseURL: h.url, maxRetries: 0 });
+    // top_k: Anthropic takes it, the host's Chat Completions has no such setting.
+    const err = await client.messages.create({ ...ask, top_k: 5 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Anthropic.BadRequestError);
+    expect((err as InstanceType<typeof Anthropic.BadRequestError>).message).toContain("top_k");
+    expect(h.sim.stats.byKey.get("anthropic-fail-529-2222222")).toBe(1);
+    expect(h.sim.stats.byKey.get("openrouter-secret-1111111")).toBeUndefined();
+    const [e] = await readUntil(() => h!.usage(), (x) => x.length >= 1);
+    expect(e).toMatchObject({ status: 400, attempts: 2, errorCode: "untranslatable", costNano: 0, deployment: null });
+    expect(host).toBeTruthy();
+  });
 });
 
 describe("failover to a host that speaks only Chat Completions (OpenAI Responses caller)", () => {
