@@ -100,8 +100,9 @@ describe("failover to a deployment of another dialect (Anthropic Messages caller
     await h.addCredential("anthropic", "anthropic-fail-529-2222222", { priority: 0 });
     const host = await h.addCredential("openai-compatible", "openrouter-secret-1111111", { priority: 1, settings: { preset: "openrouter" }, models: HAIKU_ON_OPENROUTER });
     const client = new Anthropic({ apiKey: await h.issueKey(), baseURL: h.url, maxRetries: 0 });
-    // top_k: Anthropic takes it, the host's Chat Completions has no such setting.
-    const err = await client.messages.create({ ...ask, top_k: 5 }).catch((e: unknown) => e);
+    // top_k: Anthropic's API takes it (this SDK's types no longer list it), the host's Chat Completions has no such setting.
+    const withTopK = { ...ask, top_k: 5 };
+    const err = await client.messages.create(withTopK).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(Anthropic.BadRequestError);
     expect((err as InstanceType<typeof Anthropic.BadRequestError>).message).toContain("top_k");
     expect(h.sim.stats.byKey.get("anthropic-fail-529-2222222")).toBe(1);
