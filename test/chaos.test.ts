@@ -189,7 +189,7 @@ describe("chaos on SQLite", () => {
 });
 
 const pgReady = await postgresAvailable();
-console.warn("\n*** SKIPPING the PostgreSQL + Redis chaos run: it overspent credits once in the whole suite (-$0.020). One cause is found and fixed (test/lease-unreserved.test.ts: a killed node's leases of requests that never reserved were charged past the limit), but under two busy loops on a loaded machine it passed 3 runs of 5: once the limited key's counter ended one cost bound (15,656,250 nano-USD) below its usage records, once 4 requests seen complete had no usage record within the wait. Not yet explained; it stays here to be fixed, not to pass. ***\n");
+console.warn("\n*** SKIPPING the PostgreSQL + Redis chaos run: it overspent credits once in the whole suite (-$0.020). Two causes are found and fixed (test/lease-unreserved.test.ts: a killed node's leases of requests that never reserved were charged past the limit; test/limits-redis-restart.test.ts: a counter reloaded after a recreated reservation expired missed its charge). Under two busy loops on a loaded machine it then passed 4 runs of 5: the failing run ended with the limited key's counter 46,691,250 nano-USD above its usage records (over-counted, so no overspend), and an earlier run had 4 requests seen complete with no usage record within the wait. Not yet explained; it stays here to be fixed, not to pass. ***\n");
 
 describe.skipIf(!pgReady)("chaos on PostgreSQL + Redis", () => {
   const dirs = [mkdtempSync(join(tmpdir(), "latchkey-chaos-pg-"))];
