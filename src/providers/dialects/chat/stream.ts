@@ -1,6 +1,7 @@
-import { isObject, NO_USAGE, originFamily, safeId, wrapSignature, type CanonicalUsage, type Json, type StopReason, type StreamEvent } from "../canonical.js";
-import type { StreamEncoder } from "../codec.js";
+import type { ErrorCode } from "../../../errors/index.js";
+import { isObject, originFamily, safeId, wrapSignature, type Json, type StreamEvent } from "../canonical.js";
 import { sse, SseJsonDecoder } from "../sse.js";
+import { BaseStreamEncoder, type PartEvent } from "../stream-encoder.js";
 import { chatStop, chatStopOut, chatThinkingBlock, chatUsageOut, openaiUsage } from "./response.js";
 
 /** Chat Completions chunks → canonical events: text and each tool call (by its `index`) become parts. */
@@ -67,77 +68,60 @@ export class ChatStreamDecoder extends SseJsonDecoder {
 }
 
 /** Canonical events → Chat Completions chunks; tool calls are numbered by their own ordinal, not the part index. */
-export class ChatStreamEncoder implements StreamEncoder {
+export class ChatStreamEncoder extends BaseStreamEncoder {
   readonly contentType = "text/event-stream; charset=utf-8";
-  private id = "";
   private readonly created = Math.floor(Date.now() / 1000);
-  private started = false;
   private tool = -1;
-  private sawTool = false;
-  private stop: StopReason = "end";
-  private usage: CanonicalUsage = NO_USAGE;
-  private ended = false;
-  private readonly modelJson: string;
+  /** Every chunk's fields before its choices, and up to its delta: written once the id is known (templates, not objects stringified chunk by chunk). */
+  private fields = "";
+  private head = "";
   /** A Gemini thought signature waiting for the tool call it signed (it comes just before it). */
   private signature: string | null = null;
   /** The text of the thinking part under way, for its signed block. */
   private thought = "";
 
-  constructor(private readonly model: string, private readonly includeUsage: boolean, private readonly requestId: string) {
-    this.modelJson = JSON.stringify(model);
+  constructor(model: string, private readonly includeUsage: boolean, requestId: string) {
+    super(model, requestId);
   }
 
-  encode(ev: StreamEvent): string {
-    if (this.ended) return "";
-    let out = this.started || ev.type === "error" ? "" : this.start(ev.type === "start" ? ev.id : this.requestId);
-    switch (ev.type) {
-      // The per-token frame is written by hand (most of a stream; a template is several times cheaper).
+  protected opening(id: string): string {
+    this.fields = `{"id":${JSON.stringify(id.startsWith("chatcmpl-") ? id : `chatcmpl-${id}`)},"object":"chat.completion.chunk","created":${this.created},"model":${JSON.stringify(this.model)}`;
+    this.head = `data: ${this.fields},"choices":[{"index":0,"delta":`;
+    return this.chunk({ role: "assistant", content: "" }, null);
+  }
 
+  protected part(ev: PartEvent): string {
+    switch (ev.type) {
       case "part_start":
         if (ev.kind === "thinking") this.thought = "";
-        if (ev.kind !== "tool_call") return out;
+        if (ev.kind !== "tool_call") return "";
         this.tool++;
-        this.sawTool = true;
-        return out + this.chunk({ tool_calls: [{ index: this.tool, id: safeId(ev.id ?? ""), type: "function", function: { name: ev.name, arguments: "" }, ...this.signed() }] }, null);
+        return this.chunk({ tool_calls: [{ index: this.tool, id: safeId(ev.id ?? ""), type: "function", function: { name: ev.name, arguments: "" }, ...this.signed() }] }, null);
       case "signature":
         this.signature = originFamily(ev.origin) === "gemini" ? wrapSignature("chat", ev.origin, ev.signature, ev.redacted) : null;
         // A signed block goes out whole once signed (its signature comes last), as one `thinking_blocks` entry.
-        if (originFamily(ev.origin) !== "anthropic") return out;
-        return out + this.chunk({ thinking_blocks: [chatThinkingBlock({ type: "thinking", text: ev.redacted ? "" : this.thought, signature: ev.signature, origin: ev.origin, ...(ev.redacted ? { redacted: true } : {}) })] }, null);
+        if (originFamily(ev.origin) !== "anthropic") return "";
+        return this.chunk({ thinking_blocks: [chatThinkingBlock({ type: "thinking", text: ev.redacted ? "" : this.thought, signature: ev.signature, origin: ev.origin, ...(ev.redacted ? { redacted: true } : {}) })] }, null);
       case "thinking":
         this.thought += ev.text;
-        return out + (ev.text === "" ? "" : this.chunk({ reasoning_content: ev.text }, null));
+        return ev.text === "" ? "" : this.chunk({ reasoning_content: ev.text }, null);
       case "text":
         this.signature = null;
-        return out + this.textFrame(ev.text);
-      case "args": return out + (ev.json === "" ? "" : this.chunk({ tool_calls: [{ index: this.tool, function: { arguments: ev.json } }] }, null));
-      case "usage":
-        this.usage = ev.usage;
-        return out;
-      case "stop":
-        this.stop = ev.reason;
-        return out;
-      case "error":
-        this.ended = true;
-        out = sse(null, { error: { message: ev.message, type: ev.code === "rate_limited" ? "requests" : "server_error", param: null, code: null } });
-        return out;
-      default:
-        return out;
+        // The per-token frame is written by hand (most of a stream; a template is several times cheaper).
+        return `${this.head}{"content":${JSON.stringify(ev.text)}},"logprobs":null,"finish_reason":null}]}\n\n`;
+      case "args": return ev.json === "" ? "" : this.chunk({ tool_calls: [{ index: this.tool, function: { arguments: ev.json } }] }, null);
+      case "part_stop": return "";
     }
   }
 
-  end(clean: boolean): string {
-    if (this.ended) return "";
-    this.ended = true;
-    if (!clean) return sse(null, { error: { message: "The provider's stream ended unexpectedly.", type: "server_error", param: null, code: null } });
-    let out = this.started ? "" : this.start(this.requestId);
-    out += this.chunk({}, chatStopOut(this.stop === "end" && this.sawTool ? "tool_use" : this.stop));
-    if (this.includeUsage) out += sse(null, { id: this.id, object: "chat.completion.chunk", created: this.created, model: this.model, choices: [], usage: chatUsageOut(this.usage) });
+  protected closing(): string {
+    let out = this.chunk({}, chatStopOut(this.stopReason));
+    if (this.includeUsage) out += `data: ${this.fields},"choices":[],"usage":${JSON.stringify(chatUsageOut(this.usage))}}\n\n`;
     return out + "data: [DONE]\n\n";
   }
 
-  private textFrame(text: string): string {
-    return `data: {"id":${JSON.stringify(this.id)},"object":"chat.completion.chunk","created":${this.created},"model":${this.modelJson},"choices":[{"index":0,"delta":{"content":${JSON.stringify(text)}},"logprobs":null,"finish_reason":null}]}\n\n`;
+  protected failure(code: ErrorCode, message: string): string {
+    return sse(null, { error: { message, type: code === "rate_limited" ? "requests" : "server_error", param: null, code: null } });
   }
 
   /** The pending signature as the tool call's `extra_content`, where Google's own OpenAI-compatible API puts it. */
@@ -147,13 +131,7 @@ export class ChatStreamEncoder implements StreamEncoder {
     return sig ? { extra_content: { google: { thought_signature: sig } } } : {};
   }
 
-  private start(id: string): string {
-    this.started = true;
-    this.id = id.startsWith("chatcmpl-") ? id : `chatcmpl-${id}`;
-    return this.chunk({ role: "assistant", content: "" }, null);
-  }
-
   private chunk(delta: Record<string, unknown>, finish: string | null): string {
-    return sse(null, { id: this.id, object: "chat.completion.chunk", created: this.created, model: this.model, choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] });
+    return `${this.head}${JSON.stringify(delta)},"logprobs":null,"finish_reason":${finish === null ? "null" : JSON.stringify(finish)}}]}\n\n`;
   }
 }

@@ -1,8 +1,7 @@
-import {
-  isObject, NO_USAGE, parseArgs, TranslationError, wrapSignature, type CanonicalUsage, type Json, type StopReason, type StreamEvent,
-} from "../canonical.js";
-import type { StreamEncoder } from "../codec.js";
+import type { ErrorCode } from "../../../errors/index.js";
+import { isObject, parseArgs, TranslationError, wrapSignature, type Json, type StreamEvent } from "../canonical.js";
 import { SseJsonDecoder } from "../sse.js";
+import { BaseStreamEncoder, type PartEvent } from "../stream-encoder.js";
 import { geminiStop, geminiStopOut, geminiUsage, geminiUsageOut } from "./response.js";
 
 /** Gemini `alt=sse` chunks → canonical events. Function calls arrive whole, each its own part. */
@@ -80,27 +79,30 @@ export class GeminiStreamDecoder extends SseJsonDecoder {
 }
 
 /** Canonical events → Gemini chunks, as SSE or as one JSON array; tool arguments are held until the call is whole. */
-export class GeminiStreamEncoder implements StreamEncoder {
+export class GeminiStreamEncoder extends BaseStreamEncoder {
   readonly contentType: string;
-  private id = "";
   private count = 0;
   private tool: { id: string; name: string; args: string } | null = null;
-  private stop: StopReason = "end";
-  private usage: CanonicalUsage = NO_USAGE;
-  private ended = false;
+  /** What follows the candidates in every chunk (model and response id), written once the id is known. */
+  private tail = "";
+  private id = "";
 
-  constructor(private readonly model: string, private readonly sseFraming: boolean, private readonly requestId: string) {
+  constructor(model: string, private readonly sseFraming: boolean, requestId: string) {
+    super(model, requestId);
     this.contentType = sseFraming ? "text/event-stream" : "application/json; charset=UTF-8";
   }
 
-  encode(ev: StreamEvent): string {
-    if (this.ended) return "";
+  /** Gemini's stream has no opening frame: the id names every chunk. */
+  protected opening(id: string): string {
+    this.id = id || this.requestId;
+    this.tail = `,"modelVersion":${JSON.stringify(this.model)},"responseId":${JSON.stringify(this.id)}}`;
+    return "";
+  }
+
+  protected part(ev: PartEvent): string {
     switch (ev.type) {
-      case "start":
-        this.id = ev.id || this.requestId;
-        return "";
       // The per-token frame is written by hand (most of a stream; a template is several times cheaper).
-      case "text": return this.frameText(`{"candidates":[{"content":{"role":"model","parts":[{"text":${JSON.stringify(ev.text)}}]},"index":0}],"modelVersion":${JSON.stringify(this.model)},"responseId":${JSON.stringify(this.id || this.requestId)}}`);
+      case "text": return this.frameText(`{"candidates":[{"content":{"role":"model","parts":[{"text":${JSON.stringify(ev.text)}}]},"index":0}]${this.tail}`);
       case "thinking": return this.chunk([{ text: ev.text, thought: true }]);
       // Another provider's signature (an Anthropic thinking block's) rides on a thought of its own, tagged.
       case "signature": return this.chunk([{ text: "", thought: true, thoughtSignature: wrapSignature("gemini", ev.origin, ev.signature, ev.redacted) }]);
@@ -117,38 +119,26 @@ export class GeminiStreamEncoder implements StreamEncoder {
         try {
           return this.chunk([{ functionCall: { id: t.id, name: t.name, args: parseArgs(t.args, "functionCall.args") } }]);
         } catch (err) {
-          return this.fail(err instanceof TranslationError ? err.message : "The provider sent unreadable tool arguments.");
+          this.ended = true;
+          return this.failure("upstream_error", err instanceof TranslationError ? err.message : "The provider sent unreadable tool arguments.");
         }
       }
-      case "usage":
-        this.usage = ev.usage;
-        return "";
-      case "stop":
-        this.stop = ev.reason;
-        return "";
-      case "error":
-        return this.fail(ev.message, ev.code === "rate_limited" ? 429 : 500);
-      default:
-        return "";
     }
   }
 
-  end(clean: boolean): string {
-    if (this.ended) return "";
-    if (!clean) return this.fail("The provider's stream ended unexpectedly.");
-    this.ended = true;
-    const last = this.frame({ candidates: [{ content: { role: "model", parts: [{ text: "" }] }, finishReason: geminiStopOut(this.stop), index: 0 }], usageMetadata: geminiUsageOut(this.usage), modelVersion: this.model, responseId: this.id || this.requestId });
+  protected closing(): string {
+    const last = this.frame({ candidates: [{ content: { role: "model", parts: [{ text: "" }] }, finishReason: geminiStopOut(this.stop), index: 0 }], usageMetadata: geminiUsageOut(this.usage), modelVersion: this.model, responseId: this.id });
     return last + (this.sseFraming ? "" : "]");
   }
 
-  private fail(message: string, code = 500): string {
-    this.ended = true;
-    const out = this.frame({ error: { code, message, status: code === 429 ? "RESOURCE_EXHAUSTED" : "INTERNAL" } });
+  protected failure(code: ErrorCode, message: string): string {
+    const status = code === "rate_limited" ? 429 : 500;
+    const out = this.frame({ error: { code: status, message, status: status === 429 ? "RESOURCE_EXHAUSTED" : "INTERNAL" } });
     return out + (this.sseFraming ? "" : "]");
   }
 
   private chunk(parts: Json[]): string {
-    return this.frame({ candidates: [{ content: { role: "model", parts }, index: 0 }], modelVersion: this.model, responseId: this.id || this.requestId });
+    return this.frameText(`{"candidates":[{"content":{"role":"model","parts":${JSON.stringify(parts)}},"index":0}]${this.tail}`);
   }
 
   private frame(payload: Json): string {

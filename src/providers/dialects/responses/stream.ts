@@ -1,7 +1,8 @@
-import { isObject, NO_USAGE, safeId, wrapSignature, type CanonicalUsage, type Json, type StopReason, type StreamEvent } from "../canonical.js";
+import type { ErrorCode } from "../../../errors/index.js";
+import { isObject, safeId, wrapSignature, type Json, type StreamEvent } from "../canonical.js";
 import { openaiUsage } from "../chat/response.js";
-import type { StreamEncoder } from "../codec.js";
 import { SseJsonDecoder } from "../sse.js";
+import { BaseStreamEncoder, type PartEvent } from "../stream-encoder.js";
 import { itemId, responseObject, responsesStop } from "./response.js";
 
 /** Responses API events → canonical events; argument deltas are keyed by item id, not call id. */
@@ -87,66 +88,52 @@ export class ResponsesStreamDecoder extends SseJsonDecoder {
  * every item. Frames are written from templates and finished items kept as JSON text: objects
  * stringified event by event cost a translated stream more than the rest of its codec work.
  */
-export class ResponsesStreamEncoder implements StreamEncoder {
+export class ResponsesStreamEncoder extends BaseStreamEncoder {
   readonly contentType = "text/event-stream; charset=utf-8";
   private seq = 0;
   private id = "";
-  private started = false;
   /** Finished output items, as JSON. */
   private readonly output: string[] = [];
   private item: Json | null = null;
   /** The open item's `"item_id":…,"output_index":…` fields, written once. */
   private at = "";
   private buf = "";
-  private stop: StopReason = "end";
-  private usage: CanonicalUsage = NO_USAGE;
-  private ended = false;
 
-  constructor(private readonly model: string, private readonly requestId: string) {}
+  protected opening(id: string): string {
+    this.id = id.startsWith("resp_") ? id : `resp_${id}`;
+    // The same in-progress Response opens both events: stringified once.
+    const response = JSON.stringify(responseObject(this.id, this.model, [], null, null));
+    return this.raw("response.created", `"response":${response}`) + this.raw("response.in_progress", `"response":${response}`);
+  }
 
-  encode(ev: StreamEvent): string {
-    if (this.ended) return "";
-    let out = this.started || ev.type === "error" ? "" : this.start(ev.type === "start" ? ev.id : this.requestId);
+  protected part(ev: PartEvent): string {
     switch (ev.type) {
-      case "part_start": return out + this.close() + this.open(ev.kind, ev.id ?? "", ev.name ?? "");
-      case "text":
-        if (!this.item || this.item.type !== "message") out += this.close() + this.open("text", "", "");
+      case "part_start": return this.close() + this.open(ev.kind, ev.id ?? "", ev.name ?? "");
+      case "text": {
+        const out = !this.item || this.item.type !== "message" ? this.close() + this.open("text", "", "") : "";
         this.buf += ev.text;
         return out + this.raw("response.output_text.delta", `${this.at},"content_index":0,"delta":${JSON.stringify(ev.text)},"logprobs":[]`);
+      }
       case "args":
         this.buf += ev.json;
-        return out + (this.item?.type === "function_call" ? this.raw("response.function_call_arguments.delta", `${this.at},"delta":${JSON.stringify(ev.json)}`) : "");
+        return this.item?.type === "function_call" ? this.raw("response.function_call_arguments.delta", `${this.at},"delta":${JSON.stringify(ev.json)}`) : "";
       case "thinking": {
-        if (this.item?.type !== "reasoning" || ev.text === "") return out;
+        if (this.item?.type !== "reasoning" || ev.text === "") return "";
         // The summary part opens with the first text: a reasoning item may be only a signature.
-        if (this.buf === "") out += this.raw("response.reasoning_summary_part.added", `${this.at},"summary_index":0,"part":{"type":"summary_text","text":""}`);
+        const out = this.buf === "" ? this.raw("response.reasoning_summary_part.added", `${this.at},"summary_index":0,"part":{"type":"summary_text","text":""}`) : "";
         this.buf += ev.text;
         return out + this.raw("response.reasoning_summary_text.delta", `${this.at},"summary_index":0,"delta":${JSON.stringify(ev.text)}`);
       }
       case "signature":
         // Another provider's signature rides in encrypted_content, sent with the item when it is done.
         if (this.item?.type === "reasoning") this.item.encrypted_content = wrapSignature("responses", ev.origin, ev.signature, ev.redacted);
-        return out;
-      case "part_stop": return out + this.close();
-      case "usage":
-        this.usage = ev.usage;
-        return out;
-      case "stop":
-        this.stop = ev.reason;
-        return out;
-      case "error":
-        this.ended = true;
-        return out + this.ev("error", { code: ev.code === "rate_limited" ? "rate_limit_exceeded" : "server_error", message: ev.message, param: null });
-      default:
-        return out;
+        return "";
+      case "part_stop": return this.close();
     }
   }
 
-  end(clean: boolean): string {
-    if (this.ended) return "";
-    this.ended = true;
-    if (!clean) return this.ev("error", { code: "server_error", message: "The provider's stream ended unexpectedly.", param: null });
-    const out = (this.started ? "" : this.start(this.requestId)) + this.close();
+  protected closing(): string {
+    const out = this.close();
     const stop = this.stop === "tool_use" || this.stop === "stop_sequence" ? "end" : this.stop;
     const response = responseObject(this.id, this.model, [], this.usage, stop);
     // The items are JSON already: spliced into the Response's empty output (the first
@@ -155,12 +142,8 @@ export class ResponsesStreamEncoder implements StreamEncoder {
     return out + this.raw(response.status === "completed" ? "response.completed" : "response.incomplete", `"response":${text}`);
   }
 
-  private start(id: string): string {
-    this.started = true;
-    this.id = id.startsWith("resp_") ? id : `resp_${id}`;
-    // The same in-progress Response opens both events: stringified once.
-    const response = JSON.stringify(responseObject(this.id, this.model, [], null, null));
-    return this.raw("response.created", `"response":${response}`) + this.raw("response.in_progress", `"response":${response}`);
+  protected failure(code: ErrorCode, message: string): string {
+    return this.raw("error", `"code":${code === "rate_limited" ? '"rate_limit_exceeded"' : '"server_error"'},"message":${JSON.stringify(message)},"param":null`);
   }
 
   private raw(type: string, fields: string): string {
@@ -212,10 +195,5 @@ export class ResponsesStreamEncoder implements StreamEncoder {
     this.output.push(json);
     this.item = null;
     return out;
-  }
-
-  private ev(type: string, data: Json): string {
-    const json = JSON.stringify(data);
-    return `event: ${type}\ndata: {"type":"${type}","sequence_number":${this.seq++}${json === "{}" ? "" : "," + json.slice(1, -1)}}\n\n`;
   }
 }
