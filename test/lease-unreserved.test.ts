@@ -100,6 +100,18 @@ describe.skipIf(!redisOk)("leases of requests that never reserved", () => {
     expect(await records()).toEqual({ lost: 300 });
   });
 
+  it("a lease that landed after its request's record is not read as open by a counter load", async () => {
+    const live = new DurableLeases(store, pino({ level: "silent" }), 1_000, 500);
+    const slow = lease("slow", live.holder, 300);
+    await store.usage.insertMany([{
+      id: "slow", at: clock.now(), orgId: "org_1", workspaceId: "wrk_1", keyId: "k1", provider: "anthropic", model: "m", endpoint: "messages", inputTokens: 1,
+      outputTokens: 1, cacheWriteTokens: 0, cacheReadTokens: 0, costNano: 120, status: 200, errorCode: null, streamed: false, aborted: false, latencyMs: 5, ttfbMs: 5,
+    }]);
+    await store.leases.insertMany([slow, lease("open", live.holder, 200)]); // the first write was slow: it lands after the record
+    expect((await live.open(key.id, "t")).map((l) => l.requestId)).toEqual(["open"]);
+    expect((await live.open(credits.id, "b")).map((l) => l.requestId)).toEqual(["open"]);
+  });
+
   it("a node back on its data directory drops at once what its previous run never reserved, and leaves the rest to the lease rule", async () => {
     const file = join(dir, "lease-holder");
     writeFileSync(file, "node_before\n");

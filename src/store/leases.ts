@@ -58,9 +58,16 @@ export class LeaseStore {
     });
   }
 
-  /** The open leases of one key, workspace or organization (in the caller's transaction, when one is open). */
+  /**
+   * The open leases of one key, workspace or organization (in the caller's transaction, when one is
+   * open). A lease whose request has its record is not open: its write was slow and landed after
+   * the record's (which deletes leases only of requests it finds), and a load reading it too would
+   * count that request twice.
+   */
   openFor(column: LeaseColumn, id: string): Promise<BudgetLeaseRow[]> {
-    return this.database.db.selectFrom("budget_leases").selectAll().where(column, "=", id).execute();
+    return this.database.db.selectFrom("budget_leases").selectAll().where(column, "=", id)
+      .where((eb) => eb.not(eb.exists(eb.selectFrom("usage_events").select("usage_events.id").whereRef("usage_events.id", "=", "budget_leases.id"))))
+      .execute();
   }
 
   /** `holder` lives at `now`; holders not seen for a day are forgotten. */
