@@ -53,8 +53,10 @@ describe("the ceiling rule", () => {
   /** Whether `next` lets the key do something `old` did not: some limit removed or raised. */
   function looser(old: KeyLimits, next: KeyLimits): boolean {
     const n = (v: number | null | undefined) => v ?? Infinity;
-    const o = old.rateLimits, x = next.rateLimits;
-    if (o && (!x || n(x.requestsPerMinute) > n(o.requestsPerMinute) || n(x.tokensPerMinute) > n(o.tokensPerMinute) || n(x.concurrentRequests) > n(o.concurrentRequests))) return true;
+    // No rate limits and rate limits that are all null are the same: nothing beyond the defaults.
+    const none = { requestsPerMinute: null, tokensPerMinute: null, concurrentRequests: null };
+    const o = old.rateLimits ?? none, x = next.rateLimits ?? none;
+    if (n(x.requestsPerMinute) > n(o.requestsPerMinute) || n(x.tokensPerMinute) > n(o.tokensPerMinute) || n(x.concurrentRequests) > n(o.concurrentRequests)) return true;
     if (old.spendLimit && (!next.spendLimit || next.spendLimit.period !== old.spendLimit.period || next.spendLimit.amountNano > old.spendLimit.amountNano)) return true;
     for (const f of ["allowedModels", "ipAllowlist", "allowedOrigins"] as const) {
       const a = old[f], b = next[f];
