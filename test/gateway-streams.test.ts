@@ -141,7 +141,9 @@ describe("timeouts", () => {
     try {
       await t.addCredential("anthropic", "sk-ant-slow-credential-0001");
       const k = await t.issueKey();
-      const r = await fetch(`${t.url}/v1/messages`, { method: "POST", headers: { "x-api-key": k }, body: JSON.stringify({ model: "claude-haiku-4-5", max_tokens: 5, messages: [{ role: "user", content: "sim-fault:slow sim-delay:1000" }] }) });
+      const r = await fetch(`${t.url}/v1/messages`, { method: "POST", headers: { "x-api-key": k }, body: JSON.stringify({ model: "claude-haiku-4-5", max_tokens: 5, messages: [{ role: "user", content: "sim-fault:slow sim-delay:20000" }] }) });
+      // The upstream would answer after 20 s, far beyond the timeout however coarse its timer (the
+      // HTTP client checks header timeouts on a tick of about half a second) or late under load.
       expect(r.status).toBe(504);
       expect(await r.json()).toMatchObject({ type: "error", error: { type: "timeout_error" } });
       expect(t.sim.stats.requests).toBe(2);
