@@ -25,9 +25,12 @@ describe("latchkey up", () => {
     let out = "";
     child.stdout.on("data", (d: Buffer) => (out += d.toString()));
     const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-    for (let i = 0; i < 200 && !/lk_test_\w+/.test(out); i++) await new Promise((r) => setTimeout(r, 50));
-    const url = /running at (http:\/\/\S+)/.exec(out)![1]!;
-    const testKey = /lk_test_[0-9A-Za-z]{36}/.exec(out)![0];
+    // A deadline, not a count of polls: on a loaded machine a first start (which creates the
+    // organization and its keys) has taken over 10 s, and a timer fires late there too.
+    for (const deadline = Date.now() + 60_000; !/lk_test_[0-9A-Za-z]{36}/.test(out) && child.exitCode === null && Date.now() < deadline;) await new Promise((r) => setTimeout(r, 50));
+    const url = /running at (http:\/\/\S+)/.exec(out)?.[1];
+    const testKey = /lk_test_[0-9A-Za-z]{36}/.exec(out)?.[0];
+    if (!url || !testKey) throw new Error(`latchkey up did not print its URL and test key: ${out}`);
 
     const started = Date.now();
     const inFlight = fetch(`${url}/v1/messages`, {
