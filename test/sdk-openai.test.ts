@@ -1,6 +1,14 @@
-import OpenAI from "openai";
+import OpenAI6 from "openai";
+import { VERSION as VERSION6 } from "openai/version";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually, startHarness, type Harness } from "./support/gateway-harness.js";
+
+// On Node 22 and later (the suite's Node 24 run) this suite runs the newest major, openai 7 (the
+// `openai-next` devDependency), which needs Node 22; on Node 20, openai 6.
+const NEWEST = Number(process.versions.node.split(".")[0]) >= 22;
+const OpenAI: typeof OpenAI6 = NEWEST ? ((await import("openai-next")).default as unknown as typeof OpenAI6) : OpenAI6;
+const VERSION = NEWEST ? (await import("openai-next/version")).VERSION : VERSION6;
+type OpenAI = OpenAI6;
 
 let h: Harness;
 let key: string;
@@ -17,6 +25,10 @@ afterAll(async () => h?.close());
 const usageOf = (id: string | null | undefined) => eventually(async () => (await h.usage()).find((e) => e.id === id));
 
 describe("official OpenAI SDK against the gateway", () => {
+  it(`runs the newest major the runtime supports (Node ${process.versions.node}: openai ${NEWEST ? 7 : 6})`, () => {
+    expect(VERSION).toMatch(NEWEST ? /^7\./ : /^6\./);
+  });
+
   it("creates a chat completion and records usage and cost", async () => {
     const { data, request_id } = await client.chat.completions.create({ model: "gpt-4o-mini", messages: [{ role: "user", content: "Hello" }] }).withResponse();
     expect(data.object).toBe("chat.completion");
