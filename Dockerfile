@@ -3,7 +3,7 @@
 #   docker run --read-only --tmpfs /tmp -v latchkey-data:/data -p 8420:8420 latchkey
 
 # Stage 1: build the server (tsc) and the console (vite) with every dependency.
-FROM node:22-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
@@ -15,7 +15,7 @@ COPY console ./console
 RUN npm run build && npm prune --omit=dev
 
 # Stage 2: the runtime: production dependencies and the built files, as a non-root user.
-FROM node:22-bookworm-slim AS runtime
+FROM node:24-bookworm-slim AS runtime
 ENV NODE_ENV=production \
     LATCHKEY_HOST=0.0.0.0 \
     LATCHKEY_PORT=8420 \
