@@ -35,7 +35,8 @@ export function simulateAzure(req: IncomingMessage, res: ServerResponse, call: S
     return azureError(res, 404, "DeploymentNotFound", "The API deployment for this resource does not exist. If you created the deployment within the last 5 minutes, please wait a moment and try again.");
   }
   if (call.script.fault === "429") {
-    return azureError(res, 429, "429", `Requests to the ChatCompletions_Create Operation under Azure OpenAI API version ${apiVersion ?? "v1"} have exceeded token rate limit of your current OpenAI S0 pricing tier. Please retry after 1 second.`, { "retry-after": "1" });
+    const wait = call.script.retryAfterS ?? 1;
+    return azureError(res, 429, "429", `Requests to the ChatCompletions_Create Operation under Azure OpenAI API version ${apiVersion ?? "v1"} have exceeded token rate limit of your current OpenAI S0 pricing tier. Please retry after ${wait} second${wait === 1 ? "" : "s"}.`, { "retry-after": String(wait) });
   }
   if (call.script.fault === "500" || call.script.fault === "503" || call.script.fault === "529") {
     return azureError(res, 503, "ServiceUnavailable", "The service is temporarily unable to process your request. Please try again later.");

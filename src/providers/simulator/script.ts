@@ -12,6 +12,7 @@
  * asked for, the text is JSON fitting the schema (simulator/tools.ts).
  * `sim-tokens:<n>` sets how many output tokens to produce (capped by max_tokens);
  * `sim-cache-read:<n>` and `sim-cache-write:<n>` report cached input tokens (each at most the prompt's).
+ * `sim-retry-after:<s>` sets the `retry-after` of a cloud's 429 (Azure's is 1 s otherwise).
  * Caps, when given (the gateway's built-in simulator, which serves test keys), bound what a caller
  * can ask for: output tokens and the slow fault's delay.
  */
@@ -33,6 +34,8 @@ export interface Script {
   inputTokens: number;
   cacheRead: number;
   cacheWrite: number;
+  /** Seconds a cloud's 429 asks the caller to wait, when the request names them. */
+  retryAfterS: number | null;
   stopReason: "end" | "max_tokens";
 }
 
@@ -74,6 +77,7 @@ export function planScript(bodyText: string, headers: Record<string, string | st
   const cacheRead = Math.min(inputTokens, Number(/sim-cache-read:(\d+)/.exec(bodyText)?.[1] ?? 0));
   const cacheWrite = Math.min(inputTokens, Number(/sim-cache-write:(\d+)/.exec(bodyText)?.[1] ?? 0));
   const delay = Number(headers["x-simulator-delay-ms"] ?? /sim-delay:(\d+)/.exec(bodyText)?.[1] ?? 2000);
+  const retryAfter = /sim-retry-after:(\d+)/.exec(bodyText);
   return {
     fault: fault && FAULTS.has(fault) ? (fault as Fault) : null,
     delayMs: caps ? Math.min(Number.isFinite(delay) ? delay : 0, caps.maxDelayMs) : delay,
@@ -81,6 +85,7 @@ export function planScript(bodyText: string, headers: Record<string, string | st
     inputTokens,
     cacheRead,
     cacheWrite,
+    retryAfterS: retryAfter ? Number(retryAfter[1]) : null,
     stopReason: count < asked ? "max_tokens" : "end",
   };
 }
