@@ -189,7 +189,7 @@ describe("chaos on SQLite", () => {
 });
 
 const pgReady = await postgresAvailable();
-console.warn("\n*** SKIPPING the PostgreSQL + Redis chaos run: it overspent credits once in the whole suite (-$0.020). Two causes are found and fixed (test/lease-unreserved.test.ts: a killed node's leases of requests that never reserved were charged past the limit; test/limits-redis-restart.test.ts: a counter reloaded after a recreated reservation expired missed its charge). Under two busy loops on a loaded machine it then passed 4 runs of 5: the failing run ended with the limited key's counter 46,691,250 nano-USD above its usage records (over-counted, so no overspend), and an earlier run had 4 requests seen complete with no usage record within the wait. Not yet explained; it stays here to be fixed, not to pass. ***\n");
+console.warn("\n*** SKIPPING the PostgreSQL + Redis chaos run: it overspent credits once in the whole suite (-$0.020). Three causes are found and fixed (test/lease-unreserved.test.ts: a killed node's leases of requests that never reserved were charged past the limit, and a lease landing after its record was counted twice by a reload; test/limits-redis-restart.test.ts: a counter reloaded after a recreated reservation expired missed its charge). With them it passed 5 runs in a row under two busy loops on a loaded machine, but one earlier run (load average 18) had 4 requests seen complete with no usage record within the check's fixed 40 polls of 250 ms: not yet explained, and the waits should be deadlines before this runs in every suite. ***\n");
 
 describe.skipIf(!pgReady)("chaos on PostgreSQL + Redis", () => {
   const dirs = [mkdtempSync(join(tmpdir(), "latchkey-chaos-pg-"))];
@@ -199,7 +199,7 @@ describe.skipIf(!pgReady)("chaos on PostgreSQL + Redis", () => {
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
 
-  // Known gap, kept visible (see the warning above): invariants broken under heavy load, not yet explained.
+  // Known gap, kept visible (see the warning above): one unexplained failure under heavy load.
   it.skip("keeps every invariant through traffic, a SIGKILL, a Redis restart and a PostgreSQL cut", async () => {
     const sim = await createSimulatorServer();
     cleanup.push(() => sim.close());
