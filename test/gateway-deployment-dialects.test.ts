@@ -4,26 +4,17 @@
  * the caller's wire format, with live keys, the official SDKs as clients and the simulator as
  * every upstream.
  */
-import { createServer } from "node:net";
 import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
 import { afterEach, describe, expect, it } from "vitest";
 import { readUntil, startHarness, type Harness } from "./support/gateway-harness.js";
+import { freePort as closedPort } from "./support/processes.js";
 
 let h: Harness | null = null;
 afterEach(async () => {
   await h?.close();
   h = null;
 });
-
-/** A port nothing listens on: connections to it are refused. */
-async function closedPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 // The OpenAI-compatible host's own prices (micro-USD per million tokens), unlike the catalog's for the model.
 const HOST_PRICE = { input: 2_000_000, output: 11_000_000, cacheWrite: 0, cacheRead: 0 };

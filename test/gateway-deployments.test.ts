@@ -2,11 +2,11 @@
  * Deployments: which credential serves which model, in which order, and failover between them
  * (across providers too), with live keys and the simulator as every upstream.
  */
-import { createServer } from "node:net";
 import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
 import { afterEach, describe, expect, it } from "vitest";
 import { readUntil, startHarness, type Harness } from "./support/gateway-harness.js";
+import { freePort as closedPort } from "./support/processes.js";
 
 const AWS = { accessKeyId: "AKIASIMULATOR0000002", secretAccessKey: "another/sim/secret/for/sigv4/00000000000" };
 const bedrockSecret = JSON.stringify({ access_key_id: AWS.accessKeyId, secret_access_key: AWS.secretAccessKey });
@@ -17,15 +17,6 @@ afterEach(async () => {
   await h?.close();
   h = null;
 });
-
-/** A port nothing listens on: connections to it are refused. */
-async function closedPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 const haiku = (k: string, url: string) => new Anthropic({ apiKey: k, baseURL: url, maxRetries: 0 })
   .messages.create({ model: "claude-haiku-4-5", max_tokens: 20, messages: [{ role: "user", content: "which deployment?" }] });

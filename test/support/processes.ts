@@ -31,7 +31,7 @@ export async function startUp(dataDir: string, env: Record<string, string> = {})
   return { proc, url, admin: /lk_admin_[0-9A-Za-z]{36}/.exec(out)?.[0] ?? null };
 }
 
-/** A free loopback port (for a server that must come back on the same port after a restart). */
+/** A free loopback port: nothing listens on it (connections are refused) until a server takes it, say one that must come back on the same port after a restart. */
 export async function freePort(): Promise<number> {
   const s = createServer();
   await new Promise<void>((ok) => s.listen(0, "127.0.0.1", ok));
