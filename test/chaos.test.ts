@@ -84,7 +84,8 @@ async function holdInFlight(url: string, keys: Keys, sim: { stats: { requests: n
       body: JSON.stringify({ model: "claude-sonnet-4-6", max_tokens: 1000, stream: true, messages: [{ role: "user", content: `doomed ${i} sim-fault:slow sim-delay:30000` }] }),
     }).then((r) => r.arrayBuffer()).catch(() => null);
   }
-  for (let i = 0; i < 400 && sim.stats.requests < seen + n; i++) await new Promise((r) => setTimeout(r, 25));
+  const deadline = Date.now() + 30_000;
+  while (sim.stats.requests < seen + n && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
   return sim.stats.requests - seen;
 }
 
@@ -95,8 +96,10 @@ async function checkInvariants(app: App, keys: Keys, complete: string[], killedI
   const limited = `key:${keys.limited.id}`;
   const credit = creditSubject(orgId).id;
   // Lease expiries (a killed node's reservations) and the last batches, within bounds.
+  // Deadlines, not poll counts: on a loaded machine each poll and each batch take longer.
   let open = Infinity;
-  for (let i = 0; i < 60 && open !== 0; i++) {
+  const openDeadline = Date.now() + 60_000;
+  while (open !== 0 && Date.now() < openDeadline) {
     await app.services.store.usage.count();
     const snaps = await Promise.all([app.limits.budgets.snapshot(limited, "total"), app.limits.budgets.snapshot(credit, "balance")]);
     // Durable leases too: each one is deleted with its request's record, or charged by the lease rule.
@@ -111,7 +114,8 @@ async function checkInvariants(app: App, keys: Keys, complete: string[], killedI
   // Usage spooled while PostgreSQL was cut is replayed by the recorder's next write: waited for, within bounds.
   let rows = await db.selectFrom("usage_events").select(["id", "key_id", "cost_nano", "error_code"]).execute();
   let missing = complete;
-  for (let i = 0; i < 40; i++) {
+  const recordDeadline = Date.now() + 60_000;
+  while (Date.now() < recordDeadline) {
     rows = await db.selectFrom("usage_events").select(["id", "key_id", "cost_nano", "error_code"]).execute();
     const ids = new Set(rows.map((r) => r.id));
     missing = complete.filter((id) => !ids.has(id));
@@ -185,11 +189,10 @@ describe("chaos on SQLite", () => {
     target.url = await app.listen();
     const after = await during(4_000, target, keys, 3);
     await checkInvariants(app, keys, [...seenBeforeKill, ...after], 4);
-  }, 90_000);
+  }, 240_000);
 });
 
 const pgReady = await postgresAvailable();
-console.warn("\n*** SKIPPING the PostgreSQL + Redis chaos run: it overspent credits once in the whole suite (-$0.020). Three causes are found and fixed (test/lease-unreserved.test.ts: a killed node's leases of requests that never reserved were charged past the limit, and a lease landing after its record was counted twice by a reload; test/limits-redis-restart.test.ts: a counter reloaded after a recreated reservation expired missed its charge). With them it passed 5 runs in a row under two busy loops on a loaded machine, but one earlier run (load average 18) had 4 requests seen complete with no usage record within the check's fixed 40 polls of 250 ms: not yet explained, and the waits should be deadlines before this runs in every suite. ***\n");
 
 describe.skipIf(!pgReady)("chaos on PostgreSQL + Redis", () => {
   const dirs = [mkdtempSync(join(tmpdir(), "latchkey-chaos-pg-"))];
@@ -199,8 +202,7 @@ describe.skipIf(!pgReady)("chaos on PostgreSQL + Redis", () => {
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
 
-  // Known gap, kept visible (see the warning above): one unexplained failure under heavy load.
-  it.skip("keeps every invariant through traffic, a SIGKILL, a Redis restart and a PostgreSQL cut", async () => {
+  it("keeps every invariant through traffic, a SIGKILL, a Redis restart and a PostgreSQL cut", async () => {
     const sim = await createSimulatorServer();
     cleanup.push(() => sim.close());
     const redis = new OwnRedis(await freePort());
@@ -243,5 +245,5 @@ describe.skipIf(!pgReady)("chaos on PostgreSQL + Redis", () => {
       await proxy.start();
     });
     await checkInvariants(app, keys, [...seenBeforeKill, ...after], 4);
-  }, 120_000);
+  }, 300_000);
 });
