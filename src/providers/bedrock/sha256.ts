@@ -41,28 +41,3 @@ export class NodeSha256 {
     this.parts = [];
   }
 }
-
-/**
- * NodeSha256 for one credential's signer, remembering the HMACs keyed by a string secret. The
- * signer keys an HMAC by a string only to derive keys: the secret access key over the access key
- * id (its signing-key cache's lookup, recomputed on every request) and "AWS4" + the secret over the
- * day. Both are constant per credential and day, so each is computed once; per-request HMACs
- * (keyed by the derived bytes) are not remembered.
- */
-export function derivingSha256(): typeof NodeSha256 {
-  const memo = new Map<string, Promise<Uint8Array>>();
-  return class DerivingSha256 extends NodeSha256 {
-    override digest(): Promise<Uint8Array> {
-      if (typeof this.secret !== "string" || this.parts.length !== 1) return super.digest();
-      const part = this.parts[0]!;
-      const key = `${this.secret}\n${typeof part === "string" ? part : part.toString("latin1")}`;
-      let d = memo.get(key);
-      if (!d) {
-        if (memo.size >= 8) memo.clear();
-        d = super.digest();
-        memo.set(key, d);
-      }
-      return d;
-    }
-  };
-}

@@ -1,7 +1,7 @@
 import { hash } from "node:crypto";
 import { SignatureV4 } from "@smithy/signature-v4";
 import type { RequestSigner } from "../types.js";
-import { derivingSha256 } from "./sha256.js";
+import { NodeSha256 } from "./sha256.js";
 
 export interface AwsKeys {
   accessKeyId: string;
@@ -63,7 +63,7 @@ export class BedrockSigner implements RequestSigner {
   private readonly paths = new Map<string, string>();
 
   constructor(keys: AwsKeys, readonly region: string, service = "bedrock") {
-    this.v4 = new SecondSignatureV4({ credentials: keys, region, service, sha256: derivingSha256(), uriEscapePath: true, applyChecksum: true });
+    this.v4 = new SecondSignatureV4({ credentials: keys, region, service, sha256: NodeSha256, uriEscapePath: true, applyChecksum: true });
     const steps = this.v4 as unknown as SignerSteps;
     // An SDK without these steps (renamed in a release) signs unchanged, only without the memory.
     if (typeof steps.getSigningKey === "function" && typeof steps.getCanonicalPath === "function") {
