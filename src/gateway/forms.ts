@@ -36,7 +36,8 @@ type Made = Form | Promise<Form> | TranslationError;
 export class RequestForms {
   /** The generation dialect the caller speaks; null for operations that are only passed through. */
   readonly caller: CodecDialect | null;
-  private readonly made = new Map<string, Made>();
+  /** Made on the first translation: most requests pass through and never need it. */
+  private made: Map<string, Made> | null = null;
 
   constructor(readonly own: Form, private readonly body: Record<string, unknown>, private readonly ctx: FormContext) {
     this.caller = codecDialectOf(own.request.op);
@@ -54,7 +55,8 @@ export class RequestForms {
    */
   translated(dialect: CodecDialect, providerId: string): Form | Promise<Form> {
     const k = `${dialect}\u0000${providerId}`;
-    let m = this.made.get(k);
+    const made = (this.made ??= new Map());
+    let m = made.get(k);
     if (m === undefined) {
       try {
         m = this.translate(dialect, providerId);
@@ -63,12 +65,12 @@ export class RequestForms {
         m = err;
       }
       if (m instanceof Promise) {
-        m = m.then((f) => (this.made.set(k, f), f), (err: unknown) => {
-          if (err instanceof TranslationError) this.made.set(k, err);
+        m = m.then((f) => (made.set(k, f), f), (err: unknown) => {
+          if (err instanceof TranslationError) made.set(k, err);
           throw err;
         });
       }
-      this.made.set(k, m);
+      made.set(k, m);
     }
     if (m instanceof TranslationError) throw m;
     return m;

@@ -40,7 +40,6 @@ describe("idle client connections", () => {
     const s = await start(300, 1500);
     const c = await openClient(s);
     expect(await c.request()).toContain("Keep-Alive: timeout=0"); // 300 ms, in whole seconds
-    const idleSince = performance.now();
     // Past what is advertised and past Node's own one-second margin: still open, still serving.
     await new Promise((r) => setTimeout(r, 300 + 1000 + 300));
     expect(c.socket.destroyed).toBe(false);
@@ -50,7 +49,6 @@ describe("idle client connections", () => {
     const closed = await Promise.race([c.closedAt, new Promise<number>((r) => setTimeout(() => r(-1), 20_000))]);
     expect(closed, "closed within 20 s").toBeGreaterThan(0);
     expect(closed - idleAgain).toBeGreaterThanOrEqual(300 + 1500 - 50);
-    expect(idleAgain - idleSince).toBeGreaterThan(1500);
   }, 30_000);
 
   it("advertises the configured time, 65 s by default", () => {
