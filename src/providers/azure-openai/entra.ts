@@ -1,8 +1,11 @@
-import { ClientSecretCredential } from "@azure/identity";
+import type { ClientSecretCredential } from "@azure/identity";
 import type { CredentialInfo, CredentialLink } from "../types.js";
 
 const SCOPE = "https://cognitiveservices.azure.com/.default";
 const REFRESH_BEFORE_MS = 5 * 60_000;
+
+/** @azure/identity, imported when the first Entra ID credential is made: a node without one never pays its memory. */
+let azureIdentity: Promise<typeof import("@azure/identity")> | null = null;
 
 /**
  * An Azure OpenAI credential: an `api-key`, or an Entra ID app registration (client-credential
@@ -34,15 +37,19 @@ export class AzureAuth implements CredentialLink {
     }
     this.apiKey = null;
     this.app = { tenant, client, secret, authorityHost: c.settings.authority_host };
-    this.entra = this.credential();
+    this.entra = null;
     void this.fetch().catch(() => undefined);
   }
 
-  private credential(): ClientSecretCredential {
+  /** The credential, made on first use and again after a refusal (`refresh`). */
+  private async credential(): Promise<ClientSecretCredential> {
+    if (this.entra) return this.entra;
+    const { ClientSecretCredential } = await (azureIdentity ??= import("@azure/identity"));
     const { tenant, client, secret, authorityHost } = this.app!;
     // An authority host of the credential's own is used as given: instance discovery would ask
     // Microsoft's public cloud which hosts are valid, and fails wherever that cloud is unreachable.
-    return new ClientSecretCredential(tenant, client, secret, authorityHost ? { authorityHost, disableInstanceDiscovery: true } : {});
+    this.entra ??= new ClientSecretCredential(tenant, client, secret, authorityHost ? { authorityHost, disableInstanceDiscovery: true } : {});
+    return this.entra;
   }
 
   /** The auth header for a request now (the Entra token as last fetched). */
@@ -60,8 +67,8 @@ export class AzureAuth implements CredentialLink {
    * back the refused token until it expires, so a fresh credential (an empty cache) asks for it.
    */
   refresh(): void {
-    if (!this.entra || this.fetching) return;
-    this.entra = this.credential();
+    if (!this.app || this.fetching) return;
+    this.entra = null;
     void this.fetch().catch(() => undefined);
   }
 
@@ -71,7 +78,7 @@ export class AzureAuth implements CredentialLink {
   }
 
   private fetch(): Promise<void> {
-    this.fetching ??= this.entra!.getToken(SCOPE).then((t) => {
+    this.fetching ??= this.credential().then((c) => c.getToken(SCOPE)).then((t) => {
       this.token = t.token;
       this.expiresAt = t.expiresOnTimestamp;
       this.schedule(Math.max(1000, this.expiresAt - this.now() - REFRESH_BEFORE_MS));

@@ -1,4 +1,5 @@
-import { EventStreamCodec } from "@smithy/core/event-streams";
+import type { EventStreamCodec } from "@smithy/core/event-streams";
+import { lazyRequire } from "../../lib/lazy-require.js";
 import type { Reframer } from "../types.js";
 
 export type Message = ReturnType<EventStreamCodec["decode"]>;
@@ -8,6 +9,7 @@ const utf8 = {
   fromUtf8: (s: string): Uint8Array => Buffer.from(s, "utf8"),
 };
 const MAX_FRAME = 16 * 1024 * 1024;
+const eventStreams = lazyRequire<typeof import("@smithy/core/event-streams")>("@smithy/core/event-streams");
 
 // Bedrock's stream exceptions in Anthropic's terms (cloud-providers.md 1.6, 1.10).
 export const EXCEPTION_TYPES: Record<string, string> = {
@@ -22,7 +24,7 @@ export const EXCEPTION_TYPES: Record<string, string> = {
  */
 export abstract class EventStreamReader implements Reframer {
   readonly contentType: string = "text/event-stream; charset=utf-8";
-  private readonly codec = new EventStreamCodec(utf8.toUtf8, utf8.fromUtf8);
+  private readonly codec: EventStreamCodec = new (eventStreams().EventStreamCodec)(utf8.toUtf8, utf8.fromUtf8);
   private carry: Buffer | null = null;
   /** Set when the bytes could not be decoded: the stream is unusable from there on. */
   failed: string | null = null;

@@ -1,5 +1,6 @@
 import { hash } from "node:crypto";
-import { SignatureV4 } from "@smithy/signature-v4";
+import type { SignatureV4 } from "@smithy/signature-v4";
+import { lazyRequire } from "../../lib/lazy-require.js";
 import type { RequestSigner } from "../types.js";
 import { NodeSha256 } from "./sha256.js";
 
@@ -12,25 +13,32 @@ export interface AwsKeys {
 // The headers the signer adds; copied onto the outgoing request.
 const SIGNED_OUT = ["authorization", "x-amz-date", "x-amz-content-sha256", "x-amz-security-token"] as const;
 
+const smithySigner = lazyRequire<typeof import("@smithy/signature-v4")>("@smithy/signature-v4");
+type SignerOptions = ConstructorParameters<typeof SignatureV4>[0];
+let secondSigner: (new (o: SignerOptions) => SignatureV4) | null = null;
+
 /**
  * The SDK's signer, with the date formatting it repeats on every request (an ISO string and two
  * regular-expression replacements) remembered for the second it names. Measured: about 6% of a
- * signature.
+ * signature. The class is made when the first Bedrock credential is: the SDK loads then.
  */
-class SecondSignatureV4 extends SignatureV4 {
-  private second = Number.NaN;
-  private dated = { longDate: "", shortDate: "" };
+function newSecondSignatureV4(o: SignerOptions): SignatureV4 {
+  secondSigner ??= class SecondSignatureV4 extends smithySigner().SignatureV4 {
+    private second = Number.NaN;
+    private dated = { longDate: "", shortDate: "" };
 
-  protected override formatDate(now: Date | string | number): { longDate: string; shortDate: string } {
-    const t = now instanceof Date ? now.getTime() : Number.NaN;
-    if (Number.isNaN(t)) return super.formatDate(now);
-    const second = Math.floor(t / 1000);
-    if (second !== this.second) {
-      this.dated = super.formatDate(now);
-      this.second = second;
+    protected override formatDate(now: Date | string | number): { longDate: string; shortDate: string } {
+      const t = now instanceof Date ? now.getTime() : Number.NaN;
+      if (Number.isNaN(t)) return super.formatDate(now);
+      const second = Math.floor(t / 1000);
+      if (second !== this.second) {
+        this.dated = super.formatDate(now);
+        this.second = second;
+      }
+      return this.dated;
     }
-    return this.dated;
-  }
+  };
+  return new secondSigner(o);
 }
 
 /** Two private steps of the SDK's signer, called per request; remembered below when present under these names. */
@@ -63,7 +71,7 @@ export class BedrockSigner implements RequestSigner {
   private readonly paths = new Map<string, string>();
 
   constructor(keys: AwsKeys, readonly region: string, service = "bedrock") {
-    this.v4 = new SecondSignatureV4({ credentials: keys, region, service, sha256: NodeSha256, uriEscapePath: true, applyChecksum: true });
+    this.v4 = newSecondSignatureV4({ credentials: keys, region, service, sha256: NodeSha256, uriEscapePath: true, applyChecksum: true });
     const steps = this.v4 as unknown as SignerSteps;
     // An SDK without these steps (renamed in a release) signs unchanged, only without the memory.
     if (typeof steps.getSigningKey === "function" && typeof steps.getCanonicalPath === "function") {

@@ -1,8 +1,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { Sha256 } from "@aws-crypto/sha256-js";
-import { EventStreamCodec } from "@smithy/core/event-streams";
-import { SignatureV4 } from "@smithy/signature-v4";
+import type { EventStreamCodec } from "@smithy/core/event-streams";
+import { lazyRequire } from "../../lib/lazy-require.js";
 import { simulateMessages } from "./anthropic.js";
 import type { CloudState } from "./clouds.js";
 import { answerConverse, converseProblem } from "./converse.js";
@@ -15,7 +14,13 @@ import { answerStructured, planStructured, planToolCall } from "./tools.js";
 const OTHER_FAMILIES = /^(?:(?:us|eu|apac|jp|au|us-gov|global)\.)?(?:meta\.llama|mistral\.|amazon\.nova|cohere\.command|ai21\.|deepseek\.|qwen\.|openai\.gpt-oss)/;
 
 const ALLOWED_KEYS = new Set(["anthropic_version", "anthropic_beta", "max_tokens", "messages", "system", "stop_sequences", "temperature", "top_p", "top_k", "tools", "tool_choice", "thinking", "metadata"]);
-const codec = new EventStreamCodec((b) => Buffer.from(b).toString("utf8"), (s) => Buffer.from(s, "utf8"));
+// The AWS SDK's pieces, loaded when the simulator first answers as Bedrock (the simulator runs in
+// every default install; few of its callers speak Bedrock).
+const awsSha256 = lazyRequire<typeof import("@aws-crypto/sha256-js")>("@aws-crypto/sha256-js");
+const smithySigner = lazyRequire<typeof import("@smithy/signature-v4")>("@smithy/signature-v4");
+const eventStreams = lazyRequire<typeof import("@smithy/core/event-streams")>("@smithy/core/event-streams");
+let eventCodec: EventStreamCodec | null = null;
+const codec = (): EventStreamCodec => (eventCodec ??= new (eventStreams().EventStreamCodec)((b) => Buffer.from(b).toString("utf8"), (s) => Buffer.from(s, "utf8")));
 
 /** Answers as Bedrock does: `{"message"}` with the exception's name in `x-amzn-ErrorType`. */
 export function bedrockError(res: ServerResponse, status: number, type: string, message: string, capital = false): void {
@@ -55,7 +60,7 @@ async function authenticate(req: IncomingMessage, raw: Buffer, cloud: CloudState
   const q = url.indexOf("?");
   const headers: Record<string, string> = {};
   for (const h of signed) headers[h] = String(req.headers[h] ?? "");
-  const v4 = new SignatureV4({ credentials: id, region: region!, service: "bedrock", sha256: Sha256, uriEscapePath: true });
+  const v4 = new (smithySigner().SignatureV4)({ credentials: id, region: region!, service: "bedrock", sha256: awsSha256().Sha256, uriEscapePath: true });
   const again = await v4.sign({
     method: req.method ?? "POST", protocol: "http:", hostname: headers.host ?? "", path: q < 0 ? url : url.slice(0, q),
     query: q < 0 ? {} : Object.fromEntries(new URLSearchParams(url.slice(q + 1))), headers, body: raw,
@@ -128,7 +133,7 @@ function simulateConverse(res: ServerResponse, raw: Buffer, call: Omit<SimCall, 
 
 function converseFrame(eventType: string, data: Record<string, unknown>): Buffer {
   // Bedrock pads each event's JSON with a "p" field of varying length; readers ignore it.
-  return Buffer.from(codec.encode({
+  return Buffer.from(codec().encode({
     headers: { ":event-type": { type: "string", value: eventType }, ":content-type": { type: "string", value: "application/json" }, ":message-type": { type: "string", value: "event" } },
     body: Buffer.from(JSON.stringify({ ...data, p: "abcdefghijklmnopqrstuvwxyz".slice(0, 1 + (eventType.length % 20)) })),
   }));
@@ -150,7 +155,7 @@ function sendFrames(call: SimCall, events: [string, Record<string, unknown>][]):
       ? { ...data, "amazon-bedrock-invocationMetrics": { inputTokenCount: s.inputTokens, outputTokenCount: s.words.length, invocationLatency: 120, firstByteLatency: 40 } }
       : data;
     const payload = JSON.stringify({ bytes: Buffer.from(JSON.stringify(event)).toString("base64"), p: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJ".slice(0, 1 + (i % 30)) });
-    return Buffer.from(codec.encode({
+    return Buffer.from(codec().encode({
       headers: { ":event-type": { type: "string", value: "chunk" }, ":content-type": { type: "string", value: "application/json" }, ":message-type": { type: "string", value: "event" } },
       body: Buffer.from(payload),
     }));

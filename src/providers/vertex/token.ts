@@ -1,4 +1,4 @@
-import { JWT } from "google-auth-library";
+import type { JWT } from "google-auth-library";
 import type { CredentialInfo, CredentialLink } from "../types.js";
 
 const GOOGLE_TOKEN_URL = "https://oauth2.googleapis.com/token";
@@ -32,10 +32,13 @@ export function parseServiceAccount(secret: string): ServiceAccount {
  * waiting. The key's `token_uri` is honoured (the library posts to Google's fixed URL otherwise),
  * which is how a private token endpoint or the simulator is reached.
  */
+/** google-auth-library, imported when the first Vertex credential is made: a node without one never pays its memory. */
+let googleAuth: Promise<typeof import("google-auth-library")> | null = null;
+
 export class VertexToken implements CredentialLink {
   readonly projectId: string | undefined;
   readonly settings: Record<string, string>;
-  private readonly client: JWT;
+  private readonly client: Promise<JWT>;
   private token: string | null = null;
   private expiresAt = 0;
   private minting: Promise<void> | null = null;
@@ -48,16 +51,19 @@ export class VertexToken implements CredentialLink {
     const sa = parseServiceAccount(c.secret);
     this.settings = c.settings;
     this.projectId = sa.project_id;
-    this.client = new JWT({ email: sa.client_email, key: sa.private_key, keyId: sa.private_key_id, scopes: [SCOPE] });
     const tokenUri = sa.token_uri;
-    if (tokenUri && tokenUri !== GOOGLE_TOKEN_URL && tokenUri !== "https://www.googleapis.com/oauth2/v4/token") {
-      this.client.transporter.interceptors.request.add({
-        resolved: async (o) => {
-          if (String(o.url) === GOOGLE_TOKEN_URL) o.url = new URL(tokenUri);
-          return o;
-        },
-      });
-    }
+    this.client = (googleAuth ??= import("google-auth-library")).then(({ JWT }) => {
+      const client = new JWT({ email: sa.client_email, key: sa.private_key, keyId: sa.private_key_id, scopes: [SCOPE] });
+      if (tokenUri && tokenUri !== GOOGLE_TOKEN_URL && tokenUri !== "https://www.googleapis.com/oauth2/v4/token") {
+        client.transporter.interceptors.request.add({
+          resolved: async (o) => {
+            if (String(o.url) === GOOGLE_TOKEN_URL) o.url = new URL(tokenUri);
+            return o;
+          },
+        });
+      }
+      return client;
+    });
     void this.mint().catch(() => undefined);
   }
 
@@ -72,9 +78,8 @@ export class VertexToken implements CredentialLink {
 
   /** The upstream refused the token: mint a new one now (requests keep the old one meanwhile). */
   refresh(): void {
-    this.client.credentials = { ...this.client.credentials, expiry_date: 1 };
     this.token = null;
-    void this.mint().catch(() => undefined);
+    void this.expireThenMint();
   }
 
   close(): void {
@@ -83,7 +88,7 @@ export class VertexToken implements CredentialLink {
   }
 
   private mint(): Promise<void> {
-    this.minting ??= this.client.authorize().then((creds) => {
+    this.minting ??= this.client.then((client) => client.authorize()).then((creds) => {
       if (!creds.access_token) throw new Error("the token endpoint answered no access_token");
       this.token = creds.access_token;
       this.expiresAt = creds.expiry_date ?? this.now() + 3_000_000;
@@ -102,10 +107,14 @@ export class VertexToken implements CredentialLink {
   private schedule(ms: number): void {
     if (this.closed) return;
     if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.client.credentials = { ...this.client.credentials, expiry_date: 1 };
-      void this.mint().catch(() => undefined);
-    }, ms);
+    this.timer = setTimeout(() => void this.expireThenMint(), ms);
     this.timer.unref();
+  }
+
+  /** The library's cached token is marked expired, so that its next authorize() mints one. */
+  private async expireThenMint(): Promise<void> {
+    const client = await this.client;
+    client.credentials = { ...client.credentials, expiry_date: 1 };
+    await this.mint().catch(() => undefined);
   }
 }
