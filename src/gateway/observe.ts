@@ -44,7 +44,12 @@ export class RequestObserver {
     if (this.log) this.log.call(this.logger, accessLine(e, d), "gateway request");
     const m = this.metrics;
     if (m) {
-      m.outcome(...outcomeOf(e, d), e.provider);
+      // Served, the common case, without the pair outcomeOf allocates.
+      if (e.errorCode === null && d.attempts > 0 && e.status < 400) m.outcome("served", "none", e.provider);
+      else {
+        const [outcome, reason] = outcomeOf(e, d);
+        m.outcome(outcome, reason, e.provider);
+      }
       if (d.attempts > 0) m.timing(e.provider, e.model, e.latencyMs, e.ttfbMs);
     }
     this.tracer?.record(e, d);
