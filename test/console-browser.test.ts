@@ -192,6 +192,32 @@ describe.skipIf(!hasChromium)("console in Chromium", () => {
     await shot(page, "billing");
   });
 
+  it("edits a credential without dropping what its model entries carry beyond the text (priority, weight, prices)", async () => {
+    const made = await t.api("POST", "/api/v1/credentials", {
+      provider: "anthropic", name: "priced deployment", secret: "sk-ant-api03-console-edit-test-0000000000",
+      models: [{ model: "claude-sonnet-4-6", priority: 2, weight: 3, prices: { input_usd: "2.5", output_usd: "12" } }, "claude-haiku-*"],
+    });
+    expect(made.status, JSON.stringify(made.body)).toBe(201);
+    await go(page, "credentials", "Provider credentials");
+    await page.getByRole("button", { name: "Edit priced deployment" }).click();
+    const dialog = page.getByRole("dialog", { name: "Edit priced deployment" });
+    await dialog.getByLabel("Name").fill("priced deployment, edited");
+    const models = dialog.getByLabel("Models it serves");
+    expect(await models.inputValue()).toBe("claude-sonnet-4-6, claude-haiku-*");
+    await models.fill("claude-sonnet-4-6, claude-haiku-*, claude-opus-4-1");
+    await dialog.getByRole("button", { name: "Save changes" }).click();
+    await dialog.waitFor({ state: "detached" });
+    const listed = (await t.api("GET", "/api/v1/credentials")).body.data as Array<{ id: string; name: string; models: unknown[] }>;
+    const saved = listed.find((c) => c.id === made.body.id)!;
+    expect(saved.name).toBe("priced deployment, edited");
+    expect(saved.models).toMatchObject([
+      { model: "claude-sonnet-4-6", upstream: null, priority: 2, weight: 3, prices: { input_usd: "2.5", output_usd: "12" } },
+      { model: "claude-haiku-*", priority: null, weight: null, prices: null },
+      { model: "claude-opus-4-1", priority: null, weight: null, prices: null },
+    ]);
+    expect(await t.api("DELETE", `/api/v1/credentials/${made.body.id}`)).toMatchObject({ status: 200 });
+  });
+
   it("refuses a session change without the CSRF token", async () => {
     const forged = await inPage(page, "POST", "/api/v1/workspaces", { name: "forged" });
     expect(forged.status).toBe(403);

@@ -60,7 +60,7 @@ const DIALECT_SUFFIX = /\s*\((anthropic|chat|responses|gemini)\)$/;
  * `claude-sonnet-4-6=us.anthropic.claude-sonnet-4-6, gpt-4o-mini (chat)` → the API's models list:
  * each with =its name upstream, and (the API its host takes) when not the provider's usual one.
  */
-export function parseModels(text: string): Array<string | { model: string; upstream?: string; dialect?: string }> {
+export function parseModels(text: string): Array<string | { model: string; upstream?: string; dialect?: string; priority?: number; weight?: number; prices?: ModelEntry["prices"] }> {
   return text.split(",").map((s) => s.trim()).filter(Boolean).map((entry) => {
     const dialect = DIALECT_SUFFIX.exec(entry)?.[1];
     const m = dialect ? entry.replace(DIALECT_SUFFIX, "") : entry;
@@ -70,6 +70,36 @@ export function parseModels(text: string): Array<string | { model: string; upstr
   });
 }
 
-export function modelsText(models: Array<{ model: string; upstream: string | null; dialect?: string | null }>): string {
+/** A model entry as the API gives it. */
+export interface ModelEntry {
+  model: string;
+  upstream: string | null;
+  dialect?: string | null;
+  priority?: number | null;
+  weight?: number | null;
+  prices?: { input_usd: string; output_usd: string; cache_write_usd?: string; cache_read_usd?: string } | null;
+}
+
+export function modelsText(models: ModelEntry[]): string {
   return models.map((m) => (m.upstream ? `${m.model}=${m.upstream}` : m.model) + (m.dialect ? ` (${m.dialect})` : "")).join(", ");
+}
+
+/**
+ * The edited text back into entries. The text shows only ids, upstream names and APIs, so an entry
+ * that was there before (the same id and upstream name) keeps what the text does not show: its own
+ * priority, weight and prices, set through the API or the CLI. Saving an edit drops none of them.
+ */
+export function editedModels(text: string, before: readonly ModelEntry[]): ReturnType<typeof parseModels> {
+  return parseModels(text).map((entry) => {
+    const model = typeof entry === "string" ? entry : entry.model;
+    const upstream = typeof entry === "string" ? null : entry.upstream ?? null;
+    const was = before.find((b) => b.model === model && (b.upstream ?? null) === upstream);
+    if (!was || (was.priority == null && was.weight == null && !was.prices)) return entry;
+    return {
+      ...(typeof entry === "string" ? { model: entry } : entry),
+      ...(was.priority != null ? { priority: was.priority } : {}),
+      ...(was.weight != null ? { weight: was.weight } : {}),
+      ...(was.prices ? { prices: was.prices } : {}),
+    };
+  });
 }

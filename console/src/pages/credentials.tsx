@@ -4,12 +4,12 @@ import { del, get, patch, post, type ListPage } from "../api";
 import { when } from "../format";
 import { useCan } from "../session";
 import { Badge, Dialog, Empty, ErrorText, Field, Loaded, Page, Select } from "../ui";
-import { modelsText, parseModels, PROVIDER_OPTIONS, SECRET_HINTS, SettingFields, settingsBody } from "./credential-fields";
+import { editedModels, modelsText, parseModels, PROVIDER_OPTIONS, type ModelEntry, SECRET_HINTS, SettingFields, settingsBody } from "./credential-fields";
 import { useChange, useWorkspaces } from "./hooks";
 
 interface Credential {
   id: string; provider: string; name: string; hint: string; base_url: string | null; workspace_id: string | null; weight: number; priority: number;
-  settings: Record<string, string>; models: Array<{ model: string; upstream: string | null; dialect: string | null }>; created_at: string;
+  settings: Record<string, string>; models: ModelEntry[]; created_at: string;
 }
 
 const EMPTY_FORM = { provider: "anthropic", name: "", secret: "", base_url: "", workspace_id: "", models: "", settings: {} as Record<string, string> };
@@ -92,7 +92,7 @@ function EditCredential({ c, onDone }: { c: Credential; onDone: () => void }) {
   const submit = () => {
     const settings = settingsBody(c.provider, e.settings, true);
     save.mutate({
-      name: e.name, base_url: e.base_url.trim() || null, weight: Number(e.weight), priority: Number(e.priority), models: parseModels(e.models),
+      name: e.name, base_url: e.base_url.trim() || null, weight: Number(e.weight), priority: Number(e.priority), models: editedModels(e.models, c.models ?? []),
       ...(settings ? { settings } : {}),
     });
   };
