@@ -109,7 +109,13 @@ export class Exchange implements Dispatcher.DispatchHandler, JournalWaiter {
   journaled(): void {
     try {
       if (this.state !== DONE) this.dispatch();
-      else if (this.endWhenJournaled) this.res.end();
+      else if (this.endWhenJournaled) {
+        try {
+          this.res.end();
+        } finally {
+          this.res.uncork();
+        }
+      }
     } catch (err) {
       // Called from the journal's commit, outside the handler's own catch: answered as it would.
       this.core.logger.error({ err, requestId: this.plan.requestId }, "gateway request failed");
@@ -313,8 +319,11 @@ export class Exchange implements Dispatcher.DispatchHandler, JournalWaiter {
     const rest = this.meter?.flushCarry();
     if (rest && rest.length) this.res.write(rest);
     // Recorded (journaled) before the last byte: a client that saw the end has a record after any
-    // crash. The journal line goes out with the others of this turn; the answer ends after it.
+    // crash. The journal line goes out with the others of this turn; the answer ends after it. The
+    // socket is corked until then: the bytes written above (with a content-length, the last ones)
+    // wait for the line too, and leave with the end (a chunked answer's terminator) in one write.
     this.endWhenJournaled = true;
+    this.res.cork();
     this.finish(false, this);
   }
 
