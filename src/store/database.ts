@@ -88,7 +88,7 @@ export function openDatabase({ url, pgOptions, statementTimeoutMs = DEFAULT_STAT
   // among a million keys (bench/verify.ts).
   sqlite.pragma("cache_size = -8192");
   // One connection: a caller waiting for it longer than the statement timeout fails instead of queueing for ever.
-  const db = new Kysely<Tables>({ dialect: guardDialect(new SqliteDialect({ database: sqlite }), owner, statementTimeoutMs) });
+  const db = new Kysely<Tables>({ dialect: guardDialect(new SqliteDialect({ database: sqlite }), owner, statementTimeoutMs, true) });
   return database(db, owner, { dialect: "sqlite", location: file, sqlite, statementTimeoutMs });
 }
 

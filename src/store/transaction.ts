@@ -14,7 +14,7 @@
  * StoreUnavailableError instead of waiting for ever.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
-import type { DatabaseConnection, Dialect, Driver, Kysely, TransactionSettings } from "kysely";
+import { CompiledQuery, type DatabaseConnection, type Dialect, type Driver, type Kysely, type TransactionSettings } from "kysely";
 import { StoreUnavailableError } from "../errors/index.js";
 import type { Tables } from "./schema.js";
 
@@ -76,19 +76,20 @@ export async function runInTransaction<T>(
 /**
  * Wraps a dialect's driver: a fresh connection asked for while a transaction of `owner` is open in
  * the same context is refused (it would run outside that transaction, or on SQLite wait for ever),
- * and with `acquireTimeoutMs` a wait for a connection is cut.
+ * and with `acquireTimeoutMs` a wait for a connection is cut. With `immediateWrites` (SQLite), a
+ * transaction opened without an isolation level (one that may write) begins IMMEDIATE.
  */
-export function guardDialect(dialect: Dialect, owner: object, acquireTimeoutMs?: number): Dialect {
+export function guardDialect(dialect: Dialect, owner: object, acquireTimeoutMs?: number, immediateWrites = false): Dialect {
   return {
     createAdapter: () => dialect.createAdapter(),
     createQueryCompiler: () => dialect.createQueryCompiler(),
     createIntrospector: (db) => dialect.createIntrospector(db),
-    createDriver: () => new GuardedDriver(dialect.createDriver(), owner, acquireTimeoutMs),
+    createDriver: () => new GuardedDriver(dialect.createDriver(), owner, acquireTimeoutMs, immediateWrites),
   };
 }
 
 class GuardedDriver implements Driver {
-  constructor(private readonly inner: Driver, private readonly owner: object, private readonly acquireTimeoutMs?: number) {}
+  constructor(private readonly inner: Driver, private readonly owner: object, private readonly acquireTimeoutMs?: number, private readonly immediateWrites = false) {}
 
   init(): Promise<void> {
     return this.inner.init();
@@ -120,7 +121,17 @@ class GuardedDriver implements Driver {
     }
   }
 
-  beginTransaction(c: DatabaseConnection, settings: TransactionSettings): Promise<void> {
+  /**
+   * Two connections write one SQLite file (the usage thread's and this one). A deferred transaction
+   * that reads, then writes after the other connection committed, fails at once with SQLITE_BUSY
+   * (its snapshot is stale; no busy wait helps). IMMEDIATE takes the write lock first, waiting
+   * for it (busy_timeout). Snapshot reads (an isolation level given) stay deferred and never wait.
+   */
+  async beginTransaction(c: DatabaseConnection, settings: TransactionSettings): Promise<void> {
+    if (this.immediateWrites && !settings.isolationLevel) {
+      await c.executeQuery(CompiledQuery.raw("begin immediate"));
+      return;
+    }
     return this.inner.beginTransaction(c, settings);
   }
 
