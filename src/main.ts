@@ -15,7 +15,7 @@ import { bindServer, buildHttpServer, serveMetrics } from "./http/index.js";
 import { KeyService, KeyVerifier, MemoryFailureCounts, RedisFailureCounts, type KeyPrefixes } from "./keys/index.js";
 import { systemClock, type Clock } from "./lib/index.js";
 import { OutboundPolicy } from "./lib/outbound.js";
-import { countEncryptedRecords, createStore, masterKeyOpens, migrate, openDatabase, ping, type Database, type Store, type UsageEvent } from "./store/index.js";
+import { countEncryptedRecords, createStore, masterKeyOpens, migrate, openDatabase, ping, WorkerUsageWriter, type Database, type Store, type UsageEvent } from "./store/index.js";
 import { createAccessLogger, createLogger, stderrDestination } from "./logger.js";
 import { loadMasterKey, loadPreviousMasterKey, MasterKeyError } from "./master-key.js";
 import { RedisInvalidationBus } from "./invalidation.js";
@@ -110,7 +110,13 @@ async function buildApp(config: Config, opts: AppOptions, server: Server, baseUr
     throw new MasterKeyError(`the master key from ${masterKey.source}${previousKey ? " (nor LATCHKEY_MASTER_KEY_PREVIOUS)" : ""} does not open the stored provider credentials: `
       + "start with the master key this database was written with (a backup records its fingerprint)");
   }
-  const store = createStore(database, { masterKey: masterKeys });
+  // On a SQLite file usage is written and rolled up by a thread with its own connection: there
+  // every statement blocks the thread that runs it, and batches and roll-ups stalled the gateway.
+  const usageThread = database.dialect === "sqlite" && database.location !== ":memory:";
+  const store = createStore(database, {
+    masterKey: masterKeys,
+    ...(usageThread ? { usageWriter: ({ usage }) => new WorkerUsageWriter({ file: database.location, statementTimeoutMs: config.statementTimeoutMs, usage, logger }) } : {}),
+  });
   const redis = config.redisUrl ? createLimitsRedis(config.redisUrl) : null;
   const bus = redis ? new RedisInvalidationBus(redis, logger, config.redisPrefix) : null;
   const verifier = new KeyVerifier({
@@ -269,6 +275,8 @@ async function buildApp(config: Config, opts: AppOptions, server: Server, baseUr
       bus?.close();
       redis?.disconnect();
       await outbound.agent.close().catch(() => undefined);
+      // Usage was flushed with the gateway; its writer's connection closes before the store's.
+      await store.usageWriter.close();
       await database.close();
     },
   };

@@ -7,7 +7,7 @@ import { sql } from "kysely";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { UsageRecorder } from "../src/gateway/recorder.js";
-import type { UsageEvent } from "../src/store/index.js";
+import { WorkerUsageWriter, type UsageEvent } from "../src/store/index.js";
 import { startSqliteApp, type TestApp } from "./support/app.js";
 import { readUntil } from "./support/gateway-harness.js";
 
@@ -23,11 +23,21 @@ describe("disk full (SQLITE_FULL)", () => {
   });
   afterAll(async () => t?.close());
 
+  // The cap is per connection: the usage thread's (the app on a SQLite file writes usage there) gets it too.
+  const thread = () => {
+    const w = t.app.services.store.usageWriter;
+    expect(w).toBeInstanceOf(WorkerUsageWriter);
+    return w as WorkerUsageWriter;
+  };
   const fillDisk = async () => {
     const pages = (await sql<{ page_count: number }>`pragma page_count`.execute(t.app.database.db)).rows[0]!.page_count;
     await sql.raw(`pragma max_page_count = ${pages}`).execute(t.app.database.db);
+    await thread().pragma(`max_page_count = ${pages}`);
   };
-  const freeDisk = () => sql.raw("pragma max_page_count = 1073741823").execute(t.app.database.db);
+  const freeDisk = async () => {
+    await sql.raw("pragma max_page_count = 1073741823").execute(t.app.database.db);
+    await thread().pragma("max_page_count = 1073741823");
+  };
   const readyz = async () => { const r = await fetch(`${t.url}/readyz`); return { status: r.status, body: (await r.json()) as any }; };
   const call = () => fetch(`${t.url}/v1/messages`, {
     method: "POST", headers: { "x-api-key": t.testKey, "anthropic-version": "2023-06-01", "content-type": "application/json" },
@@ -52,8 +62,9 @@ describe("disk full (SQLITE_FULL)", () => {
   it("writes a backlog in transactions of at most 2,000 events", async () => {
     const store = t.app.services.store;
     const sizes: number[] = [];
-    const insertMany = store.usage.insertMany.bind(store.usage);
-    store.usage.insertMany = (batch: UsageEvent[]) => { sizes.push(batch.length); return insertMany(batch); };
+    const writer = store.usageWriter;
+    const insertMany = writer.insertMany.bind(writer);
+    writer.insertMany = (batch: UsageEvent[]) => { sizes.push(batch.length); return insertMany(batch); };
     try {
       const recorder = new UsageRecorder(store, pino({ level: "silent" }), { intervalMs: 10_000 });
       await fillDisk();
@@ -67,7 +78,7 @@ describe("disk full (SQLITE_FULL)", () => {
       expect(sizes).toEqual([2_000, 2_000, 500]);
       expect(recorder.writeHealth()).toBe("ok");
     } finally {
-      store.usage.insertMany = insertMany;
+      writer.insertMany = insertMany;
       await freeDisk();
     }
   });

@@ -12,7 +12,7 @@ import { ManualClock, newId } from "../src/lib/index.js";
 import { inTransaction } from "../src/store/index.js";
 import { UsageRollupJob } from "../src/usage/index.js";
 import { backends, type TestBackend } from "./support/backends.js";
-import { T0, openFixture, usageEvent, usd, type MeteringFixture } from "./metering-support.js";
+import { T0, openFixture, withUsageThread, usageEvent, usd, type MeteringFixture } from "./metering-support.js";
 
 const all = await backends();
 
@@ -38,8 +38,8 @@ function receiver(failFirst: number): Promise<{ server: Server; url: string; got
   return new Promise((ok) => server.listen(0, "127.0.0.1", () => ok({ server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, got, calls: () => calls })));
 }
 
-for (const b of all) {
-  describe.skipIf(!b.available)(`credits and alerts on ${b.name}`, () => {
+for (const { b, label, usageThread } of withUsageThread(all)) {
+  describe.skipIf(!b.available)(`credits and alerts on ${label}`, () => {
     let backend: TestBackend;
     let f: MeteringFixture;
     const clock = new ManualClock(T0 + 3 * 3_600_000);
@@ -47,7 +47,7 @@ for (const b of all) {
 
     beforeAll(async () => {
       backend = await b.create();
-      f = await openFixture(backend);
+      f = await openFixture(backend, { usageThread });
     });
     afterAll(async () => {
       await f?.database.close();

@@ -4,19 +4,19 @@ import { ManualClock } from "../src/lib/index.js";
 import { DAY_MS, HOUR_MS } from "../src/store/index.js";
 import { UsageRollupJob, buildUsageReport, presentUsageReport } from "../src/usage/index.js";
 import { backends, type TestBackend } from "./support/backends.js";
-import { T0, openFixture, usageEvent, type MeteringFixture } from "./metering-support.js";
+import { T0, openFixture, withUsageThread, usageEvent, type MeteringFixture } from "./metering-support.js";
 
 const all = await backends();
 
-for (const b of all) {
-  describe.skipIf(!b.available)(`usage reports on ${b.name}`, () => {
+for (const { b, label, usageThread } of withUsageThread(all)) {
+  describe.skipIf(!b.available)(`usage reports on ${label}`, () => {
     let backend: TestBackend;
     let f: MeteringFixture;
     const clock = new ManualClock(T0 + 10 * DAY_MS);
 
     beforeAll(async () => {
       backend = await b.create();
-      f = await openFixture(backend);
+      f = await openFixture(backend, { usageThread });
       const events = [];
       // 3 days × 4 hours × (key_a/claude, key_b/gpt in ws[1]); one error per day; one event on day 2 late in the hour.
       for (let d = 0; d < 3; d++) {

@@ -1,6 +1,8 @@
 import { newId, NANO_PER_USD } from "../src/lib/index.js";
-import { createStore, migrate, openDatabase, type Database, type Store, type UsageEvent } from "../src/store/index.js";
-import type { TestBackend } from "./support/backends.js";
+import { createStore, migrate, openDatabase, WorkerUsageWriter, type Database, type Store, type UsageEvent } from "../src/store/index.js";
+import type { BackendFactory, TestBackend } from "./support/backends.js";
+
+const quiet = { error: () => undefined, info: () => undefined };
 
 export const T0 = Date.UTC(2026, 0, 5); // a Monday
 
@@ -11,10 +13,29 @@ export interface MeteringFixture {
   ws: [string, string];
 }
 
-export async function openFixture(backend: TestBackend): Promise<MeteringFixture> {
+/**
+ * The backends, and SQLite once more with usage written and rolled up by its own thread, as the
+ * app does on a SQLite file (main.ts): suites of roll-ups and credits run on both writers.
+ */
+export function withUsageThread(all: BackendFactory[]): { b: BackendFactory; label: string; usageThread: boolean }[] {
+  const out: { b: BackendFactory; label: string; usageThread: boolean }[] = all.map((b) => ({ b, label: b.name, usageThread: false }));
+  const sqlite = all.find((b) => b.name === "sqlite");
+  if (sqlite) out.push({ b: sqlite, label: "sqlite, usage thread", usageThread: true });
+  return out;
+}
+
+export async function openFixture(backend: TestBackend, o: { usageThread?: boolean } = {}): Promise<MeteringFixture> {
   const database = openDatabase({ url: backend.url });
   await migrate(database);
-  const store = createStore(database);
+  const thread = o.usageThread && backend.name === "sqlite";
+  const store = createStore(database, thread ? {
+    usageWriter: ({ usage }) => new WorkerUsageWriter({ file: backend.url, statementTimeoutMs: database.statementTimeoutMs, usage, logger: quiet }),
+  } : {});
+  if (thread) {
+    // The fixture's owners close the database: the thread's connection closes first, as in the app.
+    const close = database.close.bind(database);
+    Object.assign(database, { close: async () => { await store.usageWriter.close(); await close(); } });
+  }
   const orgId = newId("org");
   const ws: [string, string] = [newId("wrk"), newId("wrk")];
   await store.orgs.insertOrganization({ id: orgId, name: "Acme", rateLimits: null, spendLimit: null, settings: {}, createdAt: 1 });

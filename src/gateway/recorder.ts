@@ -120,7 +120,7 @@ export class UsageRecorder {
   private async write(batch: UsageEvent[]): Promise<boolean> {
     try {
       if (this.spooled) await this.replay(this.o.spoolFile!);
-      if (batch.length) await this.store.usage.insertMany(batch);
+      if (batch.length) await this.store.usageWriter.insertMany(batch);
     } catch (err) {
       this.notice(err);
       this.keep(batch, err);
@@ -185,7 +185,7 @@ export class UsageRecorder {
     let unreadable = 0;
     let inserted = 0;
     const writeChunk = async () => {
-      inserted += await this.store.usage.insertMany(chunk);
+      inserted += await this.store.usageWriter.insertMany(chunk);
       this.replayedLines = line;
       this.tell(chunk);
       chunk = [];

@@ -14,6 +14,7 @@ import { LeaseStore } from "./leases.js";
 import { OrgStore } from "./orgs.js";
 import { UsageStore } from "./usage.js";
 import { UserStore } from "./users.js";
+import { InlineUsageWriter, type UsageWriter } from "./usage-writer.js";
 
 export * from "./alerts.js";
 export * from "./audit.js";
@@ -32,6 +33,8 @@ export * from "./leases.js";
 export * from "./orgs.js";
 export * from "./types.js";
 export * from "./usage.js";
+export * from "./usage-writer.js";
+export { WorkerUsageWriter, type WorkerUsageWriterOptions } from "./usage-worker.js";
 export * from "./test-usage.js";
 export * from "./users.js";
 export type { Tables } from "./schema.js";
@@ -43,6 +46,8 @@ export interface Store {
   readonly keys: KeyStore;
   readonly audit: AuditStore;
   readonly usage: UsageStore;
+  /** Writes usage batches and roll-ups: this store's connection, or a thread of its own (main.ts chooses). */
+  readonly usageWriter: UsageWriter;
   readonly leases: LeaseStore;
   readonly kv: KvStore;
   readonly credentials: CredentialStore;
@@ -60,10 +65,17 @@ export interface Store {
  * Every store over `database`. The master key seals the audit log (a store without it can read the
  * log, but neither append to it nor verify it).
  */
-export function createStore(database: Database, opts: { masterKey?: MasterKeys } = {}): Store {
+export function createStore(database: Database, opts: {
+  masterKey?: MasterKeys;
+  /** Another usage writer than this store's own connection (default InlineUsageWriter). */
+  usageWriter?: (stores: { usage: UsageStore }) => UsageWriter;
+} = {}): Store {
   const usage = new UsageStore(database);
+  const rollups = new UsageRollupStore(database);
+  const credits = new CreditStore(database);
   return {
     database,
+    usageWriter: opts.usageWriter?.({ usage }) ?? new InlineUsageWriter({ usage, rollups, credits }),
     orgs: new OrgStore(database),
     keys: new KeyStore(database),
     audit: new AuditStore(database, opts.masterKey),
@@ -74,8 +86,8 @@ export function createStore(database: Database, opts: { masterKey?: MasterKeys }
     credentialFingerprints: new CredentialFingerprintStore(database),
     models: new ModelStore(database),
     users: new UserStore(database),
-    rollups: new UsageRollupStore(database),
-    credits: new CreditStore(database),
+    rollups,
+    credits,
     alerts: new AlertStore(database),
     webhooks: new WebhookStore(database),
     batches: new BatchStore(database),

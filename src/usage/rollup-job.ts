@@ -1,5 +1,5 @@
-import { newId, type Clock } from "../lib/index.js";
-import { chargeRolledUsage, type Store } from "../store/index.js";
+import type { Clock } from "../lib/index.js";
+import type { Store } from "../store/index.js";
 
 export interface RollupJobOptions {
   store: Store;
@@ -43,8 +43,8 @@ export class UsageRollupJob {
     let total = 0;
     for (;;) {
       const now = clock.now();
-      const n = await store.rollups.rollUp(now, this.batchSize, (trx, events) =>
-        chargeRolledUsage(store.credits, trx, events, now, () => newId("crd", now)));
+      // Where the store's usage writer runs it: on a SQLite file, its own thread (usage-worker.ts).
+      const n = await store.usageWriter.rollUp(now, this.batchSize);
       total += n;
       if (n < this.batchSize) return total;
     }

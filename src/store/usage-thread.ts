@@ -1,0 +1,76 @@
+/**
+ * The usage writer's thread (see usage-worker.ts): its own connection to the SQLite file, opened
+ * with the same pragmas as the main one (openDatabase), answering one message at a time, in order.
+ */
+import { parentPort, workerData } from "node:worker_threads";
+import { openDatabase } from "./database.js";
+import { CreditStore } from "./credits.js";
+import { UsageRollupStore } from "./usage-rollups.js";
+import { UsageStore } from "./usage.js";
+import { rollUpAndCharge } from "./usage-writer.js";
+
+/** What the main thread asks. */
+export type UsageThreadRequest =
+  | { id: number; op: "insert"; rows: unknown[]; clearLeases: boolean }
+  | { id: number; op: "rollUp"; now: number; limit: number }
+  | { id: number; op: "pragma"; text: string }
+  | { id: number; op: "close" };
+
+/** What the thread answers: a count and the time it took in the thread, or the error with its code. */
+export type UsageThreadAnswer =
+  | { id: number; ok: true; value: number; ms: number }
+  | { id: number; ok: false; error: { name: string; message: string; code?: string } };
+
+export interface UsageThreadData {
+  file: string;
+  statementTimeoutMs: number;
+}
+
+const port = parentPort!;
+const { file, statementTimeoutMs } = workerData as UsageThreadData;
+const database = openDatabase({ url: file, statementTimeoutMs });
+const usage = new UsageStore(database);
+const rollups = new UsageRollupStore(database);
+const credits = new CreditStore(database);
+
+async function perform(m: UsageThreadRequest): Promise<number> {
+  switch (m.op) {
+    case "insert":
+      if (m.clearLeases && !usage.clearingLeases) usage.clearLeasesOnWrite();
+      return usage.insertPacked(m.rows);
+    case "rollUp":
+      return rollUpAndCharge(rollups, credits, m.now, m.limit);
+    case "pragma":
+      database.sqlite!.pragma(m.text);
+      return 0;
+    case "close":
+      await database.close();
+      return 0;
+  }
+}
+
+// One at a time: a roll-up awaits between its statements, and an insert must not land in its transaction.
+let queue: Promise<void> = Promise.resolve();
+port.on("message", (m: UsageThreadRequest) => {
+  queue = queue.then(async () => {
+    const started = performance.now();
+    let answer: UsageThreadAnswer;
+    try {
+      answer = { id: m.id, ok: true, value: await perform(m), ms: performance.now() - started };
+    } catch (err) {
+      answer = { id: m.id, ok: false, error: describe(err) };
+    }
+    port.postMessage(answer);
+    if (m.op === "close") port.close();
+  });
+});
+
+/** The error as data: its code (SQLITE_FULL, SQLITE_BUSY …) first, found along its causes. */
+function describe(err: unknown): { name: string; message: string; code?: string } {
+  const e = err as { name?: string; message?: string };
+  let code: string | undefined;
+  for (let c = err as { code?: unknown; cause?: unknown } | undefined, i = 0; c && i < 4 && code === undefined; c = c.cause as typeof c, i++) {
+    if (typeof c.code === "string") code = c.code;
+  }
+  return { name: e?.name ?? "Error", message: e?.message ?? String(err), ...(code ? { code } : {}) };
+}

@@ -1,0 +1,71 @@
+import { newId } from "../lib/index.js";
+import { chargeRolledUsage, type CreditStore } from "./credits.js";
+import type { UsageEvent } from "./types.js";
+import type { UsageRollupStore } from "./usage-rollups.js";
+import type { UsageStore } from "./usage.js";
+
+/**
+ * Where usage is written and rolled up: the recorder's batches and the roll-up job's passes. On
+ * PostgreSQL (and in-memory SQLite) the store's own connection does it (InlineUsageWriter); on a
+ * SQLite file a thread with its own connection does (WorkerUsageWriter), because there every
+ * statement runs synchronously on the caller's thread and a batch or a roll-up stalled every
+ * request for its whole length.
+ */
+export interface UsageWriter {
+  /** Inserts the batch in one transaction, skipping ids already stored; answers how many were new. */
+  insertMany(events: UsageEvent[]): Promise<number>;
+  /** Rolls up at most `limit` events and charges their credits, in one transaction; answers how many it counted. */
+  rollUp(now: number, limit: number): Promise<number>;
+  /** What it has done: rows inserted, batches and roll-up passes, and the time spent on them (where they ran). */
+  stats(): UsageWriterStats;
+  close(): Promise<void>;
+}
+
+export interface UsageWriterStats {
+  rows: number;
+  batches: number;
+  insertMs: number;
+  rollups: number;
+  rollupMs: number;
+  /** False when this time was spent off the main thread. */
+  mainThread: boolean;
+}
+
+/** The roll-up and its credits charge, in the roll-up's transaction (the same on either writer). */
+export function rollUpAndCharge(rollups: UsageRollupStore, credits: CreditStore, now: number, limit: number): Promise<number> {
+  return rollups.rollUp(now, limit, (trx, events) => chargeRolledUsage(credits, trx, events, now, () => newId("crd", now)));
+}
+
+/** Writes through the store's own connection, on the caller's thread. */
+export class InlineUsageWriter implements UsageWriter {
+  private readonly counted: UsageWriterStats = { rows: 0, batches: 0, insertMs: 0, rollups: 0, rollupMs: 0, mainThread: true };
+
+  constructor(private readonly s: { usage: UsageStore; rollups: UsageRollupStore; credits: CreditStore }) {}
+
+  async insertMany(events: UsageEvent[]): Promise<number> {
+    const t = performance.now();
+    try {
+      return await this.s.usage.insertMany(events);
+    } finally {
+      this.counted.rows += events.length;
+      this.counted.batches++;
+      this.counted.insertMs += performance.now() - t;
+    }
+  }
+
+  async rollUp(now: number, limit: number): Promise<number> {
+    const t = performance.now();
+    try {
+      return await rollUpAndCharge(this.s.rollups, this.s.credits, now, limit);
+    } finally {
+      this.counted.rollups++;
+      this.counted.rollupMs += performance.now() - t;
+    }
+  }
+
+  stats(): UsageWriterStats {
+    return { ...this.counted };
+  }
+
+  async close(): Promise<void> {}
+}
