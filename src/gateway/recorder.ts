@@ -96,13 +96,19 @@ export class UsageRecorder {
   /**
    * What is pending, in transactions of at most WRITE_CHUNK events: after an outage or a full disk
    * the backlog is written in bounded steps (one transaction of 40,000 events filled the disk again).
+   * Only what was pending when it began: events recorded while a write is under way wait for the
+   * next timer. A write that takes a while (a round trip to the usage thread) otherwise found new
+   * events every time and wrote again at once: batches of ~130 events back to back, not one per 100 ms.
    */
   private async writePending(): Promise<void> {
+    let left = this.pending.length;
     do {
-      const batch = this.pending.length > WRITE_CHUNK ? this.pending.splice(0, WRITE_CHUNK) : this.pending;
+      const n = Math.min(left, WRITE_CHUNK, this.pending.length);
+      const batch = n === this.pending.length ? this.pending : this.pending.splice(0, n);
       if (batch === this.pending) this.pending = [];
+      left = n === 0 ? 0 : left - n;
       if (!(await this.write(batch))) return;
-    } while (this.pending.length > 0);
+    } while (left > 0);
   }
 
   /** "ok", or why usage cannot be written now (for /readyz): the disk full, or the store's own error code. */
