@@ -28,6 +28,8 @@ interface Subjects {
   rate: RateSubject[];
   /** Spend limits, plus the credit balance when credits are on and the key is not a test key. */
   budget: BudgetSubject[];
+  /** Who holds a reservation (ReserveInput.owner), built once per key record rather than per request. */
+  owner: string;
 }
 
 interface Ticket {
@@ -126,7 +128,9 @@ export class LimitsAdmission implements Admission {
     // Test keys' usage is simulated (DESIGN.md, key kinds): it never spends credits nor counts
     // against a workspace's or the organization's spend limits; a test key's own limit applies.
     if (org.creditsEnabled && r.key.kind !== "test") budget.push(creditSubject(r.orgId));
-    const made: Subjects = { workspace: r.workspace, org, rate: rateSubjectsOf(r, org, this.defaults.keyConcurrentRequests ?? 0), budget };
+    const made: Subjects = {
+      workspace: r.workspace, org, rate: rateSubjectsOf(r, org, this.defaults.keyConcurrentRequests ?? 0), budget, owner: `key:${r.key.id} wrk:${r.workspace.id} org:${r.orgId}`,
+    };
     this.subjects.set(r.key, made);
     return made;
   }
@@ -139,7 +143,7 @@ export class LimitsAdmission implements Admission {
     const subjects = all.budget;
     if (!subjects.length) return { allowed: true, ticket, headers };
     const input: ReserveInput = {
-      subjects, amountNano: r.costBoundNano, requestId: r.requestId, tag: r.orgId, owner: `key:${r.key.id} wrk:${r.workspace.id} org:${r.orgId}`,
+      subjects, amountNano: r.costBoundNano, requestId: r.requestId, tag: r.orgId, owner: all.owner,
     };
     let reserved: ReserveResult | undefined;
     try {

@@ -34,6 +34,8 @@ export class MemoryRateLimiter implements RateLimiter {
   private prunedAt = 0;
   // Reused scratch space: per subject [reqCount, tokSum, slotCount] before this request.
   private scratch: number[] = [];
+  // The flat answer, reused too: every caller reads it (decisionFrom) before the next admit.
+  private readonly answer: number[] = [0, -1, 0, 0, -1, 0, 0, -1, 0, 0, -1, -1, 0];
 
   constructor(options: MemoryRateOptions = {}) {
     this.clock = options.clock ?? systemClock;
@@ -49,7 +51,10 @@ export class MemoryRateLimiter implements RateLimiter {
     return decisionFrom(this.admitRaw(input, now), input, now, false);
   }
 
-  /** Synchronous admit returning the flat answer; the fallback limiter of `resilient.ts` uses it too. */
+  /**
+   * Synchronous admit returning the flat answer; the fallback limiter of `resilient.ts` uses it too.
+   * The array is this limiter's own, overwritten by the next admit: read it before.
+   */
   admitRaw(input: RateAdmitInput, now: number): number[] {
     if (now - this.prunedAt > RATE_WINDOW_MS) this.prune(now);
     const cut = now - RATE_WINDOW_MS;
@@ -93,7 +98,7 @@ export class MemoryRateLimiter implements RateLimiter {
         }
       }
     }
-    return tightest(input, s, admitted, tokens, now, refusedIdx, refusedKind, retryMs);
+    return tightest(this.answer, input, s, admitted, tokens, now, refusedIdx, refusedKind, retryMs);
   }
 
   settle(ticket: RateTicket, actualTokens: number): Promise<void> {
@@ -177,10 +182,14 @@ function tokenRetry(log: SubjectLog, tokens: number, tpm: number, now: number): 
 
 /** The flat answer of `decisionFrom`: the subject with the least remaining wins, per kind. */
 function tightest(
-  input: RateAdmitInput, s: number[], admitted: boolean, tokens: number, now: number,
+  out: number[], input: RateAdmitInput, s: number[], admitted: boolean, tokens: number, now: number,
   refusedIdx: number, refusedKind: number, retryMs: number,
 ): number[] {
-  const out = [admitted ? 1 : 0, -1, 0, 0, -1, 0, 0, -1, 0, 0, refusedIdx, refusedKind, retryMs];
+  out[0] = admitted ? 1 : 0;
+  out[1] = -1; out[2] = 0; out[3] = 0;
+  out[4] = -1; out[5] = 0; out[6] = 0;
+  out[7] = -1; out[8] = 0; out[9] = 0;
+  out[10] = refusedIdx; out[11] = refusedKind; out[12] = retryMs;
   const add = admitted ? 1 : 0;
   for (let i = 0; i < input.subjects.length; i++) {
     const subject = input.subjects[i]!;
