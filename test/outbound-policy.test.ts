@@ -5,6 +5,7 @@
  * (DNS rebinding) cannot slip a loopback connection past the check. Probe and delivery errors read
  * alike whatever the network did.
  */
+import { generateKeyPairSync } from "node:crypto";
 import type { LookupAddress } from "node:dns";
 import { createServer as createHttpServer, type Server } from "node:http";
 import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer } from "node:net";
@@ -153,6 +154,52 @@ describe("the server under the default policy", () => {
     const tested = await t.api("POST", `/api/v1/credentials/${id}/test`);
     expect(tested.body).toMatchObject({ ok: false, status: null, latency_ms: null });
     expect(sim.stats.byKey.get("sk-ant-inward-0000000") ?? 0).toBe(0);
+  });
+
+  it("refuses token endpoints at connect time too: a stored Vertex AI key's token_uri and an Entra ID authority host on loopback are never reached", async () => {
+    let connections = 0;
+    const inward: TcpServer = createTcpServer((s) => {
+      connections++;
+      s.destroy();
+    });
+    await new Promise<void>((ok) => inward.listen(0, "127.0.0.1", ok));
+    const at = `http://127.0.0.1:${(inward.address() as AddressInfo).port}`;
+    // A real key, so that a token request would be signed and sent if the address were not refused.
+    const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+    const sa = { type: "service_account", project_id: "p", client_email: "a@p.iam.gserviceaccount.com", private_key: privateKey.export({ type: "pkcs8", format: "pem" }), token_uri: `${at}/token` };
+    const stored: string[] = [];
+    // Written straight to the store, as credentials saved before the policy (or under another setting) would be.
+    for (const [provider, secret, settings] of [
+      ["vertex", JSON.stringify(sa), { region: "us-east5", project: "p" }],
+      ["azure-openai", JSON.stringify({ tenant_id: "tenant-a", client_id: "client-b", client_secret: "secret-c" }), { resource: "team-a", authority_host: `${at}/` }],
+    ] as const) {
+      const id = newId("cred");
+      await t.app.store.credentials.insert({
+        id, orgId: t.app.bootstrap!.orgId, workspaceId: null, provider, name: `inward ${provider}`, secret,
+        baseUrl: null, weight: 1, settings, models: [], priority: 0, createdAt: Date.now(), createdBy: "system",
+      }, t.app.services.masterKey);
+      stored.push(id);
+    }
+    t.app.services.credentialVault?.invalidate();
+    try {
+      for (const id of stored) {
+        const tested = await t.api("POST", `/api/v1/credentials/${id}/test`);
+        expect(tested.body, id).toMatchObject({ ok: false });
+      }
+      const live = (await t.api("POST", "/api/v1/keys", { name: "token", kind: "live" })).body.key;
+      for (const [path, model] of [["/v1/chat/completions", "gpt-4o-mini"], ["/v1/messages", "claude-sonnet-4-6"]] as const) {
+        const r = await fetch(`${t.url}${path}`, {
+          method: "POST", headers: { authorization: `Bearer ${live}`, "x-api-key": live, "anthropic-version": "2023-06-01", "content-type": "application/json" },
+          body: JSON.stringify({ model, max_tokens: 5, messages: [{ role: "user", content: "hi" }] }),
+        });
+        await r.arrayBuffer();
+        expect(r.status, path).toBeGreaterThanOrEqual(400);
+      }
+      expect(connections).toBe(0);
+    } finally {
+      for (const id of stored) await t.api("DELETE", `/api/v1/credentials/${id}`);
+      await new Promise<void>((ok) => inward.close(() => ok()));
+    }
   });
 });
 

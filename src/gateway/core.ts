@@ -1,5 +1,5 @@
 import type { Logger } from "pino";
-import { Pool } from "undici";
+import { Pool, type Dispatcher } from "undici";
 import type { Config } from "../config/index.js";
 import type { KeyVerifier } from "../keys/index.js";
 import { compileTrust, type Clock, type TrustFn } from "../lib/index.js";
@@ -44,8 +44,10 @@ export class GatewayCore {
   readonly authFailures: AuthFailureLimiter;
   /** Deployments resting after failures (per node). */
   readonly health: DeploymentHealth;
-  /** Signers and tokens per credential, kept across requests. */
-  readonly links = new CredentialLinks();
+  /** Signers and tokens per credential, kept across requests; their token calls go through `tokenAgent`. */
+  readonly links: CredentialLinks;
+  /** The outbound policy's agent for the links' own calls (token endpoints). */
+  private readonly tokenAgent: Dispatcher;
   /** Which addresses upstream connections may reach (LATCHKEY_ALLOW_PRIVATE_UPSTREAMS widens it). */
   readonly outbound: OutboundPolicy;
   /** Anthropic's signed thinking of Chat callers' tool-calling turns (reasoning-keep.ts). */
@@ -75,6 +77,8 @@ export class GatewayCore {
     this.proxyTrust = compileTrust(config.trustProxy);
     this.health = new DeploymentHealth(() => clock.now());
     this.outbound = new OutboundPolicy(config.allowPrivateUpstreams);
+    this.tokenAgent = this.outbound.agent({ timeout: timeouts.connectMs });
+    this.links = new CredentialLinks(this.tokenAgent);
   }
 
   /**
@@ -133,6 +137,7 @@ export class GatewayCore {
     await Promise.all([...this.pools.values()].map((p) => p.close().catch(() => undefined)));
     this.pools.clear();
     this.links.close();
+    await this.tokenAgent.close().catch(() => undefined);
     if (this.simulator) await this.simulator.close();
     else if (this.simulatorStarting) await (await this.simulatorStarting).close();
   }

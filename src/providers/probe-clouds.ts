@@ -14,7 +14,7 @@ export async function probeCloud(p: Provider, c: CredentialInfo, timeoutMs: numb
   const started = performance.now();
   let link;
   try {
-    link = p.connect!(c);
+    link = p.connect!(dispatcher ? { ...c, dispatcher } : c);
   } catch {
     // The parser's own words may quote the secret; the shape expected is named instead.
     return { ok: false, status: null, latencyMs: null, message: `the secret is not in a form ${p.id} credentials take` };

@@ -1,3 +1,4 @@
+import type { Dispatcher } from "undici";
 import type { DialectCodec } from "./dialects/codec.js";
 
 /** The wire dialect an endpoint speaks. */
@@ -74,6 +75,12 @@ export interface CredentialInfo {
   baseUrl: string | null;
   secret: string;
   settings: Record<string, string>;
+  /**
+   * How its link's own calls (a token endpoint, an authority host) connect: the outbound address
+   * policy's agent, so that a name resolving inward at connect time is refused there as the
+   * upstream calls are. Without it (a unit test), the runtime's default.
+   */
+  dispatcher?: Dispatcher;
 }
 
 /**

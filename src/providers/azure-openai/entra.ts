@@ -1,4 +1,5 @@
-import type { ClientSecretCredential } from "@azure/identity";
+import type { ClientSecretCredential, ClientSecretCredentialOptions } from "@azure/identity";
+import { request, type Dispatcher } from "undici";
 import type { CredentialInfo, CredentialLink } from "../types.js";
 
 const SCOPE = "https://cognitiveservices.azure.com/.default";
@@ -15,7 +16,7 @@ export class AzureAuth implements CredentialLink {
   readonly apiKey: string | null;
   readonly apiVersion: string;
   private entra: ClientSecretCredential | null;
-  private readonly app: { tenant: string; client: string; secret: string; authorityHost: string | undefined } | null = null;
+  private readonly app: { tenant: string; client: string; secret: string; authorityHost: string | undefined; dispatcher: Dispatcher | undefined } | null = null;
   private token: string | null = null;
   private expiresAt = 0;
   private fetching: Promise<void> | null = null;
@@ -36,7 +37,7 @@ export class AzureAuth implements CredentialLink {
       throw new Error("an Entra ID secret needs tenant_id, client_id and client_secret");
     }
     this.apiKey = null;
-    this.app = { tenant, client, secret, authorityHost: c.settings.authority_host };
+    this.app = { tenant, client, secret, authorityHost: c.settings.authority_host, dispatcher: c.dispatcher };
     this.entra = null;
     void this.fetch().catch(() => undefined);
   }
@@ -45,10 +46,13 @@ export class AzureAuth implements CredentialLink {
   private async credential(): Promise<ClientSecretCredential> {
     if (this.entra) return this.entra;
     const { ClientSecretCredential } = await (azureIdentity ??= import("@azure/identity"));
-    const { tenant, client, secret, authorityHost } = this.app!;
+    const { tenant, client, secret, authorityHost, dispatcher } = this.app!;
     // An authority host of the credential's own is used as given: instance discovery would ask
     // Microsoft's public cloud which hosts are valid, and fails wherever that cloud is unreachable.
-    this.entra ??= new ClientSecretCredential(tenant, client, secret, authorityHost ? { authorityHost, disableInstanceDiscovery: true } : {});
+    this.entra ??= new ClientSecretCredential(tenant, client, secret, {
+      ...(authorityHost ? { authorityHost, disableInstanceDiscovery: true } : {}),
+      ...(dispatcher ? { httpClient: httpClientThrough(dispatcher) } : {}),
+    });
     return this.entra;
   }
 
@@ -96,5 +100,54 @@ export class AzureAuth implements CredentialLink {
     if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => void this.fetch().catch(() => undefined), ms);
     this.timer.unref();
+  }
+}
+
+type HttpClient = NonNullable<ClientSecretCredentialOptions["httpClient"]>;
+type PipelineRequest = Parameters<HttpClient["sendRequest"]>[0];
+type PipelineResponse = Awaited<ReturnType<HttpClient["sendRequest"]>>;
+
+/**
+ * The library's HTTP client, through the outbound policy's agent: the authority host is checked at
+ * connect time too. Token requests carry a form body as a string; anything else is refused rather
+ * than sent some other way.
+ */
+function httpClientThrough(dispatcher: Dispatcher): HttpClient {
+  return {
+    async sendRequest(req: PipelineRequest): Promise<PipelineResponse> {
+      if (req.body !== undefined && req.body !== null && typeof req.body !== "string") throw new Error("an Entra ID request body that is not text");
+      const timeout = req.timeout > 0 ? req.timeout : 30_000;
+      const r = await request(req.url, {
+        method: req.method, headers: req.headers.toJSON(), body: req.body ?? undefined, dispatcher,
+        signal: req.abortSignal, headersTimeout: timeout, bodyTimeout: timeout,
+      });
+      return { request: req, status: r.statusCode, headers: new ResponseHeaders(r.headers), bodyAsText: await r.body.text() };
+    },
+  };
+}
+
+/** The response headers in the shape the library reads (its HttpHeaders: names without case). */
+class ResponseHeaders implements Iterable<[string, string]> {
+  private readonly map = new Map<string, string>();
+  constructor(raw: Record<string, string | string[] | undefined>) {
+    for (const [name, value] of Object.entries(raw)) if (value !== undefined) this.map.set(name.toLowerCase(), Array.isArray(value) ? value.join(", ") : value);
+  }
+  get(name: string): string | undefined {
+    return this.map.get(name.toLowerCase());
+  }
+  has(name: string): boolean {
+    return this.map.has(name.toLowerCase());
+  }
+  set(name: string, value: string | number | boolean): void {
+    this.map.set(name.toLowerCase(), String(value));
+  }
+  delete(name: string): void {
+    this.map.delete(name.toLowerCase());
+  }
+  toJSON(): Record<string, string> {
+    return Object.fromEntries(this.map);
+  }
+  [Symbol.iterator](): Iterator<[string, string]> {
+    return this.map.entries();
   }
 }

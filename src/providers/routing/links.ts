@@ -1,3 +1,4 @@
+import type { Dispatcher } from "undici";
 import type { UsableCredential } from "../credential-vault.js";
 import type { CredentialLink, Provider } from "../types.js";
 
@@ -8,6 +9,9 @@ import type { CredentialLink, Provider } from "../types.js";
 export class CredentialLinks {
   private readonly links = new Map<string, { fingerprint: string; link: CredentialLink }>();
 
+  /** `dispatcher`: how links reach their token endpoints (the outbound policy's agent). */
+  constructor(private readonly dispatcher?: Dispatcher) {}
+
   /** The link for a credential; null when its provider keeps none. Throws when the secret cannot be read. */
   get(c: UsableCredential, provider: Provider): CredentialLink | null {
     if (!provider.connect) return null;
@@ -15,7 +19,7 @@ export class CredentialLinks {
     const hit = this.links.get(c.id);
     if (hit && hit.fingerprint === fingerprint) return hit.link;
     hit?.link.close();
-    const link = provider.connect({ id: c.id, baseUrl: c.baseUrl, secret: c.secret, settings: c.settings });
+    const link = provider.connect({ id: c.id, baseUrl: c.baseUrl, secret: c.secret, settings: c.settings, ...(this.dispatcher ? { dispatcher: this.dispatcher } : {}) });
     this.links.set(c.id, { fingerprint, link });
     return link;
   }

@@ -1,4 +1,5 @@
 import type { JWT } from "google-auth-library";
+import { fetch as undiciFetch, type Dispatcher } from "undici";
 import type { CredentialInfo, CredentialLink } from "../types.js";
 
 const GOOGLE_TOKEN_URL = "https://oauth2.googleapis.com/token";
@@ -32,6 +33,11 @@ export function parseServiceAccount(secret: string): ServiceAccount {
  * waiting. The key's `token_uri` is honoured (the library posts to Google's fixed URL otherwise),
  * which is how a private token endpoint or the simulator is reached.
  */
+/** The library's fetch, through the outbound policy's agent: the token endpoint is checked at connect time too. */
+function fetchThrough(dispatcher: Dispatcher): typeof fetch {
+  return ((input: Parameters<typeof undiciFetch>[0], init?: Parameters<typeof undiciFetch>[1]) => undiciFetch(input, { ...init, dispatcher })) as unknown as typeof fetch;
+}
+
 /** google-auth-library, imported when the first Vertex credential is made: a node without one never pays its memory. */
 let googleAuth: Promise<typeof import("google-auth-library")> | null = null;
 
@@ -53,7 +59,10 @@ export class VertexToken implements CredentialLink {
     this.projectId = sa.project_id;
     const tokenUri = sa.token_uri;
     this.client = (googleAuth ??= import("google-auth-library")).then(({ JWT }) => {
-      const client = new JWT({ email: sa.client_email, key: sa.private_key, keyId: sa.private_key_id, scopes: [SCOPE] });
+      const client = new JWT({
+        email: sa.client_email, key: sa.private_key, keyId: sa.private_key_id, scopes: [SCOPE],
+        ...(c.dispatcher ? { transporterOptions: { fetchImplementation: fetchThrough(c.dispatcher) } } : {}),
+      });
       if (tokenUri && tokenUri !== GOOGLE_TOKEN_URL && tokenUri !== "https://www.googleapis.com/oauth2/v4/token") {
         client.transporter.interceptors.request.add({
           resolved: async (o) => {
