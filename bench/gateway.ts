@@ -23,6 +23,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createRequire } from "node:module";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { median, printTable } from "./table.js";
 
 interface AutocannonResult {
@@ -59,6 +60,9 @@ const APP_FLAGS = ["--max-semi-space-size=4"];
 interface Writer { rows: number; batches: number; insertMs: number; rollups: number; rollupMs: number; mainThread: boolean }
 let writerStats: () => Writer | null = () => null;
 
+/** Latchkey's main-thread event-loop delay from the first run on (ms): a stall shows here as it does in p99. */
+let loopDelay: () => { p99: number; max: number } | null = () => null;
+
 function answerStats(settle?: () => Promise<void>): void {
   // Exit cleanly on SIGTERM so that --cpu-prof (see --profile) writes its profile.
   process.once("SIGTERM", () => process.exit(0));
@@ -66,7 +70,7 @@ function answerStats(settle?: () => Promise<void>): void {
     if (m.cmd !== "sample") return;
     void (m.settle && settle ? settle() : Promise.resolve()).then(() => {
       const c = process.cpuUsage();
-      process.send!({ settled: { cpuMicros: c.user + c.system, rss: process.memoryUsage().rss, writer: writerStats() } });
+      process.send!({ settled: { cpuMicros: c.user + c.system, rss: process.memoryUsage().rss, loop: loopDelay(), writer: writerStats() } });
     });
   });
 }
@@ -121,6 +125,9 @@ async function child(): Promise<void> {
     }
     const { key } = await api("POST", "/api/v1/keys", { name: "bench", kind: "live", allowed_models: ["claude-*"], ...limits });
     answerStats(settle);
+    const histogram = monitorEventLoopDelay({ resolution: 1 });
+    histogram.enable();
+    loopDelay = () => ({ p99: histogram.percentile(99) / 1e6, max: histogram.max / 1e6 });
     process.send!({ ready: { url, key } });
   }
 }
@@ -161,9 +168,9 @@ function procCpuMicros(pid: number): number | null {
  * The process's CPU time and RSS; with `settle`, after it has finished the work a run left behind.
  * Read from /proc where there is one, else as the process itself reports them.
  */
-function sample(proc: ChildProcess, settle: boolean): Promise<{ cpuMicros: number; rss: number; writer: Writer | null }> {
+function sample(proc: ChildProcess, settle: boolean): Promise<{ cpuMicros: number; rss: number; loop?: { p99: number; max: number } | null; writer: Writer | null }> {
   return new Promise((resolve) => {
-    const on = (m: { settled?: { cpuMicros: number; rss: number; writer: Writer | null } }) => {
+    const on = (m: { settled?: { cpuMicros: number; rss: number; loop?: { p99: number; max: number } | null; writer: Writer | null } }) => {
       if (!m.settled) return;
       proc.off("message", on);
       const cpu = procCpuMicros(proc.pid!);
@@ -172,7 +179,7 @@ function sample(proc: ChildProcess, settle: boolean): Promise<{ cpuMicros: numbe
         const kb = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${proc.pid}/status`, "utf8"));
         if (kb) rss = Number(kb[1]) * 1024;
       } catch { /* no /proc: the process's own figure */ }
-      resolve({ cpuMicros: cpu ?? m.settled.cpuMicros, rss, writer: m.settled.writer });
+      resolve({ cpuMicros: cpu ?? m.settled.cpuMicros, rss, loop: m.settled.loop, writer: m.settled.writer });
     };
     proc.on("message", on);
     proc.send({ cmd: "sample", settle });
@@ -357,6 +364,7 @@ async function main(): Promise<void> {
       ["target", "req/s @32", "p50 ms @1", "p99 ms @1", "p50 ms @32", "p99 ms @32", "CPU µs/req @1", "CPU µs/req @32", "RSS MB", "errors"], rows);
     const last = await sample(app.proc, true);
     console.log(`\nlatchkey RSS: ${Math.round(idleRss / 1048576)} MB idle after start, ${Math.round(last.rss / 1048576)} MB after the runs (target < 150 MB)`);
+    if (last.loop) console.log(`latchkey main thread's event-loop delay over all runs (1 ms resolution): p99 ${last.loop.p99.toFixed(1)} ms, max ${last.loop.max.toFixed(1)} ms`);
     const w = last.writer;
     if (w?.rows) {
       // Off the main thread the time is the usage thread's own (its CPU is in the process's, above), not a stall.
