@@ -29,6 +29,10 @@ export interface UsageThreadData {
 const port = parentPort!;
 const { file, statementTimeoutMs } = workerData as UsageThreadData;
 const database = openDatabase({ url: file, statementTimeoutMs });
+// SQLite's default 2 MiB of page cache, not the main connection's 8 (kept for key lookups): this one
+// appends, touching the newest pages of each index. Measured over 200,000 rows in batches of 800:
+// 7-10 MB less RSS, inserts no slower (8.3-9.1 µs a row against 9.7-10.4, on a busy machine).
+database.sqlite!.pragma("cache_size = -2048");
 const usage = new UsageStore(database);
 const rollups = new UsageRollupStore(database);
 const credits = new CreditStore(database);

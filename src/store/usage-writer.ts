@@ -1,4 +1,4 @@
-import { newId } from "../lib/index.js";
+import { newId } from "../lib/ids.js";
 import { chargeRolledUsage, type CreditStore } from "./credits.js";
 import type { UsageEvent } from "./types.js";
 import type { UsageRollupStore } from "./usage-rollups.js";
