@@ -26,6 +26,17 @@ const REFUSED = [
 ];
 const ALLOWED = ["8.8.8.8", "1.1.1.1", "93.184.216.34", "172.32.0.1", "192.169.0.1", "2606:4700::1111", "::ffff:8.8.8.8"];
 
+/** A loopback port that counts the connections it gets (each closed at once): what must never be reached. */
+async function countingListener(): Promise<{ server: TcpServer; port: number; connections: () => number }> {
+  let connections = 0;
+  const server = createTcpServer((s) => {
+    connections++;
+    s.destroy();
+  });
+  await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
+  return { server, port: (server.address() as AddressInfo).port, connections: () => connections };
+}
+
 describe("outbound address policy", () => {
   it("refuses every loopback, private, link-local, metadata and reserved address, IPv4 and IPv6, mapped forms too", () => {
     const p = new OutboundPolicy();
@@ -50,13 +61,7 @@ describe("outbound address policy", () => {
   });
 
   it("holds a connection to the address it checked: a name answering public then loopback (DNS rebinding) never reaches loopback", async () => {
-    let connections = 0;
-    const target: TcpServer = createTcpServer((s) => {
-      connections++;
-      s.destroy();
-    });
-    await new Promise<void>((ok) => target.listen(0, "127.0.0.1", ok));
-    const port = (target.address() as AddressInfo).port;
+    const { server: target, port, connections } = await countingListener();
     let asked = 0;
     const answers: LookupAddress[][] = [[{ address: "93.184.216.34", family: 4 }], [{ address: "127.0.0.1", family: 4 }], [{ address: "93.184.216.34", family: 4 }, { address: "127.0.0.1", family: 4 }]];
     const resolve = ((_host: string, _o: unknown, cb: (e: Error | null, a: LookupAddress[]) => void) => {
@@ -74,12 +79,12 @@ describe("outbound address policy", () => {
       await expect(request(`http://rebind.example:${port}/`, { dispatcher: agent })).rejects.toMatchObject({ code: "LATCHKEY_ADDRESS_REFUSED" });
       // An address literal is refused without a lookup.
       await expect(request(`http://127.0.0.1:${port}/`, { dispatcher: agent })).rejects.toMatchObject({ code: "LATCHKEY_ADDRESS_REFUSED" });
-      expect(connections).toBe(0);
+      expect(connections()).toBe(0);
       // The same agent under a policy that allows loopback does connect: the refusals above were the policy's.
       const open = new OutboundPolicy(["127.0.0.1"]).agent({ timeout: 5000 });
       await request(`http://127.0.0.1:${port}/`, { dispatcher: open }).catch(() => undefined);
       await open.close();
-      expect(connections).toBe(1);
+      expect(connections()).toBe(1);
     } finally {
       await agent.close();
       await new Promise<void>((ok) => target.close(() => ok()));
@@ -157,13 +162,8 @@ describe("the server under the default policy", () => {
   });
 
   it("refuses token endpoints at connect time too: a stored Vertex AI key's token_uri and an Entra ID authority host on loopback are never reached", async () => {
-    let connections = 0;
-    const inward: TcpServer = createTcpServer((s) => {
-      connections++;
-      s.destroy();
-    });
-    await new Promise<void>((ok) => inward.listen(0, "127.0.0.1", ok));
-    const at = `http://127.0.0.1:${(inward.address() as AddressInfo).port}`;
+    const { server: inward, port, connections } = await countingListener();
+    const at = `http://127.0.0.1:${port}`;
     // A real key, so that a token request would be signed and sent if the address were not refused.
     const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
     const sa = { type: "service_account", project_id: "p", client_email: "a@p.iam.gserviceaccount.com", private_key: privateKey.export({ type: "pkcs8", format: "pem" }), token_uri: `${at}/token` };
@@ -195,7 +195,7 @@ describe("the server under the default policy", () => {
         await r.arrayBuffer();
         expect(r.status, path).toBeGreaterThanOrEqual(400);
       }
-      expect(connections).toBe(0);
+      expect(connections()).toBe(0);
     } finally {
       for (const id of stored) await t.api("DELETE", `/api/v1/credentials/${id}`);
       await new Promise<void>((ok) => inward.close(() => ok()));
