@@ -98,7 +98,8 @@ export class AlertService {
     const period = spendPeriod(limit.period, this.o.clock.now());
     const pending = thresholds.filter((t) => !this.fired.has(`spend|${s.type}:${s.id}|${period.key}|${t}`));
     if (pending.length === 0) return 0;
-    const spend = (await this.o.store.rollups.periodSpend([s], period.start, period.end)).get(`${s.type}:${s.id}`) ?? 0;
+    // Off the main thread on a SQLite file (the usage writer's thread): it sums the events not yet rolled up.
+    const spend = await this.o.store.usageWriter.periodSpend(s, period.start, period.end);
     let n = 0;
     for (const t of pending) {
       // spend/limit >= t/100, in integers.

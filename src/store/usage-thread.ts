@@ -5,7 +5,7 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { openDatabase } from "./database.js";
 import { CreditStore } from "./credits.js";
-import { UsageRollupStore } from "./usage-rollups.js";
+import { UsageRollupStore, type SpendSubject } from "./usage-rollups.js";
 import { UsageStore } from "./usage.js";
 import { rollUpAndCharge } from "./usage-writer.js";
 
@@ -13,6 +13,7 @@ import { rollUpAndCharge } from "./usage-writer.js";
 export type UsageThreadRequest =
   | { id: number; op: "insert"; rows: unknown[]; clearLeases: boolean }
   | { id: number; op: "rollUp"; now: number; limit: number }
+  | { id: number; op: "periodSpend"; subject: SpendSubject; start: number; end: number }
   | { id: number; op: "pragma"; text: string }
   | { id: number; op: "close" };
 
@@ -44,6 +45,8 @@ async function perform(m: UsageThreadRequest): Promise<number> {
       return usage.insertPacked(m.rows);
     case "rollUp":
       return rollUpAndCharge(rollups, credits, m.now, m.limit);
+    case "periodSpend":
+      return (await rollups.periodSpend([m.subject], m.start, m.end)).get(`${m.subject.type}:${m.subject.id}`) ?? 0;
     case "pragma":
       database.sqlite!.pragma(m.text);
       return 0;

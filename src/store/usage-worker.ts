@@ -4,6 +4,7 @@ import type { UsageEvent } from "./types.js";
 import type { UsageThreadAnswer, UsageThreadData, UsageThreadRequest } from "./usage-thread.js";
 import type { UsageWriter, UsageWriterStats } from "./usage-writer.js";
 import { packUsage, type UsageStore } from "./usage.js";
+import type { SpendSubject } from "./usage-rollups.js";
 
 /** Requests waiting for the thread at most; past it a write fails at once (the recorder keeps or spools it). */
 const MAX_WAITING = 64;
@@ -62,6 +63,10 @@ export class WorkerUsageWriter implements UsageWriter {
 
   rollUp(now: number, limit: number): Promise<number> {
     return this.ask({ op: "rollUp", now, limit }, 0);
+  }
+
+  periodSpend(subject: SpendSubject, start: number, end: number): Promise<number> {
+    return this.ask({ op: "periodSpend", subject: { type: subject.type, id: subject.id }, start, end }, 0);
   }
 
   /**

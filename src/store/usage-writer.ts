@@ -1,7 +1,7 @@
 import { newId } from "../lib/ids.js";
 import { chargeRolledUsage, type CreditStore } from "./credits.js";
 import type { UsageEvent } from "./types.js";
-import type { UsageRollupStore } from "./usage-rollups.js";
+import type { SpendSubject, UsageRollupStore } from "./usage-rollups.js";
 import type { UsageStore } from "./usage.js";
 
 /**
@@ -16,6 +16,13 @@ export interface UsageWriter {
   insertMany(events: UsageEvent[]): Promise<number>;
   /** Rolls up at most `limit` events and charges their credits, in one transaction; answers how many it counted. */
   rollUp(now: number, limit: number): Promise<number>;
+  /**
+   * A subject's spend in [start, end), as `UsageRollupStore.periodSpend` reads it: the read the
+   * alerts make every second for each subject with a spend limit. It sums the events not yet
+   * rolled up, up to 15 s of traffic: 4 to 15 ms at 15,000 requests a second, measured on a SQLite
+   * file, where it stalled every request in flight as a batch did.
+   */
+  periodSpend(subject: SpendSubject, start: number, end: number): Promise<number>;
   /** What it has done: rows inserted, batches and roll-up passes, and the time spent on them (where they ran). */
   stats(): UsageWriterStats;
   close(): Promise<void>;
@@ -61,6 +68,10 @@ export class InlineUsageWriter implements UsageWriter {
       this.counted.rollups++;
       this.counted.rollupMs += performance.now() - t;
     }
+  }
+
+  async periodSpend(subject: SpendSubject, start: number, end: number): Promise<number> {
+    return (await this.s.rollups.periodSpend([subject], start, end)).get(`${subject.type}:${subject.id}`) ?? 0;
   }
 
   stats(): UsageWriterStats {
