@@ -151,13 +151,17 @@ export class WebhookStore {
    */
   async claimDue(now: number, leaseUntil: number, limit: number): Promise<WebhookDeliveryRow[]> {
     const pg = this.database.dialect === "postgres";
+    const due = (db: Kysely<Tables>) => db.selectFrom("webhook_deliveries").where("status", "=", "pending").where("next_attempt_at", "<=", now)
+      .where((eb) => eb.or([eb("locked_until", "is", null), eb("locked_until", "<", now)]));
+    // Most passes (one a second) find nothing: a plain read answers them. The transaction would
+    // take SQLite's write lock (IMMEDIATE), and so wait, on the main thread, for the usage thread's
+    // batch or roll-up to commit.
+    if (!(await due(this.database.db).select("id").limit(1).executeTakeFirst())) return [];
     return inTransaction(this.database, async (trx) => {
-      const due = await trx.selectFrom("webhook_deliveries").selectAll().where("status", "=", "pending").where("next_attempt_at", "<=", now)
-        .where((eb) => eb.or([eb("locked_until", "is", null), eb("locked_until", "<", now)]))
-        .orderBy("next_attempt_at").limit(limit).$if(pg, (q) => q.forUpdate().skipLocked()).execute();
-      if (due.length === 0) return [];
-      await trx.updateTable("webhook_deliveries").set({ locked_until: leaseUntil }).where("id", "in", due.map((d) => d.id)).execute();
-      return due;
+      const found = await due(trx).selectAll().orderBy("next_attempt_at").limit(limit).$if(pg, (q) => q.forUpdate().skipLocked()).execute();
+      if (found.length === 0) return [];
+      await trx.updateTable("webhook_deliveries").set({ locked_until: leaseUntil }).where("id", "in", found.map((d) => d.id)).execute();
+      return found;
     });
   }
 
