@@ -162,3 +162,45 @@ describe("failover to a host that speaks only Chat Completions (OpenAI Responses
     expect(e!.costNano).toBe(e!.inputTokens * 150 + e!.outputTokens * 600);
   });
 });
+
+describe("the answering deployment's notice", () => {
+  // A Chat caller's tool turn with thinking on, whose assistant message comes back without its
+  // signed thinking blocks: translated for Anthropic, thinking is turned off for that turn, and the
+  // answer says so in latchkey-notice. A host that takes Chat Completions gets the caller's bytes
+  // and changes nothing.
+  const TOOLS = [{ type: "function" as const, function: { name: "get_weather", parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] } } }];
+  const toolTurn: any = {
+    model: "claude-sonnet-4-6", reasoning_effort: "low", tools: TOOLS,
+    messages: [
+      { role: "user", content: "Weather in Paris?" },
+      { role: "assistant", content: null, tool_calls: [{ id: "call_gone_0001", type: "function", function: { name: "get_weather", arguments: "{\"city\":\"Paris\"}" } }] },
+      { role: "tool", tool_call_id: "call_gone_0001", content: "18C" },
+    ],
+  };
+  const SONNET_ON_OPENROUTER = [{ match: "claude-sonnet-4-6", upstream: "anthropic/claude-sonnet-4.6", price: HOST_PRICE }];
+  const accessNotice = (requestId: string | null) => h!.logs.map((l) => JSON.parse(l)).find((l) => l.kind === "access" && l.requestId === requestId)?.notice;
+
+  it("is the fallback's: Anthropic's thinking notice when it answers after a Chat Completions host refused the connection", async () => {
+    h = await startHarness();
+    await h.addCredential("openai-compatible", "chat-host-unreachable-0000", { priority: 0, baseUrl: `http://127.0.0.1:${await closedPort()}`, settings: { preset: "openrouter" }, models: SONNET_ON_OPENROUTER });
+    await h.addCredential("anthropic", "sk-ant-notice-fallback-0001", { priority: 1 });
+    const client = new OpenAI({ apiKey: await h.issueKey(), baseURL: `${h.url}/v1`, maxRetries: 0 });
+    const { data, response } = await client.chat.completions.create(toolTurn).withResponse();
+    expect(data.choices[0]!.message.content).toMatch(/Latchkey simulator/);
+    expect(h.sim.stats.byKey.get("sk-ant-notice-fallback-0001")).toBe(1);
+    expect(response.headers.get("latchkey-notice")).toMatch(/^thinking off for this turn/);
+    expect(accessNotice(response.headers.get("x-request-id"))).toMatch(/^thinking off for this turn/);
+  });
+
+  it("is none when the fallback changed nothing: a Chat Completions host answering after Anthropic refused the connection", async () => {
+    h = await startHarness();
+    await h.addCredential("anthropic", "sk-ant-unreachable-notice-01", { priority: 0, baseUrl: `http://127.0.0.1:${await closedPort()}` });
+    await h.addCredential("openai-compatible", "chat-host-notice-000000001", { priority: 1, settings: { preset: "openrouter" }, models: SONNET_ON_OPENROUTER });
+    const client = new OpenAI({ apiKey: await h.issueKey(), baseURL: `${h.url}/v1`, maxRetries: 0 });
+    const { data, response } = await client.chat.completions.create(toolTurn).withResponse();
+    expect(data.choices[0]!.message.content).toMatch(/Latchkey simulator/);
+    expect(h.sim.stats.byKey.get("chat-host-notice-000000001")).toBe(1);
+    expect(response.headers.get("latchkey-notice")).toBeNull();
+    expect(accessNotice(response.headers.get("x-request-id"))).toBeUndefined();
+  });
+});

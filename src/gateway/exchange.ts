@@ -214,6 +214,19 @@ export class Exchange implements Dispatcher.DispatchHandler, JournalWaiter {
     sendReply(this.res, reply);
   }
 
+  /**
+   * The answering deployment's notice, in place of the first one's: a fallback of another dialect
+   * has its own translation, which may have changed something the first did not, or nothing.
+   */
+  private noticeOf(c: Candidate): void {
+    const p = this.plan;
+    const headers = { ...p.headers };
+    if (c.notice) headers["latchkey-notice"] = c.notice;
+    else delete headers["latchkey-notice"];
+    p.headers = headers;
+    p.notice = c.notice;
+  }
+
   /** True when the next attempt goes to another deployment (no need to wait for this one). */
   private nextIsAnother(): boolean {
     const n = this.candidates.length;
@@ -244,6 +257,7 @@ export class Exchange implements Dispatcher.DispatchHandler, JournalWaiter {
     }
     if ((status === 401 || status === 403) && c.link?.refresh) c.link.refresh();
     this.served = c;
+    if (c.notice !== this.plan.notice) this.noticeOf(c);
     this.status = status;
     // An error in a shape the caller does not speak is rewritten in its own, and so is a refused
     // credential; an Anthropic error body names a request id, which becomes ours (the provider's
