@@ -173,12 +173,19 @@ export class UsageRollupStore {
   async purgeRolled(before: number, batch = 5000): Promise<number> {
     let total = 0;
     for (;;) {
-      const ids = (await this.database.db.selectFrom("usage_events").select("id").where("at", "<", before)
-        .where("rolled_at", "is not", null).limit(batch).execute()).map((r) => r.id);
-      if (ids.length === 0) return total;
-      const r = await this.database.db.deleteFrom("usage_events").where("id", "in", ids).where("rolled_at", "is not", null).executeTakeFirst();
-      total += Number(r.numDeletedRows);
+      const n = await this.purgeRolledBatch(before, batch);
+      total += n;
+      if (n === 0) return total;
     }
+  }
+
+  /** At most `limit` of them (one step of `purgeRolled`); answers how many were deleted. */
+  async purgeRolledBatch(before: number, limit: number): Promise<number> {
+    const ids = (await this.database.db.selectFrom("usage_events").select("id").where("at", "<", before)
+      .where("rolled_at", "is not", null).limit(limit).execute()).map((r) => r.id);
+    if (ids.length === 0) return 0;
+    const r = await this.database.db.deleteFrom("usage_events").where("id", "in", ids).where("rolled_at", "is not", null).executeTakeFirst();
+    return Number(r.numDeletedRows);
   }
 
   /** Usage grouped by bucket and dimensions. Hour and day widths read roll-ups; others raw events. */

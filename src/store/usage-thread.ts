@@ -14,6 +14,7 @@ export type UsageThreadRequest =
   | { id: number; op: "insert"; rows: unknown[]; clearLeases: boolean }
   | { id: number; op: "rollUp"; now: number; limit: number }
   | { id: number; op: "periodSpend"; subject: SpendSubject; start: number; end: number }
+  | { id: number; op: "purge"; before: number; limit: number }
   | { id: number; op: "pragma"; text: string }
   | { id: number; op: "close" };
 
@@ -45,6 +46,8 @@ async function perform(m: UsageThreadRequest): Promise<number> {
       return usage.insertPacked(m.rows);
     case "rollUp":
       return rollUpAndCharge(rollups, credits, m.now, m.limit);
+    case "purge":
+      return rollups.purgeRolledBatch(m.before, m.limit);
     case "periodSpend":
       return (await rollups.periodSpend([m.subject], m.start, m.end)).get(`${m.subject.type}:${m.subject.id}`) ?? 0;
     case "pragma":

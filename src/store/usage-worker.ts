@@ -65,6 +65,10 @@ export class WorkerUsageWriter implements UsageWriter {
     return this.ask({ op: "rollUp", now, limit }, 0);
   }
 
+  purgeRolled(before: number, limit: number): Promise<number> {
+    return this.ask({ op: "purge", before, limit }, 0);
+  }
+
   periodSpend(subject: SpendSubject, start: number, end: number): Promise<number> {
     return this.ask({ op: "periodSpend", subject: { type: subject.type, id: subject.id }, start, end }, 0);
   }

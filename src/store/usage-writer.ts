@@ -23,6 +23,12 @@ export interface UsageWriter {
    * file, where it stalled every request in flight as a batch did.
    */
   periodSpend(subject: SpendSubject, start: number, end: number): Promise<number>;
+  /**
+   * Deletes at most `limit` raw events older than `before` that are already rolled up (one step of
+   * the hourly retention purge); answers how many. Each hour the purge removes an hour of traffic
+   * from past the retention period: on a SQLite file every 5,000-row step held the main thread.
+   */
+  purgeRolled(before: number, limit: number): Promise<number>;
   /** What it has done: rows inserted, batches and roll-up passes, and the time spent on them (where they ran). */
   stats(): UsageWriterStats;
   close(): Promise<void>;
@@ -72,6 +78,10 @@ export class InlineUsageWriter implements UsageWriter {
 
   async periodSpend(subject: SpendSubject, start: number, end: number): Promise<number> {
     return (await this.s.rollups.periodSpend([subject], start, end)).get(`${subject.type}:${subject.id}`) ?? 0;
+  }
+
+  purgeRolled(before: number, limit: number): Promise<number> {
+    return this.s.rollups.purgeRolledBatch(before, limit);
   }
 
   stats(): UsageWriterStats {
