@@ -5,7 +5,7 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { openDatabase } from "./database.js";
 import { CreditStore } from "./credits.js";
-import { UsageRollupStore, type SpendSubject } from "./usage-rollups.js";
+import { UsageRollupStore, type SpendSubject, type UsageQuery } from "./usage-rollups.js";
 import { UsageStore } from "./usage.js";
 import { rollUpAndCharge } from "./usage-writer.js";
 
@@ -15,12 +15,13 @@ export type UsageThreadRequest =
   | { id: number; op: "rollUp"; now: number; limit: number }
   | { id: number; op: "periodSpend"; subject: SpendSubject; start: number; end: number }
   | { id: number; op: "purge"; before: number; limit: number }
+  | { id: number; op: "report"; query: UsageQuery }
   | { id: number; op: "pragma"; text: string }
   | { id: number; op: "close" };
 
 /** What the thread answers: a count and the time it took in the thread, or the error with its code. */
 export type UsageThreadAnswer =
-  | { id: number; ok: true; value: number; ms: number }
+  | { id: number; ok: true; value: unknown; ms: number }
   | { id: number; ok: false; error: { name: string; message: string; code?: string } };
 
 export interface UsageThreadData {
@@ -39,13 +40,16 @@ const usage = new UsageStore(database);
 const rollups = new UsageRollupStore(database);
 const credits = new CreditStore(database);
 
-async function perform(m: UsageThreadRequest): Promise<number> {
+/** A count, or a report's rows. */
+async function perform(m: UsageThreadRequest): Promise<unknown> {
   switch (m.op) {
     case "insert":
       if (m.clearLeases && !usage.clearingLeases) usage.clearLeasesOnWrite();
       return usage.insertPacked(m.rows);
     case "rollUp":
       return rollUpAndCharge(rollups, credits, m.now, m.limit);
+    case "report":
+      return rollups.report(m.query);
     case "purge":
       return rollups.purgeRolledBatch(m.before, m.limit);
     case "periodSpend":

@@ -4,7 +4,7 @@ import type { UsageEvent } from "./types.js";
 import type { UsageThreadAnswer, UsageThreadData, UsageThreadRequest } from "./usage-thread.js";
 import type { UsageWriter, UsageWriterStats } from "./usage-writer.js";
 import { packUsage, type UsageStore } from "./usage.js";
-import type { SpendSubject } from "./usage-rollups.js";
+import type { SpendSubject, UsageGroupRow, UsageQuery } from "./usage-rollups.js";
 
 /** Requests waiting for the thread at most; past it a write fails at once (the recorder keeps or spools it). */
 const MAX_WAITING = 64;
@@ -22,7 +22,7 @@ export interface WorkerUsageWriterOptions {
 type Unnumbered<T> = T extends unknown ? Omit<T, "id"> : never;
 
 interface Waiting {
-  ok: (n: number) => void;
+  ok: (value: unknown) => void;
   fail: (err: Error) => void;
   timer: NodeJS.Timeout;
   op: UsageThreadRequest["op"];
@@ -65,6 +65,10 @@ export class WorkerUsageWriter implements UsageWriter {
     return this.ask({ op: "rollUp", now, limit }, 0);
   }
 
+  report(q: UsageQuery): Promise<UsageGroupRow[]> {
+    return this.ask<UsageGroupRow[]>({ op: "report", query: q }, 0);
+  }
+
   purgeRolled(before: number, limit: number): Promise<number> {
     return this.ask({ op: "purge", before, limit }, 0);
   }
@@ -99,15 +103,15 @@ export class WorkerUsageWriter implements UsageWriter {
     return this.worker;
   }
 
-  private ask(m: Unnumbered<UsageThreadRequest>, rows: number): Promise<number> {
+  private ask<T = number>(m: Unnumbered<UsageThreadRequest>, rows: number): Promise<T> {
     if (this.closed) return Promise.reject(threadError("the usage writer is closed", "USAGE_WRITER_CLOSED"));
     if (this.waiting.size >= MAX_WAITING) return Promise.reject(threadError("the usage writer thread is behind", "USAGE_THREAD_BEHIND"));
     const worker = this.worker ?? this.start();
     const id = this.nextId++;
-    return new Promise<number>((ok, fail) => {
+    return new Promise<T>((ok, fail) => {
       const timer = setTimeout(() => this.hung(worker, id), this.o.statementTimeoutMs * 2);
       timer.unref();
-      this.waiting.set(id, { ok, fail, timer, op: m.op, rows, worker });
+      this.waiting.set(id, { ok: ok as (value: unknown) => void, fail, timer, op: m.op, rows, worker });
       worker.postMessage({ ...m, id });
     });
   }

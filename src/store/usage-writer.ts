@@ -1,7 +1,7 @@
 import { newId } from "../lib/ids.js";
 import { chargeRolledUsage, type CreditStore } from "./credits.js";
 import type { UsageEvent } from "./types.js";
-import type { SpendSubject, UsageRollupStore } from "./usage-rollups.js";
+import type { SpendSubject, UsageGroupRow, UsageQuery, UsageRollupStore } from "./usage-rollups.js";
 import type { UsageStore } from "./usage.js";
 
 /**
@@ -29,6 +29,12 @@ export interface UsageWriter {
    * from past the retention period: on a SQLite file every 5,000-row step held the main thread.
    */
   purgeRolled(before: number, limit: number): Promise<number>;
+  /**
+   * A usage report's rows (`UsageRollupStore.report`): the console's usage page and the reports
+   * API. Over a wide range it reads many rows, and on a SQLite file consecutive statements never
+   * let the event loop run in between: off the main thread there, like the writes.
+   */
+  report(q: UsageQuery): Promise<UsageGroupRow[]>;
   /** What it has done: rows inserted, batches and roll-up passes, and the time spent on them (where they ran). */
   stats(): UsageWriterStats;
   close(): Promise<void>;
@@ -82,6 +88,10 @@ export class InlineUsageWriter implements UsageWriter {
 
   purgeRolled(before: number, limit: number): Promise<number> {
     return this.s.rollups.purgeRolledBatch(before, limit);
+  }
+
+  report(q: UsageQuery): Promise<UsageGroupRow[]> {
+    return this.s.rollups.report(q);
   }
 
   stats(): UsageWriterStats {

@@ -73,7 +73,7 @@ export async function buildUsageReport(store: Store, r: UsageReportRequest, now:
     empty = filters.workspace_id.length === 0;
   }
   const dims = r.groupBy.map((g) => GROUP_FIELDS[g]);
-  const rows = empty || pageEnd <= pageStart ? [] : await store.rollups.report({ orgId: r.orgId, start: pageStart, end: pageEnd, widthMs: w, groupBy: dims, filters, test: r.test === true });
+  const rows = empty || pageEnd <= pageStart ? [] : await store.usageWriter.report({ orgId: r.orgId, start: pageStart, end: pageEnd, widthMs: w, groupBy: dims, filters, test: r.test === true });
 
   const buckets: ReportBucket[] = [];
   const index = new Map<number, ReportBucket>();
