@@ -98,7 +98,7 @@ for (const { b, label, usageThread } of withUsageThread(all)) {
 
     it("never purges events that are not rolled up", async () => {
       await f.store.usage.insertMany([usageEvent(f, { at: T0 })]);
-      expect(await f.store.rollups.purgeRolled(T0 + 100 * DAY_MS)).toBe(0);
+      expect(await f.store.rollups.purgeRolled(T0 + 100 * DAY_MS, 100)).toBe(0);
       expect(await f.store.usage.count()).toBe(1);
     });
   });

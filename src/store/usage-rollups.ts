@@ -169,18 +169,11 @@ export class UsageRollupStore {
     });
   }
 
-  /** Raw events older than `before` that are already rolled up; never an unrolled one. */
-  async purgeRolled(before: number, batch = 5000): Promise<number> {
-    let total = 0;
-    for (;;) {
-      const n = await this.purgeRolledBatch(before, batch);
-      total += n;
-      if (n === 0) return total;
-    }
-  }
-
-  /** At most `limit` of them (one step of `purgeRolled`); answers how many were deleted. */
-  async purgeRolledBatch(before: number, limit: number): Promise<number> {
+  /**
+   * Deletes at most `limit` raw events older than `before` that are already rolled up, never an
+   * unrolled one; answers how many. The purge job calls it until fewer come back.
+   */
+  async purgeRolled(before: number, limit: number): Promise<number> {
     const ids = (await this.database.db.selectFrom("usage_events").select("id").where("at", "<", before)
       .where("rolled_at", "is not", null).limit(limit).execute()).map((r) => r.id);
     if (ids.length === 0) return 0;

@@ -51,7 +51,7 @@ async function perform(m: UsageThreadRequest): Promise<unknown> {
     case "report":
       return rollups.report(m.query);
     case "purge":
-      return rollups.purgeRolledBatch(m.before, m.limit);
+      return rollups.purgeRolled(m.before, m.limit);
     case "periodSpend":
       return (await rollups.periodSpend([m.subject], m.start, m.end)).get(`${m.subject.type}:${m.subject.id}`) ?? 0;
     case "pragma":

@@ -87,7 +87,7 @@ export class InlineUsageWriter implements UsageWriter {
   }
 
   purgeRolled(before: number, limit: number): Promise<number> {
-    return this.s.rollups.purgeRolledBatch(before, limit);
+    return this.s.rollups.purgeRolled(before, limit);
   }
 
   report(q: UsageQuery): Promise<UsageGroupRow[]> {

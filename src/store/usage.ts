@@ -64,19 +64,10 @@ export class UsageStore {
   /**
    * On SQLite, one prepared statement run per row inside one transaction, instead of Kysely
    * building and SQLite compiling a 500-row VALUES list on every flush. The rows and the conflict
-   * rule are the same. Positional parameters, bound straight from the event: no row object per event.
+   * rule are the same. The events are packed as for the usage thread (one list of their fields).
    */
   private insertSqlite(events: UsageEvent[]): number {
-    const { stmt, clear } = this.statements();
-    return this.database.sqlite!.transaction(() => {
-      let inserted = 0;
-      for (const e of events) {
-        clear?.run(e.id);
-        inserted += stmt.run(e.id, e.at, e.orgId, e.workspaceId, e.keyId, e.provider, e.model, e.endpoint, e.inputTokens, e.outputTokens,
-          e.cacheWriteTokens, e.cacheReadTokens, e.costNano, e.status, e.errorCode, e.streamed ? 1 : 0, e.aborted ? 1 : 0, e.latencyMs, e.ttfbMs, e.deployment ?? null, e.attempts ?? 1).changes;
-      }
-      return inserted;
-    }).immediate();
+    return this.insertPacked(packUsage(events));
   }
 
   /**
@@ -85,8 +76,10 @@ export class UsageStore {
    * for, before anything is read, so another connection's commit cannot make it fail half way.
    */
   insertPacked(packed: readonly unknown[]): number {
-    const { stmt, clear } = this.statements();
-    return this.database.sqlite!.transaction(() => {
+    const sqlite = this.database.sqlite!;
+    const stmt = (this.insertStatement ??= sqlite.prepare(`insert into usage_events (${COLUMNS.join(", ")}) values (${COLUMNS.map(() => "?").join(", ")}) on conflict (id) do nothing`));
+    const clear = this.clearsLeases ? (this.deleteLeaseStatement ??= sqlite.prepare("delete from budget_leases where id = ?")) : null;
+    return sqlite.transaction(() => {
       let inserted = 0;
       for (let i = 0; i < packed.length; i += COLUMNS.length) {
         clear?.run(packed[i]);
@@ -94,13 +87,6 @@ export class UsageStore {
       }
       return inserted;
     }).immediate();
-  }
-
-  private statements() {
-    const sqlite = this.database.sqlite!;
-    this.insertStatement ??= sqlite.prepare(`insert into usage_events (${COLUMNS.join(", ")}) values (${COLUMNS.map(() => "?").join(", ")}) on conflict (id) do nothing`);
-    const clear = this.clearsLeases ? (this.deleteLeaseStatement ??= sqlite.prepare("delete from budget_leases where id = ?")) : null;
-    return { stmt: this.insertStatement, clear };
   }
 
   /** The recorded cost of each of these requests that has a record. */
