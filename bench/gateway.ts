@@ -48,12 +48,6 @@ const SECONDS_ONE = Math.max(2, Math.round(SECONDS * 0.6));
 const APP_FLAGS = ["--max-semi-space-size=4"];
 
 /**
- * Answers the parent. `settle`, given by Latchkey's child, finishes the work a run left behind
- * before the figures are taken (the last usage batch, and the roll-up, which otherwise runs on its
- * 15 s timer, often while another target is being measured), so that Latchkey's CPU per request
- * includes it. The CPU time itself is read by the parent from /proc.
- */
-/**
  * What Latchkey's usage writer did (rows inserted, batches, roll-up passes, ms), as the writer
  * counts it: on the main thread, or on the usage thread (SQLite file), whose time is not the main thread's.
  */
@@ -63,6 +57,15 @@ let writerStats: () => Writer | null = () => null;
 /** Latchkey's main-thread event-loop delay from the first run on (ms): a stall shows here as it does in p99. */
 let loopDelay: () => { p99: number; max: number } | null = () => null;
 
+/** What a child answers when sampled (Latchkey's child adds its loop delay and usage writer). */
+interface Settled { cpuMicros: number; rss: number; loop?: { p99: number; max: number } | null; writer: Writer | null }
+
+/**
+ * Answers the parent. `settle`, given by Latchkey's child, finishes the work a run left behind
+ * before the figures are taken (the last usage batch, and the roll-up, which otherwise runs on its
+ * 15 s timer, often while another target is being measured), so that Latchkey's CPU per request
+ * includes it. The CPU time itself is read by the parent from /proc.
+ */
 function answerStats(settle?: () => Promise<void>): void {
   // Exit cleanly on SIGTERM so that --cpu-prof (see --profile) writes its profile.
   process.once("SIGTERM", () => process.exit(0));
@@ -70,7 +73,8 @@ function answerStats(settle?: () => Promise<void>): void {
     if (m.cmd !== "sample") return;
     void (m.settle && settle ? settle() : Promise.resolve()).then(() => {
       const c = process.cpuUsage();
-      process.send!({ settled: { cpuMicros: c.user + c.system, rss: process.memoryUsage().rss, loop: loopDelay(), writer: writerStats() } });
+      const settled: Settled = { cpuMicros: c.user + c.system, rss: process.memoryUsage().rss, loop: loopDelay(), writer: writerStats() };
+      process.send!({ settled });
     });
   });
 }
@@ -168,9 +172,9 @@ function procCpuMicros(pid: number): number | null {
  * The process's CPU time and RSS; with `settle`, after it has finished the work a run left behind.
  * Read from /proc where there is one, else as the process itself reports them.
  */
-function sample(proc: ChildProcess, settle: boolean): Promise<{ cpuMicros: number; rss: number; loop?: { p99: number; max: number } | null; writer: Writer | null }> {
+function sample(proc: ChildProcess, settle: boolean): Promise<Settled> {
   return new Promise((resolve) => {
-    const on = (m: { settled?: { cpuMicros: number; rss: number; loop?: { p99: number; max: number } | null; writer: Writer | null } }) => {
+    const on = (m: { settled?: Settled }) => {
       if (!m.settled) return;
       proc.off("message", on);
       const cpu = procCpuMicros(proc.pid!);
