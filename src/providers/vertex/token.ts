@@ -120,10 +120,13 @@ export class VertexToken implements CredentialLink {
     this.timer.unref();
   }
 
-  /** The library's cached token is marked expired, so that its next authorize() mints one. */
+  /**
+   * The library's cached token is marked expired, so that its next authorize() mints one. Never
+   * rejects (it runs from a timer): a library that failed to load fails the mint, which records it.
+   */
   private async expireThenMint(): Promise<void> {
-    const client = await this.client;
-    client.credentials = { ...client.credentials, expiry_date: 1 };
+    const client = await this.client.catch(() => null);
+    if (client) client.credentials = { ...client.credentials, expiry_date: 1 };
     await this.mint().catch(() => undefined);
   }
 }
