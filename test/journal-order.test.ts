@@ -33,7 +33,7 @@ describe("the usage journal is written before an answer ends", () => {
     const proto = UsageJournal.prototype as unknown as { append(line: string): void };
     const append = proto.append;
     vi.spyOn(proto, "append").mockImplementation(function (this: UsageJournal, line: string) {
-      for (const m of line.matchAll(/\{"e":\{"id":"([^"]+)"/g)) steps.push(`written ${m[1]}`);
+      for (const m of line.matchAll(/\["e","([^"]+)"/g)) steps.push(`written ${m[1]}`);
       append.call(this, line);
     });
     const settleLimits = LimitsAdmission.prototype.settle;

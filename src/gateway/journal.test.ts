@@ -22,7 +22,7 @@ describe("usage journal", () => {
     j.reserve(reservation("req_b"));
     j.settle(event("req_a"));
     j.settle(event("req_c")); // a refusal: recorded, never reserved
-    appendFileSync(file, '{"e":{"id":"req_torn","at":'); // the line being written when the process died
+    appendFileSync(file, '["e","req_torn",1,'); // the line being written when the process died
     const { events, unreadable } = readJournal(file);
     expect(unreadable).toBe(1);
     expect(events.map((e) => [e.id, e.costNano, e.errorCode]).sort()).toEqual([["req_a", 7, null], ["req_b", 500, "lease_expired"], ["req_c", 7, null]]);
@@ -50,9 +50,9 @@ describe("usage journal", () => {
   it("group-commits the lines of a turn: a waiter is told only once its line is in the file, and order is kept", async () => {
     const file = join(mkdtempSync(join(tmpdir(), "latchkey-journal-")), "j.jsonl");
     const j = new UsageJournal(file, pino({ level: "silent" }));
-    const ids = () => readFileSync(file, "utf8").split("\n").filter(Boolean).map((l) => (JSON.parse(l) as { r?: { id: string }; e?: { id: string } }));
+    const ids = () => readFileSync(file, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as [string, string]);
     const told: string[][] = [];
-    const waiter = (name: string) => ({ journaled: () => told.push([name, ...ids().map((l) => (l.r ? `r ${l.r.id}` : `e ${l.e!.id}`))]) });
+    const waiter = (name: string) => ({ journaled: () => told.push([name, ...ids().map(([tag, id]) => `${tag} ${id}`)]) });
     j.reserve(reservation("req_a"), waiter("a"));
     j.reserve(reservation("req_b"), waiter("b"));
     j.nextWaits(waiter("a done"));
@@ -65,9 +65,37 @@ describe("usage journal", () => {
     // A line without a waiter goes at once, behind the lines still waiting.
     j.reserve(reservation("req_c"), waiter("c"));
     j.settle(event("req_d"));
-    expect(ids().slice(3).map((l) => l.r?.id ?? l.e!.id)).toEqual(["req_c", "req_d"]);
+    expect(ids().slice(3).map(([, id]) => id)).toEqual(["req_c", "req_d"]);
     await new Promise((r) => setImmediate(r));
     expect(told.map((t) => t[0])).toEqual(["a", "b", "a done", "c"]);
     expect(readJournal(file).events.map((e) => e.id).sort()).toEqual(["req_a", "req_b", "req_c", "req_d"]);
+  });
+
+  it("reads back every field of what it wrote, text that needs escaping included", () => {
+    const file = join(mkdtempSync(join(tmpdir(), "latchkey-journal-")), "j.jsonl");
+    const j = new UsageJournal(file, pino({ level: "silent" }));
+    const full: UsageEvent = {
+      ...event("req_full"), model: 'a "quoted"\nmodel\u0001', errorCode: "upstream_error", streamed: true, aborted: true, ttfbMs: null,
+      costNano: 123_456_789_012, deployment: "cred_x", attempts: 3,
+    };
+    const open: JournalReservation = { ...reservation("req_open"), model: "m\\n", streamed: false, amountNano: 9_007_199_254_740 };
+    j.reserve(open);
+    j.reserve(reservation("req_full"));
+    j.settle(full);
+    const { events, unreadable } = readJournal(file);
+    expect(unreadable).toBe(0);
+    expect(events.find((e) => e.id === "req_full")).toEqual(full);
+    expect(events.find((e) => e.id === "req_open")).toMatchObject({ model: "m\\n", streamed: false, costNano: 9_007_199_254_740, errorCode: "lease_expired" });
+  });
+
+  it("still reads a journal written in the earlier one-object-a-line format, and counts a line it cannot place", () => {
+    const file = join(mkdtempSync(join(tmpdir(), "latchkey-journal-")), "j.jsonl");
+    appendFileSync(file, `${JSON.stringify({ r: reservation("req_old_open") })}\n${JSON.stringify({ r: reservation("req_old") })}\n`);
+    appendFileSync(file, `${JSON.stringify({ e: event("req_old") })}\n["x","req_unknown"]\n`);
+    const j = new UsageJournal(file, pino({ level: "silent" }));
+    j.settle(event("req_new"));
+    const { events, unreadable } = readJournal(file);
+    expect(unreadable).toBe(1);
+    expect(events.map((e) => [e.id, e.costNano, e.errorCode]).sort()).toEqual([["req_new", 7, null], ["req_old", 7, null], ["req_old_open", 500, "lease_expired"]]);
   });
 });

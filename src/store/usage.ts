@@ -115,13 +115,35 @@ const COLUMNS = [
   "cache_write_tokens", "cache_read_tokens", "cost_nano", "status", "error_code", "streamed", "aborted", "latency_ms", "ttfb_ms", "deployment", "attempts",
 ] as const satisfies readonly (keyof UsageEventRow)[];
 
-/** Events as one flat array of column values, COLUMNS.length a row, in COLUMNS' order (for insertPacked). */
+/** A usage event's values in COLUMNS' order: what one row of insertPacked takes, and a journal line holds. */
+export const USAGE_VALUES = COLUMNS.length;
+
+/** Writes the event's column values into `out` from `at` on, COLUMNS.length of them, in COLUMNS' order. */
+export function putUsageValues(e: UsageEvent, out: unknown[], at: number): void {
+  out[at] = e.id; out[at + 1] = e.at; out[at + 2] = e.orgId; out[at + 3] = e.workspaceId; out[at + 4] = e.keyId; out[at + 5] = e.provider;
+  out[at + 6] = e.model; out[at + 7] = e.endpoint; out[at + 8] = e.inputTokens; out[at + 9] = e.outputTokens; out[at + 10] = e.cacheWriteTokens;
+  out[at + 11] = e.cacheReadTokens; out[at + 12] = e.costNano; out[at + 13] = e.status; out[at + 14] = e.errorCode; out[at + 15] = e.streamed ? 1 : 0;
+  out[at + 16] = e.aborted ? 1 : 0; out[at + 17] = e.latencyMs; out[at + 18] = e.ttfbMs; out[at + 19] = e.deployment ?? null; out[at + 20] = e.attempts ?? 1;
+}
+
+/** The event `putUsageValues` wrote from `at` on (a journal line read back after a crash). */
+export function usageFromValues(v: readonly unknown[], at: number): UsageEvent {
+  return {
+    id: v[at] as string, at: v[at + 1] as number, orgId: v[at + 2] as string, workspaceId: v[at + 3] as string, keyId: v[at + 4] as string,
+    provider: v[at + 5] as string, model: v[at + 6] as string, endpoint: v[at + 7] as string, inputTokens: v[at + 8] as number,
+    outputTokens: v[at + 9] as number, cacheWriteTokens: v[at + 10] as number, cacheReadTokens: v[at + 11] as number, costNano: v[at + 12] as number,
+    status: v[at + 13] as number, errorCode: v[at + 14] as string | null, streamed: v[at + 15] === 1, aborted: v[at + 16] === 1,
+    latencyMs: v[at + 17] as number, ttfbMs: v[at + 18] as number | null, deployment: v[at + 19] as string | null, attempts: v[at + 20] as number,
+  };
+}
+
+/**
+ * Events as one flat array of column values, COLUMNS.length a row, in COLUMNS' order (for insertPacked).
+ * Sized up front: grown a push at a time, the array was copied as it grew (about 600 bytes an event).
+ */
 export function packUsage(events: readonly UsageEvent[]): unknown[] {
-  const out: unknown[] = [];
-  for (const e of events) {
-    out.push(e.id, e.at, e.orgId, e.workspaceId, e.keyId, e.provider, e.model, e.endpoint, e.inputTokens, e.outputTokens, e.cacheWriteTokens,
-      e.cacheReadTokens, e.costNano, e.status, e.errorCode, e.streamed ? 1 : 0, e.aborted ? 1 : 0, e.latencyMs, e.ttfbMs, e.deployment ?? null, e.attempts ?? 1);
-  }
+  const out: unknown[] = new Array(events.length * COLUMNS.length);
+  for (let i = 0; i < events.length; i++) putUsageValues(events[i]!, out, i * COLUMNS.length);
   return out;
 }
 
