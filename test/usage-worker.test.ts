@@ -50,7 +50,13 @@ describe("usage writer thread", () => {
     expect(await f.store.usageWriter.insertMany(batch)).toBe(900);
     expect(await f.store.usageWriter.insertMany([...batch.slice(0, 10), usageEvent(f, {})])).toBe(1);
     expect(await f.store.usage.count()).toBe(901);
-    expect(f.store.usageWriter.stats()).toMatchObject({ rows: 911, batches: 2, mainThread: false });
+    // Written and new rows mixed, many to a statement: only the new count, and all of them are there.
+    const fresh = Array.from({ length: 70 }, () => usageEvent(f, {}));
+    const mixed = fresh.flatMap((e, i) => [batch[i]!, e]);
+    expect(await f.store.usageWriter.insertMany(mixed)).toBe(70);
+    expect((await f.store.usage.costs(fresh.map((e) => e.id))).size).toBe(70);
+    expect(await f.store.usage.count()).toBe(971);
+    expect(f.store.usageWriter.stats()).toMatchObject({ rows: 1051, batches: 3, mainThread: false });
   });
 
   it("a thread that dies with a batch in flight: the batch is spooled, readiness says why, a new thread writes it once", async () => {

@@ -59,11 +59,12 @@ export class UsageStore {
   }
 
   private insertStatement: { run(...values: unknown[]): { changes: number } } | null = null;
+  private insertManyStatement: { run(...values: unknown[]): { changes: number } } | null = null;
   private deleteLeaseStatement: { run(...values: unknown[]): { changes: number } } | null = null;
 
   /**
-   * On SQLite, one prepared statement run per row inside one transaction, instead of Kysely
-   * building and SQLite compiling a 500-row VALUES list on every flush. The rows and the conflict
+   * On SQLite, prepared statements (32 rows, then one row at a time) run inside one transaction,
+   * instead of Kysely building and SQLite compiling a 500-row VALUES list on every flush. The rows and the conflict
    * rule are the same. The events are packed as for the usage thread (one list of their fields).
    */
   private insertSqlite(events: UsageEvent[]): number {
@@ -77,14 +78,17 @@ export class UsageStore {
    */
   insertPacked(packed: readonly unknown[]): number {
     const sqlite = this.database.sqlite!;
-    const stmt = (this.insertStatement ??= sqlite.prepare(`insert into usage_events (${COLUMNS.join(", ")}) values (${COLUMNS.map(() => "?").join(", ")}) on conflict (id) do nothing`));
+    const one = (this.insertStatement ??= sqlite.prepare(insertSql(1)));
+    const many = (this.insertManyStatement ??= sqlite.prepare(insertSql(ROWS_A_STATEMENT)));
     const clear = this.clearsLeases ? (this.deleteLeaseStatement ??= sqlite.prepare("delete from budget_leases where id = ?")) : null;
+    const width = COLUMNS.length;
+    const step = width * ROWS_A_STATEMENT;
     return sqlite.transaction(() => {
+      if (clear) for (let i = 0; i < packed.length; i += width) clear.run(packed[i]);
       let inserted = 0;
-      for (let i = 0; i < packed.length; i += COLUMNS.length) {
-        clear?.run(packed[i]);
-        inserted += stmt.run(packed.slice(i, i + COLUMNS.length)).changes;
-      }
+      let i = 0;
+      for (; i + step <= packed.length; i += step) inserted += many.run(packed.slice(i, i + step)).changes;
+      for (; i < packed.length; i += width) inserted += one.run(packed.slice(i, i + width)).changes;
       return inserted;
     }).immediate();
   }
@@ -114,6 +118,19 @@ const COLUMNS = [
   "id", "at", "org_id", "workspace_id", "key_id", "provider", "model", "endpoint", "input_tokens", "output_tokens",
   "cache_write_tokens", "cache_read_tokens", "cost_nano", "status", "error_code", "streamed", "aborted", "latency_ms", "ttfb_ms", "deployment", "attempts",
 ] as const satisfies readonly (keyof UsageEventRow)[];
+
+/**
+ * Rows an insert statement takes at once on SQLite (the rest of a batch goes one at a time): one
+ * statement run per 32 rows spent about a quarter less CPU a row than one per row (7.5 against 10.4
+ * µs, 100,000 rows in batches of 340 into the usage table with its indexes). 32 rows are 672
+ * parameters, far below SQLite's limit.
+ */
+const ROWS_A_STATEMENT = 32;
+
+function insertSql(rows: number): string {
+  const row = `(${COLUMNS.map(() => "?").join(", ")})`;
+  return `insert into usage_events (${COLUMNS.join(", ")}) values ${Array.from({ length: rows }, () => row).join(", ")} on conflict (id) do nothing`;
+}
 
 /** A usage event's values in COLUMNS' order: what one row of insertPacked takes, and a journal line holds. */
 export const USAGE_VALUES = COLUMNS.length;
