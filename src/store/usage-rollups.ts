@@ -221,22 +221,29 @@ export class UsageRollupStore {
     return rows.map((row) => toGroupRow(row as unknown as Record<string, unknown>, dims));
   }
 
-  /** Spend of each subject in [start, end): daily roll-ups (periods are whole UTC days) plus unrolled events. */
+  /**
+   * Spend of each subject in [start, end): daily roll-ups (periods are whole UTC days) plus unrolled
+   * events. The events are read from the oldest unrolled one on, not from the period's start: the
+   * planner takes the subject's (id, at) index, and from the period's start that range holds every
+   * event of the period, rolled up or not (a month of a busy key, read again for each alert check).
+   */
   async periodSpend(subjects: SpendSubject[], start: number, end: number, db?: Kysely<Tables>): Promise<Map<string, number>> {
     const out = new Map<string, number>();
     const run = async (trx: Kysely<Tables>) => {
+      const oldest = await trx.selectFrom("usage_events").select((eb) => eb.fn.min<number>("at").as("at")).where("rolled_at", "is", null).executeTakeFirst();
+      const from = oldest?.at === null || oldest?.at === undefined ? null : Math.max(start, Number(oldest.at));
       for (const s of subjects) {
         const col = SUBJECT_COLUMN[s.type];
         // A test key's own total is its (simulated) usage; above the key, test usage does not count.
         let a = trx.selectFrom("usage_rollups").select((eb) => eb.fn.sum<number>("cost_nano").as("c"))
           .where("width", "=", "d").where(col, "=", s.id).where("bucket_start", ">=", start).where("bucket_start", "<", end);
-        let b = trx.selectFrom("usage_events").select((eb) => eb.fn.sum<number>("cost_nano").as("c"))
-          .where("rolled_at", "is", null).where(col, "=", s.id).where("at", ">=", start).where("at", "<", end);
+        let b = from === null || from >= end ? null : trx.selectFrom("usage_events").select((eb) => eb.fn.sum<number>("cost_nano").as("c"))
+          .where("rolled_at", "is", null).where(col, "=", s.id).where("at", ">=", from).where("at", "<", end);
         if (s.type !== "key") {
           a = a.where(byTestUsage(trx, false));
-          b = b.where(byTestUsage(trx, false));
+          b = b?.where(byTestUsage(trx, false)) ?? null;
         }
-        const [ra, rb] = [await a.executeTakeFirst(), await b.executeTakeFirst()];
+        const [ra, rb] = [await a.executeTakeFirst(), b ? await b.executeTakeFirst() : undefined];
         out.set(`${s.type}:${s.id}`, Number(ra?.c ?? 0) + Number(rb?.c ?? 0));
       }
     };

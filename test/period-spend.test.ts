@@ -1,0 +1,69 @@
+/**
+ * A subject's spend in a period (what spend alerts and the spend counters' loads read): daily
+ * roll-ups plus the events not yet rolled up, exact whichever events are rolled, on every backend
+ * and on the usage thread. The unrolled part is read from the oldest unrolled event on.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DAY_MS, HOUR_MS, type SpendSubject, type UsageEvent } from "../src/store/index.js";
+import { backends, type TestBackend } from "./support/backends.js";
+import { T0, openFixture, withUsageThread, usageEvent, type MeteringFixture } from "./metering-support.js";
+
+const all = await backends();
+
+for (const { b, label, usageThread } of withUsageThread(all)) {
+  describe.skipIf(!b.available)(`period spend on ${label}`, () => {
+    let backend: TestBackend;
+    let f: MeteringFixture;
+    let events: UsageEvent[];
+    // The period: days 2 to 5 after T0 (periods are whole UTC days).
+    const start = T0 + 2 * DAY_MS;
+    const end = T0 + 5 * DAY_MS;
+
+    beforeAll(async () => {
+      backend = await b.create();
+      f = await openFixture(backend, { usageThread });
+      events = [];
+      for (let d = 0; d < 6; d++) {
+        for (let h = 0; h < 3; h++) {
+          events.push(usageEvent(f, { at: T0 + d * DAY_MS + h * HOUR_MS, costNano: 1000 + d }));
+          events.push(usageEvent(f, { at: T0 + d * DAY_MS + h * HOUR_MS + 1, keyId: "key_b", workspaceId: f.ws[1], costNano: 7 }));
+        }
+      }
+      await f.store.usage.insertMany(events);
+    });
+    afterAll(async () => {
+      await f?.database.close();
+      await backend?.cleanup();
+    });
+
+    /** What the period holds, summed from the events themselves. */
+    const expected = (s: SpendSubject) => events
+      .filter((e) => e.at >= start && e.at < end && (s.type === "key" ? e.keyId : s.type === "workspace" ? e.workspaceId : e.orgId) === s.id)
+      .reduce((sum, e) => sum + e.costNano, 0);
+    const subjects = (): SpendSubject[] => [{ type: "key", id: "key_a" }, { type: "key", id: "key_b" }, { type: "workspace", id: f.ws[1] }, { type: "org", id: f.orgId }];
+
+    async function check(): Promise<void> {
+      const read = await f.store.rollups.periodSpend(subjects(), start, end);
+      for (const s of subjects()) {
+        expect(read.get(`${s.type}:${s.id}`), `${s.type} ${s.id}`).toBe(expected(s));
+        expect(await f.store.usageWriter.periodSpend(s, start, end), `${s.type} ${s.id} through the usage writer`).toBe(expected(s));
+      }
+    }
+
+    it("counts every event of the period before any roll-up, the oldest unrolled one before the period", async () => {
+      expect(expected({ type: "key", id: "key_a" })).toBe(3 * (1002 + 1003 + 1004));
+      await check();
+    });
+
+    it("counts the same with the period's first events rolled up and the rest not", async () => {
+      // Roll-ups take the oldest unrolled events first: the first days' and part of the period's.
+      expect(await f.store.usageWriter.rollUp(T0 + 10 * DAY_MS, 16)).toBe(16);
+      await check();
+    });
+
+    it("counts the same with every event rolled up, and nothing left to read among the events", async () => {
+      while ((await f.store.usageWriter.rollUp(T0 + 10 * DAY_MS, 1000)) > 0);
+      await check();
+    });
+  });
+}
