@@ -7,9 +7,12 @@
 import { sql, type ExpressionBuilder, type Kysely } from "kysely";
 import type { Tables } from "./schema.js";
 
-/** The ids of test keys, as a subquery. */
+/**
+ * The ids of test keys, as a subquery. The kind is a literal, not a parameter, so that the
+ * statement names the partial index's own condition (migration 0015) on both dialects.
+ */
 export function testKeyIds(db: Kysely<Tables>) {
-  return db.selectFrom("api_keys").select("api_keys.id").where("api_keys.kind", "=", "test");
+  return db.selectFrom("api_keys").select("api_keys.id").where("api_keys.kind", "=", sql.lit("test"));
 }
 
 /** A filter on usage_events or usage_rollups: only usage of test keys (`test`), or none of it. */

@@ -9,6 +9,7 @@ import { credentialFingerprints } from "./0010-credential-fingerprints.js";
 import { deployments } from "./0012-deployments.js";
 import { auditSeals } from "./0013-audit-seals.js";
 import { budgetLeases } from "./0014-budget-leases.js";
+import { testKeyIndex } from "./0015-test-key-index.js";
 
 /**
  * Every migration, in order. Names sort in the order they run; add new ones at the end with the
@@ -25,4 +26,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   "0012-deployments": deployments,
   "0013-audit-seals": auditSeals,
   "0014-budget-leases": budgetLeases,
+  "0015-test-key-index": testKeyIndex,
 };
