@@ -145,6 +145,29 @@ describe("usage writer thread", () => {
 
 // The app's choice (main.ts): a SQLite file gets the thread; the store's own writer otherwise.
 describe("usage writer choice", () => {
+  it("records keys' last use on the thread: the main thread runs on while another connection holds the write lock", async () => {
+    const { f, backend } = await fixture(true);
+    const key = {
+      id: "key_touched", orgId: f.orgId, workspaceId: f.ws[0], name: "k", kind: "live" as const, keyHash: "h_touched", hint: "lk_live_abcd…wxyz",
+      scopes: ["*"], allowedModels: null, ipAllowlist: null, allowedOrigins: null, rateLimits: null, spendLimit: null, metadata: {},
+      status: "active" as const, expiresAt: null, createdAt: 1, createdBy: "system", updatedAt: 1, lastUsedAt: null, revokedAt: null, rolledFrom: null,
+    };
+    await f.store.keys.insert(key);
+    const lock = holdWriteLock(backend.url);
+    let settled = false;
+    const touching = f.store.usageWriter.touchKeys(new Map([[key.id, 1_234]])).finally(() => (settled = true));
+    // On the main connection this write would wait for the lock inside better-sqlite3, holding the
+    // event loop: no timer would run until the lock was released or the busy timeout ran out.
+    await sleep(100);
+    expect(settled).toBe(false);
+    lock.release();
+    await touching;
+    expect((await f.store.keys.getById(key.id))!.lastUsedAt).toBe(1_234);
+    // Never backwards: an older time leaves the newer one.
+    await f.store.usageWriter.touchKeys(new Map([[key.id, 1_000]]));
+    expect((await f.store.keys.getById(key.id))!.lastUsedAt).toBe(1_234);
+  });
+
   it("a store built without a writer writes on its own connection", async () => {
     const { f } = await fixture(false);
     expect(createStore(f.database).usageWriter.stats().mainThread).toBe(true);

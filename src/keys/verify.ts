@@ -207,7 +207,7 @@ export class KeyVerifier {
     const batch = new Map(this.lastUsedPending);
     this.lastUsedPending.clear();
     try {
-      await this.o.store.keys.touch(batch);
+      await this.o.store.usageWriter.touchKeys(batch);
     } catch {
       for (const [id, at] of batch) if (!this.lastUsedPending.has(id)) this.lastUsedPending.set(id, at);
     }

@@ -73,11 +73,12 @@ export function createStore(database: Database, opts: {
   const usage = new UsageStore(database);
   const rollups = new UsageRollupStore(database);
   const credits = new CreditStore(database);
+  const keys = new KeyStore(database);
   return {
     database,
-    usageWriter: opts.usageWriter?.({ usage }) ?? new InlineUsageWriter({ usage, rollups, credits }),
+    usageWriter: opts.usageWriter?.({ usage }) ?? new InlineUsageWriter({ usage, rollups, credits, keys }),
     orgs: new OrgStore(database),
-    keys: new KeyStore(database),
+    keys,
     audit: new AuditStore(database, opts.masterKey),
     usage,
     leases: new LeaseStore(database, usage),

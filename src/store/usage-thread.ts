@@ -5,6 +5,7 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { openDatabase } from "./database.js";
 import { CreditStore } from "./credits.js";
+import { KeyStore } from "./keys.js";
 import { UsageRollupStore, type SpendSubject, type UsageQuery } from "./usage-rollups.js";
 import { UsageStore } from "./usage.js";
 import { rollUpAndCharge } from "./usage-writer.js";
@@ -16,6 +17,7 @@ export type UsageThreadRequest =
   | { id: number; op: "periodSpend"; subject: SpendSubject; start: number; end: number }
   | { id: number; op: "purge"; before: number; limit: number }
   | { id: number; op: "report"; query: UsageQuery }
+  | { id: number; op: "touch"; lastUsed: [string, number][] }
   | { id: number; op: "pragma"; text: string }
   | { id: number; op: "close" };
 
@@ -43,6 +45,7 @@ database.sqlite!.pragma("temp_store = memory");
 const usage = new UsageStore(database);
 const rollups = new UsageRollupStore(database);
 const credits = new CreditStore(database);
+const keys = new KeyStore(database);
 
 /** A count, or a report's rows. */
 async function perform(m: UsageThreadRequest): Promise<unknown> {
@@ -58,6 +61,9 @@ async function perform(m: UsageThreadRequest): Promise<unknown> {
       return rollups.purgeRolled(m.before, m.limit);
     case "periodSpend":
       return (await rollups.periodSpend([m.subject], m.start, m.end)).get(`${m.subject.type}:${m.subject.id}`) ?? 0;
+    case "touch":
+      await keys.touch(new Map(m.lastUsed));
+      return m.lastUsed.length;
     case "pragma":
       database.sqlite!.pragma(m.text);
       return 0;

@@ -77,6 +77,10 @@ export class WorkerUsageWriter implements UsageWriter {
     return this.ask({ op: "periodSpend", subject: { type: subject.type, id: subject.id }, start, end }, 0);
   }
 
+  async touchKeys(lastUsed: Map<string, number>): Promise<void> {
+    if (lastUsed.size > 0) await this.ask({ op: "touch", lastUsed: [...lastUsed] }, 0);
+  }
+
   /**
    * Sets a pragma on the thread's connection, as on the main one: both must agree on settings that
    * are per connection (tests cap max_page_count on both to provoke a full disk).
