@@ -44,12 +44,8 @@ export class RequestObserver {
     if (this.log) this.log.call(this.logger, accessLine(e, d), "gateway request");
     const m = this.metrics;
     if (m) {
-      // Served, the common case, without the pair outcomeOf allocates.
-      if (e.errorCode === null && d.attempts > 0 && e.status < 400) m.outcome("served", "none", e.provider);
-      else {
-        const [outcome, reason] = outcomeOf(e, d);
-        m.outcome(outcome, reason, e.provider);
-      }
+      const [outcome, reason] = outcomeOf(e, d);
+      m.outcome(outcome, reason, e.provider);
       if (d.attempts > 0) m.timing(e.provider, e.model, e.latencyMs, e.ttfbMs);
     }
     this.tracer?.record(e, d);
@@ -72,12 +68,17 @@ function accessLine(e: FinishedRequest, d: RequestDetail): Record<string, unknow
   };
 }
 
+type Outcome = readonly [outcome: string, reason: string];
+/** The outcomes without a variable reason, made once: a served request (nearly every one) allocates no pair. */
+const SERVED: Outcome = ["served", "none"];
+const CLIENT_CLOSED: Outcome = ["client_closed", "none"];
+
 /** The outcome series' labels: served, refused (by which limit or check), upstream_error (by class), client_closed, failed. */
-export function outcomeOf(e: FinishedRequest, d: RequestDetail): [outcome: string, reason: string] {
+export function outcomeOf(e: FinishedRequest, d: RequestDetail): Outcome {
   const code = e.errorCode;
-  if (code === "client_closed") return ["client_closed", "none"];
+  if (code === "client_closed") return CLIENT_CLOSED;
   if (d.attempts === 0) return e.status >= 500 ? ["failed", d.refusal ?? code ?? "internal"] : ["refused", d.refusal ?? code ?? "unknown"];
-  if (code === null && e.status < 400) return ["served", "none"];
+  if (code === null && e.status < 400) return SERVED;
   return ["upstream_error", upstreamClass(code, d.upstreamStatus)];
 }
 
