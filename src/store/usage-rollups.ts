@@ -252,6 +252,11 @@ export class UsageRollupStore {
     return out;
   }
 
+  /** One subject's spend in [start, end), as periodSpend reads it. */
+  async spendOf(subject: SpendSubject, start: number, end: number): Promise<number> {
+    return (await this.periodSpend([subject], start, end)).get(`${subject.type}:${subject.id}`) ?? 0;
+  }
+
   /** Cost of the organization's events not yet rolled up, from `since` on (credits not yet charged). */
   async unrolledCost(orgId: string, since: number, db: Kysely<Tables> = this.database.db): Promise<number> {
     const r = await db.selectFrom("usage_events").select((eb) => eb.fn.sum<number>("cost_nano").as("c"))

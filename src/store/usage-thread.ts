@@ -60,7 +60,7 @@ async function perform(m: UsageThreadRequest): Promise<unknown> {
     case "purge":
       return rollups.purgeRolled(m.before, m.limit);
     case "periodSpend":
-      return (await rollups.periodSpend([m.subject], m.start, m.end)).get(`${m.subject.type}:${m.subject.id}`) ?? 0;
+      return rollups.spendOf(m.subject, m.start, m.end);
     case "touch":
       await keys.touch(new Map(m.lastUsed));
       return m.lastUsed.length;

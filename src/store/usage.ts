@@ -64,8 +64,8 @@ export class UsageStore {
 
   /**
    * On SQLite, prepared statements (32 rows, then one row at a time) run inside one transaction,
-   * instead of Kysely building and SQLite compiling a 500-row VALUES list on every flush. The rows and the conflict
-   * rule are the same. The events are packed as for the usage thread (one list of their fields).
+   * instead of Kysely building and SQLite compiling a 500-row VALUES list on every flush. The rows
+   * and the conflict rule are the same. The events are packed as for the usage thread.
    */
   private insertSqlite(events: UsageEvent[]): number {
     return this.insertPacked(packUsage(events));
@@ -132,7 +132,7 @@ function insertSql(rows: number): string {
   return `insert into usage_events (${COLUMNS.join(", ")}) values ${Array.from({ length: rows }, () => row).join(", ")} on conflict (id) do nothing`;
 }
 
-/** A usage event's values in COLUMNS' order: what one row of insertPacked takes, and a journal line holds. */
+/** How many values a usage event has in COLUMNS' order: one row of insertPacked, and a journal line's after its tag. */
 export const USAGE_VALUES = COLUMNS.length;
 
 /** Writes the event's column values into `out` from `at` on, COLUMNS.length of them, in COLUMNS' order. */
