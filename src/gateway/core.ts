@@ -114,13 +114,11 @@ export class GatewayCore {
     // The counters are settled only once the event is in the journal: a process killed in between
     // would otherwise leave counters that took the actual cost and a journal that charges the
     // request's whole bound on recovery, more than the counters admitted.
-    const deferred = this.recorder.record(e, waiter && settle ? { journaled: () => { settle(); waiter.journaled(); } } : waiter);
+    this.recorder.record(e, waiter && settle ? { journaled: () => { settle(); waiter.journaled(); } } : waiter);
+    // Without a waiter the line was written before record returned.
+    if (!waiter) settle?.();
     this.observer.finished(e, d);
     if (plan?.fairSlot) this.fairShare.release(plan.fairSlot);
-    if (!deferred) {
-      settle?.();
-      waiter?.journaled();
-    }
   }
 
   private settle(requestId: string, plan: Pick<Plan, "admission" | "ticket">, s: AdmissionSettlement): void {

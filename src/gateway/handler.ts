@@ -242,14 +242,15 @@ async function serve(core: GatewayCore, req: IncomingMessage, res: ServerRespons
   };
   const exchange = new Exchange(core, req, res, plan, forms, candidates);
   track.exchange = exchange;
+  if (res.destroyed) {
+    exchange.clientClosed();
+    return;
+  }
   // The reservation is journaled before the request leaves: the exchange dispatches once it is written.
-  const journal = core.recorder.journal;
-  journal?.reserve({
+  core.recorder.journal.reserve({
     id: requestId, at: startedAt, orgId: entry.key.orgId, workspaceId: entry.key.workspaceId, keyId: entry.key.id, provider: providerId, model: model.id,
     endpoint: route.op, streamed, amountNano: admission.costBoundNano,
   }, exchange);
-  if (res.destroyed) exchange.clientClosed();
-  else if (!journal) exchange.dispatch();
 }
 
 /** What an admitted request holds until an Exchange takes it over: released by a failure in between. */

@@ -10,7 +10,7 @@ import type { Store, UsageEvent } from "../store/index.js";
 import { NoAdmission, type Admission } from "./admission.js";
 import { GatewayCore } from "./core.js";
 import { handleRequest } from "./handler.js";
-import { UsageJournal } from "./journal.js";
+import { NoJournal, UsageJournal } from "./journal.js";
 import { UsageRecorder } from "./recorder.js";
 import { guessDialect } from "./routes.js";
 import { sendError } from "./respond.js";
@@ -86,7 +86,7 @@ export interface Gateway {
 export function createGateway(deps: GatewayDeps): Gateway {
   const catalog = deps.catalog ?? new ModelCatalog(deps.store, { patterns: deps.config.modelPatterns });
   const vault = deps.vault ?? new CredentialVault(deps.store, deps.masterKey, { now: () => deps.clock.now(), staleMs: deps.config.keyCacheStaleSeconds * 1000 });
-  const journal = deps.usageJournalFile ? new UsageJournal(deps.usageJournalFile, deps.logger) : undefined;
+  const journal = deps.usageJournalFile ? new UsageJournal(deps.usageJournalFile, deps.logger) : new NoJournal();
   const recorder = new UsageRecorder(deps.store, deps.logger, { intervalMs: deps.usageFlushMs, onWritten: deps.onUsageWritten, spoolFile: deps.usageSpoolFile, journal });
   const c = deps.config;
   const core = new GatewayCore(c, deps.clock, deps.logger, deps.store, deps.verifier, catalog, vault, recorder, deps.admission ?? new NoAdmission(), {
@@ -140,7 +140,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
       await core.close();
       await recorder.flush().catch(() => undefined);
       recorder.stop();
-      journal?.close();
+      journal.close();
     },
     catalog,
     vault,

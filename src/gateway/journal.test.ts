@@ -4,7 +4,7 @@ import { join } from "node:path";
 import pino from "pino";
 import { describe, expect, it } from "vitest";
 import type { UsageEvent } from "../store/index.js";
-import { readJournal, UsageJournal, type JournalReservation } from "./journal.js";
+import { NoJournal, readJournal, UsageJournal, type JournalReservation } from "./journal.js";
 
 const reservation = (id: string): JournalReservation => ({
   id, at: 1, orgId: "org_1", workspaceId: "wrk_1", keyId: "key_1", provider: "anthropic", model: "m", endpoint: "messages", streamed: true, amountNano: 500,
@@ -97,5 +97,18 @@ describe("usage journal", () => {
     const { events, unreadable } = readJournal(file);
     expect(unreadable).toBe(1);
     expect(events.map((e) => [e.id, e.costNano, e.errorCode]).sort()).toEqual([["req_new", 7, null], ["req_old", 7, null], ["req_old_open", 500, "lease_expired"]]);
+  });
+
+  it("without a journal, tells each waiter once and at once, and only the event it waits for", () => {
+    const j = new NoJournal();
+    const told: string[] = [];
+    const waiter = (name: string) => ({ journaled: () => told.push(name) });
+    j.reserve(reservation("req_a"), waiter("reserved"));
+    expect(told).toEqual(["reserved"]);
+    j.reserve(reservation("req_b"));
+    j.nextWaits(waiter("finished"));
+    j.settle(event("req_a"));
+    j.settle(event("req_b")); // nobody waits for this one
+    expect(told).toEqual(["reserved", "finished"]);
   });
 });

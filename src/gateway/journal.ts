@@ -16,6 +16,49 @@ export interface JournalWaiter {
   journaled(): void;
 }
 
+/**
+ * Where the request path hands its usage lines: the usage journal, or `NoJournal` when the gateway
+ * runs without one. A line handed over with a waiter is written before the waiter is told.
+ */
+export interface Journal {
+  /** A reservation, before its request leaves; with a waiter, the request leaves when the waiter is told. */
+  reserve(r: JournalReservation, waiter?: JournalWaiter): void;
+  /** The next `settle` waits: the waiter is told once that event's line is written. */
+  nextWaits(waiter: JournalWaiter): void;
+  /** A finished request's event, before its answer ends. */
+  settle(e: UsageEvent): void;
+  /** Events now in the database (or its spool): no longer the journal's to keep. */
+  durable(batch: readonly UsageEvent[]): void;
+  /** At a clean stop, after the last usage is written. */
+  close(): void;
+}
+
+/**
+ * No journal (a gateway built without a file: embedded, or in tests): nothing is written, and a
+ * waiter is told at once, as if its line were on disk, so the request path is the same either way.
+ */
+export class NoJournal implements Journal {
+  private nextWaiter: JournalWaiter | null = null;
+
+  reserve(_r: JournalReservation, waiter?: JournalWaiter): void {
+    waiter?.journaled();
+  }
+
+  nextWaits(waiter: JournalWaiter): void {
+    this.nextWaiter = waiter;
+  }
+
+  settle(_e: UsageEvent): void {
+    const waiter = this.nextWaiter;
+    this.nextWaiter = null;
+    waiter?.journaled();
+  }
+
+  durable(): void {}
+
+  close(): void {}
+}
+
 /** Rewritten (open reservations and unwritten events only) once it grows past this. */
 const ROTATE_BYTES = 8 * 1024 * 1024;
 
@@ -35,7 +78,7 @@ const ROTATE_BYTES = 8 * 1024 * 1024;
  * request id with error code `lease_expired`: the lease rule of budget.ts, applied at once since
  * the process that held the lease is known to be gone.
  */
-export class UsageJournal {
+export class UsageJournal implements Journal {
   private fd: number;
   private bytes = 0;
   /**

@@ -2,7 +2,7 @@ import { appendFileSync, closeSync, createReadStream, existsSync, openSync, read
 import { createInterface } from "node:readline";
 import type { Logger } from "pino";
 import type { Store, UsageEvent } from "../store/index.js";
-import type { JournalWaiter, UsageJournal } from "./journal.js";
+import { NoJournal, type Journal, type JournalWaiter } from "./journal.js";
 
 /** Held in memory while there is no spool file to fall back on; beyond it the oldest are dropped (and logged). */
 const MAX_PENDING = 200_000;
@@ -21,8 +21,8 @@ export interface RecorderOptions {
    * memory.
    */
   spoolFile?: string;
-  /** Durable metering: each event is journaled before it waits for a batch (journal.ts). */
-  journal?: UsageJournal;
+  /** Durable metering: each event is journaled before it waits for a batch (journal.ts); without one, nothing is. */
+  journal?: Journal;
 }
 
 /**
@@ -51,32 +51,28 @@ export class UsageRecorder {
 
   constructor(private readonly store: Store, private readonly logger: Logger, private readonly o: RecorderOptions = {}) {
     this.intervalMs = o.intervalMs ?? 100;
+    this.journal = o.journal ?? new NoJournal();
     this.spooled = o.spoolFile !== undefined && existsSync(o.spoolFile);
     if (this.spooled) this.schedule();
   }
 
-  /** Where reservations are journaled before a request leaves, when there is a journal. */
-  get journal(): UsageJournal | undefined {
-    return this.o.journal;
-  }
+  /** Where reservations are journaled before a request leaves. */
+  readonly journal: Journal;
 
   /**
-   * Journals the event, then queues it for the next batch. With a waiter and a journal, the line is
-   * group-committed and the waiter told once it is written: true then; false when nothing will tell it.
+   * Journals the event, then queues it for the next batch. A waiter is told once the line is
+   * written (group-committed by the usage journal; at once without one); without a waiter the
+   * line is written before this returns.
    */
-  record(e: UsageEvent, waiter?: JournalWaiter): boolean {
-    const journal = this.o.journal;
-    if (journal) {
-      if (waiter) journal.nextWaits(waiter);
-      journal.settle(e);
-    }
+  record(e: UsageEvent, waiter?: JournalWaiter): void {
+    if (waiter) this.journal.nextWaits(waiter);
+    this.journal.settle(e);
     if (this.pending.length >= MAX_PENDING) {
       this.pending.shift();
       this.dropped++;
     }
     this.pending.push(e);
     this.schedule();
-    return journal !== undefined && waiter !== undefined;
   }
 
   /** Writes everything pending, and the spool when there is one (waits for a flush under way first). */
@@ -137,7 +133,7 @@ export class UsageRecorder {
     if (this.problem) this.logger.info({ was: this.problem }, "usage is written again");
     this.problem = null;
     this.retryAt = 0;
-    this.o.journal?.durable(batch);
+    this.journal.durable(batch);
     if (this.dropped) {
       this.logger.error({ dropped: this.dropped }, "usage events were dropped: the database was unreachable and nothing could hold them");
       this.dropped = 0;
@@ -161,7 +157,7 @@ export class UsageRecorder {
     if (spool && (batch.length === 0 || this.appendToSpool(spool, batch))) {
       if (!this.spooled) this.logger.warn({ err, spool }, "usage write failed; spooling usage to disk until the database answers");
       this.spooled = this.spooled || batch.length > 0;
-      this.o.journal?.durable(batch);
+      this.journal.durable(batch);
       return;
     }
     this.logger.warn({ err, events: batch.length }, "usage flush failed; will retry");
