@@ -1,14 +1,15 @@
 /**
  * Gateway benchmark on loopback, load from `wrk` (a C load generator: `apt-get install wrk`).
- * Three processes besides the load generator: a minimal node:http upstream (bench/baseline-upstream.ts:
- * a fixed JSON body, a fixed 22-event SSE stream), the bare undici proxy (bench/baseline-proxy.ts)
- * and Latchkey (the whole app from createApp: a live key with rate limits and a spend limit,
- * metering, usage written to SQLite). The two proxies take turns, round after round, and the table
+ * Four processes besides the load generator: a minimal node:http upstream (bench/baseline-upstream.ts:
+ * a fixed JSON body, a fixed 22-event SSE stream), the bare undici proxy (bench/baseline-proxy.ts),
+ * the floor gateway (bench/floor-gateway.ts: that proxy plus the least per-request work a metering
+ * gateway does, written by hand) and Latchkey (the whole app from createApp: a live key with rate
+ * limits and a spend limit, metering, usage written to SQLite). They take turns, round after round, and the table
  * shows medians: requests/s at 32 connections, p50/p99 latency at 1 and 32 connections, CPU µs per
  * request (the proxy process's CPU time from /proc/<pid>/stat) and RSS after the runs.
  *   node dist/bench/gateway.js [--seconds 5] [--rounds 3] [--only json|stream] [--profile <dir>]
  *     [--trace-gc <file>] [--limits] [--access-log] [--autocannon]
- * --profile: both proxies write a V8 CPU profile (--cpu-prof) into <dir>; --trace-gc: Latchkey runs
+ * --profile: the undici proxy and Latchkey write a V8 CPU profile (--cpu-prof) into <dir>; --trace-gc: Latchkey runs
  * with --trace-gc, its standard output into <file>; --access-log: Latchkey writes its access log
  * line per request (to a standard error sent to /dev/null by the caller). Without wrk on the PATH
  * (or with --autocannon) the load comes from autocannon, a Node process on the same cores, which
@@ -88,6 +89,11 @@ async function child(): Promise<void> {
   } else if (role === "baseline") {
     const { startBaselineProxy } = await import("./baseline-proxy.js");
     const p = await startBaselineProxy(arg("--upstream")!);
+    answerStats();
+    process.send!({ ready: { url: p.url } });
+  } else if (role === "floor") {
+    const { startFloorGateway } = await import("./floor-gateway.js");
+    const p = await startFloorGateway(arg("--upstream")!, arg("--data-dir")!);
     answerStats();
     process.send!({ ready: { url: p.url } });
   } else if (role === "app") {
@@ -327,7 +333,10 @@ async function main(): Promise<void> {
     const app = await start("app", ["--upstream", upstream.url, "--data-dir", dataDir],
       [...APP_FLAGS, ...(profile ? ["--cpu-prof", `--cpu-prof-dir=${profile}`] : []), ...(traceGc ? ["--trace-gc"] : [])], gcLog ?? "inherit");
     procs.push(app.proc);
-    const targets: Target[] = [{ name: "undici proxy", ...base }, { name: "latchkey", ...app }];
+    // The floor gateway runs with Latchkey's V8 flags: the two differ in how they do the work, not in the heap they have.
+    const floor = await start("floor", ["--upstream", upstream.url, "--data-dir", mkdtempSync(join(dataDir, "floor-"))], APP_FLAGS);
+    procs.push(floor.proc);
+    const targets: Target[] = [{ name: "undici proxy", ...base }, { name: "floor gateway", ...floor }, { name: "latchkey", ...app }];
     const idleRss = (await sample(app.proc, false)).rss;
     const only = arg("--only");
     const kinds = only ? [only === "stream"] : [false, true];
@@ -338,20 +347,26 @@ async function main(): Promise<void> {
       if (!runs.has(k)) runs.set(k, { many: [], one: [] });
       return runs.get(k)!;
     };
-    // The two proxies take turns, in alternating order, ROUNDS times: the machine's speed drifts
+    // The targets take turns, in alternating order, ROUNDS times: the machine's speed drifts
     // over a run, and a ratio of two runs taken side by side is steadier than one of runs a minute apart.
-    const pairs: Record<string, { rps: number[]; p99: number[]; cpu: number[] }> = {};
+    type Ratios = { rps: number[]; p99: number[]; cpu: number[] };
+    const pairs: Record<string, { proxy: Ratios; floorToProxy: Ratios; floor: Ratios }> = {};
+    const push = (into: Ratios, a: Run, b: Run) => {
+      into.rps.push(a.rps / b.rps);
+      into.p99.push(a.p99 / b.p99);
+      into.cpu.push(a.cpu / b.cpu);
+    };
     for (let i = 0; i < ROUNDS; i++) {
       const order = i % 2 === 0 ? targets : [...targets].reverse();
       for (const stream of kinds) {
         for (const t of order) at(t, stream).many.push(await load(t, stream, 32, SECONDS));
         for (const t of order) at(t, stream).one.push(await load(t, stream, 1, SECONDS_ONE));
-        const b = at(targets[0]!, stream).many.at(-1)!;
-        const a = at(targets[1]!, stream).many.at(-1)!;
-        const p = (pairs[stream ? "stream" : "json"] ??= { rps: [], p99: [], cpu: [] });
-        p.rps.push(a.rps / b.rps);
-        p.p99.push(a.p99 / b.p99);
-        p.cpu.push(a.cpu / b.cpu);
+        const [proxy, fl, lk] = targets.map((t) => at(t, stream).many.at(-1)!) as [Run, Run, Run];
+        const empty = () => ({ rps: [], p99: [], cpu: [] });
+        const p = (pairs[stream ? "stream" : "json"] ??= { proxy: empty(), floorToProxy: empty(), floor: empty() });
+        push(p.proxy, lk, proxy);
+        push(p.floorToProxy, fl, proxy);
+        push(p.floor, lk, fl);
       }
     }
     const rows: (string | number)[][] = [];
@@ -376,13 +391,16 @@ async function main(): Promise<void> {
         + `${w.rows} rows in ${w.batches} batches (${Math.round(w.rows / w.batches)} a batch), ${((w.insertMs * 1000) / w.rows).toFixed(1)} µs a row inserted, `
         + `${w.rollups} roll-up passes, ${((w.rollupMs * 1000) / w.rows).toFixed(1)} µs a row rolled up (wall time)`);
     }
-    for (const [kind, p] of Object.entries(pairs)) {
-      const list = (xs: number[]) => xs.map((x) => x.toFixed(2)).join(", ");
+    const list = (xs: number[]) => xs.map((x) => x.toFixed(2)).join(", ");
+    for (const [kind, { proxy: p, floorToProxy: f, floor: l }] of Object.entries(pairs)) {
       console.log(`${kind}: latchkey/undici proxy, median of interleaved pairs (rounds): req/s @32 ${ratio(median(p.rps), 1)} (${list(p.rps)}; target >= 0.90), `
         + `p99 @32 ${ratio(median(p.p99), 1)} (${list(p.p99)}; target <= 1.5), CPU/req @32 ${ratio(median(p.cpu), 1)} (${list(p.cpu)}; target <= 1.2)`);
+      console.log(`${kind}: floor gateway/undici proxy (as near as a metering gateway comes on this machine): req/s @32 ${ratio(median(f.rps), 1)}, `
+        + `p99 @32 ${ratio(median(f.p99), 1)}, CPU/req @32 ${ratio(median(f.cpu), 1)}; latchkey/floor gateway: req/s @32 ${ratio(median(l.rps), 1)}, `
+        + `p99 @32 ${ratio(median(l.p99), 1)}, CPU/req @32 ${ratio(median(l.cpu), 1)}`);
     }
     if (process.argv.includes("--limits")) {
-      for (const p of [base.proc, app.proc]) p.kill("SIGTERM");
+      for (const p of [base.proc, floor.proc, app.proc]) p.kill("SIGTERM");
       await limitsComparison(upstream.url, dataDir, procs);
     }
   } finally {
