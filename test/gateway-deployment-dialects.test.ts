@@ -8,7 +8,7 @@ import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
 import { afterEach, describe, expect, it } from "vitest";
 import { readUntil, startHarness, type Harness } from "./support/gateway-harness.js";
-import { freePort as closedPort } from "./support/processes.js";
+import { refusedPort } from "./support/processes.js";
 
 let h: Harness | null = null;
 afterEach(async () => {
@@ -70,7 +70,7 @@ describe("failover to a deployment of another dialect (Anthropic Messages caller
   });
 
   it("goes to the OpenAI-compatible host when Anthropic refuses the connection, streamed and not", async () => {
-    const { host, client } = await claudeOnTwoDialects({ secret: "anthropic-unreachable-000", baseUrl: `http://127.0.0.1:${await closedPort()}` });
+    const { host, client } = await claudeOnTwoDialects({ secret: "anthropic-unreachable-000", baseUrl: `http://127.0.0.1:${await refusedPort()}` });
     const m = await client.messages.create(ask);
     expect((m.content[0] as { text: string }).text).toContain("Latchkey simulator");
     const stream = client.messages.stream(ask);
@@ -133,7 +133,7 @@ describe("failover to a host that speaks only Chat Completions (OpenAI Responses
   });
 
   it("streams the fallback's Chat Completions chunks as Responses events after a refused connection", async () => {
-    const { host, client } = await gptOnTwoApis({ secret: "openai-unreachable-0000000", baseUrl: `http://127.0.0.1:${await closedPort()}/v1` });
+    const { host, client } = await gptOnTwoApis({ secret: "openai-unreachable-0000000", baseUrl: `http://127.0.0.1:${await refusedPort()}/v1` });
     const stream = await client.responses.create({ model: "gpt-4o-mini", input: "which deployment?", stream: true });
     let text = "";
     let completed: OpenAI.Responses.Response | null = null;
@@ -182,7 +182,7 @@ describe("the answering deployment's notice", () => {
 
   it("is the fallback's: Anthropic's thinking notice when it answers after a Chat Completions host refused the connection", async () => {
     h = await startHarness();
-    await h.addCredential("openai-compatible", "chat-host-unreachable-0000", { priority: 0, baseUrl: `http://127.0.0.1:${await closedPort()}`, settings: { preset: "openrouter" }, models: SONNET_ON_OPENROUTER });
+    await h.addCredential("openai-compatible", "chat-host-unreachable-0000", { priority: 0, baseUrl: `http://127.0.0.1:${await refusedPort()}`, settings: { preset: "openrouter" }, models: SONNET_ON_OPENROUTER });
     await h.addCredential("anthropic", "sk-ant-notice-fallback-0001", { priority: 1 });
     const client = new OpenAI({ apiKey: await h.issueKey(), baseURL: `${h.url}/v1`, maxRetries: 0 });
     const { data, response } = await client.chat.completions.create(toolTurn).withResponse();
@@ -194,7 +194,7 @@ describe("the answering deployment's notice", () => {
 
   it("is none when the fallback changed nothing: a Chat Completions host answering after Anthropic refused the connection", async () => {
     h = await startHarness();
-    await h.addCredential("anthropic", "sk-ant-unreachable-notice-01", { priority: 0, baseUrl: `http://127.0.0.1:${await closedPort()}` });
+    await h.addCredential("anthropic", "sk-ant-unreachable-notice-01", { priority: 0, baseUrl: `http://127.0.0.1:${await refusedPort()}` });
     await h.addCredential("openai-compatible", "chat-host-notice-000000001", { priority: 1, settings: { preset: "openrouter" }, models: SONNET_ON_OPENROUTER });
     const client = new OpenAI({ apiKey: await h.issueKey(), baseURL: `${h.url}/v1`, maxRetries: 0 });
     const { data, response } = await client.chat.completions.create(toolTurn).withResponse();

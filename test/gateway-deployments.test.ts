@@ -6,7 +6,7 @@ import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
 import { afterEach, describe, expect, it } from "vitest";
 import { readUntil, startHarness, type Harness } from "./support/gateway-harness.js";
-import { freePort as closedPort } from "./support/processes.js";
+import { refusedPort } from "./support/processes.js";
 
 const AWS = { accessKeyId: "AKIASIMULATOR0000002", secretAccessKey: "another/sim/secret/for/sigv4/00000000000" };
 const bedrockSecret = JSON.stringify({ access_key_id: AWS.accessKeyId, secret_access_key: AWS.secretAccessKey });
@@ -79,7 +79,7 @@ describe("failover across providers", () => {
 
   it("goes on to the next deployment when the first refuses the connection", async () => {
     h = await startHarness({ clouds: { aws: [AWS] } });
-    await h.addCredential("anthropic", "anthropic-unreachable-000", { priority: 0, baseUrl: `http://127.0.0.1:${await closedPort()}` });
+    await h.addCredential("anthropic", "anthropic-unreachable-000", { priority: 0, baseUrl: `http://127.0.0.1:${await refusedPort()}` });
     const onBedrock = await h.addCredential("bedrock", bedrockSecret, { priority: 5, settings: { region: "us-west-2" }, models: HAIKU_ON_BEDROCK });
     const key = await h.issueKey();
     const m = await haiku(key, h.url);

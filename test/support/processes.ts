@@ -1,6 +1,6 @@
 /** Real processes a fault test kills and restarts: `latchkey up`, and a private redis-server. */
 import { execFile, spawn, type ChildProcess } from "node:child_process";
-import { createServer } from "node:net";
+import { connect, createServer } from "node:net";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { LOOPBACK_UPSTREAMS } from "./loopback.js";
@@ -29,6 +29,30 @@ export async function startUp(dataDir: string, env: Record<string, string> = {})
     throw new Error(`latchkey up did not start: ${out}`);
   }
   return { proc, url, admin: /lk_admin_[0-9A-Za-z]{36}/.exec(out)?.[0] ?? null };
+}
+
+/**
+ * A loopback port whose connections are refused, for an upstream that cannot be reached. Not a
+ * `freePort`: that one comes from the kernel's ephemeral range, from which every `listen(0)` of
+ * the suite's parallel files draws too, and one of them took it between the test choosing it and
+ * connecting (a "refused" deployment then answered from another file's simulator). This one is
+ * below that range (32768 and up on Linux), where nothing in the suite listens, and is checked to
+ * refuse a connection now.
+ */
+export async function refusedPort(): Promise<number> {
+  for (let tries = 0; tries < 20; tries++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const refused = await new Promise<boolean>((done) => {
+      const socket = connect(port, "127.0.0.1");
+      socket.once("connect", () => {
+        socket.destroy();
+        done(false);
+      });
+      socket.once("error", (err: NodeJS.ErrnoException) => done(err.code === "ECONNREFUSED"));
+    });
+    if (refused) return port;
+  }
+  throw new Error("no refused loopback port found below the ephemeral range");
 }
 
 /** A free loopback port: nothing listens on it (connections are refused) until a server takes it, say one that must come back on the same port after a restart. */
