@@ -86,7 +86,12 @@ class Forward implements Dispatcher.DispatchHandler {
       input = usage.input_tokens;
       output = usage.output_tokens;
     }
-    this.done(this.call, this.status, input, output, () => this.res.end());
+    // As Latchkey does: the bytes not yet sent wait, corked, for the usage line, and leave with the end in one write.
+    this.res.cork();
+    this.done(this.call, this.status, input, output, () => {
+      this.res.end();
+      this.res.uncork();
+    });
   }
   onResponseError(): void {
     if (!this.res.headersSent) this.res.writeHead(502);

@@ -38,9 +38,12 @@ describe("the bench's floor gateway", () => {
       expect(r.headers.get("anthropic-ratelimit-tokens-remaining")).toMatch(/^\d+$/);
       await r.text();
     }
-    expect(await call(false).then((r) => r.status)).toBe(200);
+    const last = await call(false);
+    expect(last.status).toBe(200);
+    await last.text();
     const unmetered = await fetch(`${floor.url}/v1/messages`, { method: "POST", body: "{}" });
     expect(unmetered.status).toBe(401);
+    // Every answer has ended, so every usage line is in the journal: it is written before the end.
     const lines = readFileSync(join(dir, "floor-journal.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as unknown[]);
     expect(lines.filter((l) => l[0] === "r")).toHaveLength(11);
     expect(lines.filter((l) => l[0] === "e")).toHaveLength(11);
