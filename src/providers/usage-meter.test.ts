@@ -50,7 +50,7 @@ describe("UsageMeter", () => {
     expect(r.deltas).toBe(2);
   });
 
-  it("finds usage and strips the usage chunk behind multi-byte text, at every split", () => {
+  it("finds usage and strips the usage chunk and its blank line behind multi-byte text, at every split, LF or CRLF", () => {
     // Searched as latin1, a character a byte: the indices found must still be the buffer's.
     const chunks = [
       '{"id":"c","choices":[{"index":0,"delta":{"content":"Grüße, 漢字 🙂"}}],"usage":null}',
@@ -58,18 +58,20 @@ describe("UsageMeter", () => {
       '{"id":"c","choices":[],"usage":{"prompt_tokens":11,"completion_tokens":5,"total_tokens":16}}',
       "[DONE]",
     ];
-    const text = sse(chunks);
-    const buf = Buffer.from(text);
-    for (const size of [1, 5, 33, buf.length]) {
-      const m = new UsageMeter("openai", true, true);
-      const out: Buffer[] = [];
-      for (let i = 0; i < buf.length; i += size) out.push(m.push(buf.subarray(i, i + size)));
-      const rest = m.flushCarry();
-      if (rest) out.push(rest);
-      expect(Buffer.concat(out).toString()).toBe(sse([chunks[0]!, chunks[1]!, chunks[3]!]));
-      const r = m.read();
-      expect(r.usage).toEqual({ input: 11, output: 5, cacheWrite: 0, cacheRead: 0 });
-      expect(r.deltas).toBe(2);
+    for (const eol of ["\n", "\r\n"]) {
+      const events = (es: string[]) => es.map((e) => `data: ${e}${eol}${eol}`).join("");
+      const buf = Buffer.from(events(chunks));
+      for (const size of [1, 2, 5, 33, buf.length]) {
+        const m = new UsageMeter("openai", true, true);
+        const out: Buffer[] = [];
+        for (let i = 0; i < buf.length; i += size) out.push(m.push(buf.subarray(i, i + size)));
+        const rest = m.flushCarry();
+        if (rest) out.push(rest);
+        expect(Buffer.concat(out).toString()).toBe(events([chunks[0]!, chunks[1]!, chunks[3]!]));
+        const r = m.read();
+        expect(r.usage).toEqual({ input: 11, output: 5, cacheWrite: 0, cacheRead: 0 });
+        expect(r.deltas).toBe(2);
+      }
     }
   });
 });

@@ -93,8 +93,10 @@ export class UsageMeter {
   read(): MeterReading {
     if (!this.sse && this.tail) {
       const at = this.tail.lastIndexOf(USAGE);
-      const key = at + USAGE.length;
-      if (at >= 0) this.capture(this.tail, at, this.tail.length, this.tail.subarray(key, key + METADATA_BYTES.length).equals(METADATA_BYTES));
+      if (at >= 0) {
+        const key = at + USAGE.length;
+        this.capture(this.tail, at, this.tail.length, this.tail.subarray(key, key + METADATA_BYTES.length).equals(METADATA_BYTES));
+      }
     }
     const a = toUsage(this.dialect, this.first);
     const b = toUsage(this.dialect, this.last);
