@@ -8,12 +8,15 @@
  * shows medians: requests/s at 32 connections, p50/p99 latency at 1 and 32 connections, CPU µs per
  * request (the proxy process's CPU time from /proc/<pid>/stat) and RSS after the runs.
  *   node dist/bench/gateway.js [--seconds 5] [--rounds 3] [--only json|stream] [--profile <dir>]
- *     [--trace-gc <file>] [--limits] [--access-log] [--autocannon]
+ *     [--trace-gc <file>] [--limits] [--access-log] [--autocannon] [--v8-flags "<flags>"]
  * --profile: the undici proxy and Latchkey write a V8 CPU profile (--cpu-prof) into <dir>; --trace-gc: Latchkey runs
  * with --trace-gc, its standard output into <file>; --access-log: Latchkey writes its access log
  * line per request (to a standard error sent to /dev/null by the caller). Without wrk on the PATH
  * (or with --autocannon) the load comes from autocannon, a Node process on the same cores, which
- * squeezes every ratio toward 1: the output says so.
+ * squeezes every ratio toward 1: the output says so. After the rounds, one more run a target with
+ * V8's GC profiler on tells what a request allocates, how much of it reaches the old generation and
+ * what the collections cost: counts, which hold on a machine too noisy for CPU times to.
+ * --v8-flags replaces the V8 flags Latchkey and the floor gateway run with.
  * With --limits it also compares, JSON at 32 connections: no limits at all; spend limits and
  * credits on (in-process counters); rate limits with Redis on one node and on two nodes (the load
  * split between them, over one PostgreSQL).
@@ -25,6 +28,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createRequire } from "node:module";
 import { monitorEventLoopDelay } from "node:perf_hooks";
+import { GCProfiler } from "node:v8";
+import { heapActivity, heapNow, type HeapActivity } from "./heap.js";
 import { median, printTable } from "./table.js";
 
 interface AutocannonResult {
@@ -45,8 +50,11 @@ const SECONDS = Number(arg("--seconds") ?? 5);
 const ROUNDS = Number(arg("--rounds") ?? 3);
 /** Runs at one connection are shorter: their figures settle sooner. */
 const SECONDS_ONE = Math.max(2, Math.round(SECONDS * 0.6));
-/** Latchkey runs with the V8 flags its launcher gives it (bin/latchkey.js, npm start). */
-const APP_FLAGS = ["--max-semi-space-size=4"];
+/**
+ * Latchkey runs with the V8 flags its launcher gives it (bin/latchkey.js, npm start), the floor
+ * gateway with the same; --v8-flags "<flags>" replaces them in both, to try others.
+ */
+const APP_FLAGS = arg("--v8-flags")?.split(" ").filter(Boolean) ?? ["--max-semi-space-size=4"];
 
 /**
  * What Latchkey's usage writer did (rows inserted, batches, roll-up passes, ms), as the writer
@@ -70,7 +78,20 @@ interface Settled { cpuMicros: number; rss: number; loop?: { p99: number; max: n
 function answerStats(settle?: () => Promise<void>): void {
   // Exit cleanly on SIGTERM so that --cpu-prof (see --profile) writes its profile.
   process.once("SIGTERM", () => process.exit(0));
+  let gc: { profiler: GCProfiler; used: number; old: number } | null = null;
   process.on("message", (m: { cmd: string; settle: boolean }) => {
+    if (m.cmd === "gc-start") {
+      gc = { profiler: new GCProfiler(), ...heapNow() };
+      gc.profiler.start();
+      process.send!({ gcStarted: true });
+      return;
+    }
+    if (m.cmd === "gc-stop" && gc) {
+      const result = gc.profiler.stop();
+      process.send!({ gc: heapActivity(result, gc, heapNow()) });
+      gc = null;
+      return;
+    }
     if (m.cmd !== "sample") return;
     void (m.settle && settle ? settle() : Promise.resolve()).then(() => {
       const c = process.cpuUsage();
@@ -315,6 +336,41 @@ async function compareLimits(targets: [string, Target[]][]): Promise<void> {
 
 const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
 
+/** Sends a child `cmd` and waits for its answer, the message that carries `field`. */
+function ask<T>(proc: ChildProcess, cmd: string, field: string): Promise<T> {
+  return new Promise((resolve) => {
+    const on = (m: Record<string, unknown>) => {
+      if (!(field in m)) return;
+      proc.off("message", on);
+      resolve(m[field] as T);
+    };
+    proc.on("message", on);
+    proc.send({ cmd });
+  });
+}
+
+/**
+ * One more run a target, with V8's GC profiler on in it: what each request allocates, how much of
+ * it reaches the old generation (which only a mark-compact frees, and whose size sets the heap's),
+ * and the collections that follow. Counts, not times, so they hold on a noisy machine where CPU
+ * figures do not; kept out of the rounds above, since the profiler reads the heap at every collection.
+ */
+async function heapPass(targets: Target[], kinds: boolean[]): Promise<void> {
+  const rows: (string | number)[][] = [];
+  for (const stream of kinds) {
+    for (const t of targets) {
+      await ask(t.proc, "gc-start", "gcStarted");
+      const r = await generate(t.url, t.key, stream, 32, SECONDS_ONE);
+      const h = await ask<HeapActivity>(t.proc, "gc-stop", "gc");
+      const per = (x: number, n = 1) => (x * n) / r.requests;
+      rows.push([`${t.name}, ${stream ? "stream" : "JSON"}`, r.requests, per(h.allocated / 1024).toFixed(1), Math.round(per(h.toOld)),
+        per(h.scavenges, 1000).toFixed(1), per(h.markCompacts, 100_000).toFixed(1), per(h.gcMicros).toFixed(1)]);
+    }
+  }
+  printTable(`heap per request (V8's GC profiler on, one more ${SECONDS_ONE}s run at 32 connections a target, not part of the figures above)`,
+    ["target", "requests", "KB allocated/req", "B to old gen/req", "scavenges/1k req", "mark-compacts/100k req", "GC pauses µs/req"], rows);
+}
+
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), "latchkey-bench-gw-"));
   scriptDir = mkdtempSync(join(tmpdir(), "latchkey-bench-wrk-"));
@@ -399,6 +455,7 @@ async function main(): Promise<void> {
         + `p99 @32 ${ratio(median(f.p99), 1)}, CPU/req @32 ${ratio(median(f.cpu), 1)}; latchkey/floor gateway: req/s @32 ${ratio(median(l.rps), 1)}, `
         + `p99 @32 ${ratio(median(l.p99), 1)}, CPU/req @32 ${ratio(median(l.cpu), 1)}`);
     }
+    await heapPass(targets, kinds);
     if (process.argv.includes("--limits")) {
       for (const p of [base.proc, floor.proc, app.proc]) p.kill("SIGTERM");
       await limitsComparison(upstream.url, dataDir, procs);
