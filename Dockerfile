@@ -33,5 +33,5 @@ EXPOSE 8420
 # /healthz proves the event loop and the request path answer, not only that the socket accepts.
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.LATCHKEY_PORT||8420)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
-ENTRYPOINT ["node", "--max-semi-space-size=8", "bin/latchkey.js"]
+ENTRYPOINT ["node", "--max-semi-space-size=4", "bin/latchkey.js"]
 CMD ["up"]

@@ -54,7 +54,7 @@ const SECONDS_ONE = Math.max(2, Math.round(SECONDS * 0.6));
  * Latchkey runs with the V8 flags its launcher gives it (bin/latchkey.js, npm start), the floor
  * gateway with the same; --v8-flags "<flags>" replaces them in both, to try others.
  */
-const APP_FLAGS = arg("--v8-flags")?.split(" ").filter(Boolean) ?? ["--max-semi-space-size=8"];
+const APP_FLAGS = arg("--v8-flags")?.split(" ").filter(Boolean) ?? ["--max-semi-space-size=4"];
 
 /**
  * What Latchkey's usage writer did (rows inserted, batches, roll-up passes, ms), as the writer

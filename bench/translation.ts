@@ -71,7 +71,7 @@ async function child(): Promise<void> {
 }
 
 function start(r: string, extra: string[]): Promise<{ proc: ChildProcess; url: string; key: string }> {
-  const proc = fork(fileURLToPath(import.meta.url), ["--role", r, ...extra], { stdio: ["ignore", "inherit", "inherit", "ipc"], execArgv: ["--max-semi-space-size=8"] });
+  const proc = fork(fileURLToPath(import.meta.url), ["--role", r, ...extra], { stdio: ["ignore", "inherit", "inherit", "ipc"], execArgv: ["--max-semi-space-size=4"] });
   return new Promise((resolve, reject) => {
     proc.once("exit", (code) => reject(new Error(`${r} exited with ${code}`)));
     proc.on("message", (m: { ready?: { url: string; key?: string } }) => {
