@@ -10,6 +10,7 @@ export * from "./credential-vault.js";
 export { simulator } from "./simulator/index.js";
 export { TEST_KEY_CAPS, type SimulatorCaps } from "./simulator/script.js";
 export * from "./probe.js";
+export * from "./probe-outcome.js";
 export * from "./translate.js";
 export * from "./dialects/index.js";
 export * from "./routing/index.js";

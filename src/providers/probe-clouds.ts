@@ -1,7 +1,7 @@
 import { request, type Dispatcher } from "undici";
 import { AzureAuth } from "./azure-openai/index.js";
 import { BedrockSigner, parseBedrockSecret } from "./bedrock/index.js";
-import { probeOutcome, type ProbeResult } from "./probe.js";
+import { probeOutcome, type ProbeResult } from "./probe-outcome.js";
 import { splitBaseUrl, type CredentialInfo, type Provider } from "./types.js";
 import { VertexToken } from "./vertex/index.js";
 

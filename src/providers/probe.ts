@@ -3,28 +3,7 @@ import { getProvider } from "./registry.js";
 import { splitBaseUrl } from "./types.js";
 import { openaiPrefix } from "./openai/index.js";
 import { probeCloud } from "./probe-clouds.js";
-
-export interface ProbeResult {
-  ok: boolean;
-  /** The provider's status when it says something about the credential (2xx, 401, 403, 429); else null. */
-  status: number | null;
-  /** Null when no answer came: how long a failure took would tell a closed port from a filtered one. */
-  latencyMs: number | null;
-  message: string;
-}
-
-/**
- * A probe's outcome in words that say nothing about the network behind the URL: a refused
- * address, a closed port, a timeout, a reset and an answer from something that is not the provider
- * all read alike, and no upstream body or error text is passed on, so the credential test cannot be
- * used to map an internal network or read its services.
- */
-export function probeOutcome(status: number | null, latencyMs: number): ProbeResult {
-  if (status !== null && status >= 200 && status < 300) return { ok: true, status, latencyMs, message: "the provider accepted the credential" };
-  if (status === 401 || status === 403) return { ok: false, status, latencyMs, message: "the provider refused the credential" };
-  if (status === 429) return { ok: false, status, latencyMs, message: "the provider is limiting requests; try again later" };
-  return { ok: false, status: null, latencyMs: null, message: "the provider could not be reached, or did not answer as the provider does" };
-}
+import { probeOutcome, type ProbeResult } from "./probe-outcome.js";
 
 /** Checks a credential with the cheapest authenticated call its provider has: listing models (the clouds: see probeCloud). */
 export async function probeCredential(

@@ -1,7 +1,7 @@
 import type { Kysely } from "kysely";
 import { openSecretWithAny, sealingKey, type MasterKeys } from "../lib/envelope.js";
 import { credentialFingerprints, fingerprintKey } from "../lib/index.js";
-import { credentialAad } from "./credentials.js";
+import { credentialAad } from "./credential-aad.js";
 import { inTransaction, type Database } from "./database.js";
 import type { Tables } from "./schema.js";
 

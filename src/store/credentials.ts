@@ -2,6 +2,7 @@ import type { Kysely } from "kysely";
 import { masterKeyList, openSecret, openSecretWithAny, rewrapEnvelope, sealingKey, sealSecret, type MasterKeys } from "../lib/envelope.js";
 import { webhookSecretAad } from "./alerts.js";
 import { resealAuditChain, type ChainCheck } from "./audit.js";
+import { credentialAad } from "./credential-aad.js";
 import { writeFingerprints } from "./credential-fingerprints.js";
 import { inTransaction, type Database } from "./database.js";
 import type { Tables } from "./schema.js";
@@ -94,11 +95,6 @@ export interface CredentialPatch {
   priority?: number | undefined;
   settings?: Record<string, string> | undefined;
   models?: CredentialModel[] | undefined;
-}
-
-/** The associated data that binds an envelope to its record and provider. */
-export function credentialAad(id: string, provider: string): string {
-  return `latchkey-credential|${id}|${provider}`;
 }
 
 /** First 7 and last 4 characters, enough to recognise a key and useless to an attacker. */

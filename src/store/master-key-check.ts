@@ -1,6 +1,7 @@
 import { openSecret } from "../lib/envelope.js";
 import { webhookSecretAad } from "./alerts.js";
-import { credentialAad, keyThatOpens } from "./credentials.js";
+import { credentialAad } from "./credential-aad.js";
+import { keyThatOpens } from "./credentials.js";
 import type { Database } from "./database.js";
 
 /** How many stored records are sealed under the master key (credentials and webhook signing secrets). */
