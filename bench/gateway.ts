@@ -29,7 +29,7 @@ import { fileURLToPath } from "node:url";
 import { createRequire } from "node:module";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { GCProfiler } from "node:v8";
-import { heapActivity, heapNow, type HeapActivity } from "./heap.js";
+import { heapActivity, heapNow, type HeapActivity, type HeapPoint } from "./heap.js";
 import { median, printTable } from "./table.js";
 
 interface AutocannonResult {
@@ -78,7 +78,7 @@ interface Settled { cpuMicros: number; rss: number; loop?: { p99: number; max: n
 function answerStats(settle?: () => Promise<void>): void {
   // Exit cleanly on SIGTERM so that --cpu-prof (see --profile) writes its profile.
   process.once("SIGTERM", () => process.exit(0));
-  let gc: { profiler: GCProfiler; used: number; old: number } | null = null;
+  let gc: ({ profiler: GCProfiler } & HeapPoint) | null = null;
   process.on("message", (m: { cmd: string; settle: boolean }) => {
     if (m.cmd === "gc-start") {
       gc = { profiler: new GCProfiler(), ...heapNow() };

@@ -25,12 +25,13 @@ export interface HeapPoint {
 type Space = { spaceName: string; spaceUsedSize: number };
 
 /** Bytes in use in the old generation (old, code and large-object spaces): what only a mark-compact frees. */
-export function oldGeneration(spaces: readonly Space[]): number {
+function oldGeneration(spaces: readonly Space[]): number {
   let n = 0;
   for (const x of spaces) if (x.spaceName !== "new_space" && x.spaceName !== "new_large_object_space" && x.spaceName !== "read_only_space") n += x.spaceUsedSize;
   return n;
 }
 
+/** The heap in use now. */
 export function heapNow(): HeapPoint {
   return { used: getHeapStatistics().used_heap_size, old: oldGeneration(getHeapSpaceStatistics().map((x) => ({ spaceName: x.space_name, spaceUsedSize: x.space_used_size }))) };
 }
