@@ -7,18 +7,35 @@ import {
 import { TimeLog } from "./time-log.js";
 
 /**
- * One subject's sliding logs: request times, and token amounts with their times (see TimeLog).
- * The token log keeps no request ids: `open` maps each unsettled request to its entry's absolute
- * index, so a settle can correct the amount (it is the bound until then).
+ * One subject's sliding logs: request times, and token amounts with their times (see TimeLog),
+ * and the concurrency slots held now.
  */
 interface SubjectLog {
   req: TimeLog;
   tok: TimeLog;
-  /** Unsettled requests: request id → absolute index of its token entry. */
-  open: Map<string, number>;
-  slots: Map<string, number>;
-  /** The earliest lease end among `slots` (or later): until then no slot can have expired. */
+  /** Slots held: their holds, linked in the order they were taken, so a settle unlinks its own. */
+  slots: number;
+  first: Hold | null;
+  last: Hold | null;
+  /** The earliest lease end among the slots (or later): until then no slot can have expired. */
   slotsExpireAt: number;
+}
+
+/**
+ * What one admitted request holds in one subject's log: its token entry (the absolute index in
+ * `tok`, which a settle corrects to the real count; -1 without a token limit) and, with a
+ * concurrency limit, a slot until `until`. The request's ticket carries its holds, so a settle
+ * finds them without a lookup. Maps keyed by request id did that before: a map that gains and
+ * loses an entry every request rebuilds its table every few dozen requests, and a long-lived
+ * map's new table is allocated in the old generation (about 220 bytes a request for the two).
+ */
+class Hold {
+  prev: Hold | null = null;
+  next: Hold | null = null;
+  /** Linked among its log's slots (until settled or its lease ends). */
+  slot = false;
+  settled = false;
+  constructor(readonly log: SubjectLog, readonly entry: number, readonly until: number) {}
 }
 
 export interface MemoryRateOptions {
@@ -47,15 +64,20 @@ export class MemoryRateLimiter implements RateLimiter {
   }
 
   admitSync(input: RateAdmitInput): RateDecision {
-    const now = this.clock.now();
-    return decisionFrom(this.admitRaw(input, now), input, now, false);
+    return this.decide(input, this.clock.now(), false);
+  }
+
+  /** An admit's decision at `now`, its ticket carrying the request's holds; the fallback limiter of `resilient.ts` uses it too. */
+  decide(input: RateAdmitInput, now: number, local: boolean): RateDecision {
+    const holds: Hold[] = [];
+    return decisionFrom(this.admitRaw(input, now, holds), input, now, local, holds);
   }
 
   /**
-   * Synchronous admit returning the flat answer; the fallback limiter of `resilient.ts` uses it too.
-   * The array is this limiter's own, overwritten by the next admit: read it before.
+   * The flat answer (this limiter's own array, overwritten by the next admit: read it before);
+   * an admitted request's holds are added to `holds`.
    */
-  admitRaw(input: RateAdmitInput, now: number): number[] {
+  private admitRaw(input: RateAdmitInput, now: number, holds: Hold[]): number[] {
     if (now - this.prunedAt > RATE_WINDOW_MS) this.prune(now);
     const cut = now - RATE_WINDOW_MS;
     const subjects = input.subjects;
@@ -70,7 +92,7 @@ export class MemoryRateLimiter implements RateLimiter {
       expire(log, cut, now);
       const reqCount = log.req.size;
       const tokSum = log.tok.sum;
-      s.push(reqCount, tokSum, log.slots.size);
+      s.push(reqCount, tokSum, log.slots);
       let retry = -2, kind = -1;
       if (rpm > 0 && reqCount + 1 > rpm) {
         kind = 0;
@@ -80,7 +102,7 @@ export class MemoryRateLimiter implements RateLimiter {
         const r = tokens > tpm ? -1 : tokenRetry(log, tokens, tpm, now);
         if (kind < 0 || r < 0 || (retry >= 0 && r > retry)) { kind = 1; retry = r; }
       }
-      if (cc > 0 && log.slots.size + 1 > cc && kind < 0) { kind = 2; retry = 1000; }
+      if (cc > 0 && log.slots + 1 > cc && kind < 0) { kind = 2; retry = 1000; }
       if (kind >= 0 && (refusedIdx < 0 || retry < 0 || (retryMs >= 0 && retry > retryMs))) {
         refusedIdx = i; refusedKind = kind; retryMs = retry;
       }
@@ -91,11 +113,12 @@ export class MemoryRateLimiter implements RateLimiter {
       for (const subject of subjects) {
         const log = this.logs.get(subject.id)!;
         if (limitOf(subject.requestsPerMinute) > 0) log.req.push(now);
-        if (limitOf(subject.tokensPerMinute) > 0) log.open.set(input.requestId, log.tok.push(now, tokens));
-        if (limitOf(subject.concurrentRequests) > 0) {
-          log.slots.set(input.requestId, now + lease);
-          if (now + lease < log.slotsExpireAt) log.slotsExpireAt = now + lease;
-        }
+        const entry = limitOf(subject.tokensPerMinute) > 0 ? log.tok.push(now, tokens) : -1;
+        const slot = limitOf(subject.concurrentRequests) > 0;
+        if (entry < 0 && !slot) continue;
+        const hold = new Hold(log, entry, now + lease);
+        if (slot) take(log, hold);
+        holds.push(hold);
       }
     }
     return tightest(this.answer, input, s, admitted, tokens, now, refusedIdx, refusedKind, retryMs);
@@ -110,17 +133,17 @@ export class MemoryRateLimiter implements RateLimiter {
     this.settleNow(ticket, actualTokens, this.clock.now());
   }
 
+  /** Corrects the request's token entries and frees its slots; a ticket this limiter did not issue holds nothing here. */
   settleNow(ticket: RateTicket, actualTokens: number, now: number): void {
+    const holds = ticket.hold;
+    if (!Array.isArray(holds)) return;
     const actual = Math.max(0, Math.ceil(actualTokens));
-    for (const subject of ticket.subjects) {
-      const log = this.logs.get(subject.id);
-      if (!log) continue;
-      const abs = log.open.get(ticket.requestId);
-      if (abs !== undefined) {
-        log.open.delete(ticket.requestId);
-        log.tok.correct(abs, actual, now - RATE_WINDOW_MS);
-      }
-      log.slots.delete(ticket.requestId);
+    for (const h of holds as Hold[]) {
+      if (h.settled) continue;
+      h.settled = true;
+      // An entry that has left the window (or whose log was pruned since) is not corrected.
+      if (h.entry >= 0) h.log.tok.correct(h.entry, actual, now - RATE_WINDOW_MS);
+      if (h.slot) free(h.log, h);
     }
   }
 
@@ -130,14 +153,14 @@ export class MemoryRateLimiter implements RateLimiter {
     if (!log) return 0;
     const now = this.clock.now();
     let n = 0;
-    for (const until of log.slots.values()) if (until > now) n++;
+    for (let h = log.first; h; h = h.next) if (h.until > now) n++;
     return n;
   }
 
   private logFor(id: string): SubjectLog {
     let log = this.logs.get(id);
     if (!log) {
-      log = { req: new TimeLog(false), tok: new TimeLog(true), open: new Map(), slots: new Map(), slotsExpireAt: Infinity };
+      log = { req: new TimeLog(false), tok: new TimeLog(true), slots: 0, first: null, last: null, slotsExpireAt: Infinity };
       this.logs.set(id, log);
     }
     return log;
@@ -149,9 +172,7 @@ export class MemoryRateLimiter implements RateLimiter {
     const cut = now - RATE_WINDOW_MS;
     for (const [id, log] of this.logs) {
       expire(log, cut, now);
-      // A request that never settled and whose entry has left the window has nothing to correct.
-      for (const [requestId, abs] of log.open) if (log.tok.gone(abs)) log.open.delete(requestId);
-      if (log.req.size === 0 && log.tok.size === 0 && log.open.size === 0 && log.slots.size === 0) this.logs.delete(id);
+      if (log.req.size === 0 && log.tok.size === 0 && log.slots === 0) this.logs.delete(id);
     }
   }
 }
@@ -162,12 +183,36 @@ function expire(log: SubjectLog, cut: number, now: number): void {
   // Leases run for minutes: the slots are walked only when one may have ended, not on every request.
   if (log.slotsExpireAt <= now) {
     let next = Infinity;
-    for (const [id, until] of log.slots) {
-      if (until <= now) log.slots.delete(id);
-      else if (until < next) next = until;
+    for (let h = log.first; h; ) {
+      const after = h.next;
+      if (h.until <= now) free(log, h);
+      else if (h.until < next) next = h.until;
+      h = after;
     }
     log.slotsExpireAt = next;
   }
+}
+
+/** Links `h` as a slot of `log`. */
+function take(log: SubjectLog, h: Hold): void {
+  h.slot = true;
+  h.prev = log.last;
+  if (log.last) log.last.next = h;
+  else log.first = h;
+  log.last = h;
+  log.slots++;
+  if (h.until < log.slotsExpireAt) log.slotsExpireAt = h.until;
+}
+
+/** Unlinks the slot `h` from `log`: settled, or its lease ended. */
+function free(log: SubjectLog, h: Hold): void {
+  if (h.prev) h.prev.next = h.next;
+  else log.first = h.next;
+  if (h.next) h.next.prev = h.prev;
+  else log.last = h.prev;
+  h.prev = h.next = null;
+  h.slot = false;
+  log.slots--;
 }
 
 /** How long until enough token entries leave the window for `tokens` to fit. */

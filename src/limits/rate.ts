@@ -66,6 +66,12 @@ export interface RateTicket {
   tag: string;
   /** Admitted by the per-node fallback limiter while Redis was unreachable. */
   local: boolean;
+  /**
+   * What the in-process limiter holds for this request (its token entries and concurrency slots),
+   * opaque to everyone else; absent on Redis's tickets. The ticket carries it so that settling
+   * looks nothing up by request id (see memory-rate.ts).
+   */
+  hold?: unknown;
 }
 
 export interface RateDecision {
@@ -99,7 +105,7 @@ const KINDS: readonly RateKind[] = ["requests", "tokens", "concurrent"];
  */
 export type RawRateAnswer = readonly number[];
 
-export function decisionFrom(raw: RawRateAnswer, input: RateAdmitInput, now: number, local: boolean): RateDecision {
+export function decisionFrom(raw: RawRateAnswer, input: RateAdmitInput, now: number, local: boolean, hold?: unknown): RateDecision {
   const admitted = raw[0] === 1;
   const refusedIdx = raw[10] ?? -1;
   let refused: RateRefusal | null = null;
@@ -123,7 +129,7 @@ export function decisionFrom(raw: RawRateAnswer, input: RateAdmitInput, now: num
     concurrent: stateAt(raw, 7),
     refused,
     ticket: admitted
-      ? { requestId: input.requestId, subjects: input.subjects, tokens: input.tokens, at: now, tag: input.tag ?? DEFAULT_TAG, local }
+      ? { requestId: input.requestId, subjects: input.subjects, tokens: input.tokens, at: now, tag: input.tag ?? DEFAULT_TAG, local, hold }
       : null,
   };
 }

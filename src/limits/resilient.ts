@@ -121,7 +121,7 @@ export class ResilientRateLimiter implements RateLimiter {
       id: s.id, requestsPerMinute: share(s.requestsPerMinute, n), tokensPerMinute: share(s.tokensPerMinute, n), concurrentRequests: share(s.concurrentRequests, n),
     }));
     const localInput = { subjects: shares, tokens: input.tokens, requestId: input.requestId, leaseMs: input.leaseMs, tag: input.tag };
-    return decisionFrom(this.local.admitRaw(localInput, now), localInput, now, true);
+    return this.local.decide(localInput, now, true);
   }
 
   async settle(ticket: RateTicket, actualTokens: number): Promise<void> {

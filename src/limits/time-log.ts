@@ -77,11 +77,6 @@ export class TimeLog {
     this.amounts[i] = amount;
   }
 
-  /** True when the entry at absolute index `abs` has left the log. */
-  gone(abs: number): boolean {
-    return abs < this.base + this.head;
-  }
-
   private makeRoom(): void {
     // Mostly drained: slide the entries to the front; otherwise double.
     if (this.head * 2 >= this.at.length) this.resize(this.at.length);
