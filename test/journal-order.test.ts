@@ -5,14 +5,27 @@
  * (served, streamed, refused, an upstream error, a stream cut), since a SIGKILL landing in the
  * window between the two is too rare to catch by killing.
  */
+import { existsSync, readFileSync } from "node:fs";
 import { createServer, ServerResponse, type Server } from "node:http";
 import { Socket, type AddressInfo } from "node:net";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { UsageJournal } from "../src/gateway/journal.js";
 import { LimitsAdmission, type AdmissionRequest, type AdmissionSettlement } from "../src/gateway/index.js";
 import { createSimulatorServer, type SimulatorServer } from "../src/providers/index.js";
 import type { UsageEvent } from "../src/store/index.js";
 import { startSqliteApp, type TestApp } from "./support/app.js";
+
+/** Answers of every kind: served, streamed, refused, an upstream error, a stream cut, translated. */
+const cases: [string, string, Record<string, unknown>][] = [
+  ["json", "/v1/messages", { model: "claude-haiku-4-5", max_tokens: 50, messages: [{ role: "user", content: "hi sim-tokens:5" }] }],
+  ["stream", "/v1/messages", { model: "claude-haiku-4-5", max_tokens: 50, stream: true, messages: [{ role: "user", content: "hi sim-tokens:5" }] }],
+  ["refused", "/v1/messages", { model: "no-such-model", max_tokens: 50, messages: [{ role: "user", content: "hi" }] }],
+  ["upstream-400", "/v1/messages", { model: "claude-haiku-4-5", max_tokens: -1, messages: [{ role: "user", content: "hi" }] }],
+  ["stream-cut", "/v1/messages", { model: "claude-haiku-4-5", max_tokens: 50, stream: true, messages: [{ role: "user", content: "hi sim-tokens:40 sim-fault:die" }] }],
+  ["translated", "/v1/chat/completions", { model: "claude-haiku-4-5", max_tokens: 50, messages: [{ role: "user", content: "hi sim-tokens:5" }] }],
+  ["translated-stream", "/v1/chat/completions", { model: "claude-haiku-4-5", max_tokens: 50, stream: true, messages: [{ role: "user", content: "hi sim-tokens:5" }] }],
+];
 
 describe("the usage journal is written before an answer ends", () => {
   let t: TestApp;
@@ -25,9 +38,9 @@ describe("the usage journal is written before an answer ends", () => {
     sim = await createSimulatorServer();
     t = await startSqliteApp();
     const settle = UsageJournal.prototype.settle;
-    vi.spyOn(UsageJournal.prototype, "settle").mockImplementation(function (this: UsageJournal, e: UsageEvent) {
+    vi.spyOn(UsageJournal.prototype, "settle").mockImplementation(function (this: UsageJournal, e: UsageEvent, entry?: number) {
       steps.push(`journal ${e.id}`);
-      settle.call(this, e);
+      settle.call(this, e, entry);
     });
     // What reaches the file, and when the counters are settled.
     const proto = UsageJournal.prototype as unknown as { append(line: string): void };
@@ -75,15 +88,6 @@ describe("the usage journal is written before an answer ends", () => {
     await sim?.close();
   });
 
-  const cases: [string, string, Record<string, unknown>][] = [
-    ["json", "/v1/messages", { model: "claude-haiku-4-5", max_tokens: 50, messages: [{ role: "user", content: "hi sim-tokens:5" }] }],
-    ["stream", "/v1/messages", { model: "claude-haiku-4-5", max_tokens: 50, stream: true, messages: [{ role: "user", content: "hi sim-tokens:5" }] }],
-    ["refused", "/v1/messages", { model: "no-such-model", max_tokens: 50, messages: [{ role: "user", content: "hi" }] }],
-    ["upstream-400", "/v1/messages", { model: "claude-haiku-4-5", max_tokens: -1, messages: [{ role: "user", content: "hi" }] }],
-    ["stream-cut", "/v1/messages", { model: "claude-haiku-4-5", max_tokens: 50, stream: true, messages: [{ role: "user", content: "hi sim-tokens:40 sim-fault:die" }] }],
-    ["translated", "/v1/chat/completions", { model: "claude-haiku-4-5", max_tokens: 50, messages: [{ role: "user", content: "hi sim-tokens:5" }] }],
-    ["translated-stream", "/v1/chat/completions", { model: "claude-haiku-4-5", max_tokens: 50, stream: true, messages: [{ role: "user", content: "hi sim-tokens:5" }] }],
-  ];
 
   /** Ended is not yet sent: the answer's last bytes reach its socket only after the event line is in the file. */
   const lastBytesAfterLine = (probe: string, id: string) => {
@@ -145,5 +149,34 @@ describe("the usage journal is written before an answer ends", () => {
     expect(settled, "the counters were settled").toBeGreaterThanOrEqual(0);
     expect(written, "the event was written").toBeGreaterThanOrEqual(0);
     expect(written, `written before settled: ${steps.join(", ")}`).toBeLessThan(settled);
+  });
+});
+
+describe("a clean stop leaves no usage journal behind", () => {
+  it("once every request of every kind has closed its reservation and its usage is written", async () => {
+    const sim = await createSimulatorServer();
+    const t = await startSqliteApp();
+    try {
+      const file = join(t.app.config.dataDir, "usage-journal.jsonl");
+      await t.api("POST", "/api/v1/credentials", { provider: "anthropic", name: "sim", secret: "sk-ant-stop", base_url: sim.url });
+      await t.api("POST", "/api/v1/credentials", { provider: "openai", name: "sim-openai", secret: "sk-stop", base_url: sim.url });
+      const key = (await t.api("POST", "/api/v1/keys", { name: "stop", kind: "live" })).body.key as string;
+      for (const [, path, body] of cases) {
+        const res = await fetch(`${t.url}${path}`, {
+          method: "POST",
+          headers: { ...(path === "/v1/messages" ? { "x-api-key": key, "anthropic-version": "2023-06-01" } : { authorization: `Bearer ${key}` }), "content-type": "application/json" },
+          body: JSON.stringify(body),
+        });
+        await res.arrayBuffer().catch(() => null);
+      }
+      expect(existsSync(file), "the journal is written while the gateway runs").toBe(true);
+      expect(readFileSync(file, "utf8").match(/^\["r"/gm)?.length, "every admitted request journaled its reservation").toBe(cases.length - 1);
+      await t.app.close();
+      // A reservation its request did not close would keep the file, for recovery to charge at the next start.
+      expect(existsSync(file), "the journal is gone after a clean stop").toBe(false);
+    } finally {
+      await t.close().catch(() => undefined);
+      await sim.close();
+    }
   });
 });

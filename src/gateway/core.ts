@@ -109,12 +109,12 @@ export class GatewayCore {
    * log, metrics, trace). A waiter is told once the usage is journaled: later, when the journal
    * group-commits it, else at the end of this call.
    */
-  record(e: UsageEvent, plan: Pick<Plan, "admission" | "ticket" | "fairSlot"> | null, s: AdmissionSettlement | null, d: RequestDetail, waiter?: JournalWaiter): void {
+  record(e: UsageEvent, plan: (Pick<Plan, "admission" | "ticket" | "fairSlot"> & Partial<Pick<Plan, "journal">>) | null, s: AdmissionSettlement | null, d: RequestDetail, waiter?: JournalWaiter): void {
     const settle = plan && s ? () => this.settle(e.id, plan, s) : null;
     // The counters are settled only once the event is in the journal: a process killed in between
     // would otherwise leave counters that took the actual cost and a journal that charges the
     // request's whole bound on recovery, more than the counters admitted.
-    this.recorder.record(e, waiter && settle ? { journaled: () => { settle(); waiter.journaled(); } } : waiter);
+    this.recorder.record(e, waiter && settle ? { journaled: () => { settle(); waiter.journaled(); } } : waiter, plan?.journal);
     // Without a waiter the line was written before record returned.
     if (!waiter) settle?.();
     this.observer.finished(e, d);

@@ -11,6 +11,7 @@ import { BodyTooLargeError, drainRequest, readBody } from "./body.js";
 import type { GatewayCore } from "./core.js";
 import { highestPrice, upstreams, type NoRoute } from "./deployments.js";
 import { Exchange } from "./exchange.js";
+import { NO_ENTRY } from "./journal.js";
 import { allowsModel } from "./model-access.js";
 import type { Candidate, Plan } from "./plan.js";
 import { observeEarly, recordRefusal, refuse, refuseUnavailable, type HeldLimits, type KnownRequest } from "./refusal.js";
@@ -238,7 +239,7 @@ async function serve(core: GatewayCore, req: IncomingMessage, res: ServerRespons
   const plan: Plan = {
     requestId, dialect, op: route.op, startedAt, startedHr, streamed, sse,
     orgId: entry.key.orgId, workspaceId: entry.key.workspaceId, keyId: entry.key.id, keyName: entry.key.name, model, modelName, provider: providerId,
-    inputTokenBound: inBound, admission, ticket, headers: notice ? { ...headers, "latchkey-notice": notice } : headers, fairSlot, notice,
+    inputTokenBound: inBound, admission, ticket, headers: notice ? { ...headers, "latchkey-notice": notice } : headers, fairSlot, notice, journal: NO_ENTRY,
   };
   const exchange = new Exchange(core, req, res, plan, forms, candidates);
   track.exchange = exchange;
@@ -247,7 +248,7 @@ async function serve(core: GatewayCore, req: IncomingMessage, res: ServerRespons
     return;
   }
   // The reservation is journaled before the request leaves: the exchange dispatches once it is written.
-  core.recorder.journal.reserve({
+  plan.journal = core.recorder.journal.reserve({
     id: requestId, at: startedAt, orgId: entry.key.orgId, workspaceId: entry.key.workspaceId, keyId: entry.key.id, provider: providerId, model: model.id,
     endpoint: route.op, streamed, amountNano: admission.costBoundNano,
   }, exchange);

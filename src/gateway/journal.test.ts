@@ -1,4 +1,4 @@
-import { appendFileSync, mkdtempSync, readFileSync, statSync } from "node:fs";
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pino from "pino";
@@ -18,9 +18,9 @@ describe("usage journal", () => {
   it("gives back finished events and charges open reservations their bound; a torn last line is skipped", () => {
     const file = join(mkdtempSync(join(tmpdir(), "latchkey-journal-")), "j.jsonl");
     const j = new UsageJournal(file, pino({ level: "silent" }));
-    j.reserve(reservation("req_a"));
+    const a = j.reserve(reservation("req_a"));
     j.reserve(reservation("req_b"));
-    j.settle(event("req_a"));
+    j.settle(event("req_a"), a);
     j.settle(event("req_c")); // a refusal: recorded, never reserved
     appendFileSync(file, '["e","req_torn",1,'); // the line being written when the process died
     const { events, unreadable } = readJournal(file);
@@ -31,20 +31,42 @@ describe("usage journal", () => {
   it("rotates down to what is still open or unwritten, and forgets nothing it still needs", () => {
     const file = join(mkdtempSync(join(tmpdir(), "latchkey-journal-")), "j.jsonl");
     const j = new UsageJournal(file, pino({ level: "silent" }), 4_096);
-    j.reserve(reservation("req_open"));
+    const open = j.reserve(reservation("req_open"));
+    const entries = new Set<number>();
     for (let i = 0; i < 100; i++) {
-      j.reserve(reservation(`req_${i}`));
-      j.settle(event(`req_${i}`));
+      const entry = j.reserve(reservation(`req_${i}`));
+      entries.add(entry);
+      j.settle(event(`req_${i}`), entry);
+      j.settle(event(`req_${i}`), entry); // a second settle of the same entry frees nothing more
     }
-    j.settle(event("req_unwritten"));
-    j.durable(Array.from({ length: 100 }, (_, i) => event(`req_${i}`)));
+    expect([...entries]).toEqual([1]); // a settled entry is taken again by the next reservation
+    const unwritten = event("req_unwritten");
+    j.settle(unwritten);
+    j.durable(Array.from({ length: 100 }, (_, i) => event(`req_${i}`)), [unwritten]);
     expect(statSync(file).size).toBeLessThan(4_096);
     const ids = readJournal(file).events.map((e) => e.id).sort();
     expect(ids).toEqual(["req_open", "req_unwritten"]);
-    j.settle(event("req_open"));
-    j.durable([event("req_open"), event("req_unwritten")]);
+    j.settle(event("req_open"), open);
+    j.durable([event("req_open")], [unwritten]);
     j.close();
-    expect(readJournal(file).events).toEqual([]);
+    // Recovery writes what the file still holds; an id already stored counts once.
+    expect(readJournal(file).events.map((e) => e.id).sort(), "an event not yet durable keeps the file").toEqual(["req_open", "req_unwritten"]);
+  });
+
+  it("removes its file at a clean stop only when nothing is open or unwritten", () => {
+    const file = join(mkdtempSync(join(tmpdir(), "latchkey-journal-")), "j.jsonl");
+    const j = new UsageJournal(file, pino({ level: "silent" }));
+    const entry = j.reserve(reservation("req_a"));
+    j.settle(event("req_a"), entry);
+    j.settle(event("req_b"));
+    j.durable([event("req_a"), event("req_b")], []);
+    j.close();
+    expect(existsSync(file)).toBe(false);
+    const kept = join(mkdtempSync(join(tmpdir(), "latchkey-journal-")), "j.jsonl");
+    const k = new UsageJournal(kept, pino({ level: "silent" }));
+    k.reserve(reservation("req_never_finished"));
+    k.close();
+    expect(readJournal(kept).events.map((e) => [e.id, e.errorCode])).toEqual([["req_never_finished", "lease_expired"]]);
   });
 
   it("group-commits the lines of a turn: a waiter is told only once its line is in the file, and order is kept", async () => {

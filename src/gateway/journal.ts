@@ -21,14 +21,20 @@ export interface JournalWaiter {
  * runs without one. A line handed over with a waiter is written before the waiter is told.
  */
 export interface Journal {
-  /** A reservation, before its request leaves; with a waiter, the request leaves when the waiter is told. */
-  reserve(r: JournalReservation, waiter?: JournalWaiter): void;
+  /**
+   * A reservation, before its request leaves; with a waiter, the request leaves when the waiter is
+   * told. Answers the reservation's entry, which the request's event closes (`settle`).
+   */
+  reserve(r: JournalReservation, waiter?: JournalWaiter): number;
   /** The next `settle` waits: the waiter is told once that event's line is written. */
   nextWaits(waiter: JournalWaiter): void;
-  /** A finished request's event, before its answer ends. */
-  settle(e: UsageEvent): void;
-  /** Events now in the database (or its spool): no longer the journal's to keep. */
-  durable(batch: readonly UsageEvent[]): void;
+  /** A finished request's event, before its answer ends; `entry` is its reservation's (`reserve`'s answer), if it had one. */
+  settle(e: UsageEvent, entry?: number): void;
+  /**
+   * Events now in the database (or its spool): no longer the journal's to keep. `waiting` are the
+   * events still to be written (the recorder's queue): what a rotation keeps.
+   */
+  durable(batch: readonly UsageEvent[], waiting: readonly UsageEvent[]): void;
   /** At a clean stop, after the last usage is written. */
   close(): void;
 }
@@ -40,15 +46,16 @@ export interface Journal {
 export class NoJournal implements Journal {
   private nextWaiter: JournalWaiter | null = null;
 
-  reserve(_r: JournalReservation, waiter?: JournalWaiter): void {
+  reserve(_r: JournalReservation, waiter?: JournalWaiter): number {
     waiter?.journaled();
+    return NO_ENTRY;
   }
 
   nextWaits(waiter: JournalWaiter): void {
     this.nextWaiter = waiter;
   }
 
-  settle(_e: UsageEvent): void {
+  settle(_e: UsageEvent, _entry?: number): void {
     const waiter = this.nextWaiter;
     this.nextWaiter = null;
     waiter?.journaled();
@@ -58,6 +65,9 @@ export class NoJournal implements Journal {
 
   close(): void {}
 }
+
+/** `settle`'s entry for an event that had no reservation. */
+export const NO_ENTRY = -1;
 
 /** Rewritten (open reservations and unwritten events only) once it grows past this. */
 const ROTATE_BYTES = 8 * 1024 * 1024;
@@ -82,12 +92,18 @@ export class UsageJournal implements Journal {
   private fd: number;
   private bytes = 0;
   /**
-   * What a rotation has to write again, kept as the objects rather than their lines: an event is
-   * held by the recorder's batch until it is durable anyway, while a line kept here lived as long,
-   * old enough to be promoted, and left the old generation to collect (about 700 bytes a request).
+   * Open reservations, for a rotation to write again: each in an entry of its own, which `reserve`
+   * answers and the event's `settle` frees. Kept as the objects rather than their lines (a line kept
+   * here lived long enough to be promoted, and left the old generation to collect: about 700 bytes a
+   * request), and in entries rather than a map keyed by request id (a map that gains and loses an
+   * entry every request rebuilds its table in the old generation every few dozen requests). The
+   * events not yet durable the recorder holds anyway, and hands over with each `durable`.
    */
-  private readonly open = new Map<string, JournalReservation>();
-  private readonly unwritten = new Map<string, UsageEvent>();
+  private readonly open: (JournalReservation | null)[] = [];
+  private readonly freeEntries: number[] = [];
+  private openCount = 0;
+  /** Events settled here and not yet durable. */
+  private unwritten = 0;
   private failed = false;
   /** Lines handed over with a waiter this turn, not yet written. */
   private batch = "";
@@ -100,9 +116,12 @@ export class UsageJournal implements Journal {
   }
 
   /** A reservation, before its request leaves; with a waiter, the request leaves when the waiter is told. */
-  reserve(r: JournalReservation, waiter?: JournalWaiter): void {
-    this.open.set(r.id, r);
+  reserve(r: JournalReservation, waiter?: JournalWaiter): number {
+    const entry = this.freeEntries.pop() ?? this.open.length;
+    this.open[entry] = r;
+    this.openCount++;
     this.write(reservationLine(r), waiter);
+    return entry;
   }
 
   /**
@@ -114,11 +133,16 @@ export class UsageJournal implements Journal {
   }
 
   /** A finished request's event, before its answer ends: written at once, unless `nextWaits` named a waiter. */
-  settle(e: UsageEvent): void {
+  settle(e: UsageEvent, entry = NO_ENTRY): void {
     const waiter = this.nextWaiter ?? undefined;
     this.nextWaiter = null;
-    this.open.delete(e.id);
-    this.unwritten.set(e.id, e);
+    // The id check makes a second settle of the same entry (or a stale one) change nothing.
+    if (entry >= 0 && this.open[entry]?.id === e.id) {
+      this.open[entry] = null;
+      this.freeEntries.push(entry);
+      this.openCount--;
+    }
+    this.unwritten++;
     this.write(eventLine(e), waiter);
   }
 
@@ -141,16 +165,16 @@ export class UsageJournal implements Journal {
   }
 
   /** Events now in the database (or its spool): no longer the journal's to keep. */
-  durable(batch: readonly UsageEvent[]): void {
-    for (const e of batch) this.unwritten.delete(e.id);
-    if (this.bytes > this.rotateBytes) this.rotate();
+  durable(batch: readonly UsageEvent[], waiting: readonly UsageEvent[]): void {
+    this.unwritten -= batch.length;
+    if (this.bytes > this.rotateBytes) this.rotate(waiting);
   }
 
   /** After a clean stop nothing is left to recover, and the file goes. */
   close(): void {
     this.commit();
     closeSync(this.fd);
-    if (this.open.size === 0 && this.unwritten.size === 0 && !this.failed) unlinkSync(this.file);
+    if (this.openCount === 0 && this.unwritten <= 0 && !this.failed) unlinkSync(this.file);
   }
 
   private write(line: string, waiter: JournalWaiter | undefined): void {
@@ -183,14 +207,14 @@ export class UsageJournal implements Journal {
   }
 
   /** Replaces the file by one that holds only what is still needed (written aside, then renamed over it). */
-  private rotate(): void {
+  private rotate(waiting: readonly UsageEvent[]): void {
     const next = `${this.file}.next`;
     try {
       const fd = openSync(next, "w");
       try {
         let text = "";
-        for (const r of this.open.values()) text += reservationLine(r);
-        for (const e of this.unwritten.values()) text += eventLine(e);
+        for (const r of this.open) if (r) text += reservationLine(r);
+        for (const e of waiting) text += eventLine(e);
         this.bytes = text.length ? writeSync(fd, text) : 0;
       } finally {
         closeSync(fd);

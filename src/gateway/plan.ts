@@ -64,6 +64,8 @@ export interface Plan {
   headers: Record<string, string> | undefined;
   /** What the gateway changed in the request (in the first deployment's form), told in `latchkey-notice` and the access log. */
   notice: string | null;
+  /** The reservation's entry in the usage journal (its `reserve` answer), which the request's event closes. */
+  journal: number;
 }
 
 /** What the handler decided about a translated call (plain data, on the plan). */

@@ -2,7 +2,7 @@ import { appendFileSync, closeSync, createReadStream, existsSync, openSync, read
 import { createInterface } from "node:readline";
 import type { Logger } from "pino";
 import type { Store, UsageEvent } from "../store/index.js";
-import { NoJournal, type Journal, type JournalWaiter } from "./journal.js";
+import { NO_ENTRY, NoJournal, type Journal, type JournalWaiter } from "./journal.js";
 
 /** Held in memory while there is no spool file to fall back on; beyond it the oldest are dropped (and logged). */
 const MAX_PENDING = 200_000;
@@ -64,9 +64,9 @@ export class UsageRecorder {
    * written (group-committed by the usage journal; at once without one); without a waiter the
    * line is written before this returns.
    */
-  record(e: UsageEvent, waiter?: JournalWaiter): void {
+  record(e: UsageEvent, waiter?: JournalWaiter, entry = NO_ENTRY): void {
     if (waiter) this.journal.nextWaits(waiter);
-    this.journal.settle(e);
+    this.journal.settle(e, entry);
     if (this.pending.length >= MAX_PENDING) {
       this.pending.shift();
       this.dropped++;
@@ -133,7 +133,7 @@ export class UsageRecorder {
     if (this.problem) this.logger.info({ was: this.problem }, "usage is written again");
     this.problem = null;
     this.retryAt = 0;
-    this.journal.durable(batch);
+    this.journal.durable(batch, this.pending);
     if (this.dropped) {
       this.logger.error({ dropped: this.dropped }, "usage events were dropped: the database was unreachable and nothing could hold them");
       this.dropped = 0;
@@ -157,7 +157,7 @@ export class UsageRecorder {
     if (spool && (batch.length === 0 || this.appendToSpool(spool, batch))) {
       if (!this.spooled) this.logger.warn({ err, spool }, "usage write failed; spooling usage to disk until the database answers");
       this.spooled = this.spooled || batch.length > 0;
-      this.journal.durable(batch);
+      this.journal.durable(batch, this.pending);
       return;
     }
     this.logger.warn({ err, events: batch.length }, "usage flush failed; will retry");
