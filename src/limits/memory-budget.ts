@@ -26,7 +26,21 @@ interface Counter {
  * second; a WeakSet cost a weak-table entry per request for the collector to walk.)
  */
 const SETTLED = Symbol("latchkey.settled");
-type Marked = BudgetReservation & { [SETTLED]?: boolean; owner?: string | undefined };
+/** An open reservation's entry in its counter's list of open reservations (unset once settled or expired). */
+const ENTRY = Symbol("latchkey.entry");
+type Marked = BudgetReservation & { [SETTLED]?: boolean; [ENTRY]?: OpenEntry | null; owner?: string | undefined };
+
+/**
+ * An open reservation in the list the lease rule walks, linked in the order reserved; its settle
+ * unlinks it through the reservation. A map keyed by request id did this before: gaining and losing
+ * an entry every request, it rebuilt its table every few dozen requests, in the old generation.
+ */
+class OpenEntry {
+  prev: OpenEntry | null = null;
+  next: OpenEntry | null = null;
+  linked = true;
+  constructor(readonly r: Marked, readonly counter: MemoryBudgetCounter) {}
+}
 
 export interface MemoryBudgetOptions {
   clock?: Clock;
@@ -37,7 +51,9 @@ export interface MemoryBudgetOptions {
 export class MemoryBudgetCounter implements BudgetCounter {
   private readonly counters = new Map<string, Counter>();
   /** Open reservations only: what the lease rule has to look at. */
-  private readonly open = new Map<string, Marked>();
+  private first: OpenEntry | null = null;
+  private last: OpenEntry | null = null;
+  private openCount = 0;
   /** Request ids of reservations the lease rule expired (rare), remembered for a lease, forgotten in FIFO order. */
   private readonly expiredIds = new Set<string>();
   private forgetIds: string[] = [];
@@ -66,8 +82,6 @@ export class MemoryBudgetCounter implements BudgetCounter {
 
   private reserveNow(input: ReserveInput, now: number): ReserveResult {
     if (now >= this.nextExpiry) this.expireDue(now);
-    const existing = this.open.get(input.requestId);
-    if (existing) return { outcome: "admitted", reservation: existing };
     const subjects = input.subjects;
     const amount = input.amountNano;
     const periodKeys: string[] = new Array<string>(subjects.length);
@@ -95,9 +109,9 @@ export class MemoryBudgetCounter implements BudgetCounter {
     const expiresAt = now + (input.leaseMs ?? this.defaultLeaseMs);
     const reservation: Marked = {
       requestId: input.requestId, amountNano: amount, subjects, periodKeys,
-      reservedAt: now, expiresAt, tag: input.tag ?? DEFAULT_TAG, local: false, [SETTLED]: false, owner: input.owner,
+      reservedAt: now, expiresAt, tag: input.tag ?? DEFAULT_TAG, local: false, [SETTLED]: false, [ENTRY]: null, owner: input.owner,
     };
-    this.open.set(input.requestId, reservation);
+    this.link(reservation);
     this.expiredIds.delete(input.requestId);
     if (expiresAt < this.nextExpiry) this.nextExpiry = expiresAt;
     return { outcome: "admitted", reservation };
@@ -118,17 +132,40 @@ export class MemoryBudgetCounter implements BudgetCounter {
   private settleNow(r: Marked, actual: number): SettleOutcome {
     if (r[SETTLED] === true) return "already_settled";
     if (this.expiredIds.has(r.requestId)) return "lease_expired";
-    const known = this.open.get(r.requestId);
-    const open = known ? known.amountNano : 0;
+    // A reservation this counter did not make (or holds no more) is not open here.
+    const entry = r[ENTRY];
+    const known = entry !== undefined && entry !== null && entry.linked && entry.counter === this;
+    const open = known ? entry.r.amountNano : 0;
     for (let i = 0; i < r.subjects.length; i++) {
       const c = this.counters.get(counterKey(r.subjects[i]!.id, r.periodKeys[i]!));
       if (!c) continue;
       c.open -= open;
       c.spent += actual;
     }
-    this.open.delete(r.requestId);
+    if (known) this.unlink(entry);
     r[SETTLED] = true;
     return known ? "settled" : "unknown_reservation";
+  }
+
+  private link(r: Marked): void {
+    const e = new OpenEntry(r, this);
+    r[ENTRY] = e;
+    e.prev = this.last;
+    if (this.last) this.last.next = e;
+    else this.first = e;
+    this.last = e;
+    this.openCount++;
+  }
+
+  private unlink(e: OpenEntry): void {
+    if (e.prev) e.prev.next = e.next;
+    else this.first = e.next;
+    if (e.next) e.next.prev = e.prev;
+    else this.last = e.prev;
+    e.prev = e.next = null;
+    e.linked = false;
+    e.r[ENTRY] = null;
+    this.openCount--;
   }
 
   private rememberExpired(id: string, forgetAt: number): void {
@@ -181,7 +218,7 @@ export class MemoryBudgetCounter implements BudgetCounter {
 
   /** Requests this counter keeps any state for: open reservations and recently expired ones. */
   get trackedRequests(): number {
-    return this.open.size + this.expiredIds.size;
+    return this.openCount + this.expiredIds.size;
   }
 
   sweep(): Promise<ExpiredReservation[]> {
@@ -211,7 +248,9 @@ export class MemoryBudgetCounter implements BudgetCounter {
   /** Apply the lease rule to every open reservation whose lease has ended. */
   private expireDue(now: number): void {
     let next = Infinity;
-    for (const r of this.open.values()) {
+    for (let e = this.first, after: OpenEntry | null; e; e = after) {
+      after = e.next;
+      const r = e.r;
       if (r.expiresAt > now) {
         if (r.expiresAt < next) next = r.expiresAt;
         continue;
@@ -222,7 +261,7 @@ export class MemoryBudgetCounter implements BudgetCounter {
         c.open -= r.amountNano;
         c.spent += r.amountNano;
       }
-      this.open.delete(r.requestId);
+      this.unlink(e);
       this.rememberExpired(r.requestId, now + this.defaultLeaseMs);
       this.expired.push({
         requestId: r.requestId, amountNano: r.amountNano,
