@@ -9,3 +9,4 @@ export * from "./fingerprint.js";
 export * from "./client-address.js";
 export * from "./json-depth.js";
 export * from "./audit-seal.js";
+export * from "./linked-list.js";

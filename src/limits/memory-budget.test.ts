@@ -1,7 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { ManualClock } from "../lib/index.js";
-import { SETTLED_MEMORY_MS } from "./budget.js";
+import { SETTLED_MEMORY_MS, type BudgetReservation, type BudgetSubject } from "./budget.js";
 import { MemoryBudgetCounter } from "./memory-budget.js";
+
+/** Reserves `amountNano` on `subject` under `requestId`; throws unless admitted. */
+async function reserved(budgets: MemoryBudgetCounter, subject: BudgetSubject, amountNano: number, requestId: string): Promise<BudgetReservation> {
+  const r = await budgets.reserve({ subjects: [subject], amountNano, requestId });
+  if (r.outcome !== "admitted") throw new Error(r.outcome);
+  return r.reservation;
+}
 
 describe("MemoryBudgetCounter housekeeping", () => {
   it("keeps nothing per request once settled, and a settle repeated on the same reservation counts once", async () => {
@@ -11,11 +18,10 @@ describe("MemoryBudgetCounter housekeeping", () => {
     await budgets.load(subject.id, "total", 0);
     const rs = [];
     for (let i = 0; i < 3000; i++) {
-      const r = await budgets.reserve({ subjects: [subject], amountNano: 10, requestId: `r${i}` });
-      if (r.outcome !== "admitted") throw new Error(r.outcome);
-      rs.push(r.reservation);
+      const r = await reserved(budgets, subject, 10, `r${i}`);
+      rs.push(r);
       expect(budgets.trackedRequests).toBe(1);
-      await budgets.settle(r.reservation, 5);
+      await budgets.settle(r, 5);
       expect(budgets.trackedRequests).toBe(0);
     }
     clock.advance(SETTLED_MEMORY_MS * 10);
@@ -34,9 +40,7 @@ describe("MemoryBudgetCounter housekeeping", () => {
     await other.load(subject.id, "total", 0);
     const rs = [];
     for (let i = 0; i < 30; i++) {
-      const r = await budgets.reserve({ subjects: [subject], amountNano: 100, requestId: `r${i}` });
-      if (r.outcome !== "admitted") throw new Error(r.outcome);
-      rs.push(r.reservation);
+      rs.push(await reserved(budgets, subject, 100, `r${i}`));
       clock.advance(10);
     }
     // Settle the last, the first and every third in between (3 to 27): 19 stay open.

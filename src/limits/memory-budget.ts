@@ -1,5 +1,5 @@
 import type { Clock } from "../lib/index.js";
-import { systemClock } from "../lib/index.js";
+import { LinkedList, systemClock } from "../lib/index.js";
 import {
   DEFAULT_RESERVATION_LEASE_MS, counterExpiresAt, loadOptions,
   type BudgetCounter, type BudgetReservation, type CounterSnapshot, type ExpiredReservation, type LoadOptions,
@@ -31,9 +31,8 @@ const ENTRY = Symbol("latchkey.entry");
 type Marked = BudgetReservation & { [SETTLED]?: boolean; [ENTRY]?: OpenEntry | null; owner?: string | undefined };
 
 /**
- * An open reservation in the list the lease rule walks, linked in the order reserved; its settle
- * unlinks it through the reservation. A map keyed by request id did this before: gaining and losing
- * an entry every request, it rebuilt its table every few dozen requests, in the old generation.
+ * An open reservation in the list the lease rule walks, in the order reserved; its settle unlinks
+ * it through the reservation (a map keyed by request id did this before: see LinkedList for why not).
  */
 class OpenEntry {
   prev: OpenEntry | null = null;
@@ -51,9 +50,7 @@ export interface MemoryBudgetOptions {
 export class MemoryBudgetCounter implements BudgetCounter {
   private readonly counters = new Map<string, Counter>();
   /** Open reservations only: what the lease rule has to look at. */
-  private first: OpenEntry | null = null;
-  private last: OpenEntry | null = null;
-  private openCount = 0;
+  private readonly open = new LinkedList<OpenEntry>();
   /** Request ids of reservations the lease rule expired (rare), remembered for a lease, forgotten in FIFO order. */
   private readonly expiredIds = new Set<string>();
   private forgetIds: string[] = [];
@@ -150,22 +147,13 @@ export class MemoryBudgetCounter implements BudgetCounter {
   private link(r: Marked): void {
     const e = new OpenEntry(r, this);
     r[ENTRY] = e;
-    e.prev = this.last;
-    if (this.last) this.last.next = e;
-    else this.first = e;
-    this.last = e;
-    this.openCount++;
+    this.open.append(e);
   }
 
   private unlink(e: OpenEntry): void {
-    if (e.prev) e.prev.next = e.next;
-    else this.first = e.next;
-    if (e.next) e.next.prev = e.prev;
-    else this.last = e.prev;
-    e.prev = e.next = null;
+    this.open.remove(e);
     e.linked = false;
     e.r[ENTRY] = null;
-    this.openCount--;
   }
 
   private rememberExpired(id: string, forgetAt: number): void {
@@ -218,7 +206,7 @@ export class MemoryBudgetCounter implements BudgetCounter {
 
   /** Requests this counter keeps any state for: open reservations and recently expired ones. */
   get trackedRequests(): number {
-    return this.openCount + this.expiredIds.size;
+    return this.open.size + this.expiredIds.size;
   }
 
   sweep(): Promise<ExpiredReservation[]> {
@@ -248,7 +236,7 @@ export class MemoryBudgetCounter implements BudgetCounter {
   /** Apply the lease rule to every open reservation whose lease has ended. */
   private expireDue(now: number): void {
     let next = Infinity;
-    for (let e = this.first, after: OpenEntry | null; e; e = after) {
+    for (let e = this.open.first, after: OpenEntry | null; e; e = after) {
       after = e.next;
       const r = e.r;
       if (r.expiresAt > now) {

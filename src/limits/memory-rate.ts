@@ -1,5 +1,5 @@
 import type { Clock } from "../lib/index.js";
-import { systemClock } from "../lib/index.js";
+import { LinkedList, systemClock } from "../lib/index.js";
 import {
   DEFAULT_SLOT_LEASE_MS, RATE_WINDOW_MS, decisionFrom, limitOf,
   type RateAdmitInput, type RateDecision, type RateLimiter, type RateTicket,
@@ -13,10 +13,8 @@ import { TimeLog } from "./time-log.js";
 interface SubjectLog {
   req: TimeLog;
   tok: TimeLog;
-  /** Slots held: their holds, linked in the order they were taken, so a settle unlinks its own. */
-  slots: number;
-  first: Hold | null;
-  last: Hold | null;
+  /** Slots held: their holds, in the order they were taken; a settle unlinks its own. */
+  slots: LinkedList<Hold>;
   /** The earliest lease end among the slots (or later): until then no slot can have expired. */
   slotsExpireAt: number;
 }
@@ -25,9 +23,8 @@ interface SubjectLog {
  * What one admitted request holds in one subject's log: its token entry (the absolute index in
  * `tok`, which a settle corrects to the real count; -1 without a token limit) and, with a
  * concurrency limit, a slot until `until`. The request's ticket carries its holds, so a settle
- * finds them without a lookup. Maps keyed by request id did that before: a map that gains and
- * loses an entry every request rebuilds its table every few dozen requests, and a long-lived
- * map's new table is allocated in the old generation (about 220 bytes a request for the two).
+ * finds them without a lookup (two maps keyed by request id did that before: see LinkedList for
+ * why not; about 220 bytes a request reached the old generation through them).
  */
 class Hold {
   prev: Hold | null = null;
@@ -92,7 +89,7 @@ export class MemoryRateLimiter implements RateLimiter {
       expire(log, cut, now);
       const reqCount = log.req.size;
       const tokSum = log.tok.sum;
-      s.push(reqCount, tokSum, log.slots);
+      s.push(reqCount, tokSum, log.slots.size);
       let retry = -2, kind = -1;
       if (rpm > 0 && reqCount + 1 > rpm) {
         kind = 0;
@@ -102,7 +99,7 @@ export class MemoryRateLimiter implements RateLimiter {
         const r = tokens > tpm ? -1 : tokenRetry(log, tokens, tpm, now);
         if (kind < 0 || r < 0 || (retry >= 0 && r > retry)) { kind = 1; retry = r; }
       }
-      if (cc > 0 && log.slots + 1 > cc && kind < 0) { kind = 2; retry = 1000; }
+      if (cc > 0 && log.slots.size + 1 > cc && kind < 0) { kind = 2; retry = 1000; }
       if (kind >= 0 && (refusedIdx < 0 || retry < 0 || (retryMs >= 0 && retry > retryMs))) {
         refusedIdx = i; refusedKind = kind; retryMs = retry;
       }
@@ -153,14 +150,14 @@ export class MemoryRateLimiter implements RateLimiter {
     if (!log) return 0;
     const now = this.clock.now();
     let n = 0;
-    for (let h = log.first; h; h = h.next) if (h.until > now) n++;
+    for (let h = log.slots.first; h; h = h.next) if (h.until > now) n++;
     return n;
   }
 
   private logFor(id: string): SubjectLog {
     let log = this.logs.get(id);
     if (!log) {
-      log = { req: new TimeLog(false), tok: new TimeLog(true), slots: 0, first: null, last: null, slotsExpireAt: Infinity };
+      log = { req: new TimeLog(false), tok: new TimeLog(true), slots: new LinkedList(), slotsExpireAt: Infinity };
       this.logs.set(id, log);
     }
     return log;
@@ -172,7 +169,7 @@ export class MemoryRateLimiter implements RateLimiter {
     const cut = now - RATE_WINDOW_MS;
     for (const [id, log] of this.logs) {
       expire(log, cut, now);
-      if (log.req.size === 0 && log.tok.size === 0 && log.slots === 0) this.logs.delete(id);
+      if (log.req.size === 0 && log.tok.size === 0 && log.slots.size === 0) this.logs.delete(id);
     }
   }
 }
@@ -183,36 +180,26 @@ function expire(log: SubjectLog, cut: number, now: number): void {
   // Leases run for minutes: the slots are walked only when one may have ended, not on every request.
   if (log.slotsExpireAt <= now) {
     let next = Infinity;
-    for (let h = log.first; h; ) {
-      const after = h.next;
+    for (let h = log.slots.first, after: Hold | null; h; h = after) {
+      after = h.next;
       if (h.until <= now) free(log, h);
       else if (h.until < next) next = h.until;
-      h = after;
     }
     log.slotsExpireAt = next;
   }
 }
 
-/** Links `h` as a slot of `log`. */
+/** Takes a slot of `log` for `h`. */
 function take(log: SubjectLog, h: Hold): void {
   h.slot = true;
-  h.prev = log.last;
-  if (log.last) log.last.next = h;
-  else log.first = h;
-  log.last = h;
-  log.slots++;
+  log.slots.append(h);
   if (h.until < log.slotsExpireAt) log.slotsExpireAt = h.until;
 }
 
-/** Unlinks the slot `h` from `log`: settled, or its lease ended. */
+/** Frees the slot `h` holds in `log`: settled, or its lease ended. */
 function free(log: SubjectLog, h: Hold): void {
-  if (h.prev) h.prev.next = h.next;
-  else log.first = h.next;
-  if (h.next) h.next.prev = h.prev;
-  else log.last = h.prev;
-  h.prev = h.next = null;
   h.slot = false;
-  log.slots--;
+  log.slots.remove(h);
 }
 
 /** How long until enough token entries leave the window for `tokens` to fit. */
