@@ -3,11 +3,18 @@
  * flight to one origin (a pool has 256 connections; the default share is 64), and a request over
  * its share waits in its key's queue for at most `queueMs`. So 256 slow requests from one key
  * cannot hold every connection while other keys wait (they did, 14 s). Counters are plain maps
- * keyed by "origin key"; only a waiting request makes a closure.
+ * keyed by "origin key"; only a waiting request makes a closure. A counter back at zero stays, until
+ * a prune every PRUNE_EVERY such releases: a key with one request at a time would otherwise add and
+ * delete its entry every request, and a map whose entries come and go rebuilds its table every few
+ * dozen changes, in the old generation for a long-lived map.
  */
+/** Releases to zero between two prunes of the idle counters. */
+export const PRUNE_EVERY = 4096;
+
 export class FairShare {
   private readonly inflight = new Map<string, number>();
   private readonly waiters = new Map<string, (() => void)[]>();
+  private idleReleases = 0;
 
   constructor(private readonly perKey: number, private readonly queueMs: number) {}
 
@@ -52,7 +59,17 @@ export class FairShare {
       return;
     }
     const n = (this.inflight.get(slot) ?? 1) - 1;
-    if (n <= 0) this.inflight.delete(slot);
-    else this.inflight.set(slot, n);
+    this.inflight.set(slot, n > 0 ? n : 0);
+    if (n <= 0 && ++this.idleReleases >= PRUNE_EVERY) this.pruneIdle();
+  }
+
+  /** Origin-key pairs with a counter: those in flight, and idle ones until the next prune. */
+  get tracked(): number {
+    return this.inflight.size;
+  }
+
+  private pruneIdle(): void {
+    this.idleReleases = 0;
+    for (const [slot, n] of this.inflight) if (n === 0) this.inflight.delete(slot);
   }
 }
