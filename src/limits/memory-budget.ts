@@ -37,8 +37,8 @@ type Marked = BudgetReservation & { [SETTLED]?: boolean; [ENTRY]?: OpenEntry | n
 class OpenEntry {
   prev: OpenEntry | null = null;
   next: OpenEntry | null = null;
-  linked = true;
-  constructor(readonly r: Marked, readonly counter: MemoryBudgetCounter) {}
+  /** The counter it is open in; null once settled or expired (a copy of the reservation still points here). */
+  constructor(readonly r: Marked, public counter: MemoryBudgetCounter | null) {}
 }
 
 export interface MemoryBudgetOptions {
@@ -131,7 +131,7 @@ export class MemoryBudgetCounter implements BudgetCounter {
     if (this.expiredIds.has(r.requestId)) return "lease_expired";
     // A reservation this counter did not make (or holds no more) is not open here.
     const entry = r[ENTRY];
-    const known = entry !== undefined && entry !== null && entry.linked && entry.counter === this;
+    const known = entry?.counter === this;
     const open = known ? entry.r.amountNano : 0;
     for (let i = 0; i < r.subjects.length; i++) {
       const c = this.counters.get(counterKey(r.subjects[i]!.id, r.periodKeys[i]!));
@@ -152,7 +152,7 @@ export class MemoryBudgetCounter implements BudgetCounter {
 
   private unlink(e: OpenEntry): void {
     this.open.remove(e);
-    e.linked = false;
+    e.counter = null;
     e.r[ENTRY] = null;
   }
 
