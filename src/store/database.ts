@@ -92,6 +92,21 @@ export function openDatabase({ url, pgOptions, statementTimeoutMs = DEFAULT_STAT
   return database(db, owner, { dialect: "sqlite", location: file, sqlite, statementTimeoutMs });
 }
 
+/**
+ * The usage thread's connection (usage-thread.ts), which does nothing but append usage rows and roll
+ * them up; bench/usage-insert.ts measures it so.
+ */
+export function tuneForUsageWrites(database: Database): void {
+  // SQLite's default 2 MiB of page cache, not the main connection's 8 (kept for key lookups): this one
+  // appends, touching the newest pages of each index. Measured over 200,000 rows in batches of 800:
+  // 7-10 MB less RSS, inserts no slower (8.3-9.1 µs a row against 9.7-10.4, on a busy machine).
+  database.sqlite!.pragma("cache_size = -2048");
+  // An insert of many rows keeps a statement journal (the pages it changed, to undo it alone should it
+  // fail half way); past 64 KiB SQLite spills it to a temporary file, which cost the 32-row inserts
+  // (store/usage.ts) two page writes a request. In memory it stays as small as one statement's pages.
+  database.sqlite!.pragma("temp_store = memory");
+}
+
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };
 
 /** The advisory lock id that serialises schema changes on a PostgreSQL server ("latchkey" in ASCII, truncated). */

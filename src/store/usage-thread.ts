@@ -3,7 +3,7 @@
  * with the same pragmas as the main one (openDatabase), answering one message at a time, in order.
  */
 import { parentPort, workerData } from "node:worker_threads";
-import { openDatabase } from "./database.js";
+import { openDatabase, tuneForUsageWrites } from "./database.js";
 import { CreditStore } from "./credits.js";
 import { KeyStore } from "./keys.js";
 import { UsageRollupStore, type SpendSubject, type UsageQuery } from "./usage-rollups.js";
@@ -34,14 +34,7 @@ export interface UsageThreadData {
 const port = parentPort!;
 const { file, statementTimeoutMs } = workerData as UsageThreadData;
 const database = openDatabase({ url: file, statementTimeoutMs });
-// SQLite's default 2 MiB of page cache, not the main connection's 8 (kept for key lookups): this one
-// appends, touching the newest pages of each index. Measured over 200,000 rows in batches of 800:
-// 7-10 MB less RSS, inserts no slower (8.3-9.1 µs a row against 9.7-10.4, on a busy machine).
-database.sqlite!.pragma("cache_size = -2048");
-// An insert of many rows keeps a statement journal (the pages it changed, to undo it alone should it
-// fail half way); past 64 KiB SQLite spills it to a temporary file, which cost the 32-row inserts
-// (store/usage.ts) two page writes a request. In memory it stays as small as one statement's pages.
-database.sqlite!.pragma("temp_store = memory");
+tuneForUsageWrites(database);
 const usage = new UsageStore(database);
 const rollups = new UsageRollupStore(database);
 const credits = new CreditStore(database);
