@@ -12,8 +12,8 @@
  * The rows land at the right edge of the table and of its indexes on `id` and `at`, but in the
  * (key_id, at) and (workspace_id, at) indexes at one place for each key and each workspace, so a
  * batch rewrites a page of each for every key it holds. The last line drops those two indexes, to
- * show what they cost at the widest spread (they serve alert checks of a key's or a workspace's
- * period spend, and a key's recent events).
+ * show what they cost at the widest spread (they serve the reads of a key's or a workspace's
+ * unrolled spend: the alert checks, and a spend counter's load).
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";

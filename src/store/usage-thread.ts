@@ -1,6 +1,7 @@
 /**
- * The usage writer's thread (see usage-worker.ts): its own connection to the SQLite file, opened
- * with the same pragmas as the main one (openDatabase), answering one message at a time, in order.
+ * The usage writer's thread (see usage-worker.ts): its own connection to the SQLite file, opened as
+ * the main one is (openDatabase) and then tuned for appending (tuneForUsageWrites), answering one
+ * message at a time, in order.
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { openDatabase, tuneForUsageWrites } from "./database.js";
