@@ -10,7 +10,7 @@ import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { UsageRecorder } from "../src/gateway/recorder.js";
 import { ManualClock } from "../src/lib/index.js";
-import { createStore, WorkerUsageWriter, type UsageEvent } from "../src/store/index.js";
+import { createStore, inTransaction, openDatabase, WorkerUsageWriter, type UsageEvent } from "../src/store/index.js";
 import { UsageRollupJob } from "../src/usage/index.js";
 import { backends, type TestBackend } from "./support/backends.js";
 import { T0, openFixture, usageEvent, usd, type MeteringFixture } from "./metering-support.js";
@@ -166,6 +166,67 @@ describe("usage writer choice", () => {
     // Never backwards: an older time leaves the newer one.
     await f.store.usageWriter.touchKeys(new Map([[key.id, 1_000]]));
     expect((await f.store.keys.getById(key.id))!.lastUsedAt).toBe(1_234);
+  });
+
+  it("a write on the main connection waits for the write lock without holding the event loop, then writes", async () => {
+    const { f, backend } = await fixture(true);
+    const lock = holdWriteLock(backend.url);
+    const settled: string[] = [];
+    const autocommit = f.store.kv.set("plain", "1").then(() => settled.push("autocommit"));
+    const transaction = inTransaction(f.database, async () => {
+      await f.store.kv.set("in-transaction", "2");
+    }).then(() => settled.push("transaction"));
+    // SQLite's own busy wait would sleep in this thread: no timer would fire until the lock was released.
+    let ticks = 0;
+    const ticking = setInterval(() => ticks++, 5);
+    await sleep(150);
+    clearInterval(ticking);
+    expect(ticks).toBeGreaterThan(10);
+    expect(settled).toEqual([]);
+    lock.release();
+    await Promise.all([autocommit, transaction]);
+    expect(await f.store.kv.get("plain")).toBe("1");
+    expect(await f.store.kv.get("in-transaction")).toBe("2");
+  });
+
+  it("a write kept from the lock past its wait fails with SQLITE_BUSY, as after SQLite's own wait, and writes once the lock is free", async () => {
+    const { backend } = await fixture(true);
+    const short = openDatabase({ url: backend.url, lockWaitMs: 200 });
+    try {
+      const kv = createStore(short).kv;
+      const lock = holdWriteLock(backend.url);
+      const started = performance.now();
+      await expect(kv.set("k", "v")).rejects.toMatchObject({ code: "SQLITE_BUSY" });
+      await expect(inTransaction(short, () => kv.set("k", "v"))).rejects.toMatchObject({ code: "SQLITE_BUSY" });
+      const waited = performance.now() - started;
+      expect(waited).toBeGreaterThanOrEqual(2 * 180);
+      expect(waited).toBeLessThan(2_000);
+      lock.release();
+      await kv.set("k", "v");
+      expect(await kv.get("k")).toBe("v");
+    } finally {
+      await short.close();
+    }
+  });
+
+  it("a main-thread write waits for the thread's current roll-up pass, not for the whole roll-up", async () => {
+    const { f } = await fixture(true);
+    for (let i = 0; i < 8; i++) await f.store.usageWriter.insertMany(Array.from({ length: 5_000 }, () => usageEvent(f, {})));
+    // 8 passes of 5,000 events (the roll-up job's), each sent when the last one answers.
+    let passes = 0;
+    const rolling = (async () => {
+      for (let n = -1; n !== 0; passes++) n = await f.store.usageWriter.rollUp(T0 + 1, 5_000);
+    })();
+    while (passes === 0) await sleep(1);
+    let passesBeforeWrite = -1;
+    await f.store.kv.set("between passes", "1").then(() => (passesBeforeWrite = passes));
+    await rolling;
+    if (process.env.SHOW) console.log("PASSES", passesBeforeWrite);
+    expect(passes).toBe(9);
+    // Sent as soon as the thread answers, the next pass would take the lock before the write's next
+    // try, pass after pass: the write would wait for the roll-up's end.
+    expect(passesBeforeWrite).toBeLessThanOrEqual(2);
+    expect(await f.store.kv.get("between passes")).toBe("1");
   });
 
   it("a store built without a writer writes on its own connection", async () => {

@@ -55,9 +55,11 @@ export interface OpenOptions {
   pgOptions?: pg.PoolConfig;
   /** The longest a statement or a transaction may take (default 15 s). */
   statementTimeoutMs?: number;
+  /** SQLite: the longest a write waits for another connection's write lock before it fails with SQLITE_BUSY (default 5 s). */
+  lockWaitMs?: number;
 }
 
-export function openDatabase({ url, pgOptions, statementTimeoutMs = DEFAULT_STATEMENT_TIMEOUT_MS }: OpenOptions): Database {
+export function openDatabase({ url, pgOptions, statementTimeoutMs = DEFAULT_STATEMENT_TIMEOUT_MS, lockWaitMs = 5_000 }: OpenOptions): Database {
   const owner = {};
   if (/^postgres(ql)?:\/\//.test(url)) {
     const pool = new (loadPg().Pool)({
@@ -81,14 +83,17 @@ export function openDatabase({ url, pgOptions, statementTimeoutMs = DEFAULT_STAT
   sqlite.pragma("journal_mode = WAL");
   sqlite.pragma("foreign_keys = ON");
   sqlite.pragma("synchronous = NORMAL");
-  sqlite.pragma("busy_timeout = 5000");
+  // What a write on the handle itself waits for the lock; through `db` it waits without blocking (transaction.ts).
+  sqlite.pragma(`busy_timeout = ${lockWaitMs}`);
   // 8 MiB of page cache per connection (SQLite's default is 2): the upper levels of the key-hash
   // index stay in it, and the operating system's file cache serves the rest. A larger cache is
   // resident memory the gateway keeps for good: 64 MiB measured no faster for cold key lookups
   // among a million keys (bench/verify.ts).
   sqlite.pragma("cache_size = -8192");
   // One connection: a caller waiting for it longer than the statement timeout fails instead of queueing for ever.
-  const db = new Kysely<Tables>({ dialect: guardDialect(new SqliteDialect({ database: sqlite }), owner, statementTimeoutMs, true) });
+  const db = new Kysely<Tables>({
+    dialect: guardDialect(new SqliteDialect({ database: sqlite }), owner, { acquireTimeoutMs: statementTimeoutMs, sqliteLock: { handle: sqlite, waitMs: lockWaitMs } }),
+  });
   return database(db, owner, { dialect: "sqlite", location: file, sqlite, statementTimeoutMs });
 }
 

@@ -4,6 +4,7 @@ import type { UsageEvent } from "./types.js";
 import type { UsageThreadAnswer, UsageThreadData, UsageThreadRequest } from "./usage-thread.js";
 import type { UsageWriter, UsageWriterStats } from "./usage-writer.js";
 import { packUsage, type UsageStore } from "./usage.js";
+import { writeLockWanted } from "./transaction.js";
 import type { SpendSubject, UsageGroupRow, UsageQuery } from "./usage-rollups.js";
 
 /** Requests waiting for the thread at most; past it a write fails at once (the recorder keeps or spools it). */
@@ -35,7 +36,8 @@ interface Waiting {
  * Usage batches and roll-ups on a SQLite file, written by a thread with its own connection: the
  * main thread packs a batch into one flat array, posts it and awaits the answer, so a 4 ms insert
  * or a 10 ms roll-up no longer stalls the requests in flight. WAL lets the main connection read
- * meanwhile; the two connections' writes take turns (busy_timeout).
+ * meanwhile; the two connections' writes take turns, the main one waiting for the lock without
+ * holding the event loop (transaction.ts).
  *
  * Failures look like a database's: an answer with the error's code, a thread that died (logged,
  * started again on the next request), or one that does not answer within twice the statement
@@ -116,7 +118,33 @@ export class WorkerUsageWriter implements UsageWriter {
       const timer = setTimeout(() => this.hung(worker, id), this.o.statementTimeoutMs * 2);
       timer.unref();
       this.waiting.set(id, { ok: ok as (value: unknown) => void, fail, timer, op: m.op, rows, worker });
-      worker.postMessage({ ...m, id });
+      this.send(worker, { ...m, id } as UsageThreadRequest);
+    });
+  }
+
+  /**
+   * Requests held back, in order, while a write on the main connection waits for the write lock:
+   * the thread takes the lock again for each request it is sent, so a roll-up's passes or a run of
+   * batches would keep that write waiting (without holding the event loop, but waiting). Held, they
+   * leave once it has the lock.
+   */
+  private held: { worker: Worker; m: UsageThreadRequest }[] | null = null;
+
+  private send(worker: Worker, m: UsageThreadRequest): void {
+    if (this.held) {
+      this.held.push({ worker, m });
+      return;
+    }
+    const wanted = writeLockWanted();
+    if (!wanted) {
+      worker.postMessage(m);
+      return;
+    }
+    const held = (this.held = [{ worker, m }]);
+    void wanted.then(() => {
+      this.held = null;
+      // A request whose thread has ended meanwhile was failed with it (failAll); not sent again.
+      for (const h of held) if (this.waiting.get(h.m.id)?.worker === h.worker) h.worker.postMessage(h.m);
     });
   }
 
