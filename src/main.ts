@@ -115,7 +115,9 @@ async function buildApp(config: Config, opts: AppOptions, server: Server, baseUr
   const usageThread = database.dialect === "sqlite" && database.location !== ":memory:";
   const store = createStore(database, {
     masterKey: masterKeys,
-    ...(usageThread ? { usageWriter: ({ usage }) => new WorkerUsageWriter({ file: database.location, statementTimeoutMs: config.statementTimeoutMs, usage, logger }) } : {}),
+    ...(usageThread ? { usageWriter: ({ usage }) => new WorkerUsageWriter({
+      file: database.location, statementTimeoutMs: config.statementTimeoutMs, usage, logger, mainConnection: database.sqlite,
+    }) } : {}),
   });
   const redis = config.redisUrl ? createLimitsRedis(config.redisUrl) : null;
   const bus = redis ? new RedisInvalidationBus(redis, logger, config.redisPrefix) : null;

@@ -3,14 +3,14 @@
  * a thread that dies or hangs with a batch in flight loses nothing, and its roll-ups and credits
  * charges are the main thread's.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
 import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { UsageRecorder } from "../src/gateway/recorder.js";
 import { ManualClock } from "../src/lib/index.js";
-import { createStore, inTransaction, openDatabase, WorkerUsageWriter, type UsageEvent } from "../src/store/index.js";
+import { createStore, inTransaction, migrate, openDatabase, WorkerUsageWriter, type UsageEvent } from "../src/store/index.js";
 import { UsageRollupJob } from "../src/usage/index.js";
 import { backends, type TestBackend } from "./support/backends.js";
 import { T0, openFixture, usageEvent, usd, type MeteringFixture } from "./metering-support.js";
@@ -227,6 +227,43 @@ describe("usage writer choice", () => {
     // try, pass after pass: the write would wait for the roll-up's end.
     expect(passesBeforeWrite).toBeLessThanOrEqual(2);
     expect(await f.store.kv.get("between passes")).toBe("1");
+  });
+
+  it("takes over the main connection's WAL checkpoints: main-thread commits never run one, the thread's timer does", async () => {
+    const backend = await sqlite!.create();
+    const database = openDatabase({ url: backend.url });
+    const main = database.sqlite!;
+    let writer: WorkerUsageWriter | null = null;
+    try {
+      await migrate(database);
+      const store = createStore(database, {
+        usageWriter: ({ usage }) => (writer = new WorkerUsageWriter({
+          file: backend.url, statementTimeoutMs: 5_000, usage, logger: quiet, mainConnection: main, checkpointEveryMs: 50,
+        })),
+      });
+      expect(main.pragma("wal_autocheckpoint", { simple: true })).toBe(0);
+      // 3,000 pages written by the main connection alone, 200 at a time, the timer running between.
+      const page = "x".repeat(4_000);
+      for (let round = 0; round < 15; round++) {
+        await inTransaction(database, async () => {
+          for (let i = 0; i < 200; i++) await store.kv.set(`k${round}-${i}`, page);
+        });
+        await sleep(120);
+      }
+      // Checkpointed behind the writes, the WAL is started again from its beginning: it never held
+      // the 3,000 pages at once. With no checkpoint at all (the main connection's turned off, no timer) it would.
+      const walPages = statSync(`${backend.url}-wal`).size / 4_096;
+      expect(walPages).toBeGreaterThan(200);
+      expect(walPages).toBeLessThan(1_500);
+      const last = await writer!.checkpoint();
+      expect(last.checkpointed).toBe(last.log);
+      await store.usageWriter.close();
+      // Without the thread, the main connection checkpoints for itself again.
+      expect(main.pragma("wal_autocheckpoint", { simple: true })).toBe(1_000);
+    } finally {
+      await database.close();
+      await backend.cleanup();
+    }
   });
 
   it("a store built without a writer writes on its own connection", async () => {

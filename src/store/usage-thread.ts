@@ -20,7 +20,11 @@ export type UsageThreadRequest =
   | { id: number; op: "report"; query: UsageQuery }
   | { id: number; op: "touch"; lastUsed: [string, number][] }
   | { id: number; op: "pragma"; text: string }
+  | { id: number; op: "checkpoint" }
   | { id: number; op: "close" };
+
+/** SQLite's answer to a checkpoint: frames in the WAL, and how many of them are now in the database file. */
+export interface WalCheckpoint { busy: number; log: number; checkpointed: number }
 
 /** What the thread answers: a count and the time it took in the thread, or the error with its code. */
 export type UsageThreadAnswer =
@@ -61,6 +65,9 @@ async function perform(m: UsageThreadRequest): Promise<unknown> {
     case "pragma":
       database.sqlite!.pragma(m.text);
       return 0;
+    case "checkpoint":
+      // PASSIVE: copies what no reader still needs, never waits for a reader or a writer.
+      return (database.sqlite!.pragma("wal_checkpoint(PASSIVE)") as WalCheckpoint[])[0];
     case "close":
       await database.close();
       return 0;
