@@ -242,6 +242,8 @@ describe("usage writer choice", () => {
         })),
       });
       expect(main.pragma("wal_autocheckpoint", { simple: true })).toBe(0);
+      // The thread up (its modules take a while to load on a busy machine) and the migrations checkpointed.
+      await writer!.checkpoint();
       // 3,000 pages written by the main connection alone, 200 at a time, the timer running between.
       const page = "x".repeat(4_000);
       for (let round = 0; round < 15; round++) {
