@@ -11,7 +11,7 @@ if (!existsSync(built)) {
   console.error("bench: build first (npm run build)");
   process.exit(2);
 }
-const order = ["verify", "gateway", "translation", "limits", "usage-report", "usage-insert", "leaks-scan"];
+const order = ["verify", "gateway", "translation", "limits", "usage-report", "usage-insert", "main-writes", "leaks-scan"];
 const available = readdirSync(built).filter((f) => f.endsWith(".js") && f !== "table.js" && !f.startsWith("baseline")).map((f) => f.slice(0, -3));
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith("-"));
 const names = (wanted.length ? wanted : [...order.filter((n) => available.includes(n)), ...available.filter((n) => !order.includes(n)).sort()]);
