@@ -22,8 +22,8 @@ export interface WorkerUsageWriterOptions {
    * The main connection to the file, whose WAL checkpoints the thread takes over. SQLite runs a
    * checkpoint inside the commit that takes the WAL past 1,000 pages, on whichever connection
    * commits; on the main one that held the event loop (main-thread writes during a roll-up: longest
-   * event-loop gap 13-16 ms with it, 6-10 without). The thread's own commits still checkpoint so,
-   * and its timer covers the main connection's writes while it has nothing to write.
+   * event-loop gap 11-16 ms with it, 6-10 without, six runs each). The thread's own commits still
+   * checkpoint so, and its timer covers the main connection's writes while it has nothing to write.
    */
   mainConnection?: Pick<BetterSqlite3.Database, "pragma">;
   /** How often the thread checkpoints on its timer (default 10 s). */
