@@ -18,9 +18,9 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { newId } from "../src/lib/index.js";
 import { KvStore, migrate, openDatabase, UsageStore, WorkerUsageWriter, type UsageEvent } from "../src/store/index.js";
 import { median, printTable } from "./table.js";
+import { syntheticUsage } from "./usage-events.js";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const EVENTS = 60_000;
@@ -44,16 +44,7 @@ async function round(way: Way, dir: string): Promise<{ gap: number; write: numbe
     const t0 = Date.now() - 60_000;
     for (let n = 0; n < EVENTS;) {
       const batch: UsageEvent[] = [];
-      for (let i = 0; i < 400; i++, n++) {
-        const k = n % KEYS;
-        const at = t0 + Math.floor(n / 4);
-        batch.push({
-          id: newId("req", at), at, orgId: "org_bench0000000000000000", workspaceId: `wrk_bench${String(k % 20).padStart(16, "0")}`,
-          keyId: `key_bench${String(k).padStart(16, "0")}`, provider: "anthropic", model: "claude-haiku-4-5", endpoint: "messages",
-          inputTokens: 12, outputTokens: 30, cacheWriteTokens: 0, cacheReadTokens: 0, costNano: 162_000, status: 200, errorCode: null,
-          streamed: false, aborted: false, latencyMs: 3, ttfbMs: 3, deployment: "crd_bench", attempts: 1,
-        });
-      }
+      for (let i = 0; i < 400; i++, n++) batch.push(syntheticUsage(n, t0, KEYS, 20));
       await writer.insertMany(batch);
     }
     const kv = new KvStore(database);

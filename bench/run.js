@@ -12,7 +12,10 @@ if (!existsSync(built)) {
   process.exit(2);
 }
 const order = ["verify", "gateway", "translation", "limits", "usage-report", "usage-insert", "main-writes", "leaks-scan"];
-const available = readdirSync(built).filter((f) => f.endsWith(".js") && f !== "table.js" && !f.startsWith("baseline")).map((f) => f.slice(0, -3));
+// Modules the benchmarks load, not benchmarks: run alone, they print nothing or fail (floor-writer
+// is a worker thread's script).
+const helpers = new Set(["table", "heap", "usage-events", "floor-gateway", "floor-writer"]);
+const available = readdirSync(built).filter((f) => f.endsWith(".js") && !f.startsWith("baseline")).map((f) => f.slice(0, -3)).filter((n) => !helpers.has(n));
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith("-"));
 const names = (wanted.length ? wanted : [...order.filter((n) => available.includes(n)), ...available.filter((n) => !order.includes(n)).sort()]);
 let failed = 0;

@@ -18,16 +18,15 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { newId } from "../src/lib/index.js";
 import {
   CreditStore, migrate, openDatabase, packUsage, rollUpAndCharge, tuneForUsageWrites, UsageRollupStore, UsageStore, type UsageEvent,
 } from "../src/store/index.js";
 import { printTable } from "./table.js";
+import { syntheticUsage } from "./usage-events.js";
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 100_000);
 const BATCH = Number(process.env.BENCH_BATCH ?? 400);
 const WARM_BATCHES = 20;
-/** Rows are 0.25 ms apart: 4,000 requests a second. */
 const T0 = Date.UTC(2026, 0, 1);
 
 interface Spread { keys: number; workspaces: number; dropSubjectIndexes?: boolean }
@@ -52,16 +51,7 @@ async function measure(s: Spread, dir: string) {
   let n = 0;
   const batch = (): unknown[] => {
     const events: UsageEvent[] = [];
-    for (let i = 0; i < BATCH; i++, n++) {
-      const k = n % s.keys;
-      const at = T0 + Math.floor(n / 4);
-      events.push({
-        id: newId("req", at), at, orgId: "org_bench0000000000000000", workspaceId: `wrk_bench${String(k % s.workspaces).padStart(16, "0")}`,
-        keyId: `key_bench${String(k).padStart(16, "0")}`, provider: "anthropic", model: "claude-haiku-4-5", endpoint: "messages",
-        inputTokens: 12, outputTokens: 30, cacheWriteTokens: 0, cacheReadTokens: 0, costNano: 162_000, status: 200, errorCode: null,
-        streamed: false, aborted: false, latencyMs: 3, ttfbMs: 3, deployment: "crd_bench", attempts: 1,
-      });
-    }
+    for (let i = 0; i < BATCH; i++, n++) events.push(syntheticUsage(n, T0, s.keys, s.workspaces));
     return packUsage(events);
   };
   for (let i = 0; i < WARM_BATCHES; i++) usage.insertPacked(batch());
