@@ -9,7 +9,7 @@
  * request (the proxy process's CPU time from /proc/<pid>/stat) and RSS after the runs.
  *   node dist/bench/gateway.js [--seconds 5] [--rounds 3] [--only json|stream] [--profile <dir>]
  *     [--trace-gc <file>] [--limits] [--access-log] [--autocannon] [--v8-flags "<flags>"]
- * --profile: the undici proxy and Latchkey write a V8 CPU profile (--cpu-prof) into <dir>; --trace-gc: Latchkey runs
+ * --profile: the undici proxy, the floor gateway and Latchkey write a V8 CPU profile (--cpu-prof) into <dir>; --trace-gc: Latchkey runs
  * with --trace-gc, its standard output into <file>; --access-log: Latchkey writes its access log
  * line per request (to a standard error sent to /dev/null by the caller). Without wrk on the PATH
  * (or with --autocannon) the load comes from autocannon, a Node process on the same cores, which
@@ -63,10 +63,21 @@ const APP_FLAGS = arg("--v8-flags")?.split(" ").filter(Boolean) ?? ["--max-semi-
 interface Writer { rows: number; batches: number; insertMs: number; rollups: number; rollupMs: number; mainThread: boolean }
 let writerStats: () => Writer | null = () => null;
 
-/** Latchkey's main-thread event-loop delay from the first run on (ms): a stall shows here as it does in p99. */
+/** The child's main-thread event-loop delay from the first run on (ms): a stall shows here as it does in p99. */
 let loopDelay: () => { p99: number; max: number } | null = () => null;
 
-/** What a child answers when sampled (Latchkey's child adds its loop delay and usage writer). */
+/**
+ * Starts measuring the event-loop delay; every target does, so that Latchkey's can be read against
+ * the proxy's and the floor gateway's. Under load at 32 connections the delay is mostly the length
+ * of one turn of the loop, which serves every socket ready at once: a long turn is busy, not stalled.
+ */
+function watchLoop(): void {
+  const histogram = monitorEventLoopDelay({ resolution: 1 });
+  histogram.enable();
+  loopDelay = () => ({ p99: histogram.percentile(99) / 1e6, max: histogram.max / 1e6 });
+}
+
+/** What a child answers when sampled (Latchkey's child adds its usage writer). */
 interface Settled { cpuMicros: number; rss: number; loop?: { p99: number; max: number } | null; writer: Writer | null }
 
 /**
@@ -111,11 +122,13 @@ async function child(): Promise<void> {
     const { startBaselineProxy } = await import("./baseline-proxy.js");
     const p = await startBaselineProxy(arg("--upstream")!);
     answerStats();
+    watchLoop();
     process.send!({ ready: { url: p.url } });
   } else if (role === "floor") {
     const { startFloorGateway } = await import("./floor-gateway.js");
     const p = await startFloorGateway(arg("--upstream")!, arg("--data-dir")!);
     answerStats();
+    watchLoop();
     process.send!({ ready: { url: p.url } });
   } else if (role === "app") {
     const { loadConfig } = await import("../src/config/index.js");
@@ -156,9 +169,7 @@ async function child(): Promise<void> {
     }
     const { key } = await api("POST", "/api/v1/keys", { name: "bench", kind: "live", allowed_models: ["claude-*"], ...limits });
     answerStats(settle);
-    const histogram = monitorEventLoopDelay({ resolution: 1 });
-    histogram.enable();
-    loopDelay = () => ({ p99: histogram.percentile(99) / 1e6, max: histogram.max / 1e6 });
+    watchLoop();
     process.send!({ ready: { url, key } });
   }
 }
@@ -390,7 +401,8 @@ async function main(): Promise<void> {
       [...APP_FLAGS, ...(profile ? ["--cpu-prof", `--cpu-prof-dir=${profile}`] : []), ...(traceGc ? ["--trace-gc"] : [])], gcLog ?? "inherit");
     procs.push(app.proc);
     // The floor gateway runs with Latchkey's V8 flags: the two differ in how they do the work, not in the heap they have.
-    const floor = await start("floor", ["--upstream", upstream.url, "--data-dir", mkdtempSync(join(dataDir, "floor-"))], APP_FLAGS);
+    const floor = await start("floor", ["--upstream", upstream.url, "--data-dir", mkdtempSync(join(dataDir, "floor-"))],
+      [...APP_FLAGS, ...(profile ? ["--cpu-prof", `--cpu-prof-dir=${profile}/floor`] : [])]);
     procs.push(floor.proc);
     const targets: Target[] = [{ name: "undici proxy", ...base }, { name: "floor gateway", ...floor }, { name: "latchkey", ...app }];
     const idleRss = (await sample(app.proc, false)).rss;
@@ -439,7 +451,9 @@ async function main(): Promise<void> {
       ["target", "req/s @32", "p50 ms @1", "p99 ms @1", "p50 ms @32", "p99 ms @32", "CPU µs/req @1", "CPU µs/req @32", "RSS MB", "errors"], rows);
     const last = await sample(app.proc, true);
     console.log(`\nlatchkey RSS: ${Math.round(idleRss / 1048576)} MB idle after start, ${Math.round(last.rss / 1048576)} MB after the runs (target < 150 MB)`);
-    if (last.loop) console.log(`latchkey main thread's event-loop delay over all runs (1 ms resolution): p99 ${last.loop.p99.toFixed(1)} ms, max ${last.loop.max.toFixed(1)} ms`);
+    const loops = [["undici proxy", (await sample(base.proc, false)).loop], ["floor gateway", (await sample(floor.proc, false)).loop], ["latchkey", last.loop]] as const;
+    console.log(`main thread's event-loop delay over all runs (1 ms resolution; at 32 connections mostly one busy turn of the loop): `
+      + loops.map(([name, l]) => `${name} p99 ${l?.p99.toFixed(1)} ms, max ${l?.max.toFixed(1)} ms`).join("; "));
     const w = last.writer;
     if (w?.rows) {
       // Off the main thread the time is the usage thread's own (its CPU is in the process's, above), not a stall.
