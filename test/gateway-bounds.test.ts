@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSimulatorServer, type SimulatorServer } from "../src/providers/index.js";
 import { startSqliteApp, type TestApp } from "./support/app.js";
+import { eventually } from "./support/gateway-harness.js";
 
 /** A PDF of `pages` uncompressed pages padded with incompressible-looking filler up to about `bytes`. */
 function pdfBase64(pages: number, bytes: number): string {
@@ -28,11 +29,15 @@ describe("document costs against spend limits (live keys, simulator upstream)", 
     await sim?.close();
   });
 
-  const spentBy = async (keyId: string) => {
-    await t.app.services.store.usage.count();
-    const rows = await t.app.database.db.selectFrom("usage_events").select(["cost_nano"]).where("key_id", "=", keyId).execute();
-    return rows.reduce((s, r) => s + Number(r.cost_nano), 0);
-  };
+  /**
+   * What the key spent, once the usage of all `served` answers is written: the recorder writes
+   * every 100 ms through the usage thread, which a loaded machine can hold up for longer than a
+   * fixed wait (200 ms read none of it once).
+   */
+  const spentBy = (keyId: string, served: number) => eventually(async () => {
+    const rows = await t.app.database.db.selectFrom("usage_events").select(["cost_nano", "status"]).where("key_id", "=", keyId).execute();
+    return rows.filter((r) => r.status === 200).length >= served && { spent: rows.reduce((s, r) => s + Number(r.cost_nano), 0) };
+  });
   const send = (key: string, data: string, note = "") => fetch(`${t.url}/v1/messages`, {
     method: "POST", headers: { "x-api-key": key, "anthropic-version": "2023-06-01", "content-type": "application/json" },
     body: JSON.stringify({ model: "claude-sonnet-4-6", max_tokens: 50, messages: [{ role: "user", content: [
@@ -48,8 +53,7 @@ describe("document costs against spend limits (live keys, simulator upstream)", 
     const small = await send(k.key, pdfBase64(1, 2_000));
     expect(small.status).toBe(200);
     await small.arrayBuffer();
-    await new Promise((r) => setTimeout(r, 200));
-    const spent = await spentBy(k.id);
+    const { spent } = await spentBy(k.id, 1);
     expect(spent).toBeGreaterThan(0);
     expect(spent).toBeLessThanOrEqual(100_000_000);
   });
@@ -66,8 +70,7 @@ describe("document costs against spend limits (live keys, simulator upstream)", 
     const small = await parallel(pdfBase64(2, 80_000));
     expect(small.filter((s) => s === 200).length).toBeGreaterThanOrEqual(1);
     expect(small.every((s) => s === 200 || s === 429)).toBe(true);
-    await new Promise((r) => setTimeout(r, 200));
-    const spent = await spentBy(k.id);
+    const { spent } = await spentBy(k.id, small.filter((s) => s === 200).length);
     expect(spent).toBeGreaterThan(0);
     expect(spent).toBeLessThanOrEqual(500_000_000);
   });
