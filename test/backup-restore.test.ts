@@ -41,12 +41,15 @@ describe("backup and restore", () => {
     const churn = (async () => {
       for (let i = 0; i < 40 && !stop; i++) await api("POST", "/api/v1/keys", { name: `during${i}`, kind: "test" });
     })();
-    await new Promise((r) => setTimeout(r, 300));
+    // What the database holds before the backup: at least the first eleven requests' usage, which
+    // the recorder writes within about 100 ms (read again until it is there: a loaded machine is slower).
     const live = new BetterSqlite3(join(data, "latchkey.db"), { readonly: true });
-    const before = {
+    const read = () => ({
       keys: (live.prepare("select id from api_keys").all() as { id: string }[]).map((r) => r.id),
       usage: (live.prepare("select id from usage_events").all() as { id: string }[]).map((r) => r.id),
-    };
+    });
+    let before = read();
+    for (const until = Date.now() + 10_000; before.usage.length < 11 && Date.now() < until; before = read()) await new Promise((r) => setTimeout(r, 20));
     live.close();
     expect(before.usage.length).toBeGreaterThanOrEqual(11);
     const file = join(dir("backups"), "latchkey-backup.db");

@@ -94,8 +94,12 @@ describe.skipIf(!redisOk)("limits when the connection drops and comes back", () 
     const deadline = Date.now() + 5000;
     while (limits.health() !== "healthy" && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     expect(limits.health()).toBe("healthy");
-    await new Promise((r) => setTimeout(r, 50)); // let the replay hook finish
-    expect(await limits.budgets.snapshot(subject.id, "day")).toMatchObject({ spentNano: 200, openNano: 0 });
+    // The replay hook runs on after health turns back: read until it has settled (or 5 s pass).
+    let snap = await limits.budgets.snapshot(subject.id, "day");
+    for (const until = Date.now() + 5000; (snap?.spentNano !== 200 || snap.openNano !== 0) && Date.now() < until; snap = await limits.budgets.snapshot(subject.id, "day")) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(snap).toMatchObject({ spentNano: 200, openNano: 0 });
     expect((await limits.budgets.reserve({ subjects: [subject], amountNano: 800, requestId: "r3" })).outcome).toBe("admitted");
     expect(log.lines).toEqual([
       "warn limits: Redis unreachable, following the failure policy",
