@@ -9,6 +9,7 @@ import { join } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
 import { createSimulatorServer } from "../src/providers/index.js";
+import { readUntil } from "./support/gateway-harness.js";
 import { adminApi, latchkeyCli, latchkeyCliAsync, sendMessage, UpNodes } from "./support/nodes.js";
 
 const cli = (args: string[], env: Record<string, string> = {}) => latchkeyCli(args, env, 30_000);
@@ -48,8 +49,7 @@ describe("backup and restore", () => {
       keys: (live.prepare("select id from api_keys").all() as { id: string }[]).map((r) => r.id),
       usage: (live.prepare("select id from usage_events").all() as { id: string }[]).map((r) => r.id),
     });
-    let before = read();
-    for (const until = Date.now() + 10_000; before.usage.length < 11 && Date.now() < until; before = read()) await new Promise((r) => setTimeout(r, 20));
+    const before = await readUntil(async () => read(), (b) => b.usage.length >= 11);
     live.close();
     expect(before.usage.length).toBeGreaterThanOrEqual(11);
     const file = join(dir("backups"), "latchkey-backup.db");

@@ -4,8 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSimulatorServer, type SimulatorServer } from "../src/providers/index.js";
-import { startSqliteApp, type TestApp } from "./support/app.js";
-import { eventually } from "./support/gateway-harness.js";
+import { spentOnceWritten, startSqliteApp, type TestApp } from "./support/app.js";
 
 /** A PDF of `pages` uncompressed pages padded with incompressible-looking filler up to about `bytes`. */
 function pdfBase64(pages: number, bytes: number): string {
@@ -29,15 +28,6 @@ describe("document costs against spend limits (live keys, simulator upstream)", 
     await sim?.close();
   });
 
-  /**
-   * What the key spent, once the usage of all `served` answers is written: the recorder writes
-   * every 100 ms through the usage thread, which a loaded machine can hold up for longer than a
-   * fixed wait (200 ms read none of it once).
-   */
-  const spentBy = (keyId: string, served: number) => eventually(async () => {
-    const rows = await t.app.database.db.selectFrom("usage_events").select(["cost_nano", "status"]).where("key_id", "=", keyId).execute();
-    return rows.filter((r) => r.status === 200).length >= served && { spent: rows.reduce((s, r) => s + Number(r.cost_nano), 0) };
-  });
   const send = (key: string, data: string, note = "") => fetch(`${t.url}/v1/messages`, {
     method: "POST", headers: { "x-api-key": key, "anthropic-version": "2023-06-01", "content-type": "application/json" },
     body: JSON.stringify({ model: "claude-sonnet-4-6", max_tokens: 50, messages: [{ role: "user", content: [
@@ -53,7 +43,8 @@ describe("document costs against spend limits (live keys, simulator upstream)", 
     const small = await send(k.key, pdfBase64(1, 2_000));
     expect(small.status).toBe(200);
     await small.arrayBuffer();
-    const { spent } = await spentBy(k.id, 1);
+    const { served, spent } = await spentOnceWritten(t, "key_id", k.id, 1);
+    expect(served).toBe(1);
     expect(spent).toBeGreaterThan(0);
     expect(spent).toBeLessThanOrEqual(100_000_000);
   });
@@ -70,7 +61,9 @@ describe("document costs against spend limits (live keys, simulator upstream)", 
     const small = await parallel(pdfBase64(2, 80_000));
     expect(small.filter((s) => s === 200).length).toBeGreaterThanOrEqual(1);
     expect(small.every((s) => s === 200 || s === 429)).toBe(true);
-    const { spent } = await spentBy(k.id, small.filter((s) => s === 200).length);
+    const admitted = small.filter((s) => s === 200).length;
+    const { served, spent } = await spentOnceWritten(t, "key_id", k.id, admitted);
+    expect(served).toBe(admitted);
     expect(spent).toBeGreaterThan(0);
     expect(spent).toBeLessThanOrEqual(500_000_000);
   });

@@ -95,10 +95,7 @@ describe.skipIf(!redisOk)("limits when the connection drops and comes back", () 
     while (limits.health() !== "healthy" && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     expect(limits.health()).toBe("healthy");
     // The replay hook runs on after health turns back: read until it has settled (or 5 s pass).
-    let snap = await limits.budgets.snapshot(subject.id, "day");
-    for (const until = Date.now() + 5000; (snap?.spentNano !== 200 || snap.openNano !== 0) && Date.now() < until; snap = await limits.budgets.snapshot(subject.id, "day")) {
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    const snap = await readUntil(() => limits.budgets.snapshot(subject.id, "day"), (s) => s?.spentNano === 200 && s.openNano === 0, 5000);
     expect(snap).toMatchObject({ spentNano: 200, openNano: 0 });
     expect((await limits.budgets.reserve({ subjects: [subject], amountNano: 800, requestId: "r3" })).outcome).toBe("admitted");
     expect(log.lines).toEqual([

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { loadConfig } from "../../src/config/index.js";
 import { createApp, type App } from "../../src/main.js";
 import { backends, type TestBackend } from "./backends.js";
+import { readUntil } from "./gateway-harness.js";
 import { LOOPBACK_UPSTREAMS } from "./loopback.js";
 
 export interface TestApp {
@@ -61,4 +62,16 @@ export async function databaseText(t: TestApp, backend: TestBackend): Promise<st
   let text = "";
   for (const { name } of tables.rows) text += JSON.stringify((await sql`select * from ${sql.table(name)}`.execute(db)).rows);
   return text;
+}
+
+/**
+ * What a key or a workspace spent, read once the usage rows of `served` answers (status 200) are
+ * written, and how many there were. The recorder writes every 100 ms through the usage thread,
+ * which a loaded machine holds up past any fixed wait; a total read too early would pass a
+ * limit's check without proving it.
+ */
+export async function spentOnceWritten(t: TestApp, column: "key_id" | "workspace_id", id: string, served: number): Promise<{ served: number; spent: number }> {
+  const rows = await readUntil(() => t.app.database.db.selectFrom("usage_events").select(["cost_nano", "status"]).where(column, "=", id).execute(),
+    (rs) => rs.filter((r) => r.status === 200).length >= served);
+  return { served: rows.filter((r) => r.status === 200).length, spent: rows.reduce((s, r) => s + Number(r.cost_nano), 0) };
 }
