@@ -31,6 +31,7 @@ import { monitorEventLoopDelay } from "node:perf_hooks";
 import { GCProfiler } from "node:v8";
 import { heapActivity, heapNow, type HeapActivity, type HeapPoint } from "./heap.js";
 import { median, printTable } from "./table.js";
+import { ask, requestBody, requestHeaders } from "./targets.js";
 
 interface AutocannonResult {
   requests: { average: number; total: number };
@@ -72,6 +73,8 @@ let loopDelay: () => { p99: number; max: number } | null = () => null;
  * of one turn of the loop, which serves every socket ready at once: a long turn is busy, not stalled.
  */
 function watchLoop(): void {
+  // Under an instruction counter (bench/instructions.ts) a 1 ms timer would be counted as work.
+  if (process.argv.includes("--no-loop-delay")) return;
   const histogram = monitorEventLoopDelay({ resolution: 1 });
   histogram.enable();
   loopDelay = () => ({ p99: histogram.percentile(99) / 1e6, max: histogram.max / 1e6 });
@@ -228,9 +231,6 @@ function sample(proc: ChildProcess, settle: boolean): Promise<Settled> {
   });
 }
 
-const body = (stream: boolean) => JSON.stringify({ model: "claude-haiku-4-5", max_tokens: 64, stream, messages: [{ role: "user", content: "Hello, benchmark. Please answer briefly." }] });
-const HEADERS = (key: string) => ({ "x-api-key": key, "anthropic-version": "2023-06-01", "content-type": "application/json" });
-
 const useWrk = !process.argv.includes("--autocannon") && spawnSync("wrk", ["--version"]).error === undefined;
 let scriptDir = "";
 
@@ -240,8 +240,8 @@ function wrkScript(key: string, stream: boolean): string {
   const lua = (s: string) => `"${s.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`;
   writeFileSync(file, [
     `wrk.method = "POST"`,
-    `wrk.body = ${lua(body(stream))}`,
-    ...Object.entries(HEADERS(key)).map(([k, v]) => `wrk.headers[${lua(k)}] = ${lua(v)}`),
+    `wrk.body = ${lua(requestBody(stream))}`,
+    ...Object.entries(requestHeaders(key)).map(([k, v]) => `wrk.headers[${lua(k)}] = ${lua(v)}`),
     "done = function(summary, latency, requests)",
     "  local e = summary.errors",
     `  io.write(string.format('WRKJSON {"requests":%d,"duration":%d,"p50":%.0f,"p99":%.0f,"errors":%d,"status":%d}\\n',`,
@@ -256,7 +256,7 @@ interface Load { rps: number; requests: number; p50: number; p99: number; errors
 /** One load run; latencies in ms. */
 async function generate(url: string, key: string, stream: boolean, connections: number, seconds: number): Promise<Load> {
   if (!useWrk) {
-    const r = await autocannon({ url: `${url}/v1/messages`, method: "POST", connections, duration: seconds, headers: HEADERS(key), body: body(stream) });
+    const r = await autocannon({ url: `${url}/v1/messages`, method: "POST", connections, duration: seconds, headers: requestHeaders(key), body: requestBody(stream) });
     return { rps: r.requests.average, requests: r.requests.total, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.non2xx };
   }
   const out = await new Promise<string>((resolve, reject) => {
@@ -347,19 +347,6 @@ async function compareLimits(targets: [string, Target[]][]): Promise<void> {
 
 const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
 
-/** Sends a child `cmd` and waits for its answer, the message that carries `field`. */
-function ask<T>(proc: ChildProcess, cmd: string, field: string): Promise<T> {
-  return new Promise((resolve) => {
-    const on = (m: Record<string, unknown>) => {
-      if (!(field in m)) return;
-      proc.off("message", on);
-      resolve(m[field] as T);
-    };
-    proc.on("message", on);
-    proc.send({ cmd });
-  });
-}
-
 /**
  * One more run a target, with V8's GC profiler on in it: what each request allocates, how much of
  * it reaches the old generation (which only a mark-compact frees, and whose size sets the heap's),
@@ -370,9 +357,9 @@ async function heapPass(targets: Target[], kinds: boolean[]): Promise<void> {
   const rows: (string | number)[][] = [];
   for (const stream of kinds) {
     for (const t of targets) {
-      await ask(t.proc, "gc-start", "gcStarted");
+      await ask(t.proc, { cmd: "gc-start" }, "gcStarted");
       const r = await generate(t.url, t.key, stream, 32, SECONDS_ONE);
-      const h = await ask<HeapActivity>(t.proc, "gc-stop", "gc");
+      const h = await ask<HeapActivity>(t.proc, { cmd: "gc-stop" }, "gc");
       const per = (x: number, n = 1) => (x * n) / r.requests;
       rows.push([`${t.name}, ${stream ? "stream" : "JSON"}`, r.requests, per(h.allocated / 1024).toFixed(1), Math.round(per(h.toOld)),
         per(h.scavenges, 1000).toFixed(1), per(h.markCompacts, 100_000).toFixed(1), per(h.gcMicros).toFixed(1)]);
