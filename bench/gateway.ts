@@ -31,7 +31,7 @@ import { monitorEventLoopDelay } from "node:perf_hooks";
 import { GCProfiler } from "node:v8";
 import { heapActivity, heapNow, type HeapActivity, type HeapPoint } from "./heap.js";
 import { median, printTable } from "./table.js";
-import { ask, requestBody, requestHeaders } from "./targets.js";
+import { ask, LAUNCHER_FLAGS, requestBody, requestHeaders } from "./targets.js";
 
 interface AutocannonResult {
   requests: { average: number; total: number };
@@ -55,7 +55,7 @@ const SECONDS_ONE = Math.max(2, Math.round(SECONDS * 0.6));
  * Latchkey runs with the V8 flags its launcher gives it (bin/latchkey.js, npm start), the floor
  * gateway with the same; --v8-flags "<flags>" replaces them in both, to try others.
  */
-const APP_FLAGS = arg("--v8-flags")?.split(" ").filter(Boolean) ?? ["--max-semi-space-size=4"];
+const APP_FLAGS = arg("--v8-flags")?.split(" ").filter(Boolean) ?? LAUNCHER_FLAGS;
 
 /**
  * What Latchkey's usage writer did (rows inserted, batches, roll-up passes, ms), as the writer

@@ -28,7 +28,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Pool } from "undici";
 import { median, printTable } from "./table.js";
-import { ask, requestBody, requestHeaders } from "./targets.js";
+import { ask, LAUNCHER_FLAGS, requestBody, requestHeaders } from "./targets.js";
 
 const arg = (name: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);
 const REQUESTS = Number(arg("--requests") ?? 1000);
@@ -36,8 +36,6 @@ const WARMUP = Number(arg("--warmup") ?? 8000);
 const CONNECTIONS = 32;
 const BATCHES = Number(arg("--batches") ?? 5);
 const GATEWAY_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), "gateway.js");
-/** The V8 flags Latchkey's launcher gives it (bin/latchkey.js); the floor gateway runs with the same, as in gateway.js. */
-const APP_FLAGS = ["--max-semi-space-size=4"];
 
 interface Target { name: string; proc: ChildProcess; url: string; key: string; out: string; dumps: number }
 
@@ -126,8 +124,8 @@ async function main(): Promise<void> {
     procs.push(upstream.proc);
     const counted: [string, string, string[], string[]][] = [
       ["undici proxy", "baseline", ["--upstream", upstream.url], []],
-      ["floor gateway", "floor", ["--upstream", upstream.url, "--data-dir", mkdtempSync(join(dir, "floor-"))], APP_FLAGS],
-      ["latchkey", "app", ["--upstream", upstream.url, "--data-dir", mkdtempSync(join(dir, "app-"))], APP_FLAGS],
+      ["floor gateway", "floor", ["--upstream", upstream.url, "--data-dir", mkdtempSync(join(dir, "floor-"))], LAUNCHER_FLAGS],
+      ["latchkey", "app", ["--upstream", upstream.url, "--data-dir", mkdtempSync(join(dir, "app-"))], LAUNCHER_FLAGS],
     ];
     const perRequest = new Map<string, { counted: number; low: number; high: number; idle: number }>();
     for (const [name, role, extra, execArgv] of counted) {
