@@ -19,7 +19,8 @@
  * statements prepared by the periodic jobs) is shared by fewer requests than at full speed: the
  * same length of time with no requests is counted too, and the table gives the figures with and
  * without it.
- * --keep <dir> keeps the callgrind files (callgrind_annotate reads them: where the instructions go).
+ * --keep <dir> keeps the callgrind files (callgrind_annotate reads them: native code by name; JIT-compiled
+ * JavaScript has no symbols, its instructions land on the native caller).
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
