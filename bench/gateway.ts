@@ -213,22 +213,15 @@ function procCpuMicros(pid: number): number | null {
  * The process's CPU time and RSS; with `settle`, after it has finished the work a run left behind.
  * Read from /proc where there is one, else as the process itself reports them.
  */
-function sample(proc: ChildProcess, settle: boolean): Promise<Settled> {
-  return new Promise((resolve) => {
-    const on = (m: { settled?: Settled }) => {
-      if (!m.settled) return;
-      proc.off("message", on);
-      const cpu = procCpuMicros(proc.pid!);
-      let rss = m.settled.rss;
-      try {
-        const kb = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${proc.pid}/status`, "utf8"));
-        if (kb) rss = Number(kb[1]) * 1024;
-      } catch { /* no /proc: the process's own figure */ }
-      resolve({ cpuMicros: cpu ?? m.settled.cpuMicros, rss, loop: m.settled.loop, writer: m.settled.writer });
-    };
-    proc.on("message", on);
-    proc.send({ cmd: "sample", settle });
-  });
+async function sample(proc: ChildProcess, settle: boolean): Promise<Settled> {
+  const settled = await ask<Settled>(proc, { cmd: "sample", settle }, "settled");
+  const cpu = procCpuMicros(proc.pid!);
+  let rss = settled.rss;
+  try {
+    const kb = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${proc.pid}/status`, "utf8"));
+    if (kb) rss = Number(kb[1]) * 1024;
+  } catch { /* no /proc: the process's own figure */ }
+  return { cpuMicros: cpu ?? settled.cpuMicros, rss, loop: settled.loop, writer: settled.writer };
 }
 
 const useWrk = !process.argv.includes("--autocannon") && spawnSync("wrk", ["--version"]).error === undefined;

@@ -127,17 +127,17 @@ async function main(): Promise<void> {
     console.error("instructions: needs valgrind and callgrind_control on the PATH (apt-get install valgrind)");
     process.exit(2);
   }
+  const only = arg("--only");
+  const targets = (arg("--targets") ?? "proxy,floor,latchkey").split(",");
+  const unknown = targets.filter((t) => !["proxy", "floor", "latchkey"].includes(t));
+  if (unknown.length || (only !== undefined && only !== "json" && only !== "stream")) {
+    console.error(`instructions: --targets takes proxy, floor and latchkey${unknown.length ? `, not ${unknown.join(", ")}` : ""}; --only takes json or stream`);
+    process.exit(2);
+  }
   const keep = arg("--keep");
   const dir = keep ?? mkdtempSync(join(tmpdir(), "latchkey-bench-ir-"));
   mkdirSync(dir, { recursive: true });
   const log = openSync(join(dir, "valgrind.log"), "a");
-  const only = arg("--only");
-  const targets = (arg("--targets") ?? "proxy,floor,latchkey").split(",");
-  const unknown = targets.filter((t) => !["proxy", "floor", "latchkey"].includes(t));
-  if (unknown.length) {
-    console.error(`instructions: --targets takes proxy, floor and latchkey, not ${unknown.join(", ")}`);
-    process.exit(2);
-  }
   const kinds = only ? [only === "stream"] : [false, true];
   const procs: ChildProcess[] = [];
   const began = Date.now();
