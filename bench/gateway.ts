@@ -6,7 +6,8 @@
  * gateway does, written by hand) and Latchkey (the whole app from createApp: a live key with rate
  * limits and a spend limit, metering, usage written to SQLite). They take turns, round after round, and the table
  * shows medians: requests/s at 32 connections, p50/p99 latency at 1 and 32 connections, CPU µs per
- * request (the proxy process's CPU time from /proc/<pid>/stat) and RSS after the runs.
+ * request (the proxy process's CPU time from /proc/<pid>/stat), its main thread's alone and how busy
+ * that thread was (what bounds req/s when it nears 100%), and RSS after the runs.
  *   node dist/bench/gateway.js [--seconds 5] [--rounds 3] [--only json|stream] [--profile <dir>]
  *     [--trace-gc <file>] [--limits] [--access-log] [--autocannon] [--v8-flags "<flags>"]
  * --profile: the undici proxy, the floor gateway and Latchkey write a V8 CPU profile (--cpu-prof) into <dir>; --trace-gc: Latchkey runs
@@ -178,7 +179,11 @@ async function child(): Promise<void> {
 }
 
 interface Target { name: string; proc: ChildProcess; url: string; key: string }
-interface Run { rps: number; requests: number; p50: number; p99: number; errors: number; cpu: number; rss: number }
+interface Run {
+  rps: number; requests: number; p50: number; p99: number; errors: number; cpu: number; rss: number;
+  /** The main thread's CPU µs a request, and the share of the run it was busy (NaN without /proc). */
+  mainCpu: number; mainBusy: number;
+}
 
 function start(r: string, extra: string[] = [], execArgv: string[] = [], stdout: "inherit" | number = "inherit"): Promise<{ proc: ChildProcess; url: string; key: string }> {
   const passOn = process.argv.includes("--access-log") ? ["--access-log"] : [];
@@ -198,10 +203,13 @@ const TICK_MICROS = (() => {
   return 1e6 / (Number.isFinite(hz) && hz > 0 ? hz : 100);
 })();
 
-/** A process's user + system CPU time in µs, from /proc/<pid>/stat (fields 14 and 15, in clock ticks). */
-function procCpuMicros(pid: number): number | null {
+/**
+ * A process's user + system CPU time in µs, from /proc/<pid>/stat (fields 14 and 15, in clock ticks);
+ * with `thread`, that thread's alone (/proc/<pid>/task/<tid>/stat; the main thread's id is the pid's).
+ */
+function procCpuMicros(pid: number, thread?: number): number | null {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const stat = readFileSync(thread === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${thread}/stat`, "utf8");
     const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
     return (Number(f[11]) + Number(f[12])) * TICK_MICROS;
   } catch {
@@ -265,12 +273,28 @@ async function generate(url: string, key: string, stream: boolean, connections: 
   return { rps: w.requests / (w.duration / 1e6), requests: w.requests, p50: w.p50 / 1000, p99: w.p99 / 1000, errors: w.errors + w.status };
 }
 
-/** One run against one target, with the target's CPU time per request over it. */
+/** A figure rounded to `digits`, or "n/a" where it could not be read (no /proc). */
+function orNa(x: number, digits: number, unit = ""): string {
+  return Number.isFinite(x) ? `${x.toFixed(digits)}${unit}` : "n/a";
+}
+
+/**
+ * One run against one target, with the target's CPU time per request over it: the whole process's
+ * (after it has settled), and its main thread's over the load alone, with the share of the run's
+ * wall time that thread was busy. A main thread busy for nearly all of the run is what bounds its
+ * requests a second: its work runs on one core however many the process's other threads use.
+ */
 async function load(t: Target, stream: boolean, connections: number, seconds: number): Promise<Run> {
   const before = await sample(t.proc, false);
+  const mainBefore = procCpuMicros(t.proc.pid!, t.proc.pid!);
   const r = await generate(t.url, t.key, stream, connections, seconds);
+  const mainAfter = procCpuMicros(t.proc.pid!, t.proc.pid!);
   const after = await sample(t.proc, true);
-  return { ...r, cpu: r.requests ? (after.cpuMicros - before.cpuMicros) / r.requests : NaN, rss: after.rss };
+  const main = mainBefore === null || mainAfter === null ? NaN : mainAfter - mainBefore;
+  return {
+    ...r, cpu: r.requests ? (after.cpuMicros - before.cpuMicros) / r.requests : NaN, rss: after.rss,
+    mainCpu: r.requests ? main / r.requests : NaN, mainBusy: r.rps ? main / ((r.requests / r.rps) * 1e6) : NaN,
+  };
 }
 
 /** The same load split over several nodes at once: summed throughput, CPU per request over all. */
@@ -397,12 +421,13 @@ async function main(): Promise<void> {
     };
     // The targets take turns, in alternating order, ROUNDS times: the machine's speed drifts
     // over a run, and a ratio of two runs taken side by side is steadier than one of runs a minute apart.
-    type Ratios = { rps: number[]; p99: number[]; cpu: number[] };
+    type Ratios = { rps: number[]; p99: number[]; cpu: number[]; main: number[] };
     const pairs: Record<string, { proxy: Ratios; floorToProxy: Ratios; floor: Ratios }> = {};
     const push = (into: Ratios, a: Run, b: Run) => {
       into.rps.push(a.rps / b.rps);
       into.p99.push(a.p99 / b.p99);
       into.cpu.push(a.cpu / b.cpu);
+      into.main.push(a.mainCpu / b.mainCpu);
     };
     for (let i = 0; i < ROUNDS; i++) {
       const order = i % 2 === 0 ? targets : [...targets].reverse();
@@ -410,7 +435,7 @@ async function main(): Promise<void> {
         for (const t of order) at(t, stream).many.push(await load(t, stream, 32, SECONDS));
         for (const t of order) at(t, stream).one.push(await load(t, stream, 1, SECONDS_ONE));
         const [proxy, fl, lk] = targets.map((t) => at(t, stream).many.at(-1)!) as [Run, Run, Run];
-        const empty = () => ({ rps: [], p99: [], cpu: [] });
+        const empty = () => ({ rps: [], p99: [], cpu: [], main: [] });
         const p = (pairs[stream ? "stream" : "json"] ??= { proxy: empty(), floorToProxy: empty(), floor: empty() });
         push(p.proxy, lk, proxy);
         push(p.floorToProxy, fl, proxy);
@@ -424,11 +449,13 @@ async function main(): Promise<void> {
         const m = (rs: Run[], f: (r: Run) => number) => median(rs.map(f));
         rows.push([`${t.name}, ${stream ? "stream" : "JSON"}`, Math.round(m(many, (r) => r.rps)), m(one, (r) => r.p50).toFixed(3), m(one, (r) => r.p99).toFixed(3),
           m(many, (r) => r.p50).toFixed(2), m(many, (r) => r.p99).toFixed(2), Math.round(m(one, (r) => r.cpu)), Math.round(m(many, (r) => r.cpu)),
+          orNa(m(many, (r) => r.mainCpu), 0), orNa(m(many, (r) => r.mainBusy * 100), 0, "%"),
           Math.round(Math.max(...many.map((r) => r.rss)) / 1048576), [...many, ...one].reduce((s, r) => s + r.errors, 0)]);
       }
     }
     printTable(`gateway vs a bare undici proxy (loopback, minimal node:http upstream, ${useWrk ? "wrk" : "autocannon"}; medians of ${ROUNDS} interleaved rounds, ${SECONDS}s at 32 connections, ${SECONDS_ONE}s at 1)`,
-      ["target", "req/s @32", "p50 ms @1", "p99 ms @1", "p50 ms @32", "p99 ms @32", "CPU µs/req @1", "CPU µs/req @32", "RSS MB", "errors"], rows);
+      ["target", "req/s @32", "p50 ms @1", "p99 ms @1", "p50 ms @32", "p99 ms @32", "CPU µs/req @1", "CPU µs/req @32", "main thread µs/req @32", "main thread busy @32", "RSS MB", "errors"], rows);
+    console.log("main thread: that thread's CPU alone over the runs at 32 connections, and the share of their wall time it was busy; near 100%, it is what bounds req/s (the process's other threads run on the other core)");
     const last = await sample(app.proc, true);
     console.log(`\nlatchkey RSS: ${Math.round(idleRss / 1048576)} MB idle after start, ${Math.round(last.rss / 1048576)} MB after the runs (target < 150 MB)`);
     const loops = [["undici proxy", (await sample(base.proc, false)).loop], ["floor gateway", (await sample(floor.proc, false)).loop], ["latchkey", last.loop]] as const;
@@ -444,10 +471,11 @@ async function main(): Promise<void> {
     const list = (xs: number[]) => xs.map((x) => x.toFixed(2)).join(", ");
     for (const [kind, { proxy: p, floorToProxy: f, floor: l }] of Object.entries(pairs)) {
       console.log(`${kind}: latchkey/undici proxy, median of interleaved pairs (rounds): req/s @32 ${ratio(median(p.rps), 1)} (${list(p.rps)}; target >= 0.90), `
-        + `p99 @32 ${ratio(median(p.p99), 1)} (${list(p.p99)}; target <= 1.5), CPU/req @32 ${ratio(median(p.cpu), 1)} (${list(p.cpu)}; target <= 1.2)`);
+        + `p99 @32 ${ratio(median(p.p99), 1)} (${list(p.p99)}; target <= 1.5), CPU/req @32 ${ratio(median(p.cpu), 1)} (${list(p.cpu)}; target <= 1.2), `
+        + `main thread CPU/req @32 ${ratio(median(p.main), 1)} (${list(p.main)})`);
       console.log(`${kind}: floor gateway/undici proxy (as near as a metering gateway comes on this machine): req/s @32 ${ratio(median(f.rps), 1)}, `
         + `p99 @32 ${ratio(median(f.p99), 1)}, CPU/req @32 ${ratio(median(f.cpu), 1)}; latchkey/floor gateway: req/s @32 ${ratio(median(l.rps), 1)}, `
-        + `p99 @32 ${ratio(median(l.p99), 1)}, CPU/req @32 ${ratio(median(l.cpu), 1)}`);
+        + `p99 @32 ${ratio(median(l.p99), 1)}, CPU/req @32 ${ratio(median(l.cpu), 1)}, main thread CPU/req @32 ${ratio(median(l.main), 1)}`);
     }
     await heapPass(targets, kinds);
     if (process.argv.includes("--limits")) {
