@@ -183,6 +183,8 @@ interface Run {
   rps: number; requests: number; p50: number; p99: number; errors: number; cpu: number; rss: number;
   /** The main thread's CPU µs a request, and the share of the run it was busy (NaN without /proc). */
   mainCpu: number; mainBusy: number;
+  /** The share of all cores' time that was busy over the run: every process, the load generator's and the upstream's included. */
+  machineBusy: number;
 }
 
 function start(r: string, extra: string[] = [], execArgv: string[] = [], stdout: "inherit" | number = "inherit"): Promise<{ proc: ChildProcess; url: string; key: string }> {
@@ -273,6 +275,18 @@ async function generate(url: string, key: string, stream: boolean, connections: 
   return { rps: w.requests / (w.duration / 1e6), requests: w.requests, p50: w.p50 / 1000, p99: w.p99 / 1000, errors: w.errors + w.status };
 }
 
+/** The machine's CPU time so far, all cores, from /proc/stat's first line: busy and in all, in clock ticks. */
+function machineTicks(): { busy: number; all: number } | null {
+  try {
+    const f = readFileSync("/proc/stat", "utf8").split("\n", 1)[0]!.trim().split(/\s+/).slice(1, 9).map(Number);
+    const all = f.reduce((a, b) => a + b, 0);
+    // idle and iowait are the time no core worked.
+    return { busy: all - f[3]! - f[4]!, all };
+  } catch {
+    return null;
+  }
+}
+
 /** A figure rounded to `digits`, or "n/a" where it could not be read (no /proc). */
 function orNa(x: number, digits: number, unit = ""): string {
   return Number.isFinite(x) ? `${x.toFixed(digits)}${unit}` : "n/a";
@@ -287,13 +301,16 @@ function orNa(x: number, digits: number, unit = ""): string {
 async function load(t: Target, stream: boolean, connections: number, seconds: number): Promise<Run> {
   const before = await sample(t.proc, false);
   const mainBefore = procCpuMicros(t.proc.pid!, t.proc.pid!);
+  const machineBefore = machineTicks();
   const r = await generate(t.url, t.key, stream, connections, seconds);
+  const machineAfter = machineTicks();
   const mainAfter = procCpuMicros(t.proc.pid!, t.proc.pid!);
   const after = await sample(t.proc, true);
   const main = mainBefore === null || mainAfter === null ? NaN : mainAfter - mainBefore;
   return {
     ...r, cpu: r.requests ? (after.cpuMicros - before.cpuMicros) / r.requests : NaN, rss: after.rss,
     mainCpu: r.requests ? main / r.requests : NaN, mainBusy: r.rps ? main / ((r.requests / r.rps) * 1e6) : NaN,
+    machineBusy: machineBefore && machineAfter ? (machineAfter.busy - machineBefore.busy) / (machineAfter.all - machineBefore.all) : NaN,
   };
 }
 
@@ -449,13 +466,13 @@ async function main(): Promise<void> {
         const m = (rs: Run[], f: (r: Run) => number) => median(rs.map(f));
         rows.push([`${t.name}, ${stream ? "stream" : "JSON"}`, Math.round(m(many, (r) => r.rps)), m(one, (r) => r.p50).toFixed(3), m(one, (r) => r.p99).toFixed(3),
           m(many, (r) => r.p50).toFixed(2), m(many, (r) => r.p99).toFixed(2), Math.round(m(one, (r) => r.cpu)), Math.round(m(many, (r) => r.cpu)),
-          orNa(m(many, (r) => r.mainCpu), 0), orNa(m(many, (r) => r.mainBusy * 100), 0, "%"),
+          orNa(m(many, (r) => r.mainCpu), 0), orNa(m(many, (r) => r.mainBusy * 100), 0, "%"), orNa(m(many, (r) => r.machineBusy * 100), 0, "%"),
           Math.round(Math.max(...many.map((r) => r.rss)) / 1048576), [...many, ...one].reduce((s, r) => s + r.errors, 0)]);
       }
     }
     printTable(`gateway vs a bare undici proxy (loopback, minimal node:http upstream, ${useWrk ? "wrk" : "autocannon"}; medians of ${ROUNDS} interleaved rounds, ${SECONDS}s at 32 connections, ${SECONDS_ONE}s at 1)`,
-      ["target", "req/s @32", "p50 ms @1", "p99 ms @1", "p50 ms @32", "p99 ms @32", "CPU µs/req @1", "CPU µs/req @32", "main thread µs/req @32", "main thread busy @32", "RSS MB", "errors"], rows);
-    console.log("main thread: that thread's CPU alone over the runs at 32 connections, and the share of their wall time it was busy; near 100%, it is what bounds req/s (the process's other threads run on the other core)");
+      ["target", "req/s @32", "p50 ms @1", "p99 ms @1", "p50 ms @32", "p99 ms @32", "CPU µs/req @1", "CPU µs/req @32", "main thread µs/req @32", "main thread busy @32", "all cores busy @32", "RSS MB", "errors"], rows);
+    console.log("main thread: that thread's CPU alone over the runs at 32 connections, and the share of their wall time it was busy; near 100% while the cores are not all busy, it is what bounds req/s");
     const last = await sample(app.proc, true);
     console.log(`\nlatchkey RSS: ${Math.round(idleRss / 1048576)} MB idle after start, ${Math.round(last.rss / 1048576)} MB after the runs (target < 150 MB)`);
     const loops = [["undici proxy", (await sample(base.proc, false)).loop], ["floor gateway", (await sample(floor.proc, false)).loop], ["latchkey", last.loop]] as const;
