@@ -31,6 +31,7 @@ import { createRequire } from "node:module";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { GCProfiler } from "node:v8";
 import { heapActivity, heapNow, type HeapActivity, type HeapPoint } from "./heap.js";
+import { machineTicks, procCpuMicros } from "./proc.js";
 import { median, printTable } from "./table.js";
 import { ask, LAUNCHER_FLAGS, requestBody, requestHeaders } from "./targets.js";
 
@@ -199,26 +200,6 @@ function start(r: string, extra: string[] = [], execArgv: string[] = [], stdout:
   });
 }
 
-const TICK_MICROS = (() => {
-  const r = spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" });
-  const hz = Number(r.stdout?.trim());
-  return 1e6 / (Number.isFinite(hz) && hz > 0 ? hz : 100);
-})();
-
-/**
- * A process's user + system CPU time in µs, from /proc/<pid>/stat (fields 14 and 15, in clock ticks);
- * with `thread`, that thread's alone (/proc/<pid>/task/<tid>/stat; the main thread's id is the pid's).
- */
-function procCpuMicros(pid: number, thread?: number): number | null {
-  try {
-    const stat = readFileSync(thread === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${thread}/stat`, "utf8");
-    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return (Number(f[11]) + Number(f[12])) * TICK_MICROS;
-  } catch {
-    return null;
-  }
-}
-
 /**
  * The process's CPU time and RSS; with `settle`, after it has finished the work a run left behind.
  * Read from /proc where there is one, else as the process itself reports them.
@@ -273,18 +254,6 @@ async function generate(url: string, key: string, stream: boolean, connections: 
   if (!line) throw new Error(`wrk printed no figures: ${out}`);
   const w = JSON.parse(line.slice(8)) as { requests: number; duration: number; p50: number; p99: number; errors: number; status: number };
   return { rps: w.requests / (w.duration / 1e6), requests: w.requests, p50: w.p50 / 1000, p99: w.p99 / 1000, errors: w.errors + w.status };
-}
-
-/** The machine's CPU time so far, all cores, from /proc/stat's first line: busy and in all, in clock ticks. */
-function machineTicks(): { busy: number; all: number } | null {
-  try {
-    const f = readFileSync("/proc/stat", "utf8").split("\n", 1)[0]!.trim().split(/\s+/).slice(1, 9).map(Number);
-    const all = f.reduce((a, b) => a + b, 0);
-    // idle and iowait are the time no core worked.
-    return { busy: all - f[3]! - f[4]!, all };
-  } catch {
-    return null;
-  }
 }
 
 /** A figure rounded to `digits`, or "n/a" where it could not be read (no /proc). */
