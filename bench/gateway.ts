@@ -9,7 +9,7 @@
  * request (the proxy process's CPU time from /proc/<pid>/stat), its main thread's alone and how busy
  * that thread was (what bounds req/s when it nears 100%), and RSS after the runs.
  *   node dist/bench/gateway.js [--seconds 5] [--rounds 3] [--only json|stream] [--profile <dir>]
- *     [--trace-gc <file>] [--limits] [--access-log] [--autocannon] [--v8-flags "<flags>"]
+ *     [--trace-gc <file>] [--limits] [--offload] [--access-log] [--autocannon] [--v8-flags "<flags>"]
  * --profile: the undici proxy, the floor gateway and Latchkey write a V8 CPU profile (--cpu-prof) into <dir>; --trace-gc: Latchkey runs
  * with --trace-gc, its standard output into <file>; --access-log: Latchkey writes its access log
  * line per request (to a standard error sent to /dev/null by the caller). Without wrk on the PATH
@@ -18,6 +18,11 @@
  * V8's GC profiler on tells what a request allocates, how much of it reaches the old generation and
  * what the collections cost: counts, which hold on a machine too noisy for CPU times to.
  * --v8-flags replaces the V8 flags Latchkey and the floor gateway run with.
+ * Below the table: each target's CPU µs a request over the proxy's (a difference, which does not
+ * move with the machine's speed as a ratio does), and all cores' CPU µs a request (the target's,
+ * wrk's and the upstream's together: when the cores are near full, what bounds req/s).
+ * --offload adds a fourth target, the bare proxy with its upstream leg on a worker thread
+ * (bench/offload-proxy.ts): whether moving work off the main thread raises req/s on this machine.
  * With --limits it also compares, JSON at 32 connections: no limits at all; spend limits and
  * credits on (in-process counters); rate limits with Redis on one node and on two nodes (the load
  * split between them, over one PostgreSQL).
@@ -31,7 +36,7 @@ import { createRequire } from "node:module";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { GCProfiler } from "node:v8";
 import { heapActivity, heapNow, type HeapActivity, type HeapPoint } from "./heap.js";
-import { machineTicks, procCpuMicros } from "./proc.js";
+import { machineTicks, procCpuMicros, TICK_MICROS } from "./proc.js";
 import { median, printTable } from "./table.js";
 import { ask, LAUNCHER_FLAGS, requestBody, requestHeaders } from "./targets.js";
 
@@ -129,6 +134,12 @@ async function child(): Promise<void> {
     answerStats();
     watchLoop();
     process.send!({ ready: { url: p.url } });
+  } else if (role === "offload") {
+    const { startOffloadProxy } = await import("./offload-proxy.js");
+    const p = await startOffloadProxy(arg("--upstream")!);
+    answerStats();
+    watchLoop();
+    process.send!({ ready: { url: p.url } });
   } else if (role === "floor") {
     const { startFloorGateway } = await import("./floor-gateway.js");
     const p = await startFloorGateway(arg("--upstream")!, arg("--data-dir")!);
@@ -186,6 +197,8 @@ interface Run {
   mainCpu: number; mainBusy: number;
   /** The share of all cores' time that was busy over the run: every process, the load generator's and the upstream's included. */
   machineBusy: number;
+  /** All cores' busy CPU µs a request over the run: the target's, the load generator's and the upstream's together. */
+  machineCpu: number;
 }
 
 function start(r: string, extra: string[] = [], execArgv: string[] = [], stdout: "inherit" | number = "inherit"): Promise<{ proc: ChildProcess; url: string; key: string }> {
@@ -280,6 +293,7 @@ async function load(t: Target, stream: boolean, connections: number, seconds: nu
     ...r, cpu: r.requests ? (after.cpuMicros - before.cpuMicros) / r.requests : NaN, rss: after.rss,
     mainCpu: r.requests ? main / r.requests : NaN, mainBusy: r.rps ? main / ((r.requests / r.rps) * 1e6) : NaN,
     machineBusy: machineBefore && machineAfter ? (machineAfter.busy - machineBefore.busy) / (machineAfter.all - machineBefore.all) : NaN,
+    machineCpu: machineBefore && machineAfter && r.requests ? ((machineAfter.busy - machineBefore.busy) * TICK_MICROS) / r.requests : NaN,
   };
 }
 
@@ -395,6 +409,11 @@ async function main(): Promise<void> {
       [...APP_FLAGS, ...(profile ? ["--cpu-prof", `--cpu-prof-dir=${profile}/floor`] : [])]);
     procs.push(floor.proc);
     const targets: Target[] = [{ name: "undici proxy", ...base }, { name: "floor gateway", ...floor }, { name: "latchkey", ...app }];
+    if (process.argv.includes("--offload")) {
+      const offload = await start("offload", ["--upstream", upstream.url]);
+      procs.push(offload.proc);
+      targets.push({ name: "offload proxy", ...offload });
+    }
     const idleRss = (await sample(app.proc, false)).rss;
     const only = arg("--only");
     const kinds = only ? [only === "stream"] : [false, true];
@@ -407,25 +426,30 @@ async function main(): Promise<void> {
     };
     // The targets take turns, in alternating order, ROUNDS times: the machine's speed drifts
     // over a run, and a ratio of two runs taken side by side is steadier than one of runs a minute apart.
-    type Ratios = { rps: number[]; p99: number[]; cpu: number[]; main: number[] };
-    const pairs: Record<string, { proxy: Ratios; floorToProxy: Ratios; floor: Ratios }> = {};
+    // Ratios of a to b; `over` is a's CPU µs a request over b's (a difference: what a does more,
+    // which does not shrink or grow with the machine's speed as a ratio does).
+    type Ratios = { rps: number[]; p99: number[]; cpu: number[]; main: number[]; machine: number[]; over: number[] };
+    const pairs: Record<string, { proxy: Ratios; floorToProxy: Ratios; floor: Ratios; offload: Ratios }> = {};
     const push = (into: Ratios, a: Run, b: Run) => {
       into.rps.push(a.rps / b.rps);
       into.p99.push(a.p99 / b.p99);
       into.cpu.push(a.cpu / b.cpu);
       into.main.push(a.mainCpu / b.mainCpu);
+      into.machine.push(a.machineCpu / b.machineCpu);
+      into.over.push(a.cpu - b.cpu);
     };
     for (let i = 0; i < ROUNDS; i++) {
       const order = i % 2 === 0 ? targets : [...targets].reverse();
       for (const stream of kinds) {
         for (const t of order) at(t, stream).many.push(await load(t, stream, 32, SECONDS));
         for (const t of order) at(t, stream).one.push(await load(t, stream, 1, SECONDS_ONE));
-        const [proxy, fl, lk] = targets.map((t) => at(t, stream).many.at(-1)!) as [Run, Run, Run];
-        const empty = () => ({ rps: [], p99: [], cpu: [], main: [] });
-        const p = (pairs[stream ? "stream" : "json"] ??= { proxy: empty(), floorToProxy: empty(), floor: empty() });
+        const [proxy, fl, lk, off] = targets.map((t) => at(t, stream).many.at(-1)!) as [Run, Run, Run, Run | undefined];
+        const empty = () => ({ rps: [], p99: [], cpu: [], main: [], machine: [], over: [] });
+        const p = (pairs[stream ? "stream" : "json"] ??= { proxy: empty(), floorToProxy: empty(), floor: empty(), offload: empty() });
         push(p.proxy, lk, proxy);
         push(p.floorToProxy, fl, proxy);
         push(p.floor, lk, fl);
+        if (off) push(p.offload, off, proxy);
       }
     }
     const rows: (string | number)[][] = [];
@@ -455,13 +479,20 @@ async function main(): Promise<void> {
         + `${w.rollups} roll-up passes, ${((w.rollupMs * 1000) / w.rows).toFixed(1)} µs a row rolled up (wall time)`);
     }
     const list = (xs: number[]) => xs.map((x) => x.toFixed(2)).join(", ");
-    for (const [kind, { proxy: p, floorToProxy: f, floor: l }] of Object.entries(pairs)) {
+    for (const [kind, { proxy: p, floorToProxy: f, floor: l, offload: o }] of Object.entries(pairs)) {
       console.log(`${kind}: latchkey/undici proxy, median of interleaved pairs (rounds): req/s @32 ${ratio(median(p.rps), 1)} (${list(p.rps)}; target >= 0.90), `
         + `p99 @32 ${ratio(median(p.p99), 1)} (${list(p.p99)}; target <= 1.5), CPU/req @32 ${ratio(median(p.cpu), 1)} (${list(p.cpu)}; target <= 1.2), `
-        + `main thread CPU/req @32 ${ratio(median(p.main), 1)} (${list(p.main)})`);
+        + `main thread CPU/req @32 ${ratio(median(p.main), 1)} (${list(p.main)}); CPU over the proxy's ${Math.round(median(p.over))} µs a request`);
       console.log(`${kind}: floor gateway/undici proxy (as near as a metering gateway comes on this machine): req/s @32 ${ratio(median(f.rps), 1)}, `
-        + `p99 @32 ${ratio(median(f.p99), 1)}, CPU/req @32 ${ratio(median(f.cpu), 1)}; latchkey/floor gateway: req/s @32 ${ratio(median(l.rps), 1)}, `
+        + `p99 @32 ${ratio(median(f.p99), 1)}, CPU/req @32 ${ratio(median(f.cpu), 1)}, CPU over the proxy's ${Math.round(median(f.over))} µs a request; `
+        + `latchkey/floor gateway: req/s @32 ${ratio(median(l.rps), 1)}, `
         + `p99 @32 ${ratio(median(l.p99), 1)}, CPU/req @32 ${ratio(median(l.cpu), 1)}, main thread CPU/req @32 ${ratio(median(l.main), 1)}`);
+      const machine = targets.map((t) => `${t.name} ${orNa(median(at(t, kind === "stream").many.map((r) => r.machineCpu)), 0)}`).join(", ");
+      console.log(`${kind}: all cores' CPU µs a request @32 (the target's, wrk's and the upstream's together): ${machine}`);
+      if (o.rps.length) {
+        console.log(`${kind}: offload proxy/undici proxy (the upstream leg on a worker thread): req/s @32 ${ratio(median(o.rps), 1)} (${list(o.rps)}), `
+          + `main thread CPU/req @32 ${ratio(median(o.main), 1)}, CPU/req @32 ${ratio(median(o.cpu), 1)}, all cores' CPU/req @32 ${ratio(median(o.machine), 1)}`);
+      }
     }
     await heapPass(targets, kinds);
     if (process.argv.includes("--limits")) {

@@ -14,7 +14,7 @@ if (!existsSync(built)) {
 const order = ["verify", "gateway", "translation", "limits", "usage-report", "usage-insert", "main-writes", "leaks-scan"];
 // Modules the benchmarks load, not benchmarks: run alone, they print nothing or fail (floor-writer
 // is a worker thread's script).
-const helpers = new Set(["table", "heap", "proc", "targets", "usage-events", "floor-gateway", "floor-writer"]);
+const helpers = new Set(["table", "heap", "proc", "targets", "usage-events", "floor-gateway", "floor-writer", "offload-proxy"]);
 // Run only when named: instructions needs valgrind and takes about ten minutes.
 const whenNamed = new Set(["instructions"]);
 const available = readdirSync(built).filter((f) => f.endsWith(".js") && !f.startsWith("baseline")).map((f) => f.slice(0, -3)).filter((n) => !helpers.has(n));
