@@ -3,9 +3,9 @@
  * upstream with an undici Pool and pumps the answer back with write/drain back-pressure, doing
  * nothing else (no auth, no parsing, no metering).
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { Pool, type Dispatcher } from "undici";
+import { listenLocal, type LocalServer } from "./targets.js";
 
 const HOP = new Set(["connection", "keep-alive", "transfer-encoding", "host", "content-length"]);
 
@@ -32,7 +32,7 @@ class Forward implements Dispatcher.DispatchHandler {
   }
 }
 
-export async function startBaselineProxy(upstream: string, port = 0): Promise<{ server: Server; url: string; close(): Promise<void> }> {
+export async function startBaselineProxy(upstream: string, port = 0): Promise<LocalServer> {
   const pool = new Pool(upstream, { connections: 256, keepAliveTimeout: 30_000 });
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
@@ -45,13 +45,5 @@ export async function startBaselineProxy(upstream: string, port = 0): Promise<{ 
       pool.dispatch({ path: req.url ?? "/", method: req.method as Dispatcher.HttpMethod, headers, body }, new Forward(res));
     });
   });
-  await new Promise<void>((r) => server.listen(port, "127.0.0.1", r));
-  return {
-    server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: async () => {
-      server.closeAllConnections();
-      await new Promise<void>((r) => server.close(() => r()));
-      await pool.close();
-    },
-  };
+  return listenLocal(server, port, () => pool.close());
 }

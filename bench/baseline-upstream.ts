@@ -3,8 +3,8 @@
  * answers every POST with one fixed Anthropic Messages body, or, when the request asks for a
  * stream, one fixed 22-event SSE stream, so that what is measured is the proxy in front of it.
  */
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { createServer } from "node:http";
+import { listenLocal, type LocalServer } from "./targets.js";
 
 const MODEL = "claude-haiku-4-5";
 const USAGE_IN = 12;
@@ -41,7 +41,7 @@ const JSON_HEADERS = { "content-type": "application/json", "content-length": Str
 const SSE_HEADERS = { "content-type": "text/event-stream", "cache-control": "no-cache" };
 const STREAM_FLAG = Buffer.from('"stream":true');
 
-export async function startBenchUpstream(port = 0): Promise<{ server: Server; url: string; close(): Promise<void> }> {
+export async function startBenchUpstream(port = 0): Promise<LocalServer> {
   if (STREAM_CHUNKS.length !== STREAM_EVENT_COUNT) throw new Error(`bench upstream: ${STREAM_CHUNKS.length} events, expected ${STREAM_EVENT_COUNT}`);
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -59,12 +59,5 @@ export async function startBenchUpstream(port = 0): Promise<{ server: Server; ur
     });
   });
   server.keepAliveTimeout = 60_000;
-  await new Promise<void>((r) => server.listen(port, "127.0.0.1", r));
-  return {
-    server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: async () => {
-      server.closeAllConnections();
-      await new Promise<void>((r) => server.close(() => r()));
-    },
-  };
+  return listenLocal(server, port);
 }

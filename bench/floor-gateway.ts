@@ -14,11 +14,11 @@
  */
 import { createHash } from "node:crypto";
 import { closeSync, openSync, writeSync } from "node:fs";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { join } from "node:path";
 import { Worker } from "node:worker_threads";
 import { Pool, type Dispatcher } from "undici";
+import { listenLocal, type LocalServer } from "./targets.js";
 
 interface Key { id: string; orgId: string; workspaceId: string; window: number; requests: number; spentNano: number; reservedNano: number }
 interface Call { id: string; at: number; hr: number; key: Key; model: string; stream: boolean; boundNano: number; headers: Record<string, string> }
@@ -99,7 +99,7 @@ class Forward implements Dispatcher.DispatchHandler {
   }
 }
 
-export async function startFloorGateway(upstream: string, dataDir: string, port = 0): Promise<{ server: Server; url: string; close(): Promise<void> }> {
+export async function startFloorGateway(upstream: string, dataDir: string, port = 0): Promise<LocalServer> {
   const pool = new Pool(upstream, { connections: 256, keepAliveTimeout: 30_000 });
   const fd = openSync(join(dataDir, "floor-journal.jsonl"), "a");
   const journal = new Journal(fd);
@@ -173,16 +173,10 @@ export async function startFloorGateway(upstream: string, dataDir: string, port 
       });
     });
   });
-  await new Promise<void>((r) => server.listen(port, "127.0.0.1", r));
-  return {
-    server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: async () => {
-      clearInterval(flush);
-      server.closeAllConnections();
-      await new Promise<void>((r) => server.close(() => r()));
-      await pool.close();
-      await writer.terminate();
-      closeSync(fd);
-    },
-  };
+  return listenLocal(server, port, async () => {
+    clearInterval(flush);
+    await pool.close();
+    await writer.terminate();
+    closeSync(fd);
+  });
 }

@@ -128,21 +128,11 @@ async function child(): Promise<void> {
     const up = await startBenchUpstream();
     answerStats();
     process.send!({ ready: { url: up.url } });
-  } else if (role === "baseline") {
-    const { startBaselineProxy } = await import("./baseline-proxy.js");
-    const p = await startBaselineProxy(arg("--upstream")!);
-    answerStats();
-    watchLoop();
-    process.send!({ ready: { url: p.url } });
-  } else if (role === "offload") {
-    const { startOffloadProxy } = await import("./offload-proxy.js");
-    const p = await startOffloadProxy(arg("--upstream")!);
-    answerStats();
-    watchLoop();
-    process.send!({ ready: { url: p.url } });
-  } else if (role === "floor") {
-    const { startFloorGateway } = await import("./floor-gateway.js");
-    const p = await startFloorGateway(arg("--upstream")!, arg("--data-dir")!);
+  } else if (role === "baseline" || role === "offload" || role === "floor") {
+    const upstream = arg("--upstream")!;
+    const p = role === "baseline" ? await (await import("./baseline-proxy.js")).startBaselineProxy(upstream)
+      : role === "offload" ? await (await import("./offload-proxy.js")).startOffloadProxy(upstream)
+        : await (await import("./floor-gateway.js")).startFloorGateway(upstream, arg("--data-dir")!);
     answerStats();
     watchLoop();
     process.send!({ ready: { url: p.url } });

@@ -12,10 +12,10 @@
  * the worker's share and the hand-over's cost. No back-pressure towards the worker and no abort
  * when a client goes: enough for a benchmark whose clients read everything, not for a gateway.
  */
-import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from "node:http";
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
 import { Pool, type Dispatcher } from "undici";
+import { listenLocal, type LocalServer } from "./targets.js";
 
 const HOP = new Set(["connection", "keep-alive", "transfer-encoding", "host", "content-length"]);
 
@@ -109,7 +109,7 @@ function runWorker(upstream: string): void {
   });
 }
 
-export async function startOffloadProxy(upstream: string, port = 0): Promise<{ server: Server; url: string; close(): Promise<void> }> {
+export async function startOffloadProxy(upstream: string, port = 0): Promise<LocalServer> {
   // Under the test runner this module is TypeScript: the thread runs the built script.
   const script = import.meta.url.endsWith(".ts") ? new URL("../dist/bench/offload-proxy.js", import.meta.url) : new URL(import.meta.url);
   const worker = new Worker(script, { workerData: { offloadUpstream: upstream } });
@@ -140,15 +140,7 @@ export async function startOffloadProxy(upstream: string, port = 0): Promise<{ s
       for (const c of chunks) asks.append(ask, c);
     });
   });
-  await new Promise<void>((r) => server.listen(port, "127.0.0.1", r));
-  return {
-    server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: async () => {
-      server.closeAllConnections();
-      await new Promise<void>((r) => server.close(() => r()));
-      await worker.terminate();
-    },
-  };
+  return listenLocal(server, port, () => worker.terminate());
 }
 
 if (!isMainThread && (workerData as { offloadUpstream?: string } | null)?.offloadUpstream) runWorker((workerData as { offloadUpstream: string }).offloadUpstream);

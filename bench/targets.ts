@@ -1,8 +1,11 @@
 /**
  * What the gateway benches (gateway.ts, instructions.ts) share: the request they send every
- * target, and asking a target process (a child with an IPC channel) for something.
+ * target, asking a target process (a child with an IPC channel) for something, and the loopback
+ * listening of the servers they start.
  */
 import type { ChildProcess } from "node:child_process";
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
 
 /** The V8 flags Latchkey's launcher gives it (bin/latchkey.js, npm start); the floor gateway runs with the same. */
 export const LAUNCHER_FLAGS = ["--max-semi-space-size=4"];
@@ -22,4 +25,24 @@ export function ask<T>(proc: ChildProcess, message: Record<string, unknown>, fie
     proc.on("message", on);
     proc.send(message);
   });
+}
+
+/** A bench server listening on loopback: its URL, and a close that cuts every connection. */
+export interface LocalServer {
+  server: Server;
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Listens on loopback (`port` 0: any free one); `close` stops the server, then runs `after` (its pools, threads, files). */
+export async function listenLocal(server: Server, port: number, after: () => Promise<unknown> | void = () => undefined): Promise<LocalServer> {
+  await new Promise<void>((r) => server.listen(port, "127.0.0.1", r));
+  return {
+    server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+      await after();
+    },
+  };
 }
