@@ -18,9 +18,10 @@
  * V8's GC profiler on tells what a request allocates, how much of it reaches the old generation and
  * what the collections cost: counts, which hold on a machine too noisy for CPU times to.
  * --v8-flags replaces the V8 flags Latchkey and the floor gateway run with.
- * Below the table: each target's CPU µs a request over the proxy's (a difference, which does not
- * move with the machine's speed as a ratio does), and all cores' CPU µs a request (the target's,
- * wrk's and the upstream's together: when the cores are near full, what bounds req/s).
+ * Below the table: each target's CPU µs a request over the proxy's (the work it adds to a request:
+ * a ratio to the proxy grows when only the proxy's own cost falls, the sockets' for one), and all
+ * cores' CPU µs a request (the target's, wrk's and the upstream's together: when the cores are
+ * near full, what bounds req/s).
  * --offload adds a fourth target, the bare proxy with its upstream leg on a worker thread
  * (bench/offload-proxy.ts): whether moving work off the main thread raises req/s on this machine.
  * With --limits it also compares, JSON at 32 connections: no limits at all; spend limits and
@@ -416,8 +417,8 @@ async function main(): Promise<void> {
     };
     // The targets take turns, in alternating order, ROUNDS times: the machine's speed drifts
     // over a run, and a ratio of two runs taken side by side is steadier than one of runs a minute apart.
-    // Ratios of a to b; `over` is a's CPU µs a request over b's (a difference: what a does more,
-    // which does not shrink or grow with the machine's speed as a ratio does).
+    // Ratios of a to b; `over` is a's CPU µs a request over b's (a difference: the work a adds,
+    // which a ratio hides when b's own cost changes).
     type Ratios = { rps: number[]; p99: number[]; cpu: number[]; main: number[]; machine: number[]; over: number[] };
     const pairs: Record<string, { proxy: Ratios; floorToProxy: Ratios; floor: Ratios; offload: Ratios }> = {};
     const push = (into: Ratios, a: Run, b: Run) => {
