@@ -14,15 +14,32 @@ export const LAUNCHER_FLAGS = ["--max-semi-space-size=4"];
 export const requestBody = (stream: boolean) => JSON.stringify({ model: "claude-haiku-4-5", max_tokens: 64, stream, messages: [{ role: "user", content: "Hello, benchmark. Please answer briefly." }] });
 export const requestHeaders = (key: string) => ({ "x-api-key": key, "anthropic-version": "2023-06-01", "content-type": "application/json" });
 
-/** Sends a child `message` and waits for its answer, the message that carries `field`. */
+/**
+ * Sends a child `message` and waits for its answer, the message that carries `field`; fails if the
+ * child exits first (a target that crashed mid-run would otherwise leave the bench waiting forever).
+ */
 export function ask<T>(proc: ChildProcess, message: Record<string, unknown>, field: string): Promise<T> {
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
+    const what = `bench process ${proc.pid ?? "?"}`;
+    if (proc.exitCode !== null || proc.signalCode !== null) {
+      reject(new Error(`${what} has exited (${proc.signalCode ?? proc.exitCode}); nothing answers '${field}'`));
+      return;
+    }
     const on = (m: Record<string, unknown>) => {
       if (!(field in m)) return;
-      proc.off("message", on);
+      stop();
       resolve(m[field] as T);
     };
+    const exited = (code: number | null, signal: NodeJS.Signals | null) => {
+      stop();
+      reject(new Error(`${what} exited (${signal ?? code}) before it answered '${field}'`));
+    };
+    const stop = () => {
+      proc.off("message", on);
+      proc.off("exit", exited);
+    };
     proc.on("message", on);
+    proc.once("exit", exited);
     proc.send(message);
   });
 }
