@@ -98,8 +98,11 @@ interface Settled { cpuMicros: number; rss: number; loop?: { p99: number; max: n
  * includes it. The CPU time itself is read by the parent from /proc.
  */
 function answerStats(settle?: () => Promise<void>): void {
-  // Exit cleanly on SIGTERM so that --cpu-prof (see --profile) writes its profile.
+  // Exit cleanly on SIGTERM so that --cpu-prof (see --profile) writes its profile; and when the
+  // bench that started this process is gone however it went (killed, a broken pipe): its IPC
+  // channel closes, and a target left running would hold its port and data directory for good.
   process.once("SIGTERM", () => process.exit(0));
+  process.once("disconnect", () => process.exit(0));
   let gc: ({ profiler: GCProfiler } & HeapPoint) | null = null;
   process.on("message", (m: { cmd: string; settle: boolean }) => {
     if (m.cmd === "gc-start") {
