@@ -3,11 +3,25 @@
  * upstream with an undici Pool and pumps the answer back with write/drain back-pressure, doing
  * nothing else (no auth, no parsing, no metering).
  */
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from "node:http";
 import { Pool, type Dispatcher } from "undici";
 import { listenLocal, type LocalServer } from "./targets.js";
 
 const HOP = new Set(["connection", "keep-alive", "transfer-encoding", "host", "content-length"]);
+
+/** A caller's request headers as forwarded: all but hop-by-hop ones and those the pool sets itself (host, content-length). */
+export function forwardedHeaders(h: IncomingHttpHeaders): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k in h) if (!HOP.has(k)) out[k] = String(h[k]);
+  return out;
+}
+
+/** An upstream answer's headers as passed on: all but the hop-by-hop ones. */
+export function answerHeaders(h: Record<string, string | string[] | undefined>): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const k in h) if (k !== "connection" && k !== "keep-alive" && k !== "transfer-encoding" && h[k] !== undefined) out[k] = h[k];
+  return out;
+}
 
 class Forward implements Dispatcher.DispatchHandler {
   constructor(private readonly res: ServerResponse) {}
@@ -16,9 +30,7 @@ class Forward implements Dispatcher.DispatchHandler {
     this.res.once("close", () => { if (!this.res.writableFinished) controller.abort(new Error("client closed")); });
   }
   onResponseStart(_c: Dispatcher.DispatchController, status: number, headers: Record<string, string | string[] | undefined>): void {
-    const out: Record<string, string | string[]> = {};
-    for (const k in headers) if (k !== "connection" && k !== "keep-alive" && k !== "transfer-encoding" && headers[k] !== undefined) out[k] = headers[k]!;
-    this.res.writeHead(status, out);
+    this.res.writeHead(status, answerHeaders(headers));
   }
   onResponseData(c: Dispatcher.DispatchController, chunk: Buffer): void {
     if (!this.res.write(chunk)) c.pause();
@@ -39,8 +51,7 @@ export async function startBaselineProxy(upstream: string, port = 0): Promise<Lo
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
       const body = Buffer.concat(chunks);
-      const headers: Record<string, string> = {};
-      for (const k in req.headers) if (!HOP.has(k)) headers[k] = String(req.headers[k]);
+      const headers = forwardedHeaders(req.headers);
       headers["content-length"] = String(body.length);
       pool.dispatch({ path: req.url ?? "/", method: req.method as Dispatcher.HttpMethod, headers, body }, new Forward(res));
     });

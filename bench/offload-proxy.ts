@@ -15,9 +15,8 @@
 import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from "node:http";
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
 import { Pool, type Dispatcher } from "undici";
+import { answerHeaders, forwardedHeaders } from "./baseline-proxy.js";
 import { listenLocal, type LocalServer } from "./targets.js";
-
-const HOP = new Set(["connection", "keep-alive", "transfer-encoding", "host", "content-length"]);
 
 /** A request, main thread to worker: its body is bytes [from, to) of the message's buffer. */
 interface Ask { id: number; method: string; path: string; headers: Record<string, string>; from: number; to: number }
@@ -87,11 +86,9 @@ function runWorker(upstream: string): void {
       pool.dispatch({ path: a.path, method: a.method as Dispatcher.HttpMethod, headers: a.headers, body }, {
         onRequestStart() {},
         onResponseStart(_c, status, headers) {
-          const h: OutgoingHttpHeaders = {};
-          for (const k in headers) if (k !== "connection" && k !== "keep-alive" && k !== "transfer-encoding" && headers[k] !== undefined) h[k] = headers[k];
           const t = tell(a.id);
           t.status = status;
-          t.headers = h;
+          t.headers = answerHeaders(headers);
         },
         onResponseData(_c, chunk) {
           out.append(tell(a.id), chunk);
@@ -120,7 +117,8 @@ export async function startOffloadProxy(upstream: string, port = 0): Promise<Loc
     for (const t of items) {
       const res = open.get(t.id);
       if (!res) continue;
-      if (t.status !== undefined) res.writeHead(t.status, t.headers);
+      // An upstream that fails after its head went out ends the answer as it stands (so does the bare proxy).
+      if (t.status !== undefined && !res.headersSent) res.writeHead(t.status, t.headers);
       const body = t.to > t.from ? all.subarray(t.from, t.to) : null;
       if (t.end) {
         open.delete(t.id);
@@ -130,11 +128,10 @@ export async function startOffloadProxy(upstream: string, port = 0): Promise<Loc
   });
   const asks = new Batch<Ask>((items, buffer) => worker.postMessage({ items, buffer }, [buffer]));
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    const ask: Ask = { id: next++, method: req.method ?? "GET", path: req.url ?? "/", headers: {}, from: 0, to: 0 };
+    const ask: Ask = { id: next++, method: req.method ?? "GET", path: req.url ?? "/", headers: forwardedHeaders(req.headers), from: 0, to: 0 };
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
-      for (const k in req.headers) if (!HOP.has(k)) ask.headers[k] = String(req.headers[k]);
       open.set(ask.id, res);
       asks.add(ask);
       for (const c of chunks) asks.append(ask, c);

@@ -67,4 +67,32 @@ describe("the bench's offload proxy", () => {
       await new Promise<void>((r) => echo.close(() => r()));
     }
   });
+
+  it("ends an answer whose upstream fails after its head went out, and goes on serving", async () => {
+    const cutting = createServer((req, res) => {
+      req.resume();
+      req.on("end", () => {
+        res.writeHead(200, { "content-type": "text/plain" });
+        if (req.url !== "/cut") {
+          res.end("whole");
+          return;
+        }
+        res.write("partial");
+        setTimeout(() => res.socket?.destroy(), 20);
+      });
+    });
+    await new Promise<void>((r) => cutting.listen(0, "127.0.0.1", r));
+    const through = await startOffloadProxy(`http://127.0.0.1:${(cutting.address() as AddressInfo).port}`);
+    try {
+      const cut = await fetch(`${through.url}/cut`, { method: "POST", body: "x" });
+      expect(cut.status).toBe(200);
+      expect(await cut.text()).toBe("partial");
+      const next = await fetch(`${through.url}/whole`, { method: "POST", body: "x" });
+      expect(await next.text()).toBe("whole");
+    } finally {
+      await through.close();
+      cutting.closeAllConnections();
+      await new Promise<void>((r) => cutting.close(() => r()));
+    }
+  });
 });
