@@ -9,7 +9,7 @@
  * request (the proxy process's CPU time from /proc/<pid>/stat), its main thread's alone and how busy
  * that thread was (what bounds req/s when it nears 100%), and RSS after the runs.
  *   node dist/bench/gateway.js [--seconds 5] [--rounds 3] [--only json|stream] [--profile <dir>]
- *     [--trace-gc <file>] [--limits] [--offload] [--access-log] [--autocannon] [--v8-flags "<flags>"]
+ *     [--trace-gc <file>] [--limits] [--offload] [--perf] [--access-log] [--autocannon] [--v8-flags "<flags>"]
  * --profile: the undici proxy, the floor gateway and Latchkey write a V8 CPU profile (--cpu-prof) into <dir>; --trace-gc: Latchkey runs
  * with --trace-gc, its standard output into <file>; --access-log: Latchkey writes its access log
  * line per request (to a standard error sent to /dev/null by the caller). Without wrk on the PATH
@@ -24,6 +24,9 @@
  * near full, what bounds req/s).
  * --offload adds a fourth target, the bare proxy with its upstream leg on a worker thread
  * (bench/offload-proxy.ts): whether moving work off the main thread raises req/s on this machine.
+ * --perf (needs Linux's perf, Debian package linux-perf) runs the three targets with V8's
+ * --perf-basic-prof and ends with one more run a target under `perf record` on its main thread:
+ * its CPU a request by class of code, and the symbols where Latchkey spends most over the floor.
  * With --limits it also compares, JSON at 32 connections: no limits at all; spend limits and
  * credits on (in-process counters); rate limits with Redis on one node and on two nodes (the load
  * split between them, over one PostgreSQL).
@@ -36,6 +39,7 @@ import { fileURLToPath } from "node:url";
 import { createRequire } from "node:module";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { GCProfiler } from "node:v8";
+import { CPU_CLASSES, cpuByClass, perfProblem, readRecording, recordThread, SAMPLE_NS, type CpuClass } from "./cpu-classes.js";
 import { heapActivity, heapNow, type HeapActivity, type HeapPoint } from "./heap.js";
 import { machineTicks, procCpuMicros, TICK_MICROS } from "./proc.js";
 import { median, printTable } from "./table.js";
@@ -380,6 +384,44 @@ async function heapPass(targets: Target[], kinds: boolean[]): Promise<void> {
     ["target", "requests", "KB allocated/req", "B to old gen/req", "scavenges/1k req", "mark-compacts/100k req", "GC pauses µs/req"], rows);
 }
 
+/**
+ * With --perf, one more run a target with `perf record` on its main thread (cpu-classes.ts): its
+ * CPU a request by class of code (kernel, Latchkey's JavaScript, V8's builtins, the collector...),
+ * the breakdown V8's wall-time profiler cannot give; then the symbols where Latchkey spends most
+ * over the floor gateway. The main thread only: it is what bounds req/s here (the table's column).
+ */
+async function perfPass(targets: Target[], kinds: boolean[], dir: string): Promise<void> {
+  const head = ["class (main thread, CPU µs a request @32)"];
+  const byTarget: Map<CpuClass, number>[] = [];
+  const symbols: Map<string, number>[] = [];
+  for (const stream of kinds) {
+    for (const t of targets) {
+      const file = join(dir, `${t.name.replace(/\W/g, "-")}-${stream ? "stream" : "json"}.data`);
+      const rec = await recordThread(t.proc.pid!, file);
+      const r = await generate(t.url, t.key, stream, 32, SECONDS_ONE);
+      await rec.stop();
+      const found = readRecording(file);
+      head.push(`${t.name}, ${stream ? "stream" : "JSON"}`);
+      byTarget.push(cpuByClass(found, r.requests));
+      const per = new Map<string, number>();
+      for (const s of found.values()) per.set(s.sym, (per.get(s.sym) ?? 0) + (s.samples * SAMPLE_NS) / 1000 / r.requests);
+      symbols.push(per);
+    }
+  }
+  const rows: (string | number)[][] = CPU_CLASSES.map((c) => [c, ...byTarget.map((m) => m.get(c)!.toFixed(1))]);
+  rows.push(["all", ...byTarget.map((m) => [...m.values()].reduce((a, b) => a + b, 0).toFixed(1))]);
+  printTable(`main thread's CPU by class of code (perf record -e cpu-clock, one more ${SECONDS_ONE}s run at 32 connections a target, not part of the figures above)`, head, rows);
+  // Latchkey against the floor, kind by kind: the symbols where it spends most more.
+  for (let k = 0; k < kinds.length; k++) {
+    const floor = symbols[k * targets.length + 1]!;
+    const lk = symbols[k * targets.length + 2]!;
+    const names = new Set([...floor.keys(), ...lk.keys()]);
+    const top = [...names].map((n) => [n, (lk.get(n) ?? 0) - (floor.get(n) ?? 0)] as const).sort((a, b) => b[1] - a[1]).slice(0, 12);
+    console.log(`${kinds[k] ? "stream" : "json"}: latchkey's main thread over the floor gateway's, the 12 symbols with the most more (µs a request): `
+      + top.map(([n, d]) => `${n.replace(/file:\/\/\S*\/dist\//, "").replace(/\S*\/node_modules\//, "")} ${d.toFixed(2)}`).join("; "));
+  }
+}
+
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), "latchkey-bench-gw-"));
   scriptDir = mkdtempSync(join(tmpdir(), "latchkey-bench-wrk-"));
@@ -388,19 +430,26 @@ async function main(): Promise<void> {
   try {
     if (useWrk) console.log(`load generator: wrk (${spawnSync("wrk", ["--version"], { encoding: "utf8" }).stdout.split("\n")[0]!.trim()})`);
     else console.log("LOAD GENERATOR: autocannon, NOT wrk (wrk is not on the PATH, or --autocannon was given): it runs in Node on the same cores as the targets and squeezes every ratio toward 1; install wrk (apt-get install wrk) for figures worth comparing");
+    const perf = process.argv.includes("--perf");
+    if (perf) {
+      const problem = perfProblem();
+      if (problem) throw new Error(`--perf: ${problem}`);
+    }
+    // V8 names its compiled code for perf in /tmp/perf-<pid>.map (removed below).
+    const perfFlags = perf ? ["--perf-basic-prof"] : [];
     const upstream = await start("upstream");
     procs.push(upstream.proc);
     const profile = arg("--profile");
-    const base = await start("baseline", ["--upstream", upstream.url], profile ? ["--cpu-prof", `--cpu-prof-dir=${profile}/baseline`] : []);
+    const base = await start("baseline", ["--upstream", upstream.url], [...perfFlags, ...(profile ? ["--cpu-prof", `--cpu-prof-dir=${profile}/baseline`] : [])]);
     procs.push(base.proc);
     const traceGc = arg("--trace-gc");
     if (traceGc) gcLog = openSync(traceGc, "w");
     const app = await start("app", ["--upstream", upstream.url, "--data-dir", dataDir],
-      [...APP_FLAGS, ...(profile ? ["--cpu-prof", `--cpu-prof-dir=${profile}`] : []), ...(traceGc ? ["--trace-gc"] : [])], gcLog ?? "inherit");
+      [...APP_FLAGS, ...perfFlags, ...(profile ? ["--cpu-prof", `--cpu-prof-dir=${profile}`] : []), ...(traceGc ? ["--trace-gc"] : [])], gcLog ?? "inherit");
     procs.push(app.proc);
     // The floor gateway runs with Latchkey's V8 flags: the two differ in how they do the work, not in the heap they have.
     const floor = await start("floor", ["--upstream", upstream.url, "--data-dir", mkdtempSync(join(dataDir, "floor-"))],
-      [...APP_FLAGS, ...(profile ? ["--cpu-prof", `--cpu-prof-dir=${profile}/floor`] : [])]);
+      [...APP_FLAGS, ...perfFlags, ...(profile ? ["--cpu-prof", `--cpu-prof-dir=${profile}/floor`] : [])]);
     procs.push(floor.proc);
     const targets: Target[] = [{ name: "undici proxy", ...base }, { name: "floor gateway", ...floor }, { name: "latchkey", ...app }];
     if (process.argv.includes("--offload")) {
@@ -490,12 +539,15 @@ async function main(): Promise<void> {
     }
     // Not the offload proxy: V8's GC profiler sees one thread's heap, and half its work is on another.
     await heapPass(targets.slice(0, 3), kinds);
+    // Not the offload proxy either: half its work is on a thread this pass does not sample.
+    if (perf) await perfPass(targets.slice(0, 3), kinds, scriptDir);
     if (process.argv.includes("--limits")) {
       for (const p of [base.proc, floor.proc, app.proc]) p.kill("SIGTERM");
       await limitsComparison(upstream.url, dataDir, procs);
     }
   } finally {
     for (const p of procs) p.kill("SIGTERM");
+    if (process.argv.includes("--perf")) for (const p of procs) rmSync(`/tmp/perf-${p.pid}.map`, { force: true });
     if (gcLog !== null) closeSync(gcLog);
     rmSync(dataDir, { recursive: true, force: true });
     rmSync(scriptDir, { recursive: true, force: true });
