@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { UsageMeter } from "./usage-meter.js";
+import { keyAt, UsageMeter } from "./usage-meter.js";
 
 const sse = (events: string[]) => events.map((e) => `data: ${e}\n\n`).join("");
 
@@ -71,6 +71,24 @@ describe("UsageMeter", () => {
         const r = m.read();
         expect(r.usage).toEqual({ input: 11, output: 5, cacheWrite: 0, cacheRead: 0 });
         expect(r.deltas).toBe(2);
+      }
+    }
+  });
+
+  it("finds a key by its name and the quote before it exactly where a search for the quoted key would", () => {
+    // Texts made of the characters that matter (quotes, the names' letters, an escape): every
+    // near miss, a name with no quote before it, a quote then half a name, names back to back.
+    const alphabet = ['"', "u", "s", "a", "g", "e", "d", "l", "t", "x", "\\", ":", "{", "usage", "delta\"", "text\""];
+    let seed = 7;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+    for (let round = 0; round < 3000; round++) {
+      let text = "";
+      const length = Math.floor(next() * 40);
+      for (let i = 0; i < length; i++) text += alphabet[Math.floor(next() * alphabet.length)];
+      for (const name of ["usage", 'delta"', 'text"']) {
+        for (let from = 0; from <= text.length; from++) {
+          expect([text, name, from, keyAt(text, name, from)]).toEqual([text, name, from, text.indexOf(`"${name}`, from)]);
+        }
       }
     }
   });
