@@ -8,7 +8,7 @@
  * shows medians: requests/s at 32 connections, p50/p99 latency at 1 and 32 connections, CPU µs per
  * request (the proxy process's CPU time from /proc/<pid>/stat), its main thread's alone and how busy
  * that thread was (what bounds req/s when it nears 100%), and RSS after the runs.
- *   node dist/bench/gateway.js [--seconds 5] [--rounds 3] [--only json|stream] [--profile <dir>]
+ *   node dist/bench/gateway.js [--seconds 5] [--rounds 3] [--warm 1] [--only json|stream] [--profile <dir>]
  *     [--trace-gc <file>] [--limits] [--offload] [--perf] [--access-log] [--autocannon] [--v8-flags "<flags>"]
  * --profile: the undici proxy, the floor gateway and Latchkey write a V8 CPU profile (--cpu-prof) into <dir>; --trace-gc: Latchkey runs
  * with --trace-gc, its standard output into <file>; --access-log: Latchkey writes its access log
@@ -17,7 +17,8 @@
  * squeezes every ratio toward 1: the output says so. After the rounds, one more run a target with
  * V8's GC profiler on tells what a request allocates, how much of it reaches the old generation and
  * what the collections cost: counts, which hold on a machine too noisy for CPU times to.
- * --v8-flags replaces the V8 flags Latchkey and the floor gateway run with.
+ * --v8-flags replaces the V8 flags Latchkey and the floor gateway run with. Each measured run
+ * follows --warm seconds (1) of the same load, timed apart: see WARM_SECONDS.
  * Below the table: each target's CPU µs a request over the proxy's (the work it adds to a request:
  * a ratio to the proxy grows when only the proxy's own cost falls, the sockets' for one), and all
  * cores' CPU µs a request (the target's, wrk's and the upstream's together: when the cores are
@@ -63,6 +64,14 @@ const SECONDS = Number(arg("--seconds") ?? 5);
 const ROUNDS = Number(arg("--rounds") ?? 3);
 /** Runs at one connection are shorter: their figures settle sooner. */
 const SECONDS_ONE = Math.max(2, Math.round(SECONDS * 0.6));
+/**
+ * Seconds of load, not counted, before each measured run. A target sits idle while the others
+ * run, and idle, V8's memory reducer collects the heap in full: in Latchkey, --trace-deopt showed
+ * the request path's optimized code dropped then ("weak objects"), and with --no-memory-reducer
+ * the first second back cost no more than the next. That second runs partly in V8's lower tiers;
+ * it is timed on its own and given below the table. --warm 0 measures from the first request.
+ */
+const WARM_SECONDS = Number(arg("--warm") ?? 1);
 /**
  * Latchkey runs with the V8 flags its launcher gives it (bin/latchkey.js, npm start), the floor
  * gateway with the same; --v8-flags "<flags>" replaces them in both, to try others.
@@ -461,10 +470,10 @@ async function main(): Promise<void> {
     const only = arg("--only");
     const kinds = only ? [only === "stream"] : [false, true];
     for (const stream of kinds) for (const t of targets) await load(t, stream, 8, 2); // warm-up
-    const runs = new Map<string, { many: Run[]; one: Run[] }>();
+    const runs = new Map<string, { many: Run[]; one: Run[]; cold: Run[] }>();
     const at = (t: Target, stream: boolean) => {
       const k = `${t.name}/${stream}`;
-      if (!runs.has(k)) runs.set(k, { many: [], one: [] });
+      if (!runs.has(k)) runs.set(k, { many: [], one: [], cold: [] });
       return runs.get(k)!;
     };
     // The targets take turns, in alternating order, ROUNDS times: the machine's speed drifts
@@ -484,8 +493,14 @@ async function main(): Promise<void> {
     for (let i = 0; i < ROUNDS; i++) {
       const order = i % 2 === 0 ? targets : [...targets].reverse();
       for (const stream of kinds) {
-        for (const t of order) at(t, stream).many.push(await load(t, stream, 32, SECONDS));
-        for (const t of order) at(t, stream).one.push(await load(t, stream, 1, SECONDS_ONE));
+        for (const t of order) {
+          if (WARM_SECONDS > 0) at(t, stream).cold.push(await load(t, stream, 32, WARM_SECONDS));
+          at(t, stream).many.push(await load(t, stream, 32, SECONDS));
+        }
+        for (const t of order) {
+          if (WARM_SECONDS > 0) await generate(t.url, t.key, stream, 1, WARM_SECONDS);
+          at(t, stream).one.push(await load(t, stream, 1, SECONDS_ONE));
+        }
         const [proxy, fl, lk, off] = targets.map((t) => at(t, stream).many.at(-1)!) as [Run, Run, Run, Run | undefined];
         const empty = () => ({ rps: [], p99: [], cpu: [], main: [], machine: [], over: [] });
         const p = (pairs[stream ? "stream" : "json"] ??= { proxy: empty(), floorToProxy: empty(), floor: empty(), offload: empty() });
@@ -509,6 +524,16 @@ async function main(): Promise<void> {
     printTable(`gateway vs a bare undici proxy (loopback, minimal node:http upstream, ${useWrk ? "wrk" : "autocannon"}; medians of ${ROUNDS} interleaved rounds, ${SECONDS}s at 32 connections, ${SECONDS_ONE}s at 1)`,
       ["target", "req/s @32", "p50 ms @1", "p99 ms @1", "p50 ms @32", "p99 ms @32", "CPU µs/req @1", "CPU µs/req @32", "main thread µs/req @32", "main thread busy @32", "all cores busy @32", "RSS MB", "errors"], rows);
     console.log("main thread: that thread's CPU alone over the runs at 32 connections, and the share of their wall time it was busy; near 100% while the cores are not all busy, it is what bounds req/s");
+    if (WARM_SECONDS > 0) {
+      for (const stream of kinds) {
+        const cold = targets.map((t) => {
+          const { many, cold: first } = at(t, stream);
+          const c = median(first.map((r) => r.mainCpu)), w = median(many.map((r) => r.mainCpu));
+          return `${t.name} ${orNa(c, 0)} µs (${ratio(c / w, 1)} its run's), ${Math.round(median(first.map((r) => r.rps)))} req/s`;
+        });
+        console.log(`${stream ? "stream" : "json"}: the first ${WARM_SECONDS}s back at 32 connections after sitting idle while the others ran (not in the table), main thread CPU a request and req/s, medians: ${cold.join("; ")}`);
+      }
+    }
     const last = await sample(app.proc, true);
     console.log(`\nlatchkey RSS: ${Math.round(idleRss / 1048576)} MB idle after start, ${Math.round(last.rss / 1048576)} MB after the runs (target < 150 MB)`);
     const loops = [["undici proxy", (await sample(base.proc, false)).loop], ["floor gateway", (await sample(floor.proc, false)).loop], ["latchkey", last.loop]] as const;
