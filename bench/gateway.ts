@@ -406,6 +406,8 @@ async function perfPass(targets: Target[], kinds: boolean[], dir: string): Promi
   for (const stream of kinds) {
     for (const t of targets) {
       const file = join(dir, `${t.name.replace(/\W/g, "-")}-${stream ? "stream" : "json"}.data`);
+      // As before a measured run: the target sat idle while the others were sampled.
+      if (WARM_SECONDS > 0) await generate(t.url, t.key, stream, 32, WARM_SECONDS);
       const rec = await recordThread(t.proc.pid!, file);
       const r = await generate(t.url, t.key, stream, 32, SECONDS_ONE);
       await rec.stop();
