@@ -32,12 +32,16 @@ export const CPU_CLASSES = [
 ] as const;
 export type CpuClass = (typeof CPU_CLASSES)[number];
 
+/** A symbol's samples, by symbol and object (perf script's `sym` and `dso`). */
+export type SymbolSamples = Map<string, { sym: string; dso: string; samples: number }>;
+
 const GC = /Scaveng|MarkCompact|Marking|Marker|Sweep|Evacuat|Compactor|RecordWrite|RememberedSet|SlotSet|GCTracer|Heap::Collect|Heap::Perform|ConcurrentMark|MinorMC|WriteBarrier/;
 
 /** The class of one sample's symbol in its object (perf script's `sym` and `dso`). */
 export function classify(sym: string, dso: string): CpuClass {
-  if (dso.includes("kernel") || dso.startsWith("[k")) return "kernel (sockets, syscalls, interrupts)";
-  if (sym.startsWith("JS:") || sym.startsWith("LazyCompile:") || sym.startsWith("Function:")) {
+  if (dso.includes("kernel")) return "kernel (sockets, syscalls, interrupts)";
+  // V8's names for a script's code in its perf map (Node 20 and 24): functions, a script's top level, eval.
+  if (sym.startsWith("JS:") || sym.startsWith("Script:") || sym.startsWith("Eval:")) {
     if (sym.includes("/dist/src/")) return "JavaScript: Latchkey's";
     if (sym.includes("/dist/bench/")) return "JavaScript: the bench's own (floor, proxy)";
     if (sym.includes("/node_modules/")) return "JavaScript and wasm: dependencies (undici)";
@@ -65,8 +69,8 @@ export function classify(sym: string, dso: string): CpuClass {
  * Samples by symbol, from `perf script -F ip,sym,dso`: each line `<ip> <symbol> (<object>)`.
  * `jit` names an address in V8's code by the process's map (jitNames) instead of perf's reading of it.
  */
-export function samplesBySymbol(script: string, jit?: (mapFile: string, ip: number) => string | null): Map<string, { sym: string; dso: string; samples: number }> {
-  const out = new Map<string, { sym: string; dso: string; samples: number }>();
+export function samplesBySymbol(script: string, jit?: (mapFile: string, ip: number) => string | null): SymbolSamples {
+  const out: SymbolSamples = new Map();
   for (const line of script.split("\n")) {
     const m = /^\s*([0-9a-f]+)\s+(.*?)\s*\(([^()]*)\)\s*$/.exec(line);
     if (!m) continue;
@@ -83,7 +87,7 @@ export function samplesBySymbol(script: string, jit?: (mapFile: string, ip: numb
 }
 
 /** µs of CPU a request by class, for `requests` requests. */
-export function cpuByClass(symbols: Map<string, { sym: string; dso: string; samples: number }>, requests: number): Map<CpuClass, number> {
+export function cpuByClass(symbols: SymbolSamples, requests: number): Map<CpuClass, number> {
   const out = new Map<CpuClass, number>(CPU_CLASSES.map((c) => [c, 0]));
   for (const { sym, dso, samples } of symbols.values()) {
     const c = classify(sym, dso);
@@ -92,18 +96,24 @@ export function cpuByClass(symbols: Map<string, { sym: string; dso: string; samp
   return out;
 }
 
+/**
+ * perf record's options: CPU time, quietly, and no build-id cache. By default perf copies every
+ * object it sampled into ~/.debug, the node binary among them: 109 MB a recording.
+ */
+const RECORD = ["-q", "-e", "cpu-clock", "--no-buildid-cache"];
+
 /** null when `perf record` works here; otherwise why not, to print. */
 export function perfProblem(): string | null {
   const v = spawnSync("perf", ["--version"], { encoding: "utf8" });
   if (v.error) return "perf is not installed (Debian package linux-perf)";
-  const r = spawnSync("perf", ["record", "-q", "-e", "cpu-clock", "-o", "/dev/null", "--", "true"], { encoding: "utf8" });
+  const r = spawnSync("perf", ["record", ...RECORD, "-o", "/dev/null", "--", "true"], { encoding: "utf8" });
   if (r.status !== 0) return `perf record fails here (perf_event_paranoid, or a sandbox without perf_event_open): ${(r.stderr || r.stdout).trim().split("\n")[0]}`;
   return null;
 }
 
 /** Samples one thread (a process's main thread: its pid) into `file` until `stop()`. */
 export async function recordThread(tid: number, file: string): Promise<{ stop(): Promise<void> }> {
-  const p = spawn("perf", ["record", "-q", "-e", "cpu-clock", "-c", String(SAMPLE_NS), "-t", String(tid), "-o", file], { stdio: ["ignore", "ignore", "pipe"] });
+  const p = spawn("perf", ["record", ...RECORD, "-c", String(SAMPLE_NS), "-t", String(tid), "-o", file], { stdio: ["ignore", "ignore", "pipe"] });
   let err = "";
   p.stderr.on("data", (c: Buffer) => (err += c.toString()));
   const exited = new Promise<number | null>((resolve) => p.once("exit", (code) => resolve(code)));
@@ -162,7 +172,7 @@ export function jitNames(map: string): (ip: number) => string | null {
 }
 
 /** The samples of a perf.data file, by symbol; V8's code named by its map as it stands now (jitNames). */
-export function readRecording(file: string): Map<string, { sym: string; dso: string; samples: number }> {
+export function readRecording(file: string): SymbolSamples {
   const r = spawnSync("perf", ["script", "-i", file, "-F", "ip,sym,dso"], { encoding: "utf8", maxBuffer: 1 << 30 });
   if (r.status !== 0) throw new Error(`perf script failed: ${r.stderr.trim().split("\n")[0]}`);
   const maps = new Map<string, ((ip: number) => string | null) | null>();

@@ -402,7 +402,8 @@ async function heapPass(targets: Target[], kinds: boolean[]): Promise<void> {
 async function perfPass(targets: Target[], kinds: boolean[], dir: string): Promise<void> {
   const head = ["class (main thread, CPU µs a request @32)"];
   const byTarget: Map<CpuClass, number>[] = [];
-  const symbols: Map<string, number>[] = [];
+  // µs a request by symbol, for each target and kind (`${name}/${stream}`).
+  const symbols = new Map<string, Map<string, number>>();
   for (const stream of kinds) {
     for (const t of targets) {
       const file = join(dir, `${t.name.replace(/\W/g, "-")}-${stream ? "stream" : "json"}.data`);
@@ -416,24 +417,25 @@ async function perfPass(targets: Target[], kinds: boolean[], dir: string): Promi
       byTarget.push(cpuByClass(found, r.requests));
       const per = new Map<string, number>();
       for (const s of found.values()) per.set(s.sym, (per.get(s.sym) ?? 0) + (s.samples * SAMPLE_NS) / 1000 / r.requests);
-      symbols.push(per);
+      symbols.set(`${t.name}/${stream}`, per);
     }
   }
   const rows: (string | number)[][] = CPU_CLASSES.map((c) => [c, ...byTarget.map((m) => m.get(c)!.toFixed(1))]);
   rows.push(["all", ...byTarget.map((m) => [...m.values()].reduce((a, b) => a + b, 0).toFixed(1))]);
   printTable(`main thread's CPU by class of code (perf record -e cpu-clock, one more ${SECONDS_ONE}s run at 32 connections a target, not part of the figures above)`, head, rows);
   // Latchkey against the floor, kind by kind: the symbols where it spends most more.
-  for (let k = 0; k < kinds.length; k++) {
-    const floor = symbols[k * targets.length + 1]!;
-    const lk = symbols[k * targets.length + 2]!;
+  for (const stream of kinds) {
+    const floor = symbols.get(`floor gateway/${stream}`)!;
+    const lk = symbols.get(`latchkey/${stream}`)!;
     const names = new Set([...floor.keys(), ...lk.keys()]);
     const top = [...names].map((n) => [n, (lk.get(n) ?? 0) - (floor.get(n) ?? 0)] as const).sort((a, b) => b[1] - a[1]).slice(0, 12);
-    console.log(`${kinds[k] ? "stream" : "json"}: latchkey's main thread over the floor gateway's, the 12 symbols with the most more (µs a request): `
+    console.log(`${stream ? "stream" : "json"}: latchkey's main thread over the floor gateway's, the 12 symbols with the most more (µs a request): `
       + top.map(([n, d]) => `${n.replace(/file:\/\/\S*\/dist\//, "").replace(/\S*\/node_modules\//, "")} ${d.toFixed(2)}`).join("; "));
   }
 }
 
 async function main(): Promise<void> {
+  const perf = process.argv.includes("--perf");
   const dataDir = mkdtempSync(join(tmpdir(), "latchkey-bench-gw-"));
   scriptDir = mkdtempSync(join(tmpdir(), "latchkey-bench-wrk-"));
   const procs: ChildProcess[] = [];
@@ -441,7 +443,6 @@ async function main(): Promise<void> {
   try {
     if (useWrk) console.log(`load generator: wrk (${spawnSync("wrk", ["--version"], { encoding: "utf8" }).stdout.split("\n")[0]!.trim()})`);
     else console.log("LOAD GENERATOR: autocannon, NOT wrk (wrk is not on the PATH, or --autocannon was given): it runs in Node on the same cores as the targets and squeezes every ratio toward 1; install wrk (apt-get install wrk) for figures worth comparing");
-    const perf = process.argv.includes("--perf");
     if (perf) {
       const problem = perfProblem();
       if (problem) throw new Error(`--perf: ${problem}`);
@@ -531,7 +532,7 @@ async function main(): Promise<void> {
         const cold = targets.map((t) => {
           const { many, cold: first } = at(t, stream);
           const c = median(first.map((r) => r.mainCpu)), w = median(many.map((r) => r.mainCpu));
-          return `${t.name} ${orNa(c, 0)} µs (${ratio(c / w, 1)} its run's), ${Math.round(median(first.map((r) => r.rps)))} req/s`;
+          return `${t.name} ${orNa(c, 0)} µs (${ratio(c, w)} its run's), ${Math.round(median(first.map((r) => r.rps)))} req/s`;
         });
         console.log(`${stream ? "stream" : "json"}: the first ${WARM_SECONDS}s back at 32 connections after sitting idle while the others ran (not in the table), main thread CPU a request and req/s, medians: ${cold.join("; ")}`);
       }
@@ -574,7 +575,7 @@ async function main(): Promise<void> {
     }
   } finally {
     for (const p of procs) p.kill("SIGTERM");
-    if (process.argv.includes("--perf")) for (const p of procs) rmSync(`/tmp/perf-${p.pid}.map`, { force: true });
+    if (perf) for (const p of procs) rmSync(`/tmp/perf-${p.pid}.map`, { force: true });
     if (gcLog !== null) closeSync(gcLog);
     rmSync(dataDir, { recursive: true, force: true });
     rmSync(scriptDir, { recursive: true, force: true });

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -25,6 +25,9 @@ describe("the bench's CPU classes from perf", () => {
       ["JS:wasm-function[20]-20-turbofan", "/tmp/perf-7.map", "JavaScript and wasm: dependencies (undici)"],
       ["JS:*writeOrBuffer node:internal/streams/writable:548:23", "/tmp/perf-7.map", "JavaScript: Node's (http, streams, events)"],
       ["JS:*spin file:///tmp/probe.js:1:1", "/tmp/perf-7.map", "other"],
+      ["Script:~ file:///srv/latchkey/dist/src/main.js", "/tmp/perf-7.map", "JavaScript: Latchkey's"],
+      ["Eval:~ node:internal/process/execution:1:1", "/tmp/perf-7.map", "JavaScript: Node's (http, streams, events)"],
+      ["Builtin:ArrayPrototypePush", "/tmp/perf-7.map", "V8 builtins (property access, calls, strings)"],
       ["Builtins_KeyedLoadIC_Megamorphic", "/usr/bin/node", "V8 builtins (property access, calls, strings)"],
       ["RegExp:[^\\t\\x20-\\x7e\\x80-\\xff]", "/tmp/perf-7.map", "V8 builtins (property access, calls, strings)"],
       ["v8::internal::ScavengerCollector::CollectGarbage", "/usr/bin/node", "garbage collection"],
@@ -106,8 +109,16 @@ describe("the bench's CPU classes from perf", () => {
       "setInterval(() => {}, 1000);",
     ].join("\n"));
     const child = spawn(process.execPath, ["--perf-basic-prof", script], { stdio: ["ignore", "pipe", "inherit"] });
+    // perf keeps its build-id cache under $HOME: here a home of the test's own, to see it stays empty.
+    const home = process.env.HOME;
+    process.env.HOME = dir;
     try {
-      const rec = await recordThread(child.pid!, join(dir, "probe.data"));
+      let rec: Awaited<ReturnType<typeof recordThread>>;
+      try {
+        rec = await recordThread(child.pid!, join(dir, "probe.data"));
+      } finally {
+        process.env.HOME = home;
+      }
       await new Promise<void>((resolve) => child.stdout!.once("data", () => resolve()));
       await new Promise((r) => setTimeout(r, 700)); // idle: no samples
       await rec.stop();
@@ -119,6 +130,8 @@ describe("the bench's CPU classes from perf", () => {
       expect(cpuMs).toBeLessThan(1700);
       const probe = found.filter((s) => s.sym.includes("latchkeyPerfProbe")).reduce((n, s) => n + s.samples, 0);
       expect(probe / total).toBeGreaterThan(0.5);
+      // Without --no-buildid-cache perf copied the node binary there, 109 MB a recording.
+      expect(existsSync(join(dir, ".debug"))).toBe(false);
     } finally {
       child.kill("SIGKILL");
       rmSync(`/tmp/perf-${child.pid}.map`, { force: true });
