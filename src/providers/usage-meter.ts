@@ -3,14 +3,12 @@ import type { TokenUsage, WireDialect } from "./types.js";
 
 const USAGE = '"usage';
 /** Keys are searched for by name, then their opening quote checked: see `keyAt`. */
-const USAGE_NAME = "usage";
+const USAGE_NAME = USAGE.slice(1);
 const USAGE_KEY = '"usage"'.length;
 const USAGE_METADATA_KEY = '"usageMetadata"'.length;
 const METADATA = 'Metadata"';
 const METADATA_BYTES = Buffer.from(METADATA);
-const DELTA = '"delta"';
 const DELTA_NAME = 'delta"';
-const TEXT = '"text"';
 const TEXT_NAME = 'text"';
 const QUOTE = 0x22;
 const EMPTY_CHOICES = '"choices":[]';
@@ -160,13 +158,12 @@ export class UsageMeter {
   }
 
   private countDeltas(text: string, end: number): void {
-    const gemini = this.dialect === "gemini";
-    const name = gemini ? TEXT_NAME : DELTA_NAME;
-    const length = gemini ? TEXT.length : DELTA.length;
+    const name = this.dialect === "gemini" ? TEXT_NAME : DELTA_NAME;
     let at = keyAt(text, name, 0);
     while (at >= 0 && at < end) {
       this.deltas++;
-      at = keyAt(text, name, at + length);
+      // Past the quote and the name.
+      at = keyAt(text, name, at + 1 + name.length);
     }
   }
 
